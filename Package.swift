@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tributary", targets: ["tributary"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["default-libmysqlclient-dev"])]),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+
+        .target(name: "TributaryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Converters", dependencies: ["TributaryCore"]),
+        .target(name: "KafkaClient", dependencies: ["CRdKafka", "TributaryCore"]),
+        .target(name: "PostgresSource", dependencies: [
+            "CLibPQ", "TributaryCore", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Runtime", dependencies: [
+            "TributaryCore", "Converters", "KafkaClient", "PostgresSource",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "tributary", dependencies: [
+            "Runtime", "KafkaClient", "TributaryCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Unit tests: no server needed.
+        .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
+        .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore"]),
+        .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "TributaryCore"]),
+        // Integration tests: need PostgreSQL and the broker from scripts/services.
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore",
+        ]),
+    ]
+)

@@ -1,0 +1,36 @@
+import TributaryCore
+
+/// Turns Connect data into the bytes of a Kafka record key or value (Kafka Connect's `Converter`).
+///
+/// A converter instance belongs to one task thread; implementations may keep caches without locking.
+public protocol Converter: AnyObject {
+    /// Serializes `value` with `schema`; nil means a Kafka null (a tombstone value or a null key).
+    func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]?
+}
+
+/// A value that does not fit its schema.
+public struct DataError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Builds converters from worker or connector settings (`key.converter=org.apache.kafka.connect.json.JsonConverter`,
+/// `key.converter.schemas.enable=false`, …).
+public enum ConverterFactory {
+    /// The converter named by `config[prefix]` (e.g. `key.converter`), configured with the settings under
+    /// `prefix.`.
+    public static func make(_ config: Config, prefix: String, isKey: Bool) throws -> Converter {
+        let className = config.string(prefix) ?? JsonConverter.className
+        let settings = Config(config.withPrefix(prefix + "."))
+        switch className {
+        case JsonConverter.className, "json":
+            return try JsonConverter(settings, isKey: isKey)
+        default:
+            throw ConfigError.invalid(
+                key: prefix, value: className, expected: JsonConverter.className + " (more converters follow)")
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import TributaryCore
+
+/// Writes JSON text straight into a byte buffer, formatting numbers and strings exactly as Jackson (Kafka
+/// Connect's JSON library) does: compact, UTF-8, Java's `Double.toString` / `Float.toString` number forms.
+public struct JSONWriter: Sendable {
+    public var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    @inline(__always) public mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    @inline(__always) public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+
+    public mutating func null() { raw("null") }
+
+    public mutating func bool(_ v: Bool) { if v { raw("true") } else { raw("false") } }
+
+    public mutating func int(_ v: Int64) {
+        if v == 0 {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        var magnitude = v.magnitude
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        let start = bytes.count
+        while magnitude > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        bytes[start...].reverse()
+    }
+
+    /// A quoted JSON string, escaping as Jackson does (`"`, `\`, control characters; everything else raw UTF-8).
+    public mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var runStart = 0
+            var i = 0
+            while i < utf8.count {
+                let c = utf8[i]
+                if c >= 0x20 && c != 0x22 && c != 0x5C && c < 0xF0 {
+                    i += 1
+                    continue
+                }
+                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+                if c >= 0xF0 {
+                    // Outside the BMP: Jackson writes the UTF-16 surrogate pair as two escapes.
+                    let scalar = (UInt32(c & 0x07) << 18) | (UInt32(utf8[i + 1] & 0x3F) << 12)
+                        | (UInt32(utf8[i + 2] & 0x3F) << 6) | UInt32(utf8[i + 3] & 0x3F)
+                    let v = scalar - 0x10000
+                    unicodeEscape(UInt16(0xD800 + (v >> 10)))
+                    unicodeEscape(UInt16(0xDC00 + (v & 0x3FF)))
+                    i += 4
+                } else {
+                    escape(c)
+                    i += 1
+                }
+                runStart = i
+            }
+            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    private mutating func unicodeEscape(_ unit: UInt16) {
+        bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
+        for shift in stride(from: 12, through: 0, by: -4) { bytes.append(Self.hex[Int(unit >> UInt16(shift) & 0xF)]) }
+    }
+
+    private mutating func escape(_ c: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch c {
+        case 0x22: bytes.append(0x22)
+        case 0x5C: bytes.append(0x5C)
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        default:
+            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+            bytes.append(Self.hex[Int(c >> 4)])
+            bytes.append(Self.hex[Int(c & 0xF)])
+        }
+    }
+
+    /// Standard base64 with padding, quoted (Jackson's default variant for binary).
+    public mutating func base64(_ data: [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        Base64.encode(data, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public mutating func double(_ v: Double) {
+        if !v.isFinite {
+            bytes.append(UInt8(ascii: "\""))
+            raw(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity")
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        javaNumber(v.description, magnitude: v.magnitude.isZero ? 0 : Double(v.magnitude))
+    }
+
+    public mutating func float(_ v: Float) {
+        if !v.isFinite {
+            bytes.append(UInt8(ascii: "\""))
+            raw(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity")
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        javaNumber(v.description, magnitude: Double(v.magnitude))
+    }
+
+    /// Re-spells Swift's shortest round-trip digits in Java's `Double.toString` form: plain notation with at
+    /// least one fraction digit for 10^-3 ≤ |v| < 10^7, else `d.dddE±n`.
+    private mutating func javaNumber(_ swiftText: String, magnitude: Double) {
+        var digits: [UInt8] = []
+        var exponent = 0  // value = 0.d1d2d3… × 10^exponent
+        var negative = false
+        var pointSeen = false
+        var integerDigits = 0
+        var utf8 = Array(swiftText.utf8)
+        if utf8.first == UInt8(ascii: "-") {
+            negative = true
+            utf8.removeFirst()
+        }
+        var explicitExponent = 0
+        if let e = utf8.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            explicitExponent = Int(String(decoding: utf8[(e + 1)...], as: UTF8.self)) ?? 0
+            utf8 = Array(utf8[..<e])
+        }
+        for c in utf8 {
+            if c == UInt8(ascii: ".") {
+                pointSeen = true
+            } else {
+                digits.append(c - UInt8(ascii: "0"))
+                if !pointSeen { integerDigits += 1 }
+            }
+        }
+        // Normalise: strip leading zeros (adjusting the exponent) and trailing zeros.
+        exponent = integerDigits + explicitExponent
+        while digits.count > 1 && digits.first == 0 {
+            digits.removeFirst()
+            exponent -= 1
+        }
+        while digits.count > 1 && digits.last == 0 { digits.removeLast() }
+        if negative { bytes.append(UInt8(ascii: "-")) }
+        if digits == [0] {
+            raw("0.0")
+            return
+        }
+        if magnitude >= 1e-3 && magnitude < 1e7 {
+            if exponent <= 0 {
+                raw("0.")
+                for _ in 0..<(-exponent) { bytes.append(UInt8(ascii: "0")) }
+                for d in digits { bytes.append(UInt8(ascii: "0") + d) }
+            } else {
+                for i in 0..<exponent { bytes.append(UInt8(ascii: "0") + (i < digits.count ? digits[i] : 0)) }
+                bytes.append(UInt8(ascii: "."))
+                if digits.count > exponent {
+                    for d in digits[exponent...] { bytes.append(UInt8(ascii: "0") + d) }
+                } else {
+                    bytes.append(UInt8(ascii: "0"))
+                }
+            }
+        } else {
+            bytes.append(UInt8(ascii: "0") + digits[0])
+            bytes.append(UInt8(ascii: "."))
+            if digits.count > 1 {
+                for d in digits[1...] { bytes.append(UInt8(ascii: "0") + d) }
+            } else {
+                bytes.append(UInt8(ascii: "0"))
+            }
+            bytes.append(UInt8(ascii: "E"))
+            int(Int64(exponent - 1))
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import TributaryCore
+
+/// Kafka Connect's `org.apache.kafka.connect.json.JsonConverter`, byte for byte.
+///
+/// With `schemas.enable=true` (the default) each message is `{"schema":…,"payload":…}`; otherwise just the
+/// payload. Decimals are base64 of their unscaled bytes unless `decimal.format=NUMERIC`. The JSON of each schema
+/// is rendered once and reused, so per record only the payload is written.
+public final class JsonConverter: Converter {
+    public static let className = "org.apache.kafka.connect.json.JsonConverter"
+
+    public enum DecimalFormat: String, Sendable { case base64 = "BASE64", numeric = "NUMERIC" }
+
+    public let schemasEnabled: Bool
+    public let decimalFormat: DecimalFormat
+    public let replaceNullWithDefault: Bool
+    private var schemaCache: [ObjectIdentifier: (schema: Schema, json: [UInt8])] = [:]
+    private var writer = JSONWriter(capacity: 4096)
+
+    public init(schemasEnabled: Bool = true, decimalFormat: DecimalFormat = .base64, replaceNullWithDefault: Bool = true) {
+        self.schemasEnabled = schemasEnabled
+        self.decimalFormat = decimalFormat
+        self.replaceNullWithDefault = replaceNullWithDefault
+    }
+
+    /// Reads `schemas.enable`, `decimal.format` and `replace.null.with.default`.
+    public convenience init(_ config: Config, isKey: Bool) throws {
+        let format = try config.choice("decimal.format", default: "BASE64", allowed: ["BASE64", "NUMERIC"])
+        self.init(
+            schemasEnabled: try config.bool("schemas.enable", default: true),
+            decimalFormat: DecimalFormat(rawValue: format)!,
+            replaceNullWithDefault: try config.bool("replace.null.with.default", default: true))
+    }
+
+    public func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]? {
+        if schema == nil && value.isNull { return nil }
+        writer.bytes.removeAll(keepingCapacity: true)
+        if schemasEnabled {
+            writer.raw("{\"schema\":")
+            if let schema { writer.raw(schemaJSON(schema)) } else { writer.null() }
+            writer.raw(",\"payload\":")
+            try writeValue(schema, value)
+            writer.byte(UInt8(ascii: "}"))
+        } else {
+            try writeValue(schema, value)
+        }
+        return writer.bytes
+    }
+
+    /// The JSON form of `schema` (`{"type":…,"optional":…,…}`), cached by schema identity.
+    public func schemaJSON(_ schema: Schema) -> [UInt8] {
+        let id = ObjectIdentifier(schema)
+        if let cached = schemaCache[id] { return cached.json }
+        var w = JSONWriter(capacity: 1024)
+        writeSchema(schema, field: nil, into: &w)
+        schemaCache[id] = (schema, w.bytes)
+        return w.bytes
+    }
+
+    private func writeSchema(_ schema: Schema, field: String?, into w: inout JSONWriter) {
+        w.raw("{\"type\":\"")
+        w.raw(typeName(schema.type))
+        w.byte(UInt8(ascii: "\""))
+        switch schema.type {
+        case .array:
+            w.raw(",\"items\":")
+            writeSchema(schema.valueSchema!, field: nil, into: &w)
+        case .map:
+            w.raw(",\"keys\":")
+            writeSchema(schema.keySchema!, field: nil, into: &w)
+            w.raw(",\"values\":")
+            writeSchema(schema.valueSchema!, field: nil, into: &w)
+        case .struct:
+            w.raw(",\"fields\":[")
+            for (i, f) in schema.fields.enumerated() {
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                writeSchema(f.schema, field: f.name, into: &w)
+            }
+            w.byte(UInt8(ascii: "]"))
+        default: break
+        }
+        w.raw(",\"optional\":")
+        w.bool(schema.isOptional)
+        if let name = schema.name {
+            w.raw(",\"name\":")
+            w.string(name)
+        }
+        if let version = schema.version {
+            w.raw(",\"version\":")
+            w.int(Int64(version))
+        }
+        if let doc = schema.doc {
+            w.raw(",\"doc\":")
+            w.string(doc)
+        }
+        if let parameters = schema.parameters {
+            w.raw(",\"parameters\":{")
+            for (i, (k, v)) in parameters.enumerated() {
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(k)
+                w.byte(UInt8(ascii: ":"))
+                w.string(v)
+            }
+            w.byte(UInt8(ascii: "}"))
+        }
+        if let d = schema.defaultValue, !d.isNull {
+            w.raw(",\"default\":")
+            let saved = writer
+            writer = JSONWriter(capacity: 64)
+            // Defaults are validated when schemas are built; a mismatch renders as null rather than failing.
+            if (try? writeValue(schema, d)) != nil { w.raw(writer.bytes) } else { w.null() }
+            writer = saved
+        }
+        if let field {
+            w.raw(",\"field\":")
+            w.string(field)
+        }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    private func typeName(_ type: SchemaType) -> StaticString {
+        switch type {
+        case .int8: "int8"
+        case .int16: "int16"
+        case .int32: "int32"
+        case .int64: "int64"
+        case .float32: "float"
+        case .float64: "double"
+        case .boolean: "boolean"
+        case .string: "string"
+        case .bytes: "bytes"
+        case .array: "array"
+        case .map: "map"
+        case .struct: "struct"
+        }
+    }
+
+    private func writeValue(_ schema: Schema?, _ value: Value) throws {
+        if value.isNull {
+            guard let schema else { return writer.null() }
+            if replaceNullWithDefault, let d = schema.defaultValue, !d.isNull { return try writeValue(schema, d) }
+            guard schema.isOptional else { throw DataError("Conversion error: null value for field that is required and has no default value") }
+            return writer.null()
+        }
+        switch value {
+        case .null: writer.null()
+        case .boolean(let v): writer.bool(v)
+        case .int8(let v): writer.int(Int64(v))
+        case .int16(let v): writer.int(Int64(v))
+        case .int32(let v): writer.int(Int64(v))
+        case .int64(let v): writer.int(v)
+        case .float32(let v): writer.float(v)
+        case .float64(let v): writer.double(v)
+        case .string(let v): writer.string(v)
+        case .bytes(let v): writer.base64(v)
+        case .decimal(let d):
+            switch decimalFormat {
+            case .base64: writer.base64(d.unscaled)
+            case .numeric: writer.raw(Array(d.description.utf8))
+            }
+        case .array(let items):
+            writer.byte(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                try writeValue(schema?.valueSchema, item)
+            }
+            writer.byte(UInt8(ascii: "]"))
+        case .map(let entries):
+            let objectMode = schema == nil ? entries.allSatisfy { if case .string = $0.key { true } else { false } }
+                : schema!.keySchema!.type == .string
+            writer.byte(UInt8(ascii: objectMode ? "{" : "["))
+            for (i, e) in entries.enumerated() {
+                if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                if objectMode {
+                    guard case .string(let k) = e.key else { throw DataError("map key is not a string") }
+                    writer.string(k)
+                    writer.byte(UInt8(ascii: ":"))
+                    try writeValue(schema?.valueSchema, e.value)
+                } else {
+                    writer.byte(UInt8(ascii: "["))
+                    try writeValue(schema?.keySchema, e.key)
+                    writer.byte(UInt8(ascii: ","))
+                    try writeValue(schema?.valueSchema, e.value)
+                    writer.byte(UInt8(ascii: "]"))
+                }
+            }
+            writer.byte(UInt8(ascii: objectMode ? "}" : "]"))
+        case .struct(let s):
+            writer.byte(UInt8(ascii: "{"))
+            for (i, f) in s.schema.fields.enumerated() {
+                if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.string(f.name)
+                writer.byte(UInt8(ascii: ":"))
+                try writeValue(f.schema, s.values[i])
+            }
+            writer.byte(UInt8(ascii: "}"))
+        }
+    }
+}

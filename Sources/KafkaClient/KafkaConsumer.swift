@@ -1,0 +1,114 @@
+import CRdKafka
+
+/// One message read from Kafka.
+public struct ConsumedMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    public var timestamp: Int64
+}
+
+/// A consumer that reads whole topics from a chosen start without a consumer group (manual assignment), for
+/// tools and tests that inspect what arrived. One owner thread drives it.
+public final class KafkaConsumer {
+    private let handle: OpaquePointer
+
+    public init(properties: [String: String]) throws {
+        var props = ["enable.auto.commit": "false", "enable.partition.eof": "false", "group.id": "tributary-reader"]
+        props.merge(properties) { $1 }
+        let conf = try KafkaConfiguration.make(props, origin: "consumer.")
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: -1, message: "cannot create consumer: " + KafkaConfiguration.errorString(errstr))
+        }
+        handle = rk
+        rd_kafka_poll_set_consumer(rk)
+    }
+
+    deinit {
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+    }
+
+    /// The partition count of `topic`, or nil if the broker does not know it.
+    public func partitionCount(topic: String, timeoutMilliseconds: Int32 = 10_000) throws -> Int32? {
+        guard let rkt = rd_kafka_topic_new(handle, topic, nil) else { return nil }
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle, 0, rkt, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else { throw KafkaError(err, context: "metadata for \(topic)") }
+        defer { rd_kafka_metadata_destroy(md) }
+        guard md.pointee.topic_cnt > 0 else { return nil }
+        let t = md.pointee.topics[0]
+        if t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt == 0 { return nil }
+        return t.partition_cnt
+    }
+
+    /// Reads every partition of `topics` from the beginning. Topics the broker does not know yet are skipped.
+    public func assignFromBeginning(topics: [String]) throws {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count * 4))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics {
+            guard let n = try partitionCount(topic: topic) else { continue }
+            for p in 0..<n {
+                let tp = rd_kafka_topic_partition_list_add(list, topic, p)!
+                tp.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            }
+        }
+        let err = rd_kafka_assign(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "assign") }
+    }
+
+    /// The next message, or nil if none came within the timeout.
+    public func poll(timeoutMilliseconds: Int32) throws -> ConsumedMessage? {
+        guard let m = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return nil }
+        defer { rd_kafka_message_destroy(m) }
+        let msg = m.pointee
+        if msg.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if msg.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
+            throw KafkaError(msg.err, context: "consume")
+        }
+        var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(m, &tsType)
+        return ConsumedMessage(
+            topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition, offset: msg.offset,
+            key: msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) },
+            value: msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) },
+            timestamp: ts)
+    }
+
+    /// Messages of `topics` from the beginning until none arrived for `idleMilliseconds` (at least `minimum`
+    /// messages, waiting up to `timeoutMilliseconds` overall for them).
+    public func readAll(topics: [String], minimum: Int = 0, idleMilliseconds: Int32 = 2_000, timeoutMilliseconds: Int = 60_000) throws -> [ConsumedMessage] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(timeoutMilliseconds)
+        var assigned = false
+        var result: [ConsumedMessage] = []
+        while clock.now < deadline {
+            if !assigned {
+                // Topics may appear only after the first record; retry until all are known.
+                var known = true
+                for t in topics where try partitionCount(topic: t) == nil { known = false }
+                if known {
+                    try assignFromBeginning(topics: topics)
+                    assigned = true
+                } else {
+                    Thread_sleep(milliseconds: 200)
+                    continue
+                }
+            }
+            if let m = try poll(timeoutMilliseconds: idleMilliseconds) {
+                result.append(m)
+            } else if result.count >= minimum {
+                break
+            }
+        }
+        return result
+    }
+}
+
+import Foundation
+func Thread_sleep(milliseconds: Int) { Thread.sleep(forTimeInterval: Double(milliseconds) / 1000) }

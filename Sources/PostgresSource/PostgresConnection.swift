@@ -1,0 +1,181 @@
+import CLibPQ
+import Foundation
+import TributaryCore
+
+/// Settings to reach a PostgreSQL server, from Debezium's `database.*` keys.
+public struct PostgresConnectionSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    public var sslMode: String
+    public var connectTimeoutSeconds: Int
+
+    /// Where the server is, for messages (never includes the password).
+    public var address: String { "\(host):\(port)/\(database)" }
+
+    /// A libpq connection string; `replication` adds `replication=database` for a logical walsender. Session
+    /// settings fix the text forms of values so that the decoder can read them (ISO dates in UTC, hex bytea).
+    func connectionString(replication: Bool) -> String {
+        var parts = [
+            "host=" + quote(host), "port=\(port)", "user=" + quote(user), "dbname=" + quote(database),
+            "sslmode=" + quote(sslMode), "connect_timeout=\(connectTimeoutSeconds)", "application_name=tributary",
+            "options=" + quote("-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=iso_8601"),
+        ]
+        if let password { parts.append("password=" + quote(password)) }
+        if replication { parts.append("replication=database") }
+        return parts.joined(separator: " ")
+    }
+
+    private func quote(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+}
+
+/// One libpq connection: plain SQL, or a logical replication stream (CopyBoth).
+///
+/// Used from one thread at a time.
+final class PostgresConnection {
+    private var conn: OpaquePointer?
+    let settings: PostgresConnectionSettings
+    let replication: Bool
+
+    init(_ settings: PostgresConnectionSettings, replication: Bool) throws {
+        self.settings = settings
+        self.replication = replication
+        conn = PQconnectdb(settings.connectionString(replication: replication))
+        if PQstatus(conn) != CONNECTION_OK {
+            let reason = lastError
+            PQfinish(conn)
+            conn = nil
+            throw PostgresError("cannot connect to PostgreSQL at \(settings.address) as \(settings.user)\(replication ? " for replication" : ""): \(reason)")
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    var lastError: String { String(cString: PQerrorMessage(conn)).trimmed }
+
+    /// Runs SQL that returns rows (or none); values are the server's text forms, nil for NULL.
+    @discardableResult
+    func query(_ sql: String, _ parameters: [String?] = [], purpose: String) throws -> [[String?]] {
+        let result: OpaquePointer?
+        if parameters.isEmpty {
+            result = PQexec(conn, sql)
+        } else {
+            var cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
+            defer { for p in cStrings { free(p) } }
+            result = cStrings.withUnsafeMutableBufferPointer { buf in
+                buf.withMemoryRebound(to: UnsafePointer<CChar>?.self) {
+                    PQexecParams(conn, sql, Int32(parameters.count), nil, $0.baseAddress, nil, nil, 0)
+                }
+            }
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
+            throw resultError(result, purpose: purpose)
+        }
+        let rows = Int(PQntuples(result))
+        let cols = Int(PQnfields(result))
+        var out: [[String?]] = []
+        out.reserveCapacity(rows)
+        for r in 0..<rows {
+            var row: [String?] = []
+            row.reserveCapacity(cols)
+            for c in 0..<cols {
+                row.append(PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+            }
+            out.append(row)
+        }
+        return out
+    }
+
+    private func resultError(_ result: OpaquePointer?, purpose: String) -> PostgresError {
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let message = result.map { String(cString: PQresultErrorMessage($0)).trimmed } ?? lastError
+        return PostgresError("PostgreSQL at \(settings.address) failed to \(purpose): \(message.isEmpty ? lastError : message)", sqlState: state)
+    }
+
+    /// Quotes an identifier for SQL.
+    func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Quotes a literal for SQL (standard_conforming_strings on).
+    func quoteLiteral(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    // MARK: Replication stream
+
+    /// Sends `START_REPLICATION` and enters CopyBoth mode.
+    func startReplication(_ command: String) throws {
+        let result = PQexec(conn, command)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COPY_BOTH else {
+            throw resultError(result, purpose: "start replication (\(command))")
+        }
+        PQsetnonblocking(conn, 1)
+    }
+
+    /// The socket, for waiting on input.
+    var socket: Int32 { PQsocket(conn) }
+
+    /// Outcome of one read attempt on the replication stream.
+    enum CopyData {
+        case message(UnsafeMutablePointer<CChar>, Int)
+        case wouldBlock
+        case finished
+    }
+
+    /// Reads one CopyData message without blocking. The caller frees a message with `freeMessage`.
+    func readCopyData() throws -> CopyData {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var n = PQgetCopyData(conn, &buffer, 1)
+        if n == 0 {
+            guard PQconsumeInput(conn) == 1 else { throw PostgresError("replication stream from \(settings.address) broke: \(lastError)") }
+            n = PQgetCopyData(conn, &buffer, 1)
+        }
+        if n > 0, let buffer { return .message(buffer, Int(n)) }
+        if n == 0 { return .wouldBlock }
+        if n == -1 {
+            let result = PQgetResult(conn)
+            defer { PQclear(result) }
+            if let result, PQresultStatus(result) != PGRES_COMMAND_OK && PQresultStatus(result) != PGRES_COPY_OUT {
+                throw resultError(result, purpose: "stream changes")
+            }
+            return .finished
+        }
+        throw PostgresError("replication stream from \(settings.address) broke: \(lastError)")
+    }
+
+    func freeMessage(_ p: UnsafeMutablePointer<CChar>) { PQfreemem(p) }
+
+    /// Waits until the socket is readable or `timeoutMilliseconds` passed.
+    func waitReadable(timeoutMilliseconds: Int) {
+        var fd = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        _ = poll(&fd, 1, Int32(timeoutMilliseconds))
+    }
+
+    /// Sends one CopyData message (a standby status update) and flushes it.
+    func sendCopyData(_ bytes: [UInt8]) throws {
+        let ok = bytes.withUnsafeBytes { buf in
+            PQputCopyData(conn, buf.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buf.count))
+        }
+        guard ok == 1 else { throw PostgresError("cannot send status to \(settings.address): \(lastError)") }
+        while true {
+            let f = PQflush(conn)
+            if f == 0 { return }
+            if f < 0 { throw PostgresError("cannot send status to \(settings.address): \(lastError)") }
+            var fd = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&fd, 1, 1000)
+        }
+    }
+}

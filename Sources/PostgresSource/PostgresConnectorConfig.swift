@@ -1,0 +1,103 @@
+import Foundation
+import TributaryCore
+
+/// The settings of `io.debezium.connector.postgresql.PostgresConnector`, read with Debezium's names and defaults.
+public struct PostgresConnectorConfig: Sendable {
+    public static let className = "io.debezium.connector.postgresql.PostgresConnector"
+
+    public var name: String
+    public var connection: PostgresConnectionSettings
+    public var topicPrefix: String
+    public var slotName: String
+    public var publicationName: String
+    public var publicationAutocreateMode: String
+    public var tableFilter: TableFilter
+    public var tombstonesOnDelete: Bool
+    public var unavailableValuePlaceholder: String
+    public var maxBatchSize: Int
+    var valueConverter: PostgresValueConverter
+
+    /// Reads and checks the configuration; errors name the key.
+    public init(_ config: Config) throws {
+        name = config.string("name") ?? "tributary-postgres"
+        connection = PostgresConnectionSettings(
+            host: try config.required("database.hostname"),
+            port: try config.int("database.port", default: 5432, range: 1...65535),
+            user: try config.required("database.user"),
+            password: config["database.password"],
+            database: try config.required("database.dbname"),
+            sslMode: try config.choice("database.sslmode", default: "prefer", allowed: ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+            connectTimeoutSeconds: try config.int("database.connect.timeout.ms", default: 30_000, range: 1...3_600_000) / 1000 + 1)
+        topicPrefix = try config.required("topic.prefix")
+        guard topicPrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }) else {
+            throw ConfigError.invalid(key: "topic.prefix", value: topicPrefix, expected: "letters, digits, '.', '_' or '-'")
+        }
+        slotName = config.string("slot.name") ?? "debezium"
+        guard slotName.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "_" }), slotName.count <= 63 else {
+            throw ConfigError.invalid(key: "slot.name", value: slotName, expected: "at most 63 lower-case letters, digits or '_'")
+        }
+        publicationName = config.string("publication.name") ?? "dbz_publication"
+        publicationAutocreateMode = try config.choice("publication.autocreate.mode", default: "all_tables", allowed: ["all_tables", "filtered", "disabled"])
+        _ = try config.choice("plugin.name", default: "pgoutput", allowed: ["pgoutput"])
+        let snapshotMode = try config.choice(
+            "snapshot.mode", default: "no_data",
+            allowed: ["no_data", "never", "initial", "initial_only", "always", "when_needed"])
+        guard snapshotMode == "no_data" || snapshotMode == "never" else {
+            throw ConfigError.other(key: "snapshot.mode", message: "\(snapshotMode) is not implemented yet; this version streams changes only: use no_data")
+        }
+        tableFilter = try TableFilter(config)
+        tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
+        unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
+        maxBatchSize = try config.int("max.batch.size", default: 2048, range: 1...1_000_000)
+        valueConverter = PostgresValueConverter(
+            decimalMode: .init(rawValue: try config.choice("decimal.handling.mode", default: "precise", allowed: ["precise", "double", "string"]))!,
+            timePrecisionMode: .init(rawValue: try config.choice(
+                "time.precision.mode", default: "adaptive", allowed: ["adaptive", "adaptive_time_microseconds", "connect"]))!,
+            binaryMode: .init(rawValue: try config.choice(
+                "binary.handling.mode", default: "bytes", allowed: ["bytes", "base64", "base64-url-safe", "hex"]))!)
+    }
+}
+
+/// Debezium's `schema.include.list` / `schema.exclude.list` / `table.include.list` / `table.exclude.list`:
+/// comma-separated regular expressions matched case-insensitively against the whole `schema` or `schema.table`.
+public struct TableFilter: @unchecked Sendable {
+    private let schemaInclude: [NSRegularExpression]
+    private let schemaExclude: [NSRegularExpression]
+    private let tableInclude: [NSRegularExpression]
+    private let tableExclude: [NSRegularExpression]
+
+    public init(_ config: Config) throws {
+        func patterns(_ key: String) throws -> [NSRegularExpression] {
+            try config.list(key).map { p in
+                do {
+                    return try NSRegularExpression(pattern: "^(?:" + p + ")$", options: [.caseInsensitive])
+                } catch {
+                    throw ConfigError.invalid(key: key, value: p, expected: "a regular expression")
+                }
+            }
+        }
+        schemaInclude = try patterns("schema.include.list")
+        schemaExclude = try patterns("schema.exclude.list")
+        tableInclude = try patterns("table.include.list")
+        tableExclude = try patterns("table.exclude.list")
+        if !schemaInclude.isEmpty && !schemaExclude.isEmpty {
+            throw ConfigError.other(key: "schema.exclude.list", message: "cannot be used together with schema.include.list")
+        }
+        if !tableInclude.isEmpty && !tableExclude.isEmpty {
+            throw ConfigError.other(key: "table.exclude.list", message: "cannot be used together with table.include.list")
+        }
+    }
+
+    /// Whether changes of `schema.table` are captured. System schemas never are.
+    public func includes(schema: String, table: String) -> Bool {
+        if schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast") { return false }
+        func matches(_ list: [NSRegularExpression], _ s: String) -> Bool {
+            list.contains { $0.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
+        }
+        if !schemaInclude.isEmpty && !matches(schemaInclude, schema) { return false }
+        if matches(schemaExclude, schema) { return false }
+        let full = schema + "." + table
+        if !tableInclude.isEmpty && !matches(tableInclude, full) { return false }
+        return !matches(tableExclude, full)
+    }
+}

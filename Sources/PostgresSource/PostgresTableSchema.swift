@@ -1,0 +1,97 @@
+import TributaryCore
+
+/// Column facts the replication stream does not carry, read from the catalog.
+struct CatalogColumn {
+    var name: String
+    var notNull: Bool
+    var defaultExpression: String?
+}
+
+/// Everything needed to turn one table's pgoutput tuples into Debezium records: topic, key/value/envelope
+/// schemas (built once per table version) and a converter per captured column.
+final class PostgresTableSchema {
+    struct CapturedColumn {
+        let tupleIndex: Int
+        let converter: ColumnConverter
+    }
+
+    let relation: Relation
+    let topic: String
+    let keySchema: Schema?
+    let valueSchema: Schema
+    let envelopeSchema: Schema
+    let columns: [CapturedColumn]
+    /// Positions in `columns` of the key fields, in key order.
+    let keyColumns: [Int]
+    private let placeholder: String
+
+    /// `primaryKey` lists key column names in key order; without one the replica identity columns serve
+    /// (as Debezium does for tables with `REPLICA IDENTITY USING INDEX`), else the record has no key.
+    init(relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
+         converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void) {
+        self.relation = relation
+        self.placeholder = placeholder
+        let base = "\(topicPrefix).\(relation.namespace).\(relation.name)"
+        topic = base
+        var captured: [CapturedColumn] = []
+        var fields: [(String, Schema)] = []
+        for (i, column) in relation.columns.enumerated() {
+            let facts = catalog[column.name]
+            let optional = !(facts?.notNull ?? false)
+            guard let c = converter.converter(typeOID: column.typeOID, typeModifier: column.typeModifier, optional: optional,
+                                              defaultExpression: facts?.defaultExpression) else {
+                onSkippedColumn(column.name, column.typeOID)
+                continue
+            }
+            captured.append(CapturedColumn(tupleIndex: i, converter: c))
+            fields.append((column.name, c.schema))
+        }
+        columns = captured
+        let keyNames = primaryKey.isEmpty ? relation.columns.filter(\.isKey).map(\.name) : primaryKey
+        keyColumns = keyNames.compactMap { name in fields.firstIndex { $0.0 == name } }
+        keySchema = keyColumns.isEmpty ? nil : .struct(name: base + ".Key", fields: keyColumns.map { fields[$0] })
+        let value = Schema.struct(name: base + ".Value", optional: true, fields: fields)
+        valueSchema = value
+        envelopeSchema = PostgresSchemas.envelope(name: base + ".Envelope", row: value)
+    }
+
+    /// The row as a `Value` struct. Absent values (key-only old tuples) are null, or the column's fallback when
+    /// it is NOT NULL; unchanged TOASTed values become the placeholder.
+    func row(_ tuple: TupleData) throws -> Struct {
+        guard tuple.count == relation.columns.count else {
+            throw PostgresError("\(relation.namespace).\(relation.name): row has \(tuple.count) columns, relation has \(relation.columns.count)")
+        }
+        var values: [Value] = []
+        values.reserveCapacity(columns.count)
+        for c in columns {
+            let schema = c.converter.schema
+            switch tuple.kinds[c.tupleIndex] {
+            case .text:
+                do {
+                    let v = try c.converter.convert(tuple.value(c.tupleIndex))
+                    values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
+                } catch {
+                    let column = relation.columns[c.tupleIndex]
+                    throw PostgresError("\(relation.namespace).\(relation.name).\(column.name) (type oid \(column.typeOID)): \(error)")
+                }
+            case .null:
+                values.append(schema.isOptional ? .null : c.converter.fallback)
+            case .unchangedToast:
+                switch schema.type {
+                case .string: values.append(.string(placeholder))
+                case .bytes where schema.name == nil: values.append(.bytes(Array(placeholder.utf8)))
+                default: values.append(schema.isOptional ? .null : c.converter.fallback)
+                }
+            case .binary:
+                throw PostgresError("\(relation.namespace).\(relation.name): binary tuple values are not requested and not supported")
+            }
+        }
+        return Struct(schema: valueSchema, values: values)
+    }
+
+    /// The key struct taken from a row struct, or nil for tables without a key.
+    func key(of row: Struct) -> Struct? {
+        guard let keySchema else { return nil }
+        return Struct(schema: keySchema, values: keyColumns.map { row.values[$0] })
+    }
+}

@@ -1,0 +1,288 @@
+import TributaryCore
+
+/// How one PostgreSQL column becomes a Connect field: its schema, how its text value converts, and what a
+/// required column holds when the row has no value for it (Debezium's fallback).
+struct ColumnConverter {
+    let schema: Schema
+    let convert: (ArraySlice<UInt8>) throws -> Value
+    /// Value for a NOT NULL column whose row value is absent (old key-only tuples): the default, else zero.
+    let fallback: Value
+}
+
+/// Maps PostgreSQL types to Connect schemas and values as Debezium's `PostgresValueConverter` does, honouring
+/// `decimal.handling.mode`, `time.precision.mode` and `binary.handling.mode`.
+struct PostgresValueConverter {
+    enum DecimalMode: String { case precise, double, string }
+    enum TimePrecisionMode: String { case adaptive, adaptiveTimeMicroseconds = "adaptive_time_microseconds", connect }
+    enum BinaryMode: String { case bytes, base64, base64UrlSafe = "base64-url-safe", hex }
+
+    var decimalMode: DecimalMode = .precise
+    var timePrecisionMode: TimePrecisionMode = .adaptive
+    var binaryMode: BinaryMode = .bytes
+
+    struct ConversionError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Well-known type OIDs (`pg_type.oid`), stable across PostgreSQL versions.
+    enum OID {
+        static let bool: UInt32 = 16, bytea: UInt32 = 17, char: UInt32 = 18, name: UInt32 = 19, int8: UInt32 = 20
+        static let int2: UInt32 = 21, int4: UInt32 = 23, text: UInt32 = 25, oid: UInt32 = 26, json: UInt32 = 114
+        static let xml: UInt32 = 142, float4: UInt32 = 700, float8: UInt32 = 701, bpchar: UInt32 = 1042
+        static let varchar: UInt32 = 1043, date: UInt32 = 1082, time: UInt32 = 1083, timestamp: UInt32 = 1114
+        static let timestamptz: UInt32 = 1184, numeric: UInt32 = 1700, uuid: UInt32 = 2950, jsonb: UInt32 = 3802
+    }
+
+    /// The converter for a column, or nil if the type is not supported (the column is then left out, as
+    /// Debezium does with `include.unknown.datatypes=false`).
+    func converter(typeOID: UInt32, typeModifier: Int32, optional: Bool, defaultExpression: String?) -> ColumnConverter? {
+        guard let (base, convert, zero) = mapping(typeOID: typeOID, typeModifier: typeModifier) else { return nil }
+        var schema = base.withOptional(optional)
+        var defaultValue: Value?
+        if let expression = defaultExpression {
+            if let literal = Self.defaultLiteral(expression) {
+                defaultValue = try? convert(ArraySlice(literal.utf8))
+            }
+            // A default Debezium cannot evaluate (nextval(), now(), …) still gives required columns a default:
+            // the type's zero value.
+            if defaultValue == nil && !optional { defaultValue = zero }
+        }
+        if let defaultValue { schema = schema.withDefault(defaultValue) }
+        return ColumnConverter(schema: schema, convert: convert, fallback: defaultValue ?? zero)
+    }
+
+    /// The literal text of a default expression such as `7`, `(-5)`, `'hi'::text`, `true`; nil for expressions.
+    static func defaultLiteral(_ expression: String) -> String? {
+        var e = Substring(expression)
+        while e.hasPrefix("(") && e.hasSuffix(")") { e = e.dropFirst().dropLast() }
+        if e.hasPrefix("'") {
+            guard let close = e.dropFirst().firstIndex(of: "'") else { return nil }
+            let literal = e[e.index(after: e.startIndex)..<close]
+            let rest = e[e.index(after: close)...]
+            guard rest.isEmpty || rest.hasPrefix("::") else { return nil }
+            if literal.contains("'") { return nil }
+            return String(literal)
+        }
+        if e.uppercased().hasPrefix("NULL") { return nil }
+        if e == "true" || e == "false" { return String(e) }
+        if let cast = e.range(of: "::") { e = e[..<cast.lowerBound] }
+        while e.hasPrefix("(") && e.hasSuffix(")") { e = e.dropFirst().dropLast() }
+        if !e.isEmpty && e.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" }) {
+            return String(e)
+        }
+        return nil
+    }
+
+    private typealias Mapping = (Schema, (ArraySlice<UInt8>) throws -> Value, Value)
+
+    private func mapping(typeOID: UInt32, typeModifier: Int32) -> Mapping? {
+        switch typeOID {
+        case OID.bool:
+            return (.boolean, { .boolean($0.first == UInt8(ascii: "t")) }, .boolean(false))
+        case OID.int2:
+            return (.int16, { .int16(try Self.integer($0, Int16.self)) }, .int16(0))
+        case OID.int4:
+            return (.int32, { .int32(try Self.integer($0, Int32.self)) }, .int32(0))
+        case OID.int8, OID.oid:
+            return (.int64, { .int64(try Self.integer($0, Int64.self)) }, .int64(0))
+        case OID.float4:
+            return (.float32, { .float32(try Self.floating($0, Float.self)) }, .float32(0))
+        case OID.float8:
+            return (.float64, { .float64(try Self.floating($0, Double.self)) }, .float64(0))
+        case OID.text, OID.varchar, OID.bpchar, OID.char, OID.name:
+            return (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+        case OID.json, OID.jsonb:
+            return semanticString(DebeziumSemantic.json)
+        case OID.xml:
+            return semanticString(DebeziumSemantic.xml)
+        case OID.uuid:
+            return semanticString(DebeziumSemantic.uuid)
+        case OID.bytea:
+            return binary()
+        case OID.numeric:
+            return numeric(typeModifier)
+        case OID.date:
+            let schema = timePrecisionMode == .connect ? ConnectLogical.date() : DebeziumSemantic.schema(DebeziumSemantic.date, .int32)
+            return (schema, { .int32(Int32(try Self.temporal($0) { try TemporalText.date($0) })) }, .int32(0))
+        case OID.time:
+            let precision = typeModifier < 0 ? 6 : Int(typeModifier)
+            switch timePrecisionMode {
+            case .connect:
+                return (ConnectLogical.time(), { .int32(Int32(try Self.temporal($0) { try TemporalText.time($0) } / 1000)) }, .int32(0))
+            case .adaptive where precision <= 3:
+                return (DebeziumSemantic.schema(DebeziumSemantic.time, .int32),
+                        { .int32(Int32(try Self.temporal($0) { try TemporalText.time($0) } / 1000)) }, .int32(0))
+            default:
+                return (DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64),
+                        { .int64(try Self.temporal($0) { try TemporalText.time($0) }) }, .int64(0))
+            }
+        case OID.timestamp:
+            let precision = typeModifier < 0 ? 6 : Int(typeModifier)
+            if timePrecisionMode == .connect {
+                return (ConnectLogical.timestamp(), { .int64(try Self.timestampMicros($0) / 1000) }, .int64(0))
+            }
+            if precision <= 3 {
+                return (DebeziumSemantic.schema(DebeziumSemantic.timestamp, .int64), { v in
+                    let micros = try Self.timestampMicros(v)
+                    return .int64(micros == .max || micros == .min ? micros : (micros - (micros % 1000 + 1000) % 1000) / 1000)
+                }, .int64(0))
+            }
+            return (DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64), { .int64(try Self.timestampMicros($0)) }, .int64(0))
+        case OID.timestamptz:
+            let precision = typeModifier < 0 ? 6 : Int(typeModifier)
+            return (DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string), { v in
+                if v.first == UInt8(ascii: "i") || v.first == UInt8(ascii: "-") && v.dropFirst().first == UInt8(ascii: "i") {
+                    return .string(String(decoding: v, as: UTF8.self))
+                }
+                let micros = try Self.temporal(v) { try TemporalText.timestamp($0) }
+                return .string(TemporalText.isoUTC(micros: micros, fractionDigits: precision))
+            }, .string("1970-01-01T00:00:00Z"))
+        default:
+            return nil
+        }
+    }
+
+    private func semanticString(_ name: String) -> Mapping {
+        (DebeziumSemantic.schema(name, .string), { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+    }
+
+    private func binary() -> Mapping {
+        let decode: (ArraySlice<UInt8>) throws -> [UInt8] = { v in
+            guard v.count >= 2, v.first == UInt8(ascii: "\\"), v.dropFirst().first == UInt8(ascii: "x"), v.count % 2 == 0 else {
+                throw ConversionError(description: "bytea value is not in hex form")
+            }
+            var out: [UInt8] = []
+            out.reserveCapacity((v.count - 2) / 2)
+            var i = v.startIndex + 2
+            while i < v.endIndex {
+                guard let hi = Self.hexValue(v[i]), let lo = Self.hexValue(v[i + 1]) else {
+                    throw ConversionError(description: "bytea value has a non-hex digit")
+                }
+                out.append(hi << 4 | lo)
+                i += 2
+            }
+            return out
+        }
+        switch binaryMode {
+        case .bytes:
+            return (.bytes, { .bytes(try decode($0)) }, .bytes([]))
+        case .base64:
+            return (.string, { .string(Base64.encodeString(try decode($0), urlSafe: false)) }, .string(""))
+        case .base64UrlSafe:
+            return (.string, { .string(Base64.encodeString(try decode($0), urlSafe: true)) }, .string(""))
+        case .hex:
+            return (.string, { .string(String(decoding: $0.dropFirst(2), as: UTF8.self)) }, .string(""))
+        }
+    }
+
+    private func numeric(_ typeModifier: Int32) -> Mapping {
+        let constrained = typeModifier >= 4
+        let precision = constrained ? Int((typeModifier - 4) >> 16) : nil
+        let scale = constrained ? Int((typeModifier - 4) & 0xFFFF) : nil
+        let nullForNaN: (ArraySlice<UInt8>) -> Bool = { $0.first == UInt8(ascii: "N") }
+        switch decimalMode {
+        case .double:
+            return (.float64, { v in
+                nullForNaN(v) ? .float64(.nan) : .float64(try Self.floating(v, Double.self))
+            }, .float64(0))
+        case .string:
+            return (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string("0"))
+        case .precise:
+            if let scale {
+                return (ConnectLogical.decimal(scale: scale, precision: precision), { v in
+                    if nullForNaN(v) { return .null }
+                    return .decimal(try Self.decimal(v, scale: scale))
+                }, .decimal(BigDecimal(0, scale: Int32(scale))))
+            }
+            let zero = Value.struct(Struct(schema: DebeziumSemantic.variableScaleDecimalSchema(optional: false), values: [.int32(0), .bytes([0])]))
+            return (DebeziumSemantic.variableScaleDecimalSchema(optional: false), { v in
+                if nullForNaN(v) { return .null }
+                let d = try Self.decimal(v, scale: nil)
+                return .struct(Struct(schema: DebeziumSemantic.variableScaleDecimalSchema(optional: false), values: [.int32(d.scale), .bytes(d.unscaled)]))
+            }, zero)
+        }
+    }
+
+    // MARK: Text parsing
+
+    private static func integer<T: FixedWidthInteger>(_ v: ArraySlice<UInt8>, _: T.Type) throws -> T {
+        var negative = false
+        var i = v.startIndex
+        if i < v.endIndex, v[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        guard i < v.endIndex else { throw ConversionError(description: "empty integer") }
+        var result: T = 0
+        while i < v.endIndex {
+            let c = v[i]
+            guard c >= 48, c <= 57 else { throw ConversionError(description: "invalid integer \(String(decoding: v, as: UTF8.self))") }
+            let (m, o1) = result.multipliedReportingOverflow(by: 10)
+            let (s, o2) = negative ? m.subtractingReportingOverflow(T(c - 48)) : m.addingReportingOverflow(T(c - 48))
+            guard !o1, !o2 else { throw ConversionError(description: "integer out of range") }
+            result = s
+            i += 1
+        }
+        return result
+    }
+
+    private static func floating<T: LosslessStringConvertible>(_ v: ArraySlice<UInt8>, _: T.Type) throws -> T {
+        guard let f = T(String(decoding: v, as: UTF8.self)) else {
+            throw ConversionError(description: "invalid floating point value \(String(decoding: v, as: UTF8.self))")
+        }
+        return f
+    }
+
+    private static func decimal(_ v: ArraySlice<UInt8>, scale: Int?) throws -> BigDecimal {
+        guard let d = BigDecimal(String(decoding: v, as: UTF8.self)) else {
+            throw ConversionError(description: "invalid numeric \(String(decoding: v, as: UTF8.self))")
+        }
+        if let scale, d.scale != Int32(scale) {
+            // PostgreSQL prints constrained numerics at their scale; rescale defensively.
+            guard let r = BigDecimal(rescaling: d, to: Int32(scale)) else { throw ConversionError(description: "numeric scale mismatch") }
+            return r
+        }
+        return d
+    }
+
+    private static func timestampMicros(_ v: ArraySlice<UInt8>) throws -> Int64 {
+        if v.elementsEqual("infinity".utf8) { return .max }
+        if v.elementsEqual("-infinity".utf8) { return .min }
+        return try temporal(v) { try TemporalText.timestamp($0) }
+    }
+
+    private static func temporal<T>(_ v: ArraySlice<UInt8>, _ parse: (ArraySlice<UInt8>) throws -> T) throws -> T {
+        do {
+            return try parse(v)
+        } catch {
+            throw ConversionError(description: "unexpected date/time text \"\(String(decoding: v, as: UTF8.self))\"")
+        }
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: nil
+        }
+    }
+}
+
+extension BigDecimal {
+    /// The same number at another scale, if that loses no digits.
+    init?(rescaling d: BigDecimal, to scale: Int32) {
+        var digits = d.unscaledDigits
+        var s = d.scale
+        while s < scale {
+            digits.append(0)
+            s += 1
+        }
+        while s > scale {
+            guard digits.last == 0 else { return nil }
+            digits.removeLast()
+            s -= 1
+        }
+        self.init(decimalDigits: digits, negative: d.isNegative, scale: scale)
+    }
+}

@@ -1,0 +1,185 @@
+/// Parses PostgreSQL's ISO text forms of dates and times (as sent with `DateStyle=ISO, TimeZone=UTC`) and
+/// formats ISO-8601 timestamps, without Foundation's calendar machinery.
+enum TemporalText {
+    struct ParseError: Error {}
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// Year, month, day of a day number since 1970-01-01.
+    static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private struct Cursor {
+        let s: ArraySlice<UInt8>
+        var i: Int
+        init(_ s: ArraySlice<UInt8>) {
+            self.s = s
+            i = s.startIndex
+        }
+        var atEnd: Bool { i >= s.endIndex }
+        var peek: UInt8? { atEnd ? nil : s[i] }
+        mutating func number(maxDigits: Int = 10) throws -> (value: Int, digits: Int) {
+            var v = 0
+            var n = 0
+            while let c = peek, c >= 48, c <= 57, n < maxDigits {
+                v = v * 10 + Int(c - 48)
+                n += 1
+                i += 1
+            }
+            guard n > 0 else { throw ParseError() }
+            return (v, n)
+        }
+        mutating func expect(_ c: UInt8) throws {
+            guard peek == c else { throw ParseError() }
+            i += 1
+        }
+        mutating func skip(_ c: UInt8) -> Bool {
+            if peek == c {
+                i += 1
+                return true
+            }
+            return false
+        }
+    }
+
+    /// `YYYY-MM-DD` → days since the epoch.
+    static func date(_ s: ArraySlice<UInt8>) throws -> Int {
+        var c = Cursor(s)
+        let d = try dateFields(&c)
+        guard c.atEnd || isBC(c) else { throw ParseError() }
+        return daysFromCivil(year: isBC(c) ? 1 - d.0 : d.0, month: d.1, day: d.2)
+    }
+
+    private static func isBC(_ c: Cursor) -> Bool {
+        Array(c.s[c.i...]) == Array(" BC".utf8)
+    }
+
+    private static func dateFields(_ c: inout Cursor) throws -> (Int, Int, Int) {
+        let y = try c.number().value
+        try c.expect(UInt8(ascii: "-"))
+        let m = try c.number(maxDigits: 2).value
+        try c.expect(UInt8(ascii: "-"))
+        let d = try c.number(maxDigits: 2).value
+        guard (1...12).contains(m), (1...31).contains(d) else { throw ParseError() }
+        return (y, m, d)
+    }
+
+    /// `HH:MM:SS[.ffffff]` → microseconds since midnight.
+    private static func timeFields(_ c: inout Cursor) throws -> Int64 {
+        let h = try c.number(maxDigits: 2).value
+        try c.expect(UInt8(ascii: ":"))
+        let m = try c.number(maxDigits: 2).value
+        try c.expect(UInt8(ascii: ":"))
+        let sec = try c.number(maxDigits: 2).value
+        var micros = 0
+        if c.skip(UInt8(ascii: ".")) {
+            let f = try c.number(maxDigits: 9)
+            micros = f.value
+            for _ in f.digits..<6 { micros *= 10 }
+            for _ in 6..<max(6, f.digits) { micros /= 10 }
+        }
+        return Int64(h * 3600 + m * 60 + sec) * 1_000_000 + Int64(micros)
+    }
+
+    /// `HH:MM:SS[.ffffff]` → microseconds since midnight (24:00:00 allowed, as PostgreSQL does).
+    static func time(_ s: ArraySlice<UInt8>) throws -> Int64 {
+        var c = Cursor(s)
+        let t = try timeFields(&c)
+        guard c.atEnd else { throw ParseError() }
+        return t
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM[:SS]]][ BC]` → microseconds since the epoch, in UTC if an offset is
+    /// present.
+    static func timestamp(_ s: ArraySlice<UInt8>) throws -> Int64 {
+        var c = Cursor(s)
+        let d = try dateFields(&c)
+        try c.expect(UInt8(ascii: " "))
+        var micros = try timeFields(&c)
+        if let sign = c.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            c.i += 1
+            var offset = try c.number(maxDigits: 2).value * 3600
+            if c.skip(UInt8(ascii: ":")) { offset += try c.number(maxDigits: 2).value * 60 }
+            if c.skip(UInt8(ascii: ":")) { offset += try c.number(maxDigits: 2).value }
+            micros -= Int64(sign == UInt8(ascii: "+") ? offset : -offset) * 1_000_000
+        }
+        let bc = isBC(c)
+        guard c.atEnd || bc else { throw ParseError() }
+        let days = daysFromCivil(year: bc ? 1 - d.0 : d.0, month: d.1, day: d.2)
+        return Int64(days) * 86_400_000_000 + micros
+    }
+
+    /// ISO-8601 UTC text `YYYY-MM-DDTHH:MM:SS[.f…]Z` with exactly `fractionDigits` fraction digits (none for 0),
+    /// as Debezium's `ZonedTimestamp` writes a column of that precision.
+    static func isoUTC(micros: Int64, fractionDigits: Int) -> String {
+        var days = micros / 86_400_000_000
+        var rem = micros % 86_400_000_000
+        if rem < 0 {
+            rem += 86_400_000_000
+            days -= 1
+        }
+        let (y, mo, d) = civilFromDays(Int(days))
+        let secs = Int(rem / 1_000_000)
+        let frac = Int(rem % 1_000_000)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        func pad(_ v: Int, _ width: Int) {
+            var digits: [UInt8] = []
+            var x = v
+            repeat {
+                digits.append(UInt8(48 + x % 10))
+                x /= 10
+            } while x > 0
+            for _ in digits.count..<max(width, digits.count) { out.append(48) }
+            out.append(contentsOf: digits.reversed())
+        }
+        if y < 0 {
+            out.append(UInt8(ascii: "-"))
+            pad(-y, 4)
+        } else {
+            if y > 9999 { out.append(UInt8(ascii: "+")) }
+            pad(y, 4)
+        }
+        out.append(UInt8(ascii: "-"))
+        pad(mo, 2)
+        out.append(UInt8(ascii: "-"))
+        pad(d, 2)
+        out.append(UInt8(ascii: "T"))
+        pad(secs / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        pad(secs / 60 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        pad(secs % 60, 2)
+        if fractionDigits > 0 {
+            out.append(UInt8(ascii: "."))
+            var f = frac
+            var digits = 6
+            while digits > fractionDigits {
+                f /= 10
+                digits -= 1
+            }
+            pad(f, fractionDigits)
+            for _ in digits..<fractionDigits { out.append(48) }
+        }
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+}

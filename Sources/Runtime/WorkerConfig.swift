@@ -1,0 +1,29 @@
+import TributaryCore
+
+/// A Kafka Connect worker configuration (`connect-standalone.properties`): where Kafka is, the default
+/// converters, where offsets live and how often they are stored.
+public struct WorkerConfig: Sendable {
+    public var config: Config
+    public var bootstrapServers: String
+    public var offsetFile: String?
+    public var offsetFlushIntervalMilliseconds: Int
+    /// librdkafka settings for producers: `producer.*` and `kafka.*` keys with the prefix removed, plus
+    /// `bootstrap.servers` and, where set, `security.protocol` / `sasl.*` / `ssl.*` from the worker itself.
+    public var producerProperties: [String: String]
+
+    public init(_ config: Config, standalone: Bool) throws {
+        self.config = config
+        bootstrapServers = try config.required("bootstrap.servers")
+        offsetFile = config.string("offset.storage.file.filename")
+        if standalone && offsetFile == nil { throw ConfigError.missing(key: "offset.storage.file.filename") }
+        offsetFlushIntervalMilliseconds = try config.int("offset.flush.interval.ms", default: 60_000, range: 1...86_400_000)
+        var producer: [String: String] = [:]
+        for (k, v) in config.values where k.hasPrefix("security.") || k.hasPrefix("sasl.") || k.hasPrefix("ssl.") || k == "client.id" {
+            producer[k] = v
+        }
+        producer.merge(config.withPrefix("kafka.")) { $1 }
+        producer.merge(config.withPrefix("producer.")) { $1 }
+        producer["bootstrap.servers"] = bootstrapServers
+        producerProperties = producer
+    }
+}

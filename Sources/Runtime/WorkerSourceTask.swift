@@ -1,0 +1,131 @@
+import Converters
+import Foundation
+import KafkaClient
+import Logging
+import TributaryCore
+
+/// Runs one source task: polls records, converts them, produces them to Kafka, and stores offsets (then tells
+/// the source) only for records Kafka acknowledged — Kafka Connect's `WorkerSourceTask`.
+///
+/// `run()` blocks its thread until `stop()` or a failure; everything else about the task lives on that thread.
+public final class WorkerSourceTask: @unchecked Sendable {
+    public let name: String
+    private let task: SourceTask
+    private let keyConverter: Converter
+    private let valueConverter: Converter
+    private let producerProperties: [String: String]
+    private let offsets: FileOffsetStore
+    private let flushInterval: Duration
+    private let topicCreation: (partitions: Int32, replicationFactor: Int32)?
+    private let logger: Logger
+    private let stopRequested = StopFlag()
+
+    /// Records acknowledged by Kafka since start.
+    public private(set) var acknowledged: UInt64 = 0
+
+    public init(
+        name: String, task: SourceTask, keyConverter: Converter, valueConverter: Converter,
+        producerProperties: [String: String], offsets: FileOffsetStore, flushIntervalMilliseconds: Int,
+        topicCreation: (partitions: Int32, replicationFactor: Int32)?, logger: Logger
+    ) {
+        self.name = name
+        self.task = task
+        self.keyConverter = keyConverter
+        self.valueConverter = valueConverter
+        self.producerProperties = producerProperties
+        self.offsets = offsets
+        self.flushInterval = .milliseconds(flushIntervalMilliseconds)
+        self.topicCreation = topicCreation
+        self.logger = logger
+    }
+
+    /// Asks the task to finish: it stops reading, waits for Kafka's acknowledgements, stores offsets and returns.
+    public func stop() { stopRequested.set() }
+
+    public func run() throws {
+        var tracker = OffsetTracker()
+        var deliveryError: KafkaError?
+        var acked: UInt64 = 0
+        let producer = try KafkaProducer(properties: producerProperties) { token, error in
+            if let error {
+                if deliveryError == nil { deliveryError = error }
+            } else {
+                tracker.ack(token)
+                acked += 1
+            }
+        }
+        var createdTopics = Set<String>()
+        let clock = ContinuousClock()
+        var nextFlush = clock.now + flushInterval
+        var nextReport = clock.now + .seconds(10)
+        var produced: UInt64 = 0
+        var reportedAcked: UInt64 = 0
+        let started = clock.now
+
+        func commitOffsets() throws {
+            guard let offset = tracker.takeCommittable() else { return }
+            try offsets.store(connector: name, partition: task.sourcePartition, offset: offset)
+            try task.commit(offset: offset)
+        }
+
+        defer { task.stop() }
+        try task.start(storedOffset: offsets.offset(connector: name, partition: task.sourcePartition))
+        while !stopRequested.isSet {
+            let records = try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
+            for record in records {
+                if let creation = topicCreation, !createdTopics.contains(record.topic) {
+                    try producer.createTopics([record.topic], partitions: creation.partitions, replicationFactor: creation.replicationFactor)
+                    createdTopics.insert(record.topic)
+                }
+                let key = try keyConverter.fromConnectData(topic: record.topic, schema: record.keySchema, value: record.key)
+                let value = try valueConverter.fromConnectData(topic: record.topic, schema: record.valueSchema, value: record.value)
+                let token = tracker.add(record.sourceOffset)
+                try producer.produce(
+                    topic: record.topic, partition: record.kafkaPartition, key: key, value: value, timestamp: record.timestamp,
+                    headers: record.headers, token: token)
+                produced += 1
+            }
+            producer.poll(timeoutMilliseconds: 0)
+            if let error = deliveryError { throw error }
+            let now = clock.now
+            if now >= nextFlush {
+                try commitOffsets()
+                nextFlush = now + flushInterval
+            }
+            if now >= nextReport {
+                let seconds = Double((now - started).components.seconds) + 1e-9
+                logger.info("progress", metadata: [
+                    "acknowledged": "\(acked)", "in_flight": "\(tracker.inFlight)",
+                    "rate_per_s": "\(Int(Double(acked - reportedAcked) / 10))", "average_per_s": "\(Int(Double(acked) / seconds))",
+                ])
+                reportedAcked = acked
+                nextReport = now + .seconds(10)
+            }
+            acknowledged = acked
+        }
+        logger.info("stopping: waiting for Kafka to acknowledge in-flight records", metadata: ["in_flight": "\(tracker.inFlight)"])
+        try producer.flush(timeoutMilliseconds: 30_000)
+        if let error = deliveryError { throw error }
+        try commitOffsets()
+        acknowledged = acked
+        logger.info("stopped", metadata: ["produced": "\(produced)", "acknowledged": "\(acked)"])
+    }
+}
+
+/// A flag one thread sets and another reads.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}

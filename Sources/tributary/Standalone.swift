@@ -1,0 +1,68 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Runtime
+import TributaryCore
+
+/// `tributary standalone worker.properties connector.properties…`, as Kafka Connect's `connect-standalone`.
+struct Standalone: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run connectors in this process, with offsets in a local file (Kafka Connect standalone mode).")
+
+    @Argument(help: "Worker properties (bootstrap.servers, converters, offset.storage.file.filename).")
+    var worker: String
+
+    @Argument(help: "One or more connector properties files.")
+    var connectors: [String]
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard !connectors.isEmpty else { throw ValidationError("give at least one connector properties file") }
+    }
+
+    func run() throws {
+        logging.bootstrap()
+        let logger = Logger(label: "tributary")
+        let workerConfig: WorkerConfig
+        let connectorConfigs: [Config]
+        do {
+            workerConfig = try WorkerConfig(try Self.load(worker), standalone: true)
+            connectorConfigs = try connectors.map(Self.load)
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)
+        }
+        let herder = StandaloneHerder(worker: workerConfig, connectors: connectorConfigs)
+        do {
+            try herder.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        for sig in [SIGINT, SIGTERM] { signal(sig, SIG_IGN) }
+        let sources = [SIGINT, SIGTERM].map { sig in
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                logger.info("signal received: stopping")
+                herder.stop()
+            }
+            source.resume()
+            return source
+        }
+        let failures = try herder.run()
+        sources.forEach { $0.cancel() }
+        if !failures.isEmpty {
+            for (name, error) in failures.sorted(by: { $0.key < $1.key }) {
+                FileHandle.standardError.write(Data("connector \(name) failed: \(error)\n".utf8))
+            }
+            throw ExitCode.failure
+        }
+    }
+
+    static func load(_ path: String) throws -> Config {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read properties file \(path)")
+        }
+        return Config(properties: text)
+    }
+}

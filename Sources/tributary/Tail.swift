@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import KafkaClient
+
+/// `tributary tail`: prints what is in Kafka topics, one JSON line per record, for people and scripts.
+struct Tail: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the records of Kafka topics from the beginning, one JSON line each: {topic, partition, offset, key, value}.")
+
+    @Option(name: .long, help: "Kafka bootstrap servers.")
+    var bootstrapServers: String = "127.0.0.1:9092"
+
+    @Option(name: .long, help: "Stop after this many records (0: no limit).")
+    var max: Int = 0
+
+    @Option(name: .long, help: "Stop when no record arrived for this many milliseconds.")
+    var idleMs: Int32 = 3000
+
+    @Argument(help: "Topics to read.")
+    var topics: [String]
+
+    func run() throws {
+        let consumer = try KafkaConsumer(properties: ["bootstrap.servers": bootstrapServers])
+        let messages = try consumer.readAll(topics: topics, minimum: 0, idleMilliseconds: idleMs, timeoutMilliseconds: 600_000)
+        var count = 0
+        for m in messages.sorted(by: { ($0.timestamp, $0.partition, $0.offset) < ($1.timestamp, $1.partition, $1.offset) }) {
+            var line = "{\"topic\":\(quote(m.topic)),\"partition\":\(m.partition),\"offset\":\(m.offset),\"key\":"
+            line += m.key.map { String(decoding: $0, as: UTF8.self) } ?? "null"
+            line += ",\"value\":" + (m.value.map { String(decoding: $0, as: UTF8.self) } ?? "null") + "}\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+            count += 1
+            if max > 0 && count >= max { break }
+        }
+    }
+
+    private func quote(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
