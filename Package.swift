@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
         .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "TributaryCore"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore"]),
         // Integration tests: need PostgreSQL and the broker from scripts/services.
         .testTarget(name: "IntegrationTests", dependencies: [
             "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore",

@@ -27,7 +27,11 @@ public enum ConverterFactory {
         let settings = Config(config.withPrefix(prefix + "."))
         switch className {
         case JsonConverter.className, "json":
-            return try JsonConverter(settings, isKey: isKey)
+            do {
+                return try JsonConverter(settings, isKey: isKey)
+            } catch let error as ConfigError {
+                throw error.prefixed(prefix + ".")
+            }
         default:
             throw ConfigError.invalid(
                 key: prefix, value: className, expected: JsonConverter.className + " (more converters follow)")

@@ -10,12 +10,15 @@ struct OffsetTracker {
     /// Token of `entries[0]`.
     private var base: UInt64 = 1
     private(set) var nextToken: UInt64 = 1
+    /// Records sent and not yet acknowledged.
+    private(set) var inFlight = 0
     /// The newest offset all of whose predecessors are acknowledged and which was not yet taken.
     private var committable: OffsetMap?
 
     /// Registers a record about to be sent; returns its token.
     mutating func add(_ offset: OffsetMap) -> UInt64 {
         entries.append((offset, false))
+        inFlight += 1
         defer { nextToken += 1 }
         return nextToken
     }
@@ -24,8 +27,9 @@ struct OffsetTracker {
     mutating func ack(_ token: UInt64) {
         guard token >= base else { return }
         let i = Int(token - base)
-        guard i < entries.count else { return }
+        guard i < entries.count, !entries[i].acked else { return }
         entries[i].acked = true
+        inFlight -= 1
         while head < entries.count && entries[head].acked {
             committable = entries[head].offset
             head += 1
@@ -36,9 +40,6 @@ struct OffsetTracker {
             head = 0
         }
     }
-
-    /// Records sent and not yet acknowledged.
-    var inFlight: Int { entries.count - head }
 
     /// The offset to store now, if it moved since the last call.
     mutating func takeCommittable() -> OffsetMap? {

@@ -99,6 +99,15 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// The same error with `prefix` put before the key, for settings read from a prefixed group.
+    public func prefixed(_ prefix: String) -> ConfigError {
+        switch self {
+        case .missing(let key): .missing(key: prefix + key)
+        case .invalid(let key, let value, let expected): .invalid(key: prefix + key, value: value, expected: expected)
+        case .other(let key, let message): .other(key: prefix + key, message: message)
+        }
+    }
+
     public var description: String {
         switch self {
         case .missing(let key): "Missing required configuration \"\(key)\""

@@ -1,0 +1,101 @@
+@testable import PostgresSource
+import TributaryCore
+import XCTest
+
+final class PostgresValueConverterTests: XCTestCase {
+    typealias OID = PostgresValueConverter.OID
+
+    private func convert(_ oid: UInt32, _ typmod: Int32 = -1, _ text: String, _ converter: PostgresValueConverter = .init()) throws -> Value {
+        try XCTUnwrap(converter.converter(typeOID: oid, typeModifier: typmod, optional: true, defaultExpression: nil)).convert(ArraySlice(text.utf8))
+    }
+
+    func testBasicTypesAsDebeziumMapsThem() throws {
+        XCTAssertEqual(try convert(OID.int2, -1, "-300"), .int16(-300))
+        XCTAssertEqual(try convert(OID.int4, -1, "-2147483648"), .int32(.min))
+        XCTAssertEqual(try convert(OID.int8, -1, "9007199254740993"), .int64(9_007_199_254_740_993))
+        XCTAssertEqual(try convert(OID.float4, -1, "1.5"), .float32(1.5))
+        XCTAssertEqual(try convert(OID.float8, -1, "1e-07"), .float64(1e-7))
+        XCTAssertEqual(try convert(OID.bool, -1, "t"), .boolean(true))
+        XCTAssertEqual(try convert(OID.bpchar, 8, "ab  "), .string("ab  "))
+        XCTAssertEqual(try convert(OID.bytea, -1, "\\x00ff10"), .bytes([0, 255, 16]))
+        XCTAssertEqual(try convert(OID.date, -1, "2024-02-29"), .int32(19782))
+        XCTAssertEqual(try convert(OID.timestamp, -1, "2024-02-29 13:45:01.123456"), .int64(1_709_214_301_123_456))
+        XCTAssertEqual(try convert(OID.timestamp, 3, "1969-12-31 23:59:59.5"), .int64(-500))
+        XCTAssertEqual(try convert(OID.timestamptz, -1, "2024-02-29 11:45:01.123456+00"), .string("2024-02-29T11:45:01.123456Z"))
+        XCTAssertEqual(try convert(OID.timestamptz, 0, "2024-02-29 13:45:01+00"), .string("2024-02-29T13:45:01Z"))
+        XCTAssertThrowsError(try convert(OID.int2, -1, "70000"))
+        XCTAssertThrowsError(try convert(OID.bytea, -1, "\\xzz"))
+    }
+
+    func testNumericModes() throws {
+        let typmod = Int32((10 << 16 | 3) + 4)
+        XCTAssertEqual(try convert(OID.numeric, typmod, "1234567.891"), .decimal(BigDecimal("1234567.891")!))
+        XCTAssertEqual(try convert(OID.numeric, typmod, "NaN"), .null)
+        guard case .struct(let v) = try convert(OID.numeric, -1, "3.14159") else { return XCTFail("VariableScaleDecimal expected") }
+        XCTAssertEqual(v.schema.name, "io.debezium.data.VariableScaleDecimal")
+        XCTAssertEqual(v.values, [.int32(5), .bytes([0x04, 0xCB, 0x2F])])
+        XCTAssertEqual(try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .double)), .float64(-0.5))
+        XCTAssertEqual(try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .string)), .string("-0.500"))
+    }
+
+    func testSchemasCarryDebeziumNamesAndDefaults() throws {
+        let c = PostgresValueConverter()
+        let ts = try XCTUnwrap(c.converter(typeOID: OID.timestamp, typeModifier: -1, optional: true, defaultExpression: nil))
+        XCTAssertEqual(ts.schema.name, "io.debezium.time.MicroTimestamp")
+        let ts3 = try XCTUnwrap(c.converter(typeOID: OID.timestamp, typeModifier: 3, optional: true, defaultExpression: nil))
+        XCTAssertEqual(ts3.schema.name, "io.debezium.time.Timestamp")
+        let n = try XCTUnwrap(c.converter(typeOID: OID.numeric, typeModifier: (10 << 16 | 3) + 4, optional: true, defaultExpression: nil))
+        XCTAssertEqual(n.schema.parameter("scale"), "3")
+        XCTAssertEqual(n.schema.parameter("connect.decimal.precision"), "10")
+        // Literal defaults are kept; a serial's nextval() gives a NOT NULL column the zero default, as Debezium.
+        let s = try XCTUnwrap(c.converter(typeOID: OID.int2, typeModifier: -1, optional: false, defaultExpression: "7"))
+        XCTAssertEqual(s.schema.defaultValue, .int16(7))
+        let id = try XCTUnwrap(c.converter(typeOID: OID.int4, typeModifier: -1, optional: false, defaultExpression: "nextval('t_id_seq'::regclass)"))
+        XCTAssertEqual(id.schema.defaultValue, .int32(0))
+        let t = try XCTUnwrap(c.converter(typeOID: OID.text, typeModifier: -1, optional: true, defaultExpression: "'hi'::text"))
+        XCTAssertEqual(t.schema.defaultValue, .string("hi"))
+        let now = try XCTUnwrap(c.converter(typeOID: OID.timestamptz, typeModifier: -1, optional: true, defaultExpression: "now()"))
+        XCTAssertNil(now.schema.defaultValue)
+        XCTAssertNil(c.converter(typeOID: 600, typeModifier: -1, optional: true, defaultExpression: nil), "point is not supported yet")
+    }
+
+    func testDefaultLiterals() {
+        XCTAssertEqual(PostgresValueConverter.defaultLiteral("7"), "7")
+        XCTAssertEqual(PostgresValueConverter.defaultLiteral("(-5)"), "-5")
+        XCTAssertEqual(PostgresValueConverter.defaultLiteral("'hi'::text"), "hi")
+        XCTAssertEqual(PostgresValueConverter.defaultLiteral("'2024-01-01'::date"), "2024-01-01")
+        XCTAssertEqual(PostgresValueConverter.defaultLiteral("0.5"), "0.5")
+        XCTAssertEqual(PostgresValueConverter.defaultLiteral("true"), "true")
+        XCTAssertNil(PostgresValueConverter.defaultLiteral("NULL::character varying"))
+        XCTAssertNil(PostgresValueConverter.defaultLiteral("now()"))
+        XCTAssertNil(PostgresValueConverter.defaultLiteral("nextval('x'::regclass)"))
+    }
+
+    func testTableFilterMatchesWholeNamesCaseInsensitively() throws {
+        let include = try TableFilter(Config(["table.include.list": "public.orders,inventory\\..*"]))
+        XCTAssertTrue(include.includes(schema: "public", table: "orders"))
+        XCTAssertTrue(include.includes(schema: "public", table: "ORDERS"))
+        XCTAssertFalse(include.includes(schema: "public", table: "orders_archive"))
+        XCTAssertTrue(include.includes(schema: "inventory", table: "anything"))
+        let exclude = try TableFilter(Config(["table.exclude.list": "public\\.secret.*"]))
+        XCTAssertFalse(exclude.includes(schema: "public", table: "secrets"))
+        XCTAssertTrue(exclude.includes(schema: "public", table: "open"))
+        XCTAssertFalse(exclude.includes(schema: "pg_catalog", table: "pg_class"))
+        XCTAssertThrowsError(try TableFilter(Config(["table.include.list": "a", "table.exclude.list": "b"])))
+        XCTAssertThrowsError(try TableFilter(Config(["table.include.list": "a(("]))) { XCTAssertEqual(($0 as? ConfigError)?.key, "table.include.list") }
+    }
+
+    func testConnectorConfigNamesTheBadKey() {
+        let base = ["database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"]
+        XCTAssertNoThrow(try PostgresConnectorConfig(Config(base)))
+        for (key, value) in [("database.port", "x"), ("plugin.name", "decoderbufs"), ("snapshot.mode", "initial"), ("slot.name", "Bad-Name"),
+                             ("decimal.handling.mode", "exact"), ("topic.prefix", "a b")] {
+            var c = base
+            c[key] = value
+            XCTAssertThrowsError(try PostgresConnectorConfig(Config(c)), key) { XCTAssertEqual(($0 as? ConfigError)?.key, key) }
+        }
+        var missing = base
+        missing["topic.prefix"] = nil
+        XCTAssertThrowsError(try PostgresConnectorConfig(Config(missing))) { XCTAssertEqual("\($0)", "Missing required configuration \"topic.prefix\"") }
+    }
+}

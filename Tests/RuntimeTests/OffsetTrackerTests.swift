@@ -1,0 +1,41 @@
+@testable import Runtime
+import TributaryCore
+import XCTest
+
+final class OffsetTrackerTests: XCTestCase {
+    func testCommitsOnlyBelowTheFirstUnacknowledgedRecord() {
+        var tracker = OffsetTracker()
+        let tokens = (1...5).map { tracker.add(["n": .int(Int64($0))]) }
+        XCTAssertEqual(tokens, [1, 2, 3, 4, 5])
+        tracker.ack(2)
+        tracker.ack(3)
+        XCTAssertNil(tracker.takeCommittable(), "record 1 is still in flight")
+        tracker.ack(1)
+        XCTAssertEqual(tracker.takeCommittable()?["n"], .int(3))
+        XCTAssertNil(tracker.takeCommittable(), "nothing new")
+        tracker.ack(5)
+        XCTAssertNil(tracker.takeCommittable())
+        XCTAssertEqual(tracker.inFlight, 1)
+        tracker.ack(4)
+        XCTAssertEqual(tracker.takeCommittable()?["n"], .int(5))
+        XCTAssertEqual(tracker.inFlight, 0)
+    }
+
+    func testManyRecordsInRandomAckOrder() {
+        var tracker = OffsetTracker()
+        let n = 20_000
+        for i in 1...n { _ = tracker.add(["n": .int(Int64(i))]) }
+        var acked = Set<UInt64>()
+        var contiguous: UInt64 = 0
+        for token in (1...UInt64(n)).shuffled() {
+            tracker.ack(token)
+            acked.insert(token)
+            while acked.contains(contiguous + 1) { contiguous += 1 }
+            if let committed = tracker.takeCommittable()?["n"]?.int64 {
+                XCTAssertEqual(UInt64(committed), contiguous, "the committable offset is the end of the acknowledged prefix")
+            }
+        }
+        XCTAssertEqual(contiguous, UInt64(n))
+        XCTAssertEqual(tracker.inFlight, 0)
+    }
+}
