@@ -136,7 +136,7 @@ struct PostgresValueConverter {
                 }
                 let micros = try Self.temporal(v) { try TemporalText.timestamp($0) }
                 return .string(TemporalText.isoUTC(micros: micros, fractionDigits: precision))
-            }, .string("1970-01-01T00:00:00Z"))
+            }, .string(TemporalText.isoUTC(micros: 0, fractionDigits: precision)))
         default:
             return nil
         }

@@ -1,0 +1,152 @@
+import Foundation
+@testable import PostgresSource
+import XCTest
+
+/// Runs the reference (real Debezium 3.6.3, `../shared/tools/debezium-reference/run`) and Tributary on the same
+/// changes and compares the events field for field. Allowed differences, as the reference's README lists them:
+/// processing timestamps and `source.version`. Skipped where the reference tool or Java is missing.
+final class DebeziumReferenceComparisonTests: XCTestCase {
+    static let referenceScript = IntegrationEnvironment.repositoryRoot.deletingLastPathComponent()
+        .appendingPathComponent("shared/tools/debezium-reference/run").path
+
+    private var slot = ""
+    private var referenceSlot = ""
+    private var work = URL(fileURLWithPath: "/")
+
+    override func setUpWithError() throws {
+        guard FileManager.default.fileExists(atPath: Self.referenceScript) else {
+            throw XCTSkip("Debezium reference not found at \(Self.referenceScript)")
+        }
+        guard ["/usr/bin/java", "/usr/local/bin/java"].contains(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw XCTSkip("Java is not installed; the reference needs it")
+        }
+        slot = IntegrationEnvironment.uniqueName("cmp")
+        referenceSlot = "ref_" + slot
+        work = FileManager.default.temporaryDirectory.appendingPathComponent(slot)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        IntegrationEnvironment.dropSlot(slot)
+        IntegrationEnvironment.dropSlot(referenceSlot)
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    /// Every basic type, nulls, defaults, a multi-statement transaction, update, delete, a table without a key.
+    static let changes = [
+        "INSERT INTO public.%T (i,b,r,d,n,nu,bo,t,v,c,by,da,ts,ts3,tz,tz0,tz3,req) VALUES (-5, 9007199254740993, 1.5, 0.1, 1234567.891, 3.14159, false, 'h\u{e9}llo \"q\" \\ x \u{1F600}', 'v', 'ab', '\\x00ff10', '2024-02-29', '2024-02-29 13:45:01.123456', '2024-02-29 13:45:01.123', '2024-02-29 13:45:01.123456+02', '2024-02-29 13:45:01+00', '2024-02-29 13:45:01.1+00', 'r1')",
+        "INSERT INTO public.%T (i, req) VALUES (NULL, 'r2')",
+        "INSERT INTO public.%T (i, r, d, n, nu, da, ts, tz, tz3, req) VALUES (1, 1e10, 1e-7, -0.5, -12345678901234567890.123, '1960-01-01', '1969-12-31 23:59:59.5', '2024-01-01 00:00:00+00', '1900-01-01 00:00:00+00', 'r3')",
+        "BEGIN; UPDATE public.%T SET t = 'upd', n = 0 WHERE id = 1; DELETE FROM public.%T WHERE id = 2; INSERT INTO public.%T_nopk VALUES (1, 'x'); COMMIT",
+        "INSERT INTO public.%T (d, nu, r, s, req) VALUES ('NaN', 'NaN', 'Infinity', -32768, '')",
+    ]
+    static let expectedEvents = 8  // 3 inserts, update, delete, tombstone, nopk insert, insert
+
+    func testTributaryEventsEqualDebeziumEvents() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try db.query("""
+            CREATE TABLE public.\(table) (
+              id serial PRIMARY KEY, s smallint NOT NULL DEFAULT 7, i integer, b bigint, r real, d double precision,
+              n numeric(10,3), nu numeric, bo boolean DEFAULT true, t text DEFAULT 'hi', v varchar(20), c char(4), by bytea,
+              da date, ts timestamp, ts3 timestamp(3), tz timestamptz, tz0 timestamptz(0), tz3 timestamptz(3),
+              req text NOT NULL, created timestamptz NOT NULL DEFAULT now());
+            CREATE TABLE public.\(table)_nopk (a int, b text);
+            """, purpose: "create tables")
+        defer { _ = try? db.query("DROP TABLE public.\(table), public.\(table)_nopk", purpose: "drop tables") }
+        let tables = "public.\(table),public.\(table)_nopk"
+        let prefix = "cmp"
+
+        // The reference, on its own slot and publication.
+        let properties = IntegrationEnvironment.connectorConfig(name: "reference", prefix: prefix, slot: referenceSlot, tables: tables,
+                                                                extra: ["slot.drop.on.stop": "true"])
+        let propertiesFile = work.appendingPathComponent("reference.properties")
+        try properties.values.map { "\($0.key)=\($0.value.replacingOccurrences(of: "\\", with: "\\\\"))" }.joined(separator: "\n")
+            .write(to: propertiesFile, atomically: true, encoding: .utf8)
+        let output = work.appendingPathComponent("reference.jsonl")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let reference = Process()
+        reference.executableURL = URL(fileURLWithPath: "/bin/bash")
+        reference.arguments = [Self.referenceScript, propertiesFile.path, String(Self.expectedEvents), "5"]
+        reference.standardOutput = try FileHandle(forWritingTo: output)
+        reference.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
+        try reference.run()
+        defer { if reference.isRunning { reference.terminate() } }
+        try IntegrationEnvironment.waitUntilStreaming(slot: referenceSlot, timeout: .seconds(600))
+
+        // Tributary, on its own slot.
+        let offsets = work.appendingPathComponent("offsets.json").path
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(name: slot, prefix: prefix, slot: slot, tables: tables), offsetFile: offsets)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+
+        for statement in Self.changes { try db.query(statement.replacingOccurrences(of: "%T", with: table), purpose: "change") }
+
+        let deadline = Date().addingTimeInterval(180)
+        while reference.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
+        XCTAssertFalse(reference.isRunning, "the reference finished")
+        let ours = try IntegrationEnvironment.consume(["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk"], count: Self.expectedEvents)
+        try connector.stop()
+
+        let theirs = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("{") }.map { line in
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(theirs.count, Self.expectedEvents, "reference events")
+        XCTAssertEqual(ours.count, Self.expectedEvents, "Tributary events")
+
+        // Compare per topic, in order.
+        func byTopic(_ events: [(topic: String, key: Any, value: Any)]) -> [String: [(key: Any, value: Any)]] {
+            Dictionary(grouping: events, by: \.topic).mapValues { $0.map { ($0.key, $0.value) } }
+        }
+        let theirsByTopic = byTopic(theirs.map { ($0["topic"] as! String, $0["key"] ?? NSNull(), $0["value"] ?? NSNull()) })
+        let oursByTopic = byTopic(try ours.map { m in
+            (m.topic, try IntegrationEnvironment.json(m.key) ?? NSNull(), try IntegrationEnvironment.json(m.value) ?? NSNull())
+        })
+        XCTAssertEqual(Set(theirsByTopic.keys), Set(oursByTopic.keys))
+        for (topic, expected) in theirsByTopic {
+            let actual = oursByTopic[topic] ?? []
+            XCTAssertEqual(actual.count, expected.count, topic)
+            for (i, (e, a)) in zip(expected, actual).enumerated() {
+                let expectedKey = Self.canonical(e.key), actualKey = Self.canonical(a.key)
+                XCTAssertEqual(actualKey, expectedKey, "\(topic) event \(i) key")
+                let differences = Self.differences(Self.withoutAllowedDifferences(e.value), Self.withoutAllowedDifferences(a.value), path: "value")
+                XCTAssertEqual(differences, [], "\(topic) event \(i)")
+            }
+        }
+    }
+
+    /// Drops what legitimately differs between two captures: processing time and the connector's version.
+    static func withoutAllowedDifferences(_ value: Any) -> Any {
+        guard var message = value as? [String: Any], var payload = message["payload"] as? [String: Any] else { return value }
+        for k in ["ts_ms", "ts_us", "ts_ns"] { payload[k] = nil }
+        if var source = payload["source"] as? [String: Any] {
+            source["version"] = nil
+            payload["source"] = source
+        }
+        message["payload"] = payload
+        return message
+    }
+
+    /// Paths where two parsed JSON documents differ, with both values.
+    static func differences(_ expected: Any, _ actual: Any, path: String) -> [String] {
+        switch (expected, actual) {
+        case (let e as [String: Any], let a as [String: Any]):
+            return Set(e.keys).union(a.keys).sorted().flatMap { k in
+                differences(e[k] ?? "<absent>", a[k] ?? "<absent>", path: path + "." + k)
+            }
+        case (let e as [Any], let a as [Any]):
+            if e.count != a.count { return ["\(path): \(e.count) items expected, \(a.count) found"] }
+            return zip(e, a).enumerated().flatMap { differences($0.element.0, $0.element.1, path: "\(path)[\($0.offset)]") }
+        default:
+            let (c1, c2) = (canonical(expected), canonical(actual))
+            return c1 == c2 ? [] : ["\(path): expected \(c1), found \(c2)"]
+        }
+    }
+
+    /// JSON text with sorted keys, so that two parsed documents compare as text and mismatches read well.
+    static func canonical(_ value: Any) -> String {
+        guard JSONSerialization.isValidJSONObject(value) else { return value is NSNull ? "null" : "\(value)" }
+        let data = try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+        return String(decoding: data, as: UTF8.self)
+    }
+}

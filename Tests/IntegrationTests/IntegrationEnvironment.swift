@@ -1,0 +1,119 @@
+import Converters
+import Foundation
+import KafkaClient
+import Logging
+@testable import PostgresSource
+import Runtime
+import TributaryCore
+import XCTest
+
+/// Where the servers of `scripts/services` listen; the same environment variables override both.
+enum IntegrationEnvironment {
+    static let environment = ProcessInfo.processInfo.environment
+    static let pgPort = Int(environment["TRIBUTARY_PG_PORT"] ?? "") ?? 15432
+    static let kafkaPort = Int(environment["TRIBUTARY_KAFKA_PORT"] ?? "") ?? 19092
+    static let bootstrapServers = "127.0.0.1:\(kafkaPort)"
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var postgresSettings: PostgresConnectionSettings {
+        PostgresConnectionSettings(
+            host: "127.0.0.1", port: pgPort, user: "tributary", password: "tributary", database: "tributary", sslMode: "disable",
+            connectTimeoutSeconds: 10)
+    }
+
+    /// A fresh name for this run, so tests never share slots, topics or tables.
+    static func uniqueName(_ base: String) -> String {
+        "\(base)_\(UInt32.random(in: 0..<UInt32.max))"
+    }
+
+    /// A plain SQL connection to the test database; fails the test with the fix if the server is not running.
+    static func sql() throws -> PostgresConnection {
+        do {
+            return try PostgresConnection(postgresSettings, replication: false)
+        } catch {
+            throw IntegrationFailure("PostgreSQL is not reachable (\(error)); start the servers with scripts/services start")
+        }
+    }
+
+    /// Connector properties as a Debezium user writes them.
+    static func connectorConfig(name: String, prefix: String, slot: String, tables: String, extra: [String: String] = [:]) -> Config {
+        var values = [
+            "name": name, "connector.class": PostgresConnectorConfig.className,
+            "database.hostname": "127.0.0.1", "database.port": String(pgPort), "database.user": "tributary",
+            "database.password": "tributary", "database.dbname": "tributary", "topic.prefix": prefix, "plugin.name": "pgoutput",
+            "slot.name": slot, "publication.name": slot, "publication.autocreate.mode": "filtered", "table.include.list": tables,
+            "snapshot.mode": "no_data",
+        ]
+        values.merge(extra) { $1 }
+        return Config(values)
+    }
+
+    /// Waits until `slot` exists and a walsender is streaming from it.
+    static func waitUntilStreaming(slot: String, timeout: Duration = .seconds(180)) throws {
+        let db = try sql()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let rows = try db.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "poll slot")
+            if rows.first?.first == "t" { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        XCTFail("slot \(slot) did not become active within \(timeout)")
+    }
+
+    static func confirmedFlushLSN(slot: String) throws -> LSN? {
+        let rows = try sql().query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "read slot")
+        guard let text = rows.first?.first ?? nil else { return nil }
+        return LSN(text)
+    }
+
+    static func dropSlot(_ slot: String) {
+        _ = try? sql().query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [slot], purpose: "drop slot")
+        _ = try? sql().query("DROP PUBLICATION IF EXISTS \"\(slot)\"", purpose: "drop publication")
+    }
+
+    /// Every record of `topics` from the beginning, waiting for at least `count`.
+    static func consume(_ topics: [String], count: Int, timeout: Int = 60_000) throws -> [ConsumedMessage] {
+        let consumer = try KafkaConsumer(properties: ["bootstrap.servers": bootstrapServers])
+        return try consumer.readAll(topics: topics, minimum: count, idleMilliseconds: 1500, timeoutMilliseconds: timeout)
+    }
+
+    static func json(_ bytes: [UInt8]?) throws -> Any? {
+        guard let bytes else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(bytes))
+    }
+}
+
+/// A source connector running in this process on its own thread, as the standalone worker runs it.
+final class RunningConnector: @unchecked Sendable {
+    let task: WorkerSourceTask
+    private let finished = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var failure: Error?
+
+    init(_ config: Config, offsetFile: String, flushIntervalMilliseconds: Int = 200, schemasEnabled: Bool = true) throws {
+        let connector = try ConnectorPlugins.sourceConnector(for: config)
+        task = WorkerSourceTask(
+            name: try config.required("name"), task: try connector.makeTask(config),
+            keyConverter: JsonConverter(schemasEnabled: schemasEnabled), valueConverter: JsonConverter(schemasEnabled: schemasEnabled),
+            producerProperties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers], offsets: try FileOffsetStore(path: offsetFile),
+            flushIntervalMilliseconds: flushIntervalMilliseconds, topicCreation: (1, -1), logger: Logger(label: "test.task"))
+        let thread = Thread { [self] in
+            do { try task.run() } catch { lock.withLock { failure = error } }
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    /// Stops gracefully and rethrows the task's failure, if any.
+    func stop() throws {
+        task.stop()
+        guard finished.wait(timeout: .now() + 60) == .success else { throw IntegrationFailure("connector did not stop within 60 s") }
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+}
+
+/// A failure to report, thrown from helpers.
+struct IntegrationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

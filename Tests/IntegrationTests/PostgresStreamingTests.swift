@@ -1,0 +1,125 @@
+import Foundation
+import KafkaClient
+@testable import PostgresSource
+import TributaryCore
+import XCTest
+
+/// Rows changed in PostgreSQL arrive in the broker as Debezium change events, in commit order, and the slot is
+/// confirmed only for what Kafka acknowledged. Needs `scripts/services start`.
+final class PostgresStreamingTests: XCTestCase {
+    private var slot = ""
+    private var offsetFile = ""
+
+    override func setUp() {
+        slot = IntegrationEnvironment.uniqueName("it")
+        offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(slot)-offsets.json").path
+    }
+
+    override func tearDown() {
+        IntegrationEnvironment.dropSlot(slot)
+        try? FileManager.default.removeItem(atPath: offsetFile)
+    }
+
+    private typealias Event = (key: [String: Any]?, value: [String: Any]?, raw: ConsumedMessage)
+
+    private func events(_ topic: String, count: Int) throws -> [Event] {
+        try IntegrationEnvironment.consume([topic], count: count).map { m in
+            (try IntegrationEnvironment.json(m.key) as? [String: Any], try IntegrationEnvironment.json(m.value) as? [String: Any], m)
+        }
+    }
+
+    func testInsertUpdateDeleteArriveInDebeziumFormatInCommitOrder() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, name text NOT NULL, qty smallint, price numeric(8,2), seen timestamptz)", purpose: "create table")
+        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
+        let prefix = "it"
+        let topic = "\(prefix).public.\(table)"
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(name: slot, prefix: prefix, slot: slot, tables: "public.\(table)"), offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+
+        try db.query("INSERT INTO public.\(table) VALUES (1, 'one', 1, 1.50, '2024-01-02 03:04:05.678+00')", purpose: "insert")
+        try db.query("BEGIN; INSERT INTO public.\(table) VALUES (2, 'two', NULL, NULL, NULL); UPDATE public.\(table) SET name = 'uno', qty = 10 WHERE id = 1; COMMIT", purpose: "transaction")
+        try db.query("DELETE FROM public.\(table) WHERE id = 2", purpose: "delete")
+        let xids = try db.query("SELECT xmin::text FROM public.\(table) WHERE id = 1", purpose: "xid")
+        let endLSN = try XCTUnwrap(LSN(try db.query("SELECT pg_current_wal_insert_lsn()::text", purpose: "lsn")[0][0]!))
+
+        let got = try events(topic, count: 5)
+        XCTAssertEqual(got.count, 5, "insert, insert, update, delete, tombstone")
+        XCTAssertEqual(got.map { ($0.value?["payload"] as? [String: Any])?["op"] as? String ?? "tombstone" }, ["c", "c", "u", "d", "tombstone"])
+        XCTAssertEqual(got.map { (($0.key?["payload"]) as? [String: Any])?["id"] as? Int }, [1, 2, 1, 2, 2])
+
+        let first = try XCTUnwrap(got[0].value?["payload"] as? [String: Any])
+        let after = try XCTUnwrap(first["after"] as? [String: Any])
+        XCTAssertEqual(after["name"] as? String, "one")
+        XCTAssertEqual(after["price"] as? String, "AJY=", "numeric(8,2) 1.50 is Decimal bytes 150")
+        XCTAssertEqual(after["seen"] as? String, "2024-01-02T03:04:05.678000Z")
+        XCTAssertTrue(first["before"] is NSNull)
+        let schema = try XCTUnwrap(got[0].value?["schema"] as? [String: Any])
+        XCTAssertEqual(schema["name"] as? String, "\(topic).Envelope")
+        XCTAssertEqual((got[0].key?["schema"] as? [String: Any])?["name"] as? String, "\(topic).Key")
+
+        let update = try XCTUnwrap(got[2].value?["payload"] as? [String: Any])
+        XCTAssertEqual((update["after"] as? [String: Any])?["name"] as? String, "uno")
+        XCTAssertTrue(update["before"] is NSNull, "REPLICA IDENTITY DEFAULT sends no old row for updates")
+        let delete = try XCTUnwrap(got[3].value?["payload"] as? [String: Any])
+        XCTAssertEqual((delete["before"] as? [String: Any])?["id"] as? Int, 2)
+        XCTAssertTrue(delete["after"] is NSNull)
+        XCTAssertNil(got[4].raw.value, "a tombstone follows the delete")
+
+        let sources = got.prefix(4).compactMap { ($0.value?["payload"] as? [String: Any])?["source"] as? [String: Any] }
+        XCTAssertEqual(sources.map { $0["connector"] as? String }, Array(repeating: "postgresql", count: 4))
+        XCTAssertEqual(sources.map { $0["table"] as? String }, Array(repeating: table, count: 4))
+        let lsns = sources.compactMap { $0["lsn"] as? Int }
+        XCTAssertEqual(lsns.count, 4)
+        XCTAssertEqual(lsns, lsns.sorted(), "commit order means increasing LSNs here")
+        let txIds = sources.compactMap { $0["txId"] as? Int }
+        XCTAssertEqual(txIds.count, 4)
+        XCTAssertEqual(txIds[1], txIds[2], "insert 2 and the update share a transaction")
+        XCTAssertEqual(String(txIds[2]), xids.first?.first ?? nil, "txId is the PostgreSQL transaction id")
+        XCTAssertLessThan(txIds[0], txIds[1])
+        XCTAssertLessThan(txIds[2], txIds[3])
+
+        // Everything was acknowledged, so the slot moves past the last transaction (after an offset flush).
+        let deadline = ContinuousClock.now + .seconds(20)
+        var confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot)
+        while (confirmed ?? .zero) < LSN(UInt64(lsns[3])), ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot)
+        }
+        try connector.stop()
+        XCTAssertGreaterThan(try XCTUnwrap(IntegrationEnvironment.confirmedFlushLSN(slot: slot)), LSN(UInt64(lsns[3])))
+        XCTAssertLessThanOrEqual(try XCTUnwrap(IntegrationEnvironment.confirmedFlushLSN(slot: slot)), endLSN)
+    }
+
+    func testRestartResumesFromStoredOffsetWithoutLossOrDuplicates() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v text)", purpose: "create table")
+        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
+        let config = IntegrationEnvironment.connectorConfig(name: slot, prefix: "rs", slot: slot, tables: "public.\(table)")
+        let topic = "rs.public.\(table)"
+
+        var connector = try RunningConnector(config, offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\(table) SELECT g, 'a' FROM generate_series(1, 100) g", purpose: "batch 1")
+        XCTAssertEqual(try events(topic, count: 100).count, 100)
+        try connector.stop()
+
+        // Changes made while the connector is down are read after the restart; nothing is read twice.
+        try db.query("INSERT INTO public.\(table) SELECT g, 'b' FROM generate_series(101, 150) g", purpose: "batch 2")
+        try db.query("UPDATE public.\(table) SET v = 'c' WHERE id <= 10", purpose: "batch 2 update")
+        connector = try RunningConnector(config, offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\(table) SELECT g, 'd' FROM generate_series(151, 200) g", purpose: "batch 3")
+        let got = try events(topic, count: 210)
+        try connector.stop()
+
+        XCTAssertEqual(got.count, 210, "100 + 50 + 10 updates + 50, each exactly once")
+        let ids = got.compactMap { ($0.key?["payload"] as? [String: Any])?["id"] as? Int }
+        XCTAssertEqual(Array(ids[0..<150]), Array(1...150))
+        XCTAssertEqual(Array(ids[150..<160]), Array(1...10))
+        XCTAssertEqual(Array(ids[160...]), Array(151...200))
+    }
+}
