@@ -16,6 +16,9 @@ struct Tail: ParsableCommand {
     @Option(name: .long, help: "Stop when no record arrived for this many milliseconds.")
     var idleMs: Int32 = 3000
 
+    @Option(name: .long, help: "Skip records with an earlier timestamp (milliseconds since the epoch).")
+    var sinceMs: Int64 = 0
+
     @Argument(help: "Topics to read.")
     var topics: [String]
 
@@ -23,7 +26,7 @@ struct Tail: ParsableCommand {
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": bootstrapServers])
         let messages = try consumer.readAll(topics: topics, minimum: 0, idleMilliseconds: idleMs, timeoutMilliseconds: 600_000)
         var count = 0
-        for m in messages.sorted(by: { ($0.timestamp, $0.partition, $0.offset) < ($1.timestamp, $1.partition, $1.offset) }) {
+        for m in messages.filter({ $0.timestamp >= sinceMs }).sorted(by: { ($0.timestamp, $0.partition, $0.offset) < ($1.timestamp, $1.partition, $1.offset) }) {
             var line = "{\"topic\":\(quote(m.topic)),\"partition\":\(m.partition),\"offset\":\(m.offset),\"key\":"
             line += m.key.map { String(decoding: $0, as: UTF8.self) } ?? "null"
             line += ",\"value\":" + (m.value.map { String(decoding: $0, as: UTF8.self) } ?? "null") + "}\n"
