@@ -186,7 +186,8 @@ struct PostgresValueConverter {
                 nullForNaN(v) ? .float64(.nan) : .float64(try Self.floating(v, Double.self))
             }, .float64(0))
         case .string:
-            return (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string("0"))
+            // Debezium spells NaN the way its decimal type prints it.
+            return (.string, { nullForNaN($0) ? .string("NAN") : .string(String(decoding: $0, as: UTF8.self)) }, .string("0"))
         case .precise:
             if let scale {
                 return (ConnectLogical.decimal(scale: scale, precision: precision), { v in

@@ -36,6 +36,8 @@ final class PostgresValueConverterTests: XCTestCase {
         XCTAssertEqual(v.values, [.int32(5), .bytes([0x04, 0xCB, 0x2F])])
         XCTAssertEqual(try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .double)), .float64(-0.5))
         XCTAssertEqual(try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .string)), .string("-0.500"))
+        XCTAssertEqual(try convert(OID.numeric, typmod, "NaN", PostgresValueConverter(decimalMode: .string)), .string("NAN"))
+        XCTAssertEqual(try convert(OID.name, -1, "nm"), .string("nm"), "Debezium 3.6.3 loses name values; Tributary keeps them")
     }
 
     func testSchemasCarryDebeziumNamesAndDefaults() throws {
