@@ -1,13 +1,19 @@
 import CRdKafka
 import TributaryCore
 
+/// Where Kafka stored a message.
+public struct DeliveryReport: Sendable, Equatable {
+    public var partition: Int32
+    public var offset: Int64
+}
+
 /// An idempotent Kafka producer (`enable.idempotence=true`, `acks=all`) over librdkafka.
 ///
 /// Each message carries a caller-chosen token; its delivery report comes back through `onDelivery` from within
 /// `poll`/`flush`, on the calling thread. One owner thread drives a producer: it is not safe for concurrent use.
 public final class KafkaProducer {
-    /// Called once per produced message with its token and nil on success, or the final error.
-    public typealias DeliveryHandler = (_ token: UInt64, _ error: KafkaError?) -> Void
+    /// Called once per produced message with its token and where it was written, or the final error.
+    public typealias DeliveryHandler = (_ token: UInt64, _ result: Result<DeliveryReport, KafkaError>) -> Void
 
     private final class Callbacks {
         var onDelivery: DeliveryHandler
@@ -21,7 +27,7 @@ public final class KafkaProducer {
     /// Properties are librdkafka's (`bootstrap.servers`, `linger.ms`, `compression.type`, …); idempotence and
     /// `acks=all` are always on.
     public init(properties: [String: String], onDelivery: @escaping DeliveryHandler) throws {
-        var props = ["linger.ms": "5", "batch.num.messages": "10000", "queue.buffering.max.kbytes": "65536"]
+        var props = ["linger.ms": "5", "batch.num.messages": "10000", "queue.buffering.max.kbytes": "8192"]
         props.merge(properties) { $1 }
         props["enable.idempotence"] = "true"
         props["acks"] = "all"
@@ -31,9 +37,11 @@ public final class KafkaProducer {
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
             guard let message, let opaque else { return }
             let callbacks = Unmanaged<Callbacks>.fromOpaque(opaque).takeUnretainedValue()
-            let token = UInt64(UInt(bitPattern: message.pointee._private))
-            let err = message.pointee.err
-            callbacks.onDelivery(token, err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err, context: "delivery failed"))
+            let m = message.pointee
+            let token = UInt64(UInt(bitPattern: m._private))
+            callbacks.onDelivery(token, m.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                ? .success(DeliveryReport(partition: m.partition, offset: m.offset))
+                : .failure(KafkaError(m.err, context: "delivery failed")))
         }
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errstr, errstr.count) else {

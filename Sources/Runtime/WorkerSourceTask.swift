@@ -46,12 +46,13 @@ public final class WorkerSourceTask: @unchecked Sendable {
         var tracker = OffsetTracker()
         var deliveryError: KafkaError?
         var acked: UInt64 = 0
-        let producer = try KafkaProducer(properties: producerProperties) { token, error in
-            if let error {
-                if deliveryError == nil { deliveryError = error }
-            } else {
+        let producer = try KafkaProducer(properties: producerProperties) { token, result in
+            switch result {
+            case .success:
                 tracker.ack(token)
                 acked += 1
+            case .failure(let error):
+                if deliveryError == nil { deliveryError = error }
             }
         }
         var createdTopics = Set<String>()

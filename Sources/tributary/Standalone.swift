@@ -31,13 +31,13 @@ struct Standalone: ParsableCommand {
             workerConfig = try WorkerConfig(try Self.load(worker), standalone: true)
             connectorConfigs = try connectors.map(Self.load)
         } catch let error as ConfigError {
-            throw ValidationError(error.description)
+            throw Self.configurationError(error)
         }
         let herder = StandaloneHerder(worker: workerConfig, connectors: connectorConfigs)
         do {
             try herder.validate()
         } catch {
-            throw ValidationError("\(error)")
+            throw Self.configurationError(error)
         }
         for sig in [SIGINT, SIGTERM] { signal(sig, SIG_IGN) }
         let sources = [SIGINT, SIGTERM].map { sig in
@@ -61,8 +61,15 @@ struct Standalone: ParsableCommand {
 
     static func load(_ path: String) throws -> Config {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("cannot read properties file \(path)")
+            FileHandle.standardError.write(Data("error: cannot read properties file \(path)\n".utf8))
+            throw ExitCode(66)  // EX_NOINPUT
         }
         return Config(properties: text)
+    }
+
+    /// Prints a configuration problem and gives the exit code for it (EX_CONFIG).
+    static func configurationError(_ error: Error) -> ExitCode {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        return ExitCode(78)
     }
 }

@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+
+/// The `tributary` executable as a user runs it: bad input gives a clear message and a failing exit code, and
+/// passwords never reach the output.
+final class TributaryCommandTests: XCTestCase {
+    private var work = URL(fileURLWithPath: "/")
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent(IntegrationEnvironment.uniqueName("cli"))
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: work) }
+
+    /// The built executable, beside the test bundle.
+    private var executable: URL {
+        var dir = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tributary").path) && dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("tributary")
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private func write(_ name: String, _ text: String) throws -> String {
+        let url = work.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testMalformedConnectorConfigNamesTheKeyAndHidesThePassword() throws {
+        let worker = try write("worker.properties", "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n")
+        let connector = try write("c.properties", """
+            name=c
+            connector.class=io.debezium.connector.postgresql.PostgresConnector
+            database.hostname=127.0.0.1
+            database.port=not-a-port
+            database.user=u
+            database.password=TopSecret123
+            database.dbname=d
+            topic.prefix=p
+            """)
+        let (status, output) = try run(["standalone", worker, connector])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("database.port"), output)
+        XCTAssertFalse(output.contains("TopSecret123"), output)
+    }
+
+    func testMissingWorkerKeyAndUnknownConnectorClass() throws {
+        let worker = try write("worker.properties", "offset.storage.file.filename=\(work.path)/o.json\n")
+        let connector = try write("c.properties", "name=c\nconnector.class=com.example.Nope\n")
+        var (status, output) = try run(["standalone", worker, connector])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("bootstrap.servers"), output)
+        let goodWorker = try write("w2.properties", "bootstrap.servers=x:1\noffset.storage.file.filename=\(work.path)/o.json\n")
+        (status, output) = try run(["standalone", goodWorker, connector])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("connector.class"), output)
+    }
+
+    func testUnreachableDatabaseFailsWithTheServerNamedAndNoPassword() throws {
+        let worker = try write("worker.properties", "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n")
+        let connector = try write("c.properties", """
+            name=c
+            connector.class=io.debezium.connector.postgresql.PostgresConnector
+            database.hostname=127.0.0.1
+            database.port=1
+            database.user=u
+            database.password=TopSecret123
+            database.dbname=d
+            topic.prefix=p
+            """)
+        let (status, output) = try run(["standalone", worker, connector])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("127.0.0.1:1/d"), output)
+        XCTAssertFalse(output.contains("TopSecret123"), output)
+    }
+}
