@@ -28,7 +28,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tributary", dependencies: [
-            "Runtime", "KafkaClient", "TributaryCore",
+            "Runtime", "KafkaClient", "Converters", "TributaryCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

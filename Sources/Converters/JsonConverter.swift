@@ -33,17 +33,21 @@ public final class JsonConverter: Converter {
 
     public func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]? {
         if schema == nil && value.isNull { return nil }
-        writer.bytes.removeAll(keepingCapacity: true)
+        // Work on a local writer (no class-property access in the recursion), keeping the buffer's capacity.
+        var w = JSONWriter(capacity: 0)
+        swap(&w, &writer)
+        defer { swap(&w, &writer) }
+        w.bytes.removeAll(keepingCapacity: true)
         if schemasEnabled {
-            writer.raw("{\"schema\":")
-            if let schema { writer.raw(schemaJSON(schema)) } else { writer.null() }
-            writer.raw(",\"payload\":")
-            try writeValue(schema, value)
-            writer.byte(UInt8(ascii: "}"))
+            w.raw("{\"schema\":")
+            if let schema { w.raw(schemaJSON(schema)) } else { w.null() }
+            w.raw(",\"payload\":")
+            try Self.writeValue(schema, value, into: &w, options: options)
+            w.byte(UInt8(ascii: "}"))
         } else {
-            try writeValue(schema, value)
+            try Self.writeValue(schema, value, into: &w, options: options)
         }
-        return writer.bytes
+        return w.bytes
     }
 
     /// The JSON form of `schema` (`{"type":…,"optional":…,…}`), cached by schema identity.
@@ -104,11 +108,9 @@ public final class JsonConverter: Converter {
         }
         if let d = schema.defaultValue, !d.isNull {
             w.raw(",\"default\":")
-            let saved = writer
-            writer = JSONWriter(capacity: 64)
+            var value = JSONWriter(capacity: 64)
             // Defaults are validated when schemas are built; a mismatch renders as null rather than failing.
-            if (try? writeValue(schema, d)) != nil { w.raw(writer.bytes) } else { w.null() }
-            writer = saved
+            if (try? Self.writeValue(schema, d, into: &value, options: options)) != nil { w.raw(value.bytes) } else { w.null() }
         }
         if let field {
             w.raw(",\"field\":")
@@ -134,10 +136,18 @@ public final class JsonConverter: Converter {
         }
     }
 
-    private func writeValue(_ schema: Schema?, _ value: Value) throws {
+    /// The settings that shape payloads.
+    struct Options {
+        var decimalFormat: DecimalFormat
+        var replaceNullWithDefault: Bool
+    }
+
+    private var options: Options { Options(decimalFormat: decimalFormat, replaceNullWithDefault: replaceNullWithDefault) }
+
+    private static func writeValue(_ schema: Schema?, _ value: Value, into writer: inout JSONWriter, options: Options) throws {
         if value.isNull {
             guard let schema else { return writer.null() }
-            if replaceNullWithDefault, let d = schema.defaultValue, !d.isNull { return try writeValue(schema, d) }
+            if options.replaceNullWithDefault, let d = schema.defaultValue, !d.isNull { return try writeValue(schema, d, into: &writer, options: options) }
             guard schema.isOptional else { throw DataError("Conversion error: null value for field that is required and has no default value") }
             return writer.null()
         }
@@ -153,7 +163,7 @@ public final class JsonConverter: Converter {
         case .string(let v): writer.string(v)
         case .bytes(let v): writer.base64(v)
         case .decimal(let d):
-            switch decimalFormat {
+            switch options.decimalFormat {
             case .base64: writer.base64(d.unscaled)
             case .numeric: writer.raw(Array(d.description.utf8))
             }
@@ -161,7 +171,7 @@ public final class JsonConverter: Converter {
             writer.byte(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { writer.byte(UInt8(ascii: ",")) }
-                try writeValue(schema?.valueSchema, item)
+                try writeValue(schema?.valueSchema, item, into: &writer, options: options)
             }
             writer.byte(UInt8(ascii: "]"))
         case .map(let entries):
@@ -174,23 +184,27 @@ public final class JsonConverter: Converter {
                     guard case .string(let k) = e.key else { throw DataError("map key is not a string") }
                     writer.string(k)
                     writer.byte(UInt8(ascii: ":"))
-                    try writeValue(schema?.valueSchema, e.value)
+                    try writeValue(schema?.valueSchema, e.value, into: &writer, options: options)
                 } else {
                     writer.byte(UInt8(ascii: "["))
-                    try writeValue(schema?.keySchema, e.key)
+                    try writeValue(schema?.keySchema, e.key, into: &writer, options: options)
                     writer.byte(UInt8(ascii: ","))
-                    try writeValue(schema?.valueSchema, e.value)
+                    try writeValue(schema?.valueSchema, e.value, into: &writer, options: options)
                     writer.byte(UInt8(ascii: "]"))
                 }
             }
             writer.byte(UInt8(ascii: objectMode ? "}" : "]"))
         case .struct(let s):
             writer.byte(UInt8(ascii: "{"))
-            for (i, f) in s.schema.fields.enumerated() {
-                if i > 0 { writer.byte(UInt8(ascii: ",")) }
-                writer.string(f.name)
-                writer.byte(UInt8(ascii: ":"))
-                try writeValue(f.schema, s.values[i])
+            try s.schema.fields.withUnsafeBufferPointer { fields in
+                try s.values.withUnsafeBufferPointer { values in
+                    for i in 0..<fields.count {
+                        if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                        writer.string(fields[i].name)
+                        writer.byte(UInt8(ascii: ":"))
+                        try writeValue(fields[i].schema, values[i], into: &writer, options: options)
+                    }
+                }
             }
             writer.byte(UInt8(ascii: "}"))
         }

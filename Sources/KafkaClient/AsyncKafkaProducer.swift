@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import Synchronization
 import TributaryCore
 
@@ -39,10 +34,9 @@ public final class AsyncKafkaProducer: Sendable {
         box.producer = producer
         producing = Mutex(box)
         let handle = UnsafeSendable(producer)
-        let thread = PollThread {
+        DetachedThread.start {
             while !state.stopped.load(ordering: .relaxed) { handle.value.poll(timeoutMilliseconds: 100) }
         }
-        thread.start()
     }
 
     /// Produces one message and waits for its acknowledgement.
@@ -96,21 +90,4 @@ public final class AsyncKafkaProducer: Sendable {
 struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
-}
-
-/// A detached OS thread running one closure.
-final class PollThread: @unchecked Sendable {
-    private let body: @Sendable () -> Void
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-
-    func start() {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let me = Unmanaged<PollThread>.fromOpaque(raw!).takeRetainedValue()
-            me.body()
-            return nil
-        }, context)
-        pthread_detach(thread)
-    }
 }

@@ -1,4 +1,9 @@
 import CRdKafka
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One message read from Kafka.
 public struct ConsumedMessage: Sendable {
@@ -96,7 +101,7 @@ public final class KafkaConsumer {
                     try assignFromBeginning(topics: topics)
                     assigned = true
                 } else {
-                    Thread_sleep(milliseconds: 200)
+                    usleep(200_000)
                     continue
                 }
             }
@@ -109,6 +114,3 @@ public final class KafkaConsumer {
         return result
     }
 }
-
-import Foundation
-func Thread_sleep(milliseconds: Int) { Thread.sleep(forTimeInterval: Double(milliseconds) / 1000) }

@@ -27,7 +27,7 @@ public final class KafkaProducer {
     /// Properties are librdkafka's (`bootstrap.servers`, `linger.ms`, `compression.type`, …); idempotence and
     /// `acks=all` are always on.
     public init(properties: [String: String], onDelivery: @escaping DeliveryHandler) throws {
-        var props = ["linger.ms": "5", "batch.num.messages": "10000", "queue.buffering.max.kbytes": "8192"]
+        var props = ["linger.ms": "20", "batch.num.messages": "10000", "queue.buffering.max.kbytes": "4096"]
         props.merge(properties) { $1 }
         props["enable.idempotence"] = "true"
         props["acks"] = "all"

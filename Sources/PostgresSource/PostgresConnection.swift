@@ -1,5 +1,9 @@
 import CLibPQ
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TributaryCore
 
 /// Settings to reach a PostgreSQL server, from Debezium's `database.*` keys.
@@ -29,7 +33,7 @@ public struct PostgresConnectionSettings: Sendable {
     }
 
     private func quote(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        "'" + s.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
     }
 }
 
@@ -105,12 +109,12 @@ final class PostgresConnection {
 
     /// Quotes an identifier for SQL.
     func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        "\"" + name.replacing("\"", with: "\"\"") + "\""
     }
 
     /// Quotes a literal for SQL (standard_conforming_strings on).
     func quoteLiteral(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        "'" + text.replacing("'", with: "''") + "'"
     }
 
     // MARK: Replication stream

@@ -1,4 +1,3 @@
-import Foundation
 import TributaryCore
 
 /// The settings of `io.debezium.connector.postgresql.PostgresConnector`, read with Debezium's names and defaults.
@@ -48,7 +47,7 @@ public struct PostgresConnectorConfig: Sendable {
         tableFilter = try TableFilter(config)
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
-        maxBatchSize = try config.int("max.batch.size", default: 2048, range: 1...1_000_000)
+        maxBatchSize = try config.int("max.batch.size", default: 512, range: 1...1_000_000)
         valueConverter = PostgresValueConverter(
             decimalMode: .init(rawValue: try config.choice("decimal.handling.mode", default: "precise", allowed: ["precise", "double", "string"]))!,
             timePrecisionMode: .init(rawValue: try config.choice(
@@ -61,16 +60,16 @@ public struct PostgresConnectorConfig: Sendable {
 /// Debezium's `schema.include.list` / `schema.exclude.list` / `table.include.list` / `table.exclude.list`:
 /// comma-separated regular expressions matched case-insensitively against the whole `schema` or `schema.table`.
 public struct TableFilter: @unchecked Sendable {
-    private let schemaInclude: [NSRegularExpression]
-    private let schemaExclude: [NSRegularExpression]
-    private let tableInclude: [NSRegularExpression]
-    private let tableExclude: [NSRegularExpression]
+    private let schemaInclude: [Regex<AnyRegexOutput>]
+    private let schemaExclude: [Regex<AnyRegexOutput>]
+    private let tableInclude: [Regex<AnyRegexOutput>]
+    private let tableExclude: [Regex<AnyRegexOutput>]
 
     public init(_ config: Config) throws {
-        func patterns(_ key: String) throws -> [NSRegularExpression] {
+        func patterns(_ key: String) throws -> [Regex<AnyRegexOutput>] {
             try config.list(key).map { p in
                 do {
-                    return try NSRegularExpression(pattern: "^(?:" + p + ")$", options: [.caseInsensitive])
+                    return try Regex(p).ignoresCase()
                 } catch {
                     throw ConfigError.invalid(key: key, value: p, expected: "a regular expression")
                 }
@@ -91,8 +90,8 @@ public struct TableFilter: @unchecked Sendable {
     /// Whether changes of `schema.table` are captured. System schemas never are.
     public func includes(schema: String, table: String) -> Bool {
         if schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast") { return false }
-        func matches(_ list: [NSRegularExpression], _ s: String) -> Bool {
-            list.contains { $0.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
+        func matches(_ list: [Regex<AnyRegexOutput>], _ s: String) -> Bool {
+            list.contains { (try? $0.wholeMatch(in: s)) != nil }
         }
         if !schemaInclude.isEmpty && !matches(schemaInclude, schema) { return false }
         if matches(schemaExclude, schema) { return false }

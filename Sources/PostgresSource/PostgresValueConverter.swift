@@ -65,7 +65,7 @@ struct PostgresValueConverter {
         }
         if e.uppercased().hasPrefix("NULL") { return nil }
         if e == "true" || e == "false" { return String(e) }
-        if let cast = e.range(of: "::") { e = e[..<cast.lowerBound] }
+        if let cast = e.firstRange(of: "::") { e = e[..<cast.lowerBound] }
         while e.hasPrefix("(") && e.hasSuffix(")") { e = e.dropFirst().dropLast() }
         if !e.isEmpty && e.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" }) {
             return String(e)

@@ -1,87 +1,103 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Converters
+import Synchronization
 import TributaryCore
 
 /// Source offsets in a local JSON file (standalone mode's `offset.storage.file.filename`).
 ///
 /// Keys follow Kafka Connect's offset-topic form, `["<connector>",{<partition>}]`; each write replaces the file
 /// atomically, so a crash leaves either the old or the new offsets.
-public final class FileOffsetStore: @unchecked Sendable {
+public final class FileOffsetStore: Sendable {
     private let path: String
-    private let lock = NSLock()
-    private var data: [String: Any] = [:]
+    private let offsets: Mutex<[String: [String: OffsetValue]]>
 
     public init(path: String) throws {
         self.path = path
+        var loaded: [String: [String: OffsetValue]] = [:]
         if FileManager.default.fileExists(atPath: path) {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             if !bytes.isEmpty {
-                guard let object = try JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
-                    throw ConfigError.other(key: "offset.storage.file.filename", message: "\(path) is not an offsets file")
+                do {
+                    loaded = try JSONDecoder().decode([String: [String: OffsetValue]].self, from: bytes)
+                } catch {
+                    throw ConfigError.other(key: "offset.storage.file.filename", message: "\(path) is not an offsets file: \(error)")
                 }
-                data = object
             }
         }
+        offsets = Mutex(loaded)
     }
 
+    /// The key Kafka Connect uses for a connector's source partition: `["name",{"k":v,…}]`, keys sorted.
     static func key(connector: String, partition: OffsetMap) -> String {
-        let fields = partition.keys.sorted().map { "\(jsonString($0)):\(json($0 == "" ? .null : partition[$0]!))" }
-        return "[\(jsonString(connector)),{\(fields.joined(separator: ","))}]"
+        var w = JSONWriter(capacity: 64)
+        w.byte(UInt8(ascii: "["))
+        w.string(connector)
+        w.raw(",{")
+        for (i, k) in partition.keys.sorted().enumerated() {
+            if i > 0 { w.byte(UInt8(ascii: ",")) }
+            w.string(k)
+            w.byte(UInt8(ascii: ":"))
+            switch partition[k]! {
+            case .null: w.null()
+            case .bool(let b): w.bool(b)
+            case .int(let n): w.int(n)
+            case .string(let s): w.string(s)
+            }
+        }
+        w.raw("}]")
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     /// The stored offset for a connector's source partition.
     public func offset(connector: String, partition: OffsetMap) -> OffsetMap? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let object = data[Self.key(connector: connector, partition: partition)] as? [String: Any] else { return nil }
-        var result: OffsetMap = [:]
-        for (k, v) in object {
-            switch v {
-            case let n as NSNumber where String(cString: n.objCType) == "c": result[k] = .bool(n.boolValue)
-            case let n as NSNumber: result[k] = .int(n.int64Value)
-            case let s as String: result[k] = .string(s)
-            default: result[k] = .null
-            }
-        }
-        return result
+        let key = Self.key(connector: connector, partition: partition)
+        return offsets.withLock { $0[key] }
     }
 
-    /// Stores an offset and writes the file.
+    /// Stores an offset and rewrites the file.
     public func store(connector: String, partition: OffsetMap, offset: OffsetMap) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        var object: [String: Any] = [:]
-        for (k, v) in offset {
-            switch v {
-            case .null: object[k] = NSNull()
-            case .bool(let b): object[k] = b
-            case .int(let i): object[k] = i
-            case .string(let s): object[k] = s
-            }
+        let key = Self.key(connector: connector, partition: partition)
+        let bytes = try offsets.withLock { all -> Data in
+            all[key] = offset
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return try encoder.encode(all)
         }
-        data[Self.key(connector: connector, partition: partition)] = object
-        let bytes = try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: bytes) else {
-            throw ConfigError.other(key: "offset.storage.file.filename", message: "cannot write \(temporary)")
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ConfigError.other(key: "offset.storage.file.filename", message: "cannot write \(path): \(error)")
         }
-        guard rename(temporary, path) == 0 else {
-            throw ConfigError.other(key: "offset.storage.file.filename", message: "cannot replace \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+extension OffsetValue: Codable {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let n = try? c.decode(Int64.self) {
+            self = .int(n)
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else {
+            self = .string(try c.decode(String.self))
         }
     }
 
-    private static func jsonString(_ s: String) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed])
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-    }
-
-    private static func json(_ v: OffsetValue) -> String {
-        switch v {
-        case .null: "null"
-        case .bool(let b): b ? "true" : "false"
-        case .int(let i): String(i)
-        case .string(let s): jsonString(s)
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
         }
     }
 }

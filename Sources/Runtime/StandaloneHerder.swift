@@ -1,17 +1,17 @@
 import Converters
-import Foundation
+import Dispatch
 import Logging
+import Synchronization
 import TributaryCore
 
 /// Runs connectors in one process from properties files, as Kafka Connect's `connect-standalone`: each source
 /// task on its own thread, offsets in the worker's file.
-public final class StandaloneHerder: @unchecked Sendable {
+public final class StandaloneHerder: Sendable {
     public let worker: WorkerConfig
     public let connectors: [Config]
     private let logger: Logger
-    private let lock = NSLock()
-    private var tasks: [WorkerSourceTask] = []
-    private var failures: [String: Error] = [:]
+    private let tasks = Mutex<[WorkerSourceTask]>([])
+    private let failures = Mutex<[String: any Error]>([:])
 
     public init(worker: WorkerConfig, connectors: [Config], logger: Logger = Logger(label: "tributary.herder")) {
         self.worker = worker
@@ -55,27 +55,25 @@ public final class StandaloneHerder: @unchecked Sendable {
                 name: name, task: try connector.makeTask(config), keyConverter: keyConverter, valueConverter: valueConverter,
                 producerProperties: worker.producerProperties, offsets: store,
                 flushIntervalMilliseconds: worker.offsetFlushIntervalMilliseconds, topicCreation: creation, logger: taskLogger)
-            lock.withLock { tasks.append(task) }
+            tasks.withLock { $0.append(task) }
             logger.info("starting connector", metadata: ["connector": "\(name)", "config": "\(config)"])
             group.enter()
-            let thread = Thread { [self] in
+            DetachedThread.start { [self] in
                 defer { group.leave() }
                 do {
                     try task.run()
                 } catch {
                     logger.error("connector failed", metadata: ["connector": "\(name)", "error": "\(error)"])
-                    lock.withLock { failures[name] = error }
+                    failures.withLock { $0[name] = error }
                 }
             }
-            thread.name = "task-\(name)"
-            thread.start()
         }
         group.wait()
-        return lock.withLock { failures }
+        return failures.withLock { $0 }
     }
 
     /// Stops every task gracefully (flush, store offsets, confirm to the source).
     public func stop() {
-        lock.withLock { for t in tasks { t.stop() } }
+        tasks.withLock { for t in $0 { t.stop() } }
     }
 }

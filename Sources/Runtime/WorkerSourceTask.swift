@@ -1,7 +1,7 @@
 import Converters
-import Foundation
 import KafkaClient
 import Logging
+import Synchronization
 import TributaryCore
 
 /// Runs one source task: polls records, converts them, produces them to Kafka, and stores offsets (then tells
@@ -114,19 +114,10 @@ public final class WorkerSourceTask: @unchecked Sendable {
 }
 
 /// A flag one thread sets and another reads.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
 
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
+    func set() { value.store(true, ordering: .releasing) }
 
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

@@ -1,6 +1,15 @@
 import ArgumentParser
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import Runtime
 import TributaryCore
@@ -53,7 +62,7 @@ struct Standalone: ParsableCommand {
         sources.forEach { $0.cancel() }
         if !failures.isEmpty {
             for (name, error) in failures.sorted(by: { $0.key < $1.key }) {
-                FileHandle.standardError.write(Data("connector \(name) failed: \(error)\n".utf8))
+                printError("connector \(name) failed: \(error)")
             }
             throw ExitCode.failure
         }
@@ -61,7 +70,7 @@ struct Standalone: ParsableCommand {
 
     static func load(_ path: String) throws -> Config {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            FileHandle.standardError.write(Data("error: cannot read properties file \(path)\n".utf8))
+            printError("error: cannot read properties file \(path)")
             throw ExitCode(66)  // EX_NOINPUT
         }
         return Config(properties: text)
@@ -69,7 +78,13 @@ struct Standalone: ParsableCommand {
 
     /// Prints a configuration problem and gives the exit code for it (EX_CONFIG).
     static func configurationError(_ error: Error) -> ExitCode {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        printError("error: \(error)")
         return ExitCode(78)
     }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Converters
 import KafkaClient
 
 /// `tributary tail`: prints what is in Kafka topics, one JSON line per record, for people and scripts.
@@ -27,16 +27,21 @@ struct Tail: ParsableCommand {
         let messages = try consumer.readAll(topics: topics, minimum: 0, idleMilliseconds: idleMs, timeoutMilliseconds: 600_000)
         var count = 0
         for m in messages.filter({ $0.timestamp >= sinceMs }).sorted(by: { ($0.timestamp, $0.partition, $0.offset) < ($1.timestamp, $1.partition, $1.offset) }) {
-            var line = "{\"topic\":\(quote(m.topic)),\"partition\":\(m.partition),\"offset\":\(m.offset),\"key\":"
-            line += m.key.map { String(decoding: $0, as: UTF8.self) } ?? "null"
-            line += ",\"value\":" + (m.value.map { String(decoding: $0, as: UTF8.self) } ?? "null") + "}\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            var line = JSONWriter(capacity: 256 + (m.value?.count ?? 0))
+            line.raw("{\"topic\":")
+            line.string(m.topic)
+            line.raw(",\"partition\":")
+            line.int(Int64(m.partition))
+            line.raw(",\"offset\":")
+            line.int(m.offset)
+            line.raw(",\"key\":")
+            if let key = m.key { line.raw(key) } else { line.null() }
+            line.raw(",\"value\":")
+            if let value = m.value { line.raw(value) } else { line.null() }
+            line.byte(UInt8(ascii: "}"))
+            print(String(decoding: line.bytes, as: UTF8.self))
             count += 1
             if max > 0 && count >= max { break }
         }
-    }
-
-    private func quote(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
