@@ -14,7 +14,18 @@ public struct PostgresConnectorConfig: Sendable {
     public var tombstonesOnDelete: Bool
     public var unavailableValuePlaceholder: String
     public var maxBatchSize: Int
+    /// Operations not emitted (`skipped.operations`: c, u, d, t; Debezium's default skips truncates).
+    public var skippedOperations: Set<String>
     var valueConverter: PostgresValueConverter
+
+    /// Settings Debezium has and this version does not implement yet. Ignoring them would publish data their
+    /// users meant to hide or shape, so a connector that sets them is refused.
+    static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
+        ("column.include.list", false, nil), ("column.exclude.list", false, nil), ("message.key.columns", false, nil),
+        ("column.mask.", true, nil), ("column.truncate.to.", true, nil), ("column.propagate.source.type", false, nil),
+        ("datatype.propagate.source.type", false, nil), ("provide.transaction.metadata", false, "false"),
+        ("include.unknown.datatypes", false, "false"), ("transforms", false, ""), ("predicates", false, ""),
+    ]
 
     /// Reads and checks the configuration; errors name the key.
     public init(_ config: Config) throws {
@@ -44,7 +55,20 @@ public struct PostgresConnectorConfig: Sendable {
         guard snapshotMode == "no_data" || snapshotMode == "never" else {
             throw ConfigError.other(key: "snapshot.mode", message: "\(snapshotMode) is not implemented yet; this version streams changes only: use no_data")
         }
+        for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
+            guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key }) else { continue }
+            if let allowed = rule.allowed, value.trimmed.lowercased() == allowed { continue }
+            throw ConfigError.other(key: key, message: "not supported by this version of Tributary yet; remove it to run without it")
+        }
         tableFilter = try TableFilter(config)
+        let skipped = config.list("skipped.operations").map { $0.lowercased() }
+        for op in skipped where !["c", "u", "d", "t", "none"].contains(op) {
+            throw ConfigError.invalid(key: "skipped.operations", value: op, expected: "a list of c, u, d, t, or none")
+        }
+        skippedOperations = config.string("skipped.operations") == nil ? ["t"] : Set(skipped.filter { $0 != "none" })
+        if !skippedOperations.contains("t") {
+            throw ConfigError.other(key: "skipped.operations", message: "emitting truncate events is not supported yet; keep t in the list")
+        }
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
         maxBatchSize = try config.int("max.batch.size", default: 512, range: 1...1_000_000)

@@ -195,12 +195,12 @@ public final class PostgresConnectorTask: SourceTask {
         case .relation(let relation):
             tables[relation.id] = try buildTable(relation)
         case .insert(let id, let new):
-            guard let table = try tableFor(id) else { return }
+            guard !config.skippedOperations.contains("c"), let table = try tableFor(id) else { return }
             if shouldSkip(lsn) { return }
             let after = try table.row(new)
             records.append(record(table, op: "c", before: nil, after: after, key: table.key(of: after), lsn: lsn))
         case .update(let id, let old, let oldIsKeyOnly, let new):
-            guard let table = try tableFor(id) else { return }
+            guard !config.skippedOperations.contains("u"), let table = try tableFor(id) else { return }
             if shouldSkip(lsn) { return }
             let after = try table.row(new)
             let before = try old.map { try table.row($0) }
@@ -214,7 +214,7 @@ public final class PostgresConnectorTask: SourceTask {
                 records.append(record(table, op: "u", before: oldIsKeyOnly ? nil : before, after: after, key: newKey, lsn: lsn))
             }
         case .delete(let id, let old, _):
-            guard let table = try tableFor(id) else { return }
+            guard !config.skippedOperations.contains("d"), let table = try tableFor(id) else { return }
             if shouldSkip(lsn) { return }
             let before = try table.row(old)
             let key = table.key(of: before)

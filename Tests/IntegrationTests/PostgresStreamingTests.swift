@@ -122,4 +122,21 @@ final class PostgresStreamingTests: XCTestCase {
         XCTAssertEqual(Array(ids[150..<160]), Array(1...10))
         XCTAssertEqual(Array(ids[160...]), Array(151...200))
     }
+
+    func testSkippedOperationsAreNotEmitted() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v text)", purpose: "create table")
+        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
+        let config = IntegrationEnvironment.connectorConfig(
+            name: slot, prefix: "so", slot: slot, tables: "public.\(table)", extra: ["skipped.operations": "u,t", "tombstones.on.delete": "false"])
+        let connector = try RunningConnector(config, offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\(table) VALUES (1, 'a')", purpose: "insert")
+        try db.query("UPDATE public.\(table) SET v = 'b'", purpose: "update")
+        try db.query("DELETE FROM public.\(table)", purpose: "delete")
+        let got = try events("so.public.\(table)", count: 2)
+        try connector.stop()
+        XCTAssertEqual(got.map { ($0.value?["payload"] as? [String: Any])?["op"] as? String }, ["c", "d"], "no update, no tombstone")
+    }
 }

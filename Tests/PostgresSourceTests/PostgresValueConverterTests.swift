@@ -96,6 +96,19 @@ final class PostgresValueConverterTests: XCTestCase {
             c[key] = value
             XCTAssertThrowsError(try PostgresConnectorConfig(Config(c)), key) { XCTAssertEqual(($0 as? ConfigError)?.key, key) }
         }
+        for (key, value) in [("column.exclude.list", "public.t.ssn"), ("column.mask.with.4.chars", "public.t.card"),
+                             ("transforms", "unwrap"), ("provide.transaction.metadata", "true"), ("skipped.operations", "x"),
+                             ("skipped.operations", "none")] {
+            var c = base
+            c[key] = value
+            XCTAssertThrowsError(try PostgresConnectorConfig(Config(c)), key) { XCTAssertEqual(($0 as? ConfigError)?.key, key) }
+        }
+        var quiet = base
+        quiet["provide.transaction.metadata"] = "false"
+        quiet["transforms"] = ""
+        quiet["skipped.operations"] = "t,u"
+        XCTAssertEqual(try PostgresConnectorConfig(Config(quiet)).skippedOperations, ["t", "u"])
+        XCTAssertEqual(try PostgresConnectorConfig(Config(base)).skippedOperations, ["t"])
         var missing = base
         missing["topic.prefix"] = nil
         XCTAssertThrowsError(try PostgresConnectorConfig(Config(missing))) { XCTAssertEqual("\($0)", "Missing required configuration \"topic.prefix\"") }
