@@ -15,6 +15,15 @@ enum IntegrationEnvironment {
     static let bootstrapServers = "127.0.0.1:\(kafkaPort)"
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// The built `tributary` executable, beside the test bundle.
+    static var executable: URL {
+        var dir = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tributary").path) && dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("tributary")
+    }
+
     static var postgresSettings: PostgresConnectionSettings {
         PostgresConnectionSettings(
             host: "127.0.0.1", port: pgPort, user: "tributary", password: "tributary", database: "tributary", sslMode: "disable",
@@ -58,6 +67,18 @@ enum IntegrationEnvironment {
             Thread.sleep(forTimeInterval: 0.2)
         }
         XCTFail("slot \(slot) did not become active within \(timeout)")
+    }
+
+    /// Waits until no process streams from `slot` any more.
+    static func waitUntilInactive(slot: String, timeout: Duration = .seconds(30)) throws {
+        let db = try sql()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let rows = try db.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "poll slot")
+            if rows.first?.first != "t" { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTFail("slot \(slot) stayed active for \(timeout)")
     }
 
     static func confirmedFlushLSN(slot: String) throws -> LSN? {

@@ -13,18 +13,9 @@ final class TributaryCommandTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: work) }
 
-    /// The built executable, beside the test bundle.
-    private var executable: URL {
-        var dir = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tributary").path) && dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("tributary")
-    }
-
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = IntegrationEnvironment.executable
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
