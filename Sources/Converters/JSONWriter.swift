@@ -102,23 +102,18 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func double(_ v: Double) {
-        if !v.isFinite {
-            bytes.append(UInt8(ascii: "\""))
-            raw(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity")
-            bytes.append(UInt8(ascii: "\""))
-            return
-        }
-        javaNumber(v.description, magnitude: v.magnitude.isZero ? 0 : Double(v.magnitude))
+        guard v.isFinite else { return nonFinite(isNaN: v.isNaN, negative: v < 0) }
+        javaNumber(v.description, magnitude: v.magnitude)
     }
 
     public mutating func float(_ v: Float) {
-        if !v.isFinite {
-            bytes.append(UInt8(ascii: "\""))
-            raw(v.isNaN ? "NaN" : v < 0 ? "-Infinity" : "Infinity")
-            bytes.append(UInt8(ascii: "\""))
-            return
-        }
+        guard v.isFinite else { return nonFinite(isNaN: v.isNaN, negative: v < 0) }
         javaNumber(v.description, magnitude: Double(v.magnitude))
+    }
+
+    /// NaN and infinities as Jackson writes them by default: quoted.
+    private mutating func nonFinite(isNaN: Bool, negative: Bool) {
+        raw(isNaN ? "\"NaN\"" : negative ? "\"-Infinity\"" : "\"Infinity\"")
     }
 
     /// Re-spells Swift's shortest round-trip digits in Java's `Double.toString` form: plain notation with at

@@ -79,62 +79,44 @@ public final class KafkaProducer {
         while true {
             let error: OpaquePointer? = key.withOptionalBytes { keyBuf in
                 value.withOptionalBytes { valueBuf in
-                    var vus: [rd_kafka_vu_t] = []
-                    vus.reserveCapacity(8 + headers.count)
-                    var vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_RKT
-                    vu.u.rkt = rkt
-                    vus.append(vu)
-                    vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_PARTITION
-                    vu.u.i32 = partition ?? -1
-                    vus.append(vu)
-                    vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    vu.u.i = RD_KAFKA_MSG_F_COPY
-                    vus.append(vu)
-                    vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_OPAQUE
-                    vu.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token))
-                    vus.append(vu)
-                    if let keyBuf {
-                        vu = rd_kafka_vu_t()
-                        vu.vtype = RD_KAFKA_VTYPE_KEY
-                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBuf.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
-                        vu.u.mem.size = keyBuf.count
-                        vus.append(vu)
-                    }
-                    if let valueBuf {
-                        vu = rd_kafka_vu_t()
-                        vu.vtype = RD_KAFKA_VTYPE_VALUE
-                        vu.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBuf.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
-                        vu.u.mem.size = valueBuf.count
-                        vus.append(vu)
-                    }
-                    if let timestamp {
-                        vu = rd_kafka_vu_t()
-                        vu.vtype = RD_KAFKA_VTYPE_TIMESTAMP
-                        vu.u.i64 = timestamp
-                        vus.append(vu)
-                    }
-                    if headers.isEmpty {
-                        return rd_kafka_produceva(handle, vus, vus.count)
-                    }
-                    let hdrs = rd_kafka_headers_new(headers.count)!
-                    for h in headers {
-                        if let v = h.value {
-                            v.withUnsafeBytes { _ = rd_kafka_header_add(hdrs, h.key, -1, $0.baseAddress, $0.count) }
-                        } else {
-                            _ = rd_kafka_header_add(hdrs, h.key, -1, nil, 0)
+                    // The argument list lives on the stack: no allocation per message.
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                        var n = 0
+                        func add(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
+                            var vu = rd_kafka_vu_t()
+                            vu.vtype = type
+                            set(&vu)
+                            vus[n] = vu
+                            n += 1
                         }
+                        func addMemory(_ type: rd_kafka_vtype_t, _ buffer: UnsafeRawBufferPointer) {
+                            add(type) {
+                                // librdkafka copies the bytes (F_COPY); an empty buffer still needs a non-null pointer.
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
+                                $0.u.mem.size = buffer.count
+                            }
+                        }
+                        add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = rkt }
+                        add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? -1 }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
+                        if let keyBuf { addMemory(RD_KAFKA_VTYPE_KEY, keyBuf) }
+                        if let valueBuf { addMemory(RD_KAFKA_VTYPE_VALUE, valueBuf) }
+                        if let timestamp { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
+                        guard !headers.isEmpty else { return rd_kafka_produceva(handle, vus.baseAddress, n) }
+                        let hdrs = rd_kafka_headers_new(headers.count)!
+                        for h in headers {
+                            if let v = h.value {
+                                v.withUnsafeBytes { _ = rd_kafka_header_add(hdrs, h.key, -1, $0.baseAddress, $0.count) }
+                            } else {
+                                _ = rd_kafka_header_add(hdrs, h.key, -1, nil, 0)
+                            }
+                        }
+                        add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = hdrs }
+                        let e = rd_kafka_produceva(handle, vus.baseAddress, n)
+                        if e != nil { rd_kafka_headers_destroy(hdrs) }  // on success librdkafka owns them
+                        return e
                     }
-                    vu = rd_kafka_vu_t()
-                    vu.vtype = RD_KAFKA_VTYPE_HEADERS
-                    vu.u.headers = hdrs
-                    vus.append(vu)
-                    let e = rd_kafka_produceva(handle, vus, vus.count)
-                    if e != nil { rd_kafka_headers_destroy(hdrs) }  // on success librdkafka owns them
-                    return e
                 }
             }
             guard let error else { return }

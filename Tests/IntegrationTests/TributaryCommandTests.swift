@@ -32,19 +32,24 @@ final class TributaryCommandTests: XCTestCase {
         return url.path
     }
 
-    func testMalformedConnectorConfigNamesTheKeyAndHidesThePassword() throws {
+    /// Runs a Postgres connector whose password is `TopSecret123`, with the given `database.port`.
+    private func runPostgresConnector(port: String) throws -> (status: Int32, output: String) {
         let worker = try write("worker.properties", "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n")
         let connector = try write("c.properties", """
             name=c
             connector.class=io.debezium.connector.postgresql.PostgresConnector
             database.hostname=127.0.0.1
-            database.port=not-a-port
+            database.port=\(port)
             database.user=u
             database.password=TopSecret123
             database.dbname=d
             topic.prefix=p
             """)
-        let (status, output) = try run(["standalone", worker, connector])
+        return try run(["standalone", worker, connector])
+    }
+
+    func testMalformedConnectorConfigNamesTheKeyAndHidesThePassword() throws {
+        let (status, output) = try runPostgresConnector(port: "not-a-port")
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(output.contains("database.port"), output)
         XCTAssertFalse(output.contains("TopSecret123"), output)
@@ -63,18 +68,7 @@ final class TributaryCommandTests: XCTestCase {
     }
 
     func testUnreachableDatabaseFailsWithTheServerNamedAndNoPassword() throws {
-        let worker = try write("worker.properties", "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n")
-        let connector = try write("c.properties", """
-            name=c
-            connector.class=io.debezium.connector.postgresql.PostgresConnector
-            database.hostname=127.0.0.1
-            database.port=1
-            database.user=u
-            database.password=TopSecret123
-            database.dbname=d
-            topic.prefix=p
-            """)
-        let (status, output) = try run(["standalone", worker, connector])
+        let (status, output) = try runPostgresConnector(port: "1")
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(output.contains("127.0.0.1:1/d"), output)
         XCTAssertFalse(output.contains("TopSecret123"), output)
