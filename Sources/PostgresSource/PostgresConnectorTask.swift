@@ -33,8 +33,15 @@ public final class PostgresConnectorTask: SourceTask {
 
     // Confirmation.
     private var confirmedLSN = LSN.zero
-    /// Transactions whose commit was read, oldest first: their last record and where the slot may then move.
+    /// Transactions whose commit was read and that the slot is not confirmed past, oldest first: their last
+    /// record (nil if they produced none) and where the slot may move once they are in Kafka.
     private var completed: [(xid: UInt32, lastRecordLSN: LSN?, endLSN: LSN)] = []
+    /// The newest record handed out, and the newest one Kafka acknowledged (a record is its transaction and LSN).
+    private var lastEmitted: (xid: UInt32, lsn: LSN)?
+    private var lastCommitted: (xid: UInt32, lsn: LSN)?
+    private var everythingDelivered: Bool {
+        lastEmitted?.xid == lastCommitted?.xid && lastEmitted?.lsn == lastCommitted?.lsn
+    }
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
 
@@ -140,6 +147,7 @@ public final class PostgresConnectorTask: SourceTask {
                 try handleCopyData(bytes, into: &records)
             case .wouldBlock:
                 if !records.isEmpty || clock.now >= deadline {
+                    try confirmIfIdle()
                     try sendStatusIfDue()
                     return records
                 }
@@ -281,6 +289,7 @@ public final class PostgresConnectorTask: SourceTask {
 
     private func record(_ table: PostgresTableSchema, op: String, before: Struct?, after: Struct?, key: Struct?, lsn: LSN) -> SourceRecord {
         lastRecordLSNInTransaction = lsn
+        if let xid = currentXid { lastEmitted = (xid, lsn) }
         let now = Date().timeIntervalSince1970
         let nowMicros = Int64(now * 1_000_000)
         let commitMicros = currentCommitTime
@@ -311,16 +320,36 @@ public final class PostgresConnectorTask: SourceTask {
 
     public func commit(offset: OffsetMap) throws {
         var target = offset["lsn_commit"]?.int64.map { LSN(UInt64($0)) } ?? confirmedLSN
-        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }), let lsn = offset["lsn"]?.int64.map({ LSN(UInt64($0)) }),
-           let index = completed.firstIndex(where: { $0.xid == xid }) {
-            if completed[index].lastRecordLSN == lsn {
-                // The committed record closes its transaction: the whole transaction is in Kafka.
-                target = max(target, completed[index].endLSN)
-                completed.removeFirst(index + 1)
-            } else {
-                completed.removeFirst(index)
+        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }), let lsn = offset["lsn"]?.int64.map({ LSN(UInt64($0)) }) {
+            lastCommitted = (xid, lsn)
+            if let index = completed.firstIndex(where: { $0.xid == xid }) {
+                if completed[index].lastRecordLSN == lsn {
+                    // The committed record closes its transaction: the whole transaction is in Kafka, and so are
+                    // the transactions without records that directly follow it.
+                    target = max(target, completed[index].endLSN)
+                    completed.removeFirst(index + 1)
+                    while let next = completed.first, next.lastRecordLSN == nil {
+                        target = max(target, next.endLSN)
+                        completed.removeFirst()
+                    }
+                } else {
+                    completed.removeFirst(index)
+                }
             }
         }
+        try confirm(target)
+        try confirmIfIdle()
+    }
+
+    /// With every record in Kafka, every transaction read so far is done: the slot may move past all of them.
+    /// This keeps the slot moving (and WAL from piling up) while the captured tables are quiet.
+    private func confirmIfIdle() throws {
+        guard everythingDelivered, let last = completed.last else { return }
+        completed.removeAll(keepingCapacity: true)
+        try confirm(last.endLSN)
+    }
+
+    private func confirm(_ target: LSN) throws {
         guard target > confirmedLSN else { return }
         confirmedLSN = target
         try sendStatus()

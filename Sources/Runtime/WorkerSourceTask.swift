@@ -20,9 +20,6 @@ public final class WorkerSourceTask: @unchecked Sendable {
     private let logger: Logger
     private let stopRequested = StopFlag()
 
-    /// Records acknowledged by Kafka since start.
-    public private(set) var acknowledged: UInt64 = 0
-
     public init(
         name: String, task: SourceTask, keyConverter: Converter, valueConverter: Converter,
         producerProperties: [String: String], offsets: FileOffsetStore, flushIntervalMilliseconds: Int,
@@ -57,11 +54,11 @@ public final class WorkerSourceTask: @unchecked Sendable {
         }
         var createdTopics = Set<String>()
         let clock = ContinuousClock()
-        var nextFlush = clock.now + flushInterval
-        var nextReport = clock.now + .seconds(10)
-        var produced: UInt64 = 0
-        var reportedAcked: UInt64 = 0
         let started = clock.now
+        var nextFlush = started + flushInterval
+        var lastReport = started
+        var reportedAcked: UInt64 = 0
+        var produced: UInt64 = 0
 
         func commitOffsets() throws {
             guard let offset = tracker.takeCommittable() else { return }
@@ -71,45 +68,56 @@ public final class WorkerSourceTask: @unchecked Sendable {
 
         defer { task.stop() }
         try task.start(storedOffset: offsets.offset(connector: name, partition: task.sourcePartition))
-        while !stopRequested.isSet {
-            let records = try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
-            for record in records {
-                if let creation = topicCreation, !createdTopics.contains(record.topic) {
-                    try producer.createTopics([record.topic], partitions: creation.partitions, replicationFactor: creation.replicationFactor)
-                    createdTopics.insert(record.topic)
+        do {
+            while !stopRequested.isSet {
+                let records = try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
+                for record in records {
+                    if let creation = topicCreation, !createdTopics.contains(record.topic) {
+                        try producer.createTopics([record.topic], partitions: creation.partitions, replicationFactor: creation.replicationFactor)
+                        createdTopics.insert(record.topic)
+                    }
+                    let key = try keyConverter.fromConnectData(topic: record.topic, schema: record.keySchema, value: record.key)
+                    let value = try valueConverter.fromConnectData(topic: record.topic, schema: record.valueSchema, value: record.value)
+                    let token = tracker.add(record.sourceOffset)
+                    try producer.produce(
+                        topic: record.topic, partition: record.kafkaPartition, key: key, value: value, timestamp: record.timestamp,
+                        headers: record.headers, token: token)
+                    produced += 1
                 }
-                let key = try keyConverter.fromConnectData(topic: record.topic, schema: record.keySchema, value: record.key)
-                let value = try valueConverter.fromConnectData(topic: record.topic, schema: record.valueSchema, value: record.value)
-                let token = tracker.add(record.sourceOffset)
-                try producer.produce(
-                    topic: record.topic, partition: record.kafkaPartition, key: key, value: value, timestamp: record.timestamp,
-                    headers: record.headers, token: token)
-                produced += 1
+                producer.poll(timeoutMilliseconds: 0)
+                if let error = deliveryError { throw error }
+                let now = clock.now
+                if now >= nextFlush {
+                    try commitOffsets()
+                    nextFlush = now + flushInterval
+                }
+                if now - lastReport >= .seconds(10) {
+                    logger.info("progress", metadata: [
+                        "acknowledged": "\(acked)", "in_flight": "\(tracker.inFlight)",
+                        "rate_per_s": "\(Self.rate(acked - reportedAcked, over: now - lastReport))",
+                        "average_per_s": "\(Self.rate(acked, over: now - started))",
+                    ])
+                    reportedAcked = acked
+                    lastReport = now
+                }
             }
-            producer.poll(timeoutMilliseconds: 0)
-            if let error = deliveryError { throw error }
-            let now = clock.now
-            if now >= nextFlush {
-                try commitOffsets()
-                nextFlush = now + flushInterval
-            }
-            if now >= nextReport {
-                let seconds = Double((now - started).components.seconds) + 1e-9
-                logger.info("progress", metadata: [
-                    "acknowledged": "\(acked)", "in_flight": "\(tracker.inFlight)",
-                    "rate_per_s": "\(Int(Double(acked - reportedAcked) / 10))", "average_per_s": "\(Int(Double(acked) / seconds))",
-                ])
-                reportedAcked = acked
-                nextReport = now + .seconds(10)
-            }
-            acknowledged = acked
+        } catch {
+            // Keep what Kafka already has: store its offsets (bounded wait) so a restart replays less, then fail.
+            logger.error("task failing; storing the offsets of acknowledged records first", metadata: ["error": "\(error)"])
+            try? producer.flush(timeoutMilliseconds: 10_000)
+            try? commitOffsets()
+            throw error
         }
         logger.info("stopping: waiting for Kafka to acknowledge in-flight records", metadata: ["in_flight": "\(tracker.inFlight)"])
         try producer.flush(timeoutMilliseconds: 30_000)
         if let error = deliveryError { throw error }
         try commitOffsets()
-        acknowledged = acked
         logger.info("stopped", metadata: ["produced": "\(produced)", "acknowledged": "\(acked)"])
+    }
+
+    private static func rate(_ count: UInt64, over duration: Duration) -> Int {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return seconds > 0 ? Int(Double(count) / seconds) : 0
     }
 }
 

@@ -139,4 +139,27 @@ final class PostgresStreamingTests: XCTestCase {
         try connector.stop()
         XCTAssertEqual(got.map { ($0.value?["payload"] as? [String: Any])?["op"] as? String }, ["c", "d"], "no update, no tombstone")
     }
+
+    func testSlotAdvancesWhileOnlyUncapturedTablesChange() throws {
+        let db = try IntegrationEnvironment.sql()
+        let captured = slot, other = slot + "_other"
+        try db.query("CREATE TABLE public.\(captured) (id int PRIMARY KEY); CREATE TABLE public.\(other) (id int PRIMARY KEY)", purpose: "create tables")
+        defer { _ = try? db.query("DROP TABLE public.\(captured), public.\(other)", purpose: "drop tables") }
+        let config = IntegrationEnvironment.connectorConfig(
+            name: slot, prefix: "quiet", slot: slot, tables: "public.\(captured)", extra: ["publication.autocreate.mode": "all_tables"])
+        let connector = try RunningConnector(config, offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\(captured) VALUES (1)", purpose: "captured change")
+        XCTAssertEqual(try events("quiet.public.\(captured)", count: 1).count, 1)
+        for i in 0..<50 { try db.query("INSERT INTO public.\(other) VALUES (\(i))", purpose: "uncaptured change") }
+        let written = try XCTUnwrap(LSN(try db.query("SELECT pg_current_wal_insert_lsn()::text", purpose: "lsn")[0][0]!))
+        let deadline = ContinuousClock.now + .seconds(20)
+        var confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
+        while confirmed < written, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
+        }
+        try connector.stop()
+        XCTAssertGreaterThanOrEqual(confirmed, written, "the slot follows the WAL although no captured row changed")
+    }
 }
