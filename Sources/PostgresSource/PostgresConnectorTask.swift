@@ -27,20 +27,20 @@ public final class PostgresConnectorTask: SourceTask {
     /// End of the last transaction read: streaming may resume there once its changes are in Kafka.
     private var lastCommitEnd: LSN?
     private var lastReceivedLSN = LSN.zero
-    /// Changes already delivered before a restart: skip those of transaction `xid` up to `lsn`.
-    private var resumeSkip: (xid: UInt32, lsn: LSN)?
-    private var lastRecordLSNInTransaction: LSN?
+    /// Records already delivered before a restart: skip those of transaction `xid` up to `position`.
+    private var resumeSkip: (xid: UInt32, position: RecordPosition)?
+    private var lastRecordInTransaction: RecordPosition?
 
     // Confirmation.
     private var confirmedLSN = LSN.zero
     /// Transactions whose commit was read and that the slot is not confirmed past, oldest first: their last
     /// record (nil if they produced none) and where the slot may move once they are in Kafka.
-    private var completed: [(xid: UInt32, lastRecordLSN: LSN?, endLSN: LSN)] = []
-    /// The newest record handed out, and the newest one Kafka acknowledged (a record is its transaction and LSN).
-    private var lastEmitted: (xid: UInt32, lsn: LSN)?
-    private var lastCommitted: (xid: UInt32, lsn: LSN)?
+    private var completed: [(xid: UInt32, lastRecord: RecordPosition?, endLSN: LSN)] = []
+    /// The newest record handed out, and the newest one Kafka acknowledged.
+    private var lastEmitted: (xid: UInt32, position: RecordPosition)?
+    private var lastCommitted: (xid: UInt32, position: RecordPosition)?
     private var everythingDelivered: Bool {
-        lastEmitted?.xid == lastCommitted?.xid && lastEmitted?.lsn == lastCommitted?.lsn
+        lastEmitted?.xid == lastCommitted?.xid && lastEmitted?.position == lastCommitted?.position
     }
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
@@ -74,10 +74,10 @@ public final class PostgresConnectorTask: SourceTask {
                 lastCommitLSN = startLSN
                 lastCommitEnd = startLSN
             }
-            if let xid = offset["txId"]?.int64, let lsn = offset["lsn_proc"]?.int64 ?? offset["lsn"]?.int64 {
-                resumeSkip = (UInt32(truncatingIfNeeded: xid), LSN(UInt64(lsn)))
+            if let xid = offset["txId"]?.int64, let position = RecordPosition(offset) {
+                resumeSkip = (UInt32(truncatingIfNeeded: xid), position)
             }
-            logger.info("resuming from stored offset", metadata: ["lsn_commit": "\(startLSN)", "lsn_proc": "\(resumeSkip.map { "\($0.lsn)" } ?? "-")"])
+            logger.info("resuming from stored offset", metadata: ["lsn_commit": "\(startLSN)", "lsn_proc": "\(resumeSkip.map { "\($0.position.lsn)" } ?? "-")"])
         }
         confirmedLSN = startLSN
         let command = "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
@@ -190,10 +190,10 @@ public final class PostgresConnectorTask: SourceTask {
         case .begin(_, let commitTime, let xid):
             currentXid = xid
             currentCommitTime = commitTime + PgOutputMessage.postgresEpochOffsetMicros
-            lastRecordLSNInTransaction = nil
+            lastRecordInTransaction = nil
         case .commit(_, _, let endLSN, _):
             if let xid = currentXid {
-                completed.append((xid, lastRecordLSNInTransaction, endLSN))
+                completed.append((xid, lastRecordInTransaction, endLSN))
                 if resumeSkip?.xid == xid { resumeSkip = nil }
             }
             // Debezium's `sequence` names the previous commit by the LSN its message carried (the end LSN).
@@ -204,39 +204,40 @@ public final class PostgresConnectorTask: SourceTask {
             tables[relation.id] = try buildTable(relation)
         case .insert(let id, let new):
             guard !config.skippedOperations.contains("c"), let table = try tableFor(id) else { return }
-            if shouldSkip(lsn) { return }
             let after = try table.row(new)
-            records.append(record(table, op: "c", before: nil, after: after, key: table.key(of: after), lsn: lsn))
+            emit(record(table, op: "c", before: nil, after: after, key: table.key(of: after), lsn: lsn, part: 0), into: &records)
         case .update(let id, let old, let oldIsKeyOnly, let new):
             guard !config.skippedOperations.contains("u"), let table = try tableFor(id) else { return }
-            if shouldSkip(lsn) { return }
             let after = try table.row(new)
             let before = try old.map { try table.row($0) }
             let newKey = table.key(of: after)
             if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {
                 // A key change: Debezium emits a delete of the old key, its tombstone, then a create.
-                records.append(record(table, op: "d", before: before, after: nil, key: oldKey, lsn: lsn))
-                if config.tombstonesOnDelete { records.append(tombstone(table, key: oldKey, lsn: lsn)) }
-                records.append(record(table, op: "c", before: nil, after: after, key: newKey, lsn: lsn))
+                emit(record(table, op: "d", before: before, after: nil, key: oldKey, lsn: lsn, part: 0), into: &records)
+                if config.tombstonesOnDelete { emit(tombstone(table, key: oldKey, lsn: lsn, part: 1), into: &records) }
+                emit(record(table, op: "c", before: nil, after: after, key: newKey, lsn: lsn, part: 2), into: &records)
             } else {
-                records.append(record(table, op: "u", before: oldIsKeyOnly ? nil : before, after: after, key: newKey, lsn: lsn))
+                emit(record(table, op: "u", before: oldIsKeyOnly ? nil : before, after: after, key: newKey, lsn: lsn, part: 0), into: &records)
             }
         case .delete(let id, let old, _):
             guard !config.skippedOperations.contains("d"), let table = try tableFor(id) else { return }
-            if shouldSkip(lsn) { return }
             let before = try table.row(old)
             let key = table.key(of: before)
-            records.append(record(table, op: "d", before: before, after: nil, key: key, lsn: lsn))
-            if config.tombstonesOnDelete, let key { records.append(tombstone(table, key: key, lsn: lsn)) }
+            emit(record(table, op: "d", before: before, after: nil, key: key, lsn: lsn, part: 0), into: &records)
+            if config.tombstonesOnDelete, let key { emit(tombstone(table, key: key, lsn: lsn, part: 1), into: &records) }
         case .truncate, .origin, .type, .message:
             break
         }
     }
 
-    /// True for a change delivered before a restart (same transaction, not past the stored position).
-    private func shouldSkip(_ lsn: LSN) -> Bool {
-        guard let skip = resumeSkip, skip.xid == currentXid else { return false }
-        return lsn <= skip.lsn
+    /// Hands a record out, unless it was delivered before a restart (same transaction, not past the stored
+    /// position).
+    private func emit(_ record: SourceRecord, into records: inout [SourceRecord]) {
+        guard let xid = currentXid, let position = RecordPosition(record.sourceOffset) else { return records.append(record) }
+        if let skip = resumeSkip, skip.xid == xid, position <= skip.position { return }
+        lastRecordInTransaction = position
+        lastEmitted = (xid, position)
+        records.append(record)
     }
 
     private func tableFor(_ id: UInt32) throws -> PostgresTableSchema? {
@@ -279,17 +280,18 @@ public final class PostgresConnectorTask: SourceTask {
 
     // MARK: Records
 
-    private func offset(lsn: LSN) -> OffsetMap {
-        [
+    /// Debezium's offset keys, plus `lsn_part` for the second and third records one change produces.
+    private func offset(lsn: LSN, part: Int) -> OffsetMap {
+        var offset: OffsetMap = [
             "lsn": .int(Int64(lsn.value)), "lsn_proc": .int(Int64(lsn.value)),
             "lsn_commit": lastCommitEnd.map { .int(Int64($0.value)) } ?? .null,
             "txId": currentXid.map { .int(Int64($0)) } ?? .null, "ts_usec": .int(currentCommitTime),
         ]
+        if part > 0 { offset["lsn_part"] = .int(Int64(part)) }
+        return offset
     }
 
-    private func record(_ table: PostgresTableSchema, op: String, before: Struct?, after: Struct?, key: Struct?, lsn: LSN) -> SourceRecord {
-        lastRecordLSNInTransaction = lsn
-        if let xid = currentXid { lastEmitted = (xid, lsn) }
+    private func record(_ table: PostgresTableSchema, op: String, before: Struct?, after: Struct?, key: Struct?, lsn: LSN, part: Int) -> SourceRecord {
         let now = Date().timeIntervalSince1970
         let nowMicros = Int64(now * 1_000_000)
         let commitMicros = currentCommitTime
@@ -305,14 +307,14 @@ public final class PostgresConnectorTask: SourceTask {
             .string(op), .int64(nowMicros / 1000), .int64(nowMicros), .int64(nowMicros * 1000),
         ])
         return SourceRecord(
-            sourcePartition: sourcePartition, sourceOffset: offset(lsn: lsn), topic: table.topic,
+            sourcePartition: sourcePartition, sourceOffset: offset(lsn: lsn, part: part), topic: table.topic,
             keySchema: key == nil ? nil : table.keySchema, key: key.map { .struct($0) } ?? .null,
             valueSchema: table.envelopeSchema, value: .struct(envelope), timestamp: nowMicros / 1000)
     }
 
-    private func tombstone(_ table: PostgresTableSchema, key: Struct, lsn: LSN) -> SourceRecord {
+    private func tombstone(_ table: PostgresTableSchema, key: Struct, lsn: LSN, part: Int) -> SourceRecord {
         SourceRecord(
-            sourcePartition: sourcePartition, sourceOffset: offset(lsn: lsn), topic: table.topic,
+            sourcePartition: sourcePartition, sourceOffset: offset(lsn: lsn, part: part), topic: table.topic,
             keySchema: table.keySchema, key: .struct(key), valueSchema: nil, value: .null)
     }
 
@@ -320,15 +322,15 @@ public final class PostgresConnectorTask: SourceTask {
 
     public func commit(offset: OffsetMap) throws {
         var target = offset["lsn_commit"]?.int64.map { LSN(UInt64($0)) } ?? confirmedLSN
-        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }), let lsn = offset["lsn"]?.int64.map({ LSN(UInt64($0)) }) {
-            lastCommitted = (xid, lsn)
+        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }), let position = RecordPosition(offset) {
+            lastCommitted = (xid, position)
             if let index = completed.firstIndex(where: { $0.xid == xid }) {
-                if completed[index].lastRecordLSN == lsn {
+                if completed[index].lastRecord == position {
                     // The committed record closes its transaction: the whole transaction is in Kafka, and so are
                     // the transactions without records that directly follow it.
                     target = max(target, completed[index].endLSN)
                     completed.removeFirst(index + 1)
-                    while let next = completed.first, next.lastRecordLSN == nil {
+                    while let next = completed.first, next.lastRecord == nil {
                         target = max(target, next.endLSN)
                         completed.removeFirst()
                     }
@@ -390,4 +392,24 @@ extension UnsafeRawBufferPointer {
         for i in 0..<8 { v = v << 8 | UInt64(self[offset + i]) }
         return v
     }
+}
+
+/// Where a record stands in the stream: the LSN of the change it came from, and its place among the records
+/// that change produced (a key change gives delete, tombstone and create at one LSN).
+struct RecordPosition: Comparable {
+    var lsn: LSN
+    var part: Int
+
+    init(lsn: LSN, part: Int) {
+        self.lsn = lsn
+        self.part = part
+    }
+
+    /// The position stored in a record's offset.
+    init?(_ offset: OffsetMap) {
+        guard let lsn = offset["lsn_proc"]?.int64 ?? offset["lsn"]?.int64 else { return nil }
+        self.init(lsn: LSN(UInt64(lsn)), part: Int(offset["lsn_part"]?.int64 ?? 0))
+    }
+
+    static func < (a: RecordPosition, b: RecordPosition) -> Bool { (a.lsn, a.part) < (b.lsn, b.part) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 @testable import PostgresSource
+import Runtime
 import TributaryCore
 import XCTest
 
@@ -161,5 +162,56 @@ final class PostgresStreamingTests: XCTestCase {
         }
         try connector.stop()
         XCTAssertGreaterThanOrEqual(confirmed, written, "the slot follows the WAL although no captured row changed")
+    }
+
+    /// A key change is three records at one LSN (delete, tombstone, create). A connector that stored the offset of
+    /// the delete only (as after a crash) must emit exactly the tombstone and the create when it replays.
+    func testResumeInsideAKeyChangeEmitsExactlyTheRest() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        let copy = slot + "_copy"
+        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v text)", purpose: "create table")
+        defer {
+            IntegrationEnvironment.dropSlot(copy)
+            _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table")
+        }
+        let first = IntegrationEnvironment.connectorConfig(name: slot, prefix: "kc1", slot: slot, tables: "public.\(table)")
+        var connector = try RunningConnector(first, offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try connector.stop()
+        // A second slot at the same position, to replay the same changes later.
+        try db.query("SELECT pg_copy_logical_replication_slot($1, $2)", [slot, copy], purpose: "copy slot")
+
+        connector = try RunningConnector(first, offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\(table) VALUES (1, 'a')", purpose: "insert")
+        try db.query("UPDATE public.\(table) SET id = 2 WHERE id = 1", purpose: "key change")
+        let original = try events("kc1.public.\(table)", count: 4)
+        try connector.stop()
+        XCTAssertEqual(original.map { ($0.value?["payload"] as? [String: Any])?["op"] as? String ?? "tombstone" }, ["c", "d", "tombstone", "c"])
+
+        // The offset of the delete, stored under a second connector that reads the copied slot.
+        let delete = original[1].raw
+        let deleteOffsetSource = try XCTUnwrap((try IntegrationEnvironment.json(delete.value) as? [String: Any])?["payload"] as? [String: Any])
+        let source = try XCTUnwrap(deleteOffsetSource["source"] as? [String: Any])
+        let insertSource = try XCTUnwrap(((try IntegrationEnvironment.json(original[0].raw.value) as? [String: Any])?["payload"] as? [String: Any])?["source"] as? [String: Any])
+        let sequence = try XCTUnwrap(source["sequence"] as? String)  // ["<previous commit>","<lsn>"]
+        let previousCommit = try XCTUnwrap(Int(sequence.split(separator: "\"")[1]))
+        XCTAssertGreaterThan(previousCommit, try XCTUnwrap(insertSource["lsn"] as? Int))
+        let secondOffsets = offsetFile + ".second"
+        defer { try? FileManager.default.removeItem(atPath: secondOffsets) }
+        try FileOffsetStore(path: secondOffsets).store(connector: copy, partition: ["server": .string("kc2")], offset: [
+            "lsn": .int(Int64(try XCTUnwrap(source["lsn"] as? Int))), "lsn_proc": .int(Int64(source["lsn"] as! Int)),
+            "lsn_commit": .int(Int64(previousCommit)), "txId": .int(Int64(try XCTUnwrap(source["txId"] as? Int))), "ts_usec": .int(0),
+        ])
+        var second = IntegrationEnvironment.connectorConfig(name: copy, prefix: "kc2", slot: copy, tables: "public.\(table)").values
+        second["publication.name"] = slot
+        let replay = try RunningConnector(Config(second), offsetFile: secondOffsets)
+        try IntegrationEnvironment.waitUntilStreaming(slot: copy)
+        let replayed = try events("kc2.public.\(table)", count: 2)
+        try replay.stop()
+        XCTAssertEqual(replayed.map { ($0.value?["payload"] as? [String: Any])?["op"] as? String ?? "tombstone" }, ["tombstone", "c"],
+                       "the delete was delivered before; the tombstone and the create were not")
+        XCTAssertEqual(replayed.compactMap { ($0.key?["payload"] as? [String: Any])?["id"] as? Int }, [1, 2])
     }
 }
