@@ -53,7 +53,11 @@ final class PostgresConnection {
             let reason = lastError
             PQfinish(conn)
             conn = nil
-            throw PostgresError("cannot connect to PostgreSQL at \(settings.address) as \(settings.user)\(replication ? " for replication" : ""): \(reason)")
+            // Refused, unreachable or starting up: worth another try. Wrong credentials or names are not.
+            let permanent = ["authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied"]
+            throw PostgresError(
+                "cannot connect to PostgreSQL at \(settings.address) as \(settings.user)\(replication ? " for replication" : ""): \(reason)",
+                retriable: !permanent.contains { reason.contains($0) })
         }
     }
 
@@ -104,7 +108,9 @@ final class PostgresConnection {
     private func resultError(_ result: OpaquePointer?, purpose: String) -> PostgresError {
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let message = result.map { String(cString: PQresultErrorMessage($0)).trimmed } ?? lastError
-        return PostgresError("PostgreSQL at \(settings.address) failed to \(purpose): \(message.isEmpty ? lastError : message)", sqlState: state)
+        return PostgresError(
+            "PostgreSQL at \(settings.address) failed to \(purpose): \(message.isEmpty ? lastError : message)", sqlState: state,
+            retriable: PQstatus(conn) != CONNECTION_OK)
     }
 
     /// Quotes an identifier for SQL.
@@ -144,7 +150,9 @@ final class PostgresConnection {
         var buffer: UnsafeMutablePointer<CChar>?
         var n = PQgetCopyData(conn, &buffer, 1)
         if n == 0 {
-            guard PQconsumeInput(conn) == 1 else { throw PostgresError("replication stream from \(settings.address) broke: \(lastError)") }
+            guard PQconsumeInput(conn) == 1 else {
+                throw PostgresError("replication stream from \(settings.address) broke: \(lastError)", retriable: true)
+            }
             n = PQgetCopyData(conn, &buffer, 1)
         }
         if n > 0, let buffer { return .message(buffer, Int(n)) }
@@ -157,7 +165,7 @@ final class PostgresConnection {
             }
             return .finished
         }
-        throw PostgresError("replication stream from \(settings.address) broke: \(lastError)")
+        throw PostgresError("replication stream from \(settings.address) broke: \(lastError)", retriable: true)
     }
 
     func freeMessage(_ p: UnsafeMutablePointer<CChar>) { PQfreemem(p) }
@@ -173,11 +181,11 @@ final class PostgresConnection {
         let ok = bytes.withUnsafeBytes { buf in
             PQputCopyData(conn, buf.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buf.count))
         }
-        guard ok == 1 else { throw PostgresError("cannot send status to \(settings.address): \(lastError)") }
+        guard ok == 1 else { throw PostgresError("cannot send status to \(settings.address): \(lastError)", retriable: true) }
         while true {
             let f = PQflush(conn)
             if f == 0 { return }
-            if f < 0 { throw PostgresError("cannot send status to \(settings.address): \(lastError)") }
+            if f < 0 { throw PostgresError("cannot send status to \(settings.address): \(lastError)", retriable: true) }
             var fd = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
             _ = poll(&fd, 1, 1000)
         }

@@ -123,7 +123,10 @@ public final class PostgresConnectorTask: SourceTask {
                 throw PostgresError("replication slot \"\(config.slotName)\" uses plugin \(slot[0] ?? "?"), not pgoutput: drop it or choose another slot.name")
             }
             if slot[1] == "t" {
-                throw PostgresError("replication slot \"\(config.slotName)\" is active for process \(slot[2] ?? "?"): another connector uses it; stop it or choose another slot.name")
+                // Often the walsender of a connection that just broke, still exiting: retried.
+                throw PostgresError(
+                    "replication slot \"\(config.slotName)\" is active for process \(slot[2] ?? "?"): another connector uses it; stop it or choose another slot.name",
+                    evenAtStart: true)
             }
             return
         }
@@ -154,7 +157,7 @@ public final class PostgresConnectorTask: SourceTask {
                 let remaining = deadline - clock.now
                 repl.waitReadable(timeoutMilliseconds: max(1, Int(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)))
             case .finished:
-                throw PostgresError("PostgreSQL at \(config.connection.address) ended the replication stream")
+                throw PostgresError("PostgreSQL at \(config.connection.address) ended the replication stream", retriable: true)
             }
         }
         try sendStatusIfDue()

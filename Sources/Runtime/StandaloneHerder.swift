@@ -10,7 +10,8 @@ public final class StandaloneHerder: Sendable {
     public let worker: WorkerConfig
     public let connectors: [Config]
     private let logger: Logger
-    private let tasks = Mutex<[WorkerSourceTask]>([])
+    private let runners = Mutex<[SourceTaskRunner]>([])
+    private let stopRequested = Atomic<Bool>(false)
     private let failures = Mutex<[String: any Error]>([:])
 
     public init(worker: WorkerConfig, connectors: [Config], logger: Logger = Logger(label: "tributary.herder")) {
@@ -19,52 +20,40 @@ public final class StandaloneHerder: Sendable {
         self.logger = logger
     }
 
-    /// Checks every connector configuration before anything starts; errors name the connector and key.
+    /// Checks every connector configuration (connector settings, converters, retries) before anything starts;
+    /// errors name the key.
     public func validate() throws {
+        _ = try prepare()
+    }
+
+    private func prepare() throws -> [SourceTaskRunner] {
         var names = Set<String>()
         for config in connectors {
             let name = try config.required("name")
             guard names.insert(name).inserted else { throw ConfigError.invalid(key: "name", value: name, expected: "a name used once") }
             try ConnectorPlugins.sourceConnector(for: config).validate(config)
         }
+        let store = try FileOffsetStore(path: worker.offsetFile ?? "offsets.json")
+        return try connectors.map { try SourceTaskRunner(connector: $0, worker: worker, offsets: store) }
     }
 
-    /// Starts every connector and blocks until all tasks ended (after `stop()` or failures). Returns the
-    /// failures by connector name.
+    /// Starts every connector and blocks until all ended (after `stop()`, or failures that retries did not
+    /// cure). Returns the failures by connector name.
     public func run() throws -> [String: Error] {
-        try validate()
-        let store = try FileOffsetStore(path: worker.offsetFile ?? "offsets.json")
+        let prepared = try prepare()
+        runners.withLock { $0 = prepared }
+        if stopRequested.load(ordering: .acquiring) { prepared.forEach { $0.stop() } }
         let group = DispatchGroup()
-        for config in connectors {
-            let name = try config.required("name")
-            // Connector-level converter settings override the worker's, as in Kafka Connect.
-            var merged = worker.config
-            for (k, v) in config.values where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") { merged[k] = v }
-            let keyConverter = try ConverterFactory.make(merged, prefix: "key.converter", isKey: true)
-            let valueConverter = try ConverterFactory.make(merged, prefix: "value.converter", isKey: false)
-            var creation: (Int32, Int32)?
-            if try worker.config.bool("topic.creation.enable", default: true), config.string("topic.creation.default.partitions") != nil {
-                creation = (
-                    Int32(try config.int("topic.creation.default.partitions", default: 1, range: -1...100_000)),
-                    Int32(try config.int("topic.creation.default.replication.factor", default: -1, range: -1...32_767)))
-            }
-            var taskLogger = Logger(label: "tributary.task")
-            taskLogger[metadataKey: "connector"] = "\(name)"
-            let connector = try ConnectorPlugins.sourceConnector(for: config)
-            let task = WorkerSourceTask(
-                name: name, task: try connector.makeTask(config), keyConverter: keyConverter, valueConverter: valueConverter,
-                producerProperties: worker.producerProperties, offsets: store,
-                flushIntervalMilliseconds: worker.offsetFlushIntervalMilliseconds, topicCreation: creation, logger: taskLogger)
-            tasks.withLock { $0.append(task) }
-            logger.info("starting connector", metadata: ["connector": "\(name)", "config": "\(config)"])
+        for (runner, config) in zip(prepared, connectors) {
+            logger.info("starting connector", metadata: ["connector": "\(runner.name)", "config": "\(config)"])
             group.enter()
             DetachedThread.start { [self] in
                 defer { group.leave() }
                 do {
-                    try task.run()
+                    try runner.run()
                 } catch {
-                    logger.error("connector failed", metadata: ["connector": "\(name)", "error": "\(error)"])
-                    failures.withLock { $0[name] = error }
+                    logger.error("connector failed", metadata: ["connector": "\(runner.name)", "error": "\(error)"])
+                    failures.withLock { $0[runner.name] = error }
                 }
             }
         }
@@ -72,8 +61,9 @@ public final class StandaloneHerder: Sendable {
         return failures.withLock { $0 }
     }
 
-    /// Stops every task gracefully (flush, store offsets, confirm to the source).
+    /// Stops every connector gracefully (flush, store offsets, confirm to the source).
     public func stop() {
-        tasks.withLock { for t in $0 { t.stop() } }
+        stopRequested.store(true, ordering: .releasing)
+        runners.withLock { for r in $0 { r.stop() } }
     }
 }

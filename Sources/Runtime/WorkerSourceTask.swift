@@ -18,7 +18,11 @@ public final class WorkerSourceTask: @unchecked Sendable {
     private let flushInterval: Duration
     private let topicCreation: (partitions: Int32, replicationFactor: Int32)?
     private let logger: Logger
-    private let stopRequested = StopFlag()
+    private let stopRequested = AtomicFlag()
+    private let startedFlag = AtomicFlag()
+
+    /// True once the source task started (connected and positioned).
+    public var hasStarted: Bool { startedFlag.isSet }
 
     public init(
         name: String, task: SourceTask, keyConverter: Converter, valueConverter: Converter,
@@ -68,6 +72,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
 
         defer { task.stop() }
         try task.start(storedOffset: offsets.offset(connector: name, partition: task.sourcePartition))
+        startedFlag.set()
         do {
             while !stopRequested.isSet {
                 let records = try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
@@ -121,8 +126,8 @@ public final class WorkerSourceTask: @unchecked Sendable {
     }
 }
 
-/// A flag one thread sets and another reads.
-final class StopFlag: Sendable {
+/// A flag one thread sets and others read.
+final class AtomicFlag: Sendable {
     private let value = Atomic<Bool>(false)
 
     func set() { value.store(true, ordering: .releasing) }

@@ -104,30 +104,32 @@ enum IntegrationEnvironment {
     }
 }
 
-/// A source connector running in this process on its own thread, as the standalone worker runs it.
+/// A source connector running in this process on its own thread, as the standalone worker runs it (with
+/// restarts after retriable errors).
 final class RunningConnector: @unchecked Sendable {
-    let task: WorkerSourceTask
+    let runner: SourceTaskRunner
     private let finished = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var failure: Error?
 
     init(_ config: Config, offsetFile: String, flushIntervalMilliseconds: Int = 200, schemasEnabled: Bool = true) throws {
-        let connector = try ConnectorPlugins.sourceConnector(for: config)
-        task = WorkerSourceTask(
-            name: try config.required("name"), task: try connector.makeTask(config),
-            keyConverter: JsonConverter(schemasEnabled: schemasEnabled), valueConverter: JsonConverter(schemasEnabled: schemasEnabled),
-            producerProperties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers], offsets: try FileOffsetStore(path: offsetFile),
-            flushIntervalMilliseconds: flushIntervalMilliseconds, topicCreation: (1, -1), logger: Logger(label: "test.task"))
-        let thread = Thread { [self] in
-            do { try task.run() } catch { lock.withLock { failure = error } }
+        let worker = try WorkerConfig(Config([
+            "bootstrap.servers": IntegrationEnvironment.bootstrapServers, "offset.storage.file.filename": offsetFile,
+            "offset.flush.interval.ms": String(flushIntervalMilliseconds),
+            "key.converter.schemas.enable": String(schemasEnabled), "value.converter.schemas.enable": String(schemasEnabled),
+        ]), standalone: true)
+        var connector = config
+        if connector["topic.creation.default.partitions"] == nil { connector["topic.creation.default.partitions"] = "1" }
+        runner = try SourceTaskRunner(connector: connector, worker: worker, offsets: try FileOffsetStore(path: offsetFile))
+        DetachedThread.start { [self] in
+            do { try runner.run() } catch { lock.withLock { failure = error } }
             finished.signal()
         }
-        thread.start()
     }
 
     /// Stops gracefully and rethrows the task's failure, if any.
     func stop() throws {
-        task.stop()
+        runner.stop()
         guard finished.wait(timeout: .now() + 60) == .success else { throw IntegrationFailure("connector did not stop within 60 s") }
         if let failure = lock.withLock({ failure }) { throw failure }
     }

@@ -214,4 +214,28 @@ final class PostgresStreamingTests: XCTestCase {
                        "the delete was delivered before; the tombstone and the create were not")
         XCTAssertEqual(replayed.compactMap { ($0.key?["payload"] as? [String: Any])?["id"] as? Int }, [1, 2])
     }
+
+    /// The replication connection is killed on the server while changes keep coming: the connector restarts
+    /// from its stored offsets and delivers everything.
+    func testReconnectsAfterTheReplicationConnectionIsKilled() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY)", purpose: "create table")
+        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
+        let config = IntegrationEnvironment.connectorConfig(
+            name: slot, prefix: "rc", slot: slot, tables: "public.\(table)", extra: ["errors.retry.delay.initial.ms": "100"])
+        let connector = try RunningConnector(config, offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\(table) SELECT generate_series(1, 50)", purpose: "first rows")
+        XCTAssertEqual(try events("rc.public.\(table)", count: 50).count, 50)
+
+        let killed = try db.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "kill walsender")
+        XCTAssertEqual(killed.first?.first, "t")
+        for i in 51...100 { try db.query("INSERT INTO public.\(table) VALUES (\(i))", purpose: "rows during the reconnect") }
+        let got = try events("rc.public.\(table)", count: 100)
+        try connector.stop()
+        var firsts: [Int] = []
+        for id in got.compactMap({ ($0.key?["payload"] as? [String: Any])?["id"] as? Int }) where !firsts.contains(id) { firsts.append(id) }
+        XCTAssertEqual(firsts, Array(1...100), "every row, in order, after the reconnect")
+    }
 }

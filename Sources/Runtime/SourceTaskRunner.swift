@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Converters
+import Logging
+import Synchronization
+import TributaryCore
+
+/// Runs one source connector until stopped, restarting its task (from the stored offsets) after errors that a
+/// restart may cure, with the backoff of its `RetryPolicy`; other errors end it.
+public final class SourceTaskRunner: Sendable {
+    public let name: String
+    private let config: Config
+    private let worker: WorkerConfig
+    private let offsets: FileOffsetStore
+    private let policy: RetryPolicy
+    private let logger: Logger
+    private let current = Mutex<WorkerSourceTask?>(nil)
+    private let stopped = Atomic<Bool>(false)
+
+    /// Checks the configuration (converters, topic creation, retries, the connector's own settings).
+    public init(connector config: Config, worker: WorkerConfig, offsets: FileOffsetStore) throws {
+        name = try config.required("name")
+        self.config = config
+        self.worker = worker
+        self.offsets = offsets
+        policy = try RetryPolicy(config)
+        var logger = Logger(label: "tributary.task")
+        logger[metadataKey: "connector"] = "\(name)"
+        self.logger = logger
+        _ = try makeTask()
+    }
+
+    /// A fresh task with its converters, as configured. Connector-level converter settings override the
+    /// worker's, as in Kafka Connect.
+    private func makeTask() throws -> WorkerSourceTask {
+        var merged = worker.config
+        for (k, v) in config.values where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") { merged[k] = v }
+        var creation: (partitions: Int32, replicationFactor: Int32)?
+        if try worker.config.bool("topic.creation.enable", default: true), config.string("topic.creation.default.partitions") != nil {
+            creation = (
+                Int32(try config.int("topic.creation.default.partitions", default: 1, range: -1...100_000)),
+                Int32(try config.int("topic.creation.default.replication.factor", default: -1, range: -1...32_767)))
+        }
+        return WorkerSourceTask(
+            name: name, task: try ConnectorPlugins.sourceConnector(for: config).makeTask(config),
+            keyConverter: try ConverterFactory.make(merged, prefix: "key.converter", isKey: true),
+            valueConverter: try ConverterFactory.make(merged, prefix: "value.converter", isKey: false),
+            producerProperties: worker.producerProperties, offsets: offsets,
+            flushIntervalMilliseconds: worker.offsetFlushIntervalMilliseconds, topicCreation: creation, logger: logger)
+    }
+
+    /// Blocks until `stop()`, or until the task failed with an error that is not retriable or retries ran out.
+    public func run() throws {
+        var attempt = 0
+        var everStarted = false
+        while !stopped.load(ordering: .acquiring) {
+            let task = try makeTask()
+            current.withLock { $0 = task }
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                try task.run()
+                return
+            } catch where (everStarted || task.hasStarted) ? error.isRetriable : error.isRetriableAtStart {
+                everStarted = everStarted || task.hasStarted
+                // A task that ran well for a while starts its backoff afresh.
+                if clock.now - started > policy.maxDelay * 3 { attempt = 0 }
+                attempt += 1
+                guard let delay = policy.delay(beforeAttempt: attempt) else {
+                    logger.error("giving up after \(attempt - 1) restarts (errors.max.retries)", metadata: ["error": "\(error)"])
+                    throw error
+                }
+                logger.warning("task failed; restarting", metadata: ["error": "\(error)", "attempt": "\(attempt)", "in": "\(delay)"])
+                let until = clock.now + delay
+                while clock.now < until && !stopped.load(ordering: .acquiring) { sleepBriefly(until - clock.now) }
+            }
+        }
+    }
+
+    /// Stops the running task gracefully (it flushes and stores offsets), or ends a wait between restarts.
+    public func stop() {
+        stopped.store(true, ordering: .releasing)
+        current.withLock { $0?.stop() }
+    }
+
+    private func sleepBriefly(_ remaining: Duration) {
+        let step = min(remaining, .milliseconds(100))
+        let micros = step.components.seconds * 1_000_000 + step.components.attoseconds / 1_000_000_000_000
+        usleep(UInt32(max(1, micros)))
+    }
+}

@@ -1,0 +1,27 @@
+import Runtime
+import TributaryCore
+import XCTest
+
+final class RetryPolicyTests: XCTestCase {
+    func testDelaysDoubleUpToTheMaximum() {
+        let policy = RetryPolicy(maxRetries: -1, initialDelay: .milliseconds(300), maxDelay: .seconds(2))
+        XCTAssertEqual((1...6).map { policy.delay(beforeAttempt: $0) }, [
+            .milliseconds(300), .milliseconds(600), .milliseconds(1200), .seconds(2), .seconds(2), .seconds(2),
+        ])
+    }
+
+    func testRetriesRunOut() {
+        let policy = RetryPolicy(maxRetries: 2)
+        XCTAssertNotNil(policy.delay(beforeAttempt: 2))
+        XCTAssertNil(policy.delay(beforeAttempt: 3))
+        XCTAssertNil(RetryPolicy(maxRetries: 0).delay(beforeAttempt: 1))
+    }
+
+    func testReadsDebeziumKeys() throws {
+        let policy = try RetryPolicy(Config(["errors.max.retries": "5", "errors.retry.delay.initial.ms": "100", "errors.retry.delay.max.ms": "1000"]))
+        XCTAssertEqual(policy.maxRetries, 5)
+        XCTAssertEqual(policy.initialDelay, .milliseconds(100))
+        XCTAssertEqual(policy.maxDelay, .seconds(1))
+        XCTAssertThrowsError(try RetryPolicy(Config(["errors.max.retries": "-2"]))) { XCTAssertEqual(($0 as? ConfigError)?.key, "errors.max.retries") }
+    }
+}
