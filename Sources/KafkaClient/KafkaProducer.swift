@@ -27,7 +27,11 @@ public final class KafkaProducer {
     /// Properties are librdkafka's (`bootstrap.servers`, `linger.ms`, `compression.type`, …); idempotence and
     /// `acks=all` are always on.
     public init(properties: [String: String], onDelivery: @escaping DeliveryHandler) throws {
-        var props = ["linger.ms": "20", "batch.num.messages": "10000", "queue.buffering.max.kbytes": "4096"]
+        var props = [
+            "linger.ms": "20", "batch.num.messages": "10000", "queue.buffering.max.kbytes": "4096",
+            // Kafka's delivery.timeout.ms default: a message not acknowledged by then fails, and the task restarts.
+            "message.timeout.ms": "120000",
+        ]
         props.merge(properties) { $1 }
         props["enable.idempotence"] = "true"
         props["acks"] = "all"

@@ -64,6 +64,11 @@ public final class SourceTaskRunner: Sendable {
             do {
                 try task.run()
                 return
+            } catch where stopped.load(ordering: .acquiring) {
+                // Stopping: records not yet acknowledged keep their offsets unstored and are read again next time.
+                logger.warning("stopped before Kafka acknowledged everything; the rest is read again at the next start",
+                               metadata: ["error": "\(error)"])
+                return
             } catch where (everStarted || task.hasStarted) ? error.isRetriable : error.isRetriableAtStart {
                 everStarted = everStarted || task.hasStarted
                 // A task that ran well for a while starts its backoff afresh.
