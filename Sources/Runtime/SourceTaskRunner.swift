@@ -59,6 +59,8 @@ public final class SourceTaskRunner: Sendable {
         while !stopped.load(ordering: .acquiring) {
             let task = try makeTask()
             current.withLock { $0 = task }
+            // stop() sets the flag, then stops `current`: one of the two sees the other.
+            if stopped.load(ordering: .acquiring) { task.stop() }
             let clock = ContinuousClock()
             let started = clock.now
             do {
