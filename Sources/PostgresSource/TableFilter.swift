@@ -1,0 +1,45 @@
+import TributaryCore
+
+/// Debezium's `schema.include.list` / `schema.exclude.list` / `table.include.list` / `table.exclude.list`:
+/// comma-separated regular expressions matched case-insensitively against the whole `schema` or `schema.table`.
+public struct TableFilter: @unchecked Sendable {
+    private let schemaInclude: [Regex<AnyRegexOutput>]
+    private let schemaExclude: [Regex<AnyRegexOutput>]
+    private let tableInclude: [Regex<AnyRegexOutput>]
+    private let tableExclude: [Regex<AnyRegexOutput>]
+
+    public init(_ config: Config) throws {
+        func patterns(_ key: String) throws -> [Regex<AnyRegexOutput>] {
+            try config.list(key).map { p in
+                do {
+                    return try Regex(p).ignoresCase()
+                } catch {
+                    throw ConfigError.invalid(key: key, value: p, expected: "a regular expression")
+                }
+            }
+        }
+        schemaInclude = try patterns("schema.include.list")
+        schemaExclude = try patterns("schema.exclude.list")
+        tableInclude = try patterns("table.include.list")
+        tableExclude = try patterns("table.exclude.list")
+        if !schemaInclude.isEmpty && !schemaExclude.isEmpty {
+            throw ConfigError.other(key: "schema.exclude.list", message: "cannot be used together with schema.include.list")
+        }
+        if !tableInclude.isEmpty && !tableExclude.isEmpty {
+            throw ConfigError.other(key: "table.exclude.list", message: "cannot be used together with table.include.list")
+        }
+    }
+
+    /// Whether changes of `schema.table` are captured. System schemas never are.
+    public func includes(schema: String, table: String) -> Bool {
+        if schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast") { return false }
+        func matches(_ list: [Regex<AnyRegexOutput>], _ s: String) -> Bool {
+            list.contains { (try? $0.wholeMatch(in: s)) != nil }
+        }
+        if !schemaInclude.isEmpty && !matches(schemaInclude, schema) { return false }
+        if matches(schemaExclude, schema) { return false }
+        let full = schema + "." + table
+        if !tableInclude.isEmpty && !matches(tableInclude, full) { return false }
+        return !matches(tableExclude, full)
+    }
+}
