@@ -54,6 +54,8 @@ public final class JsonConverter: Converter {
     public func schemaJSON(_ schema: Schema) -> [UInt8] {
         let id = ObjectIdentifier(schema)
         if let cached = schemaCache[id] { return cached.json }
+        // Bounded as Kafka's `schemas.cache.size` (1000): schemas normally change rarely.
+        if schemaCache.count >= 1000 { schemaCache.removeAll(keepingCapacity: true) }
         var w = JSONWriter(capacity: 1024)
         writeSchema(schema, field: nil, into: &w)
         schemaCache[id] = (schema, w.bytes)

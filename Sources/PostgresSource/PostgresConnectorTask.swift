@@ -204,7 +204,7 @@ public final class PostgresConnectorTask: SourceTask {
             lastCommitEnd = endLSN
             currentXid = nil
         case .relation(let relation):
-            tables[relation.id] = try buildTable(relation)
+            tables[relation.id] = try buildTable(relation, replacing: tables[relation.id] ?? nil)
         case .insert(let id, let new):
             guard !config.skippedOperations.contains("c"), let table = try tableFor(id) else { return }
             let after = try table.row(new)
@@ -250,7 +250,10 @@ public final class PostgresConnectorTask: SourceTask {
         return entry
     }
 
-    private func buildTable(_ relation: Relation) throws -> PostgresTableSchema? {
+    /// The schema for a Relation message. PostgreSQL repeats these after any cache invalidation, not only after
+    /// DDL: when neither the relation nor the catalog facts changed, the current schema is kept, so that
+    /// schemas (and their cached JSON) are not rebuilt and do not pile up.
+    private func buildTable(_ relation: Relation, replacing current: PostgresTableSchema?) throws -> PostgresTableSchema? {
         guard config.tableFilter.includes(schema: relation.namespace, table: relation.name) else { return nil }
         guard let meta = metadata else { return nil }
         let columnRows = try meta.query("""
@@ -269,8 +272,12 @@ public final class PostgresConnectorTask: SourceTask {
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
             WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord
             """, [String(relation.id)], purpose: "read the primary key of \(relation.namespace).\(relation.name)")
+        let primaryKey = keyRows.compactMap { $0[0] }
+        if let current, current.relation == relation, current.catalog == catalog, current.primaryKey == primaryKey {
+            return current
+        }
         let table = PostgresTableSchema(
-            relation: relation, catalog: catalog, primaryKey: keyRows.compactMap { $0[0] }, topicPrefix: config.topicPrefix,
+            relation: relation, catalog: catalog, primaryKey: primaryKey, topicPrefix: config.topicPrefix,
             converter: config.valueConverter, placeholder: config.unavailableValuePlaceholder
         ) { column, oid in
             logger.warning("column type not supported yet; column left out of events", metadata: [

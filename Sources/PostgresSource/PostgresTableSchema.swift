@@ -1,7 +1,7 @@
 import TributaryCore
 
 /// Column facts the replication stream does not carry, read from the catalog.
-struct CatalogColumn {
+struct CatalogColumn: Equatable {
     var name: String
     var notNull: Bool
     var defaultExpression: String?
@@ -16,6 +16,9 @@ final class PostgresTableSchema {
     }
 
     let relation: Relation
+    /// The catalog facts and key the schemas were built from.
+    let catalog: [String: CatalogColumn]
+    let primaryKey: [String]
     let topic: String
     let keySchema: Schema?
     let valueSchema: Schema
@@ -30,6 +33,8 @@ final class PostgresTableSchema {
     init(relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
          converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void) {
         self.relation = relation
+        self.catalog = catalog
+        self.primaryKey = primaryKey
         self.placeholder = placeholder
         let base = "\(topicPrefix).\(relation.namespace).\(relation.name)"
         topic = base

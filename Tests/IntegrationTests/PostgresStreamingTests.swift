@@ -238,4 +238,31 @@ final class PostgresStreamingTests: XCTestCase {
         for id in got.compactMap({ ($0.key?["payload"] as? [String: Any])?["id"] as? Int }) where !firsts.contains(id) { firsts.append(id) }
         XCTAssertEqual(firsts, Array(1...100), "every row, in order, after the reconnect")
     }
+
+    /// Columns added and dropped while streaming show up in the next events' schemas; a repeated Relation
+    /// message without a change keeps the schema.
+    func testSchemaChangesReachTheNextEvents() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, a text)", purpose: "create table")
+        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(name: slot, prefix: "ddl", slot: slot, tables: "public.\(table)"), offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\(table) VALUES (1, 'x')", purpose: "insert")
+        try db.query("ALTER TABLE public.\(table) ADD COLUMN b integer NOT NULL DEFAULT 5", purpose: "add column")
+        try db.query("INSERT INTO public.\(table) VALUES (2, 'y', 6)", purpose: "insert")
+        try db.query("ALTER TABLE public.\(table) DROP COLUMN a", purpose: "drop column")
+        try db.query("INSERT INTO public.\(table) VALUES (3, 7)", purpose: "insert")
+        let got = try events("ddl.public.\(table)", count: 3)
+        try connector.stop()
+        func fields(_ e: Event) -> [String] {
+            let envelope = (e.value?["schema"] as? [String: Any])?["fields"] as? [[String: Any]] ?? []
+            let after = envelope.first { $0["field"] as? String == "after" }
+            return (after?["fields"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        }
+        XCTAssertEqual(got.map(fields), [["id", "a"], ["id", "a", "b"], ["id", "b"]])
+        XCTAssertEqual(((got[1].value?["payload"] as? [String: Any])?["after"] as? [String: Any])?["b"] as? Int, 6)
+        XCTAssertEqual(((got[2].value?["payload"] as? [String: Any])?["after"] as? [String: Any])?["b"] as? Int, 7)
+    }
 }
