@@ -36,7 +36,7 @@ final class PostgresTableSchema {
         self.catalog = catalog
         self.primaryKey = primaryKey
         self.placeholder = placeholder
-        let base = "\(topicPrefix).\(relation.namespace).\(relation.name)"
+        let base = TopicName.sanitized("\(topicPrefix).\(relation.namespace).\(relation.name)")
         topic = base
         var captured: [CapturedColumn] = []
         var fields: [(String, Schema)] = []

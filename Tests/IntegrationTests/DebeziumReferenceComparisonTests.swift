@@ -40,10 +40,11 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         "INSERT INTO public.%T (i, req) VALUES (NULL, 'r2')",
         "INSERT INTO public.%T (i, r, d, n, nu, da, ts, tz, tz3, req) VALUES (1, 1e10, 1e-7, -0.5, -12345678901234567890.123, '1960-01-01', '1969-12-31 23:59:59.5', '2024-01-01 00:00:00+00', '1900-01-01 00:00:00+00', 'r3')",
         "BEGIN; UPDATE public.%T SET t = 'upd', n = 0 WHERE id = 1; DELETE FROM public.%T WHERE id = 2; INSERT INTO public.%T_nopk VALUES (1, 'x'); COMMIT",
+        "INSERT INTO public.\"%T Odd\" VALUES (1, 'odd')",
         "INSERT INTO public.%T (d, nu, r, s, req) VALUES ('NaN', 'NaN', 'Infinity', -32768, '')",
         "INSERT INTO public.%T (req, tm, tm3, u, j, jb, x, o, n, by, ts) VALUES ('r5', '13:45:01.123456', '23:59:59.999', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}', '{\"b\": null, \"a\": 1}', '<x a=\"1\">t</x>', 4294967295, -99.5, '\\x', '2024-02-29 13:45:01')",
     ]
-    static let expectedEvents = 9  // 3 inserts, update, delete, tombstone, nopk insert, 2 inserts
+    static let expectedEvents = 10  // 3 inserts, update, delete, tombstone, nopk insert, odd-name insert, 2 inserts
 
     func testTributaryEventsEqualDebeziumEvents() throws {
         try compareWithReference(modes: [:])
@@ -72,9 +73,10 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
               req text NOT NULL, created timestamptz NOT NULL DEFAULT now(),
               tm time, tm3 time(3), u uuid, j json, jb jsonb, x xml, o oid);
             CREATE TABLE public.\(table)_nopk (a int, b text);
+            CREATE TABLE public."\(table) Odd" (id int PRIMARY KEY, "Mixed Case" text);
             """, purpose: "create tables")
-        defer { _ = try? db.query("DROP TABLE public.\(table), public.\(table)_nopk", purpose: "drop tables") }
-        let tables = "public.\(table),public.\(table)_nopk"
+        defer { _ = try? db.query("DROP TABLE public.\(table), public.\(table)_nopk, public.\"\(table) Odd\"", purpose: "drop tables") }
+        let tables = "public.\(table),public.\(table)_nopk,public.\(table) Odd"
         let prefix = slot
 
         // The reference, on its own slot and publication.
@@ -105,7 +107,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         let deadline = Date().addingTimeInterval(180)
         while reference.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
         XCTAssertFalse(reference.isRunning, "the reference finished")
-        let ours = try IntegrationEnvironment.consume(["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk"], count: Self.expectedEvents)
+        let ours = try IntegrationEnvironment.consume(
+            ["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk", "\(prefix).public.\(table)_Odd"], count: Self.expectedEvents)
         try connector.stop()
 
         let theirs = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("{") }.map { line in

@@ -245,9 +245,10 @@ final class PostgresStreamingTests: XCTestCase {
         let db = try IntegrationEnvironment.sql()
         let table = slot
         try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, a text)", purpose: "create table")
-        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
+        try db.query("CREATE TABLE public.\"\(table) Odd Name\" (id int PRIMARY KEY)", purpose: "create table with a space")
+        defer { _ = try? db.query("DROP TABLE public.\(table), public.\"\(table) Odd Name\"", purpose: "drop tables") }
         let connector = try RunningConnector(
-            IntegrationEnvironment.connectorConfig(name: slot, prefix: "ddl", slot: slot, tables: "public.\(table)"), offsetFile: offsetFile)
+            IntegrationEnvironment.connectorConfig(name: slot, prefix: "ddl", slot: slot, tables: "public.\(table).*"), offsetFile: offsetFile)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
         try db.query("INSERT INTO public.\(table) VALUES (1, 'x')", purpose: "insert")
         try db.query("ALTER TABLE public.\(table) ADD COLUMN b integer NOT NULL DEFAULT 5", purpose: "add column")
@@ -264,5 +265,17 @@ final class PostgresStreamingTests: XCTestCase {
         XCTAssertEqual(got.map(fields), [["id", "a"], ["id", "a", "b"], ["id", "b"]])
         XCTAssertEqual(((got[1].value?["payload"] as? [String: Any])?["after"] as? [String: Any])?["b"] as? Int, 6)
         XCTAssertEqual(((got[2].value?["payload"] as? [String: Any])?["after"] as? [String: Any])?["b"] as? Int, 7)
+
+        // A table name Kafka cannot take as a topic name goes to the sanitized topic, as with Debezium.
+        let odd = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(name: slot, prefix: "ddl", slot: slot, tables: "public.\(table).*"), offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query("INSERT INTO public.\"\(table) Odd Name\" VALUES (1)", purpose: "insert")
+        let oddEvents = try events("ddl.public.\(table)_Odd_Name", count: 1)
+        try odd.stop()
+        XCTAssertEqual(oddEvents.count, 1)
+        XCTAssertEqual((oddEvents.first?.value?["schema"] as? [String: Any])?["name"] as? String, "ddl.public.\(table)_Odd_Name.Envelope")
+        let source = (oddEvents.first?.value?["payload"] as? [String: Any])?["source"] as? [String: Any]
+        XCTAssertEqual(source?["table"] as? String, "\(table) Odd Name", "source.table keeps the real name")
     }
 }
