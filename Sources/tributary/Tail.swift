@@ -24,6 +24,10 @@ struct Tail: ParsableCommand {
 
     func run() throws {
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": bootstrapServers])
+        for topic in topics where try consumer.partitionCount(topic: topic) == nil {
+            printError("error: topic \(topic) does not exist at \(bootstrapServers)")
+            throw ExitCode(66)  // EX_NOINPUT
+        }
         let messages = try consumer.readAll(topics: topics, minimum: 0, idleMilliseconds: idleMs, timeoutMilliseconds: 600_000)
         var count = 0
         for m in messages.filter({ $0.timestamp >= sinceMs }).sorted(by: { ($0.timestamp, $0.partition, $0.offset) < ($1.timestamp, $1.partition, $1.offset) }) {
