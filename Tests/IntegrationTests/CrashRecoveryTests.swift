@@ -103,9 +103,7 @@ final class CrashRecoveryTests: XCTestCase {
         print("crash recovery: \(messages.count) events delivered for \(changes) changes (\(messages.count - changes) replayed)")
         for (id, final) in expected {
             // First occurrences, in arrival order, must be exactly 1, 2, …, final: in order and without a gap.
-            var firsts: [Int] = []
-            for v in seen[id] ?? [] where !firsts.contains(v) { firsts.append(v) }
-            XCTAssertEqual(firsts, Array(1...final), "key \(id)")
+            XCTAssertEqual(IntegrationEnvironment.firstOccurrences(seen[id] ?? []), Array(1...final), "key \(id)")
         }
     }
 }

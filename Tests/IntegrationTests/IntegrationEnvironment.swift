@@ -98,6 +98,13 @@ enum IntegrationEnvironment {
         return try consumer.readAll(topics: topics, minimum: count, idleMilliseconds: 1500, timeoutMilliseconds: timeout)
     }
 
+    /// The values in the order they first appear: what an at-least-once stream must equal once replays are
+    /// set aside.
+    static func firstOccurrences(_ values: [Int]) -> [Int] {
+        var seen = Set<Int>()
+        return values.filter { seen.insert($0).inserted }
+    }
+
     static func json(_ bytes: [UInt8]?) throws -> Any? {
         guard let bytes else { return nil }
         return try JSONSerialization.jsonObject(with: Data(bytes))

@@ -10,15 +10,46 @@ import XCTest
 final class PostgresStreamingTests: XCTestCase {
     private var slot = ""
     private var offsetFile = ""
+    private var createdTables: [String] = []
 
     override func setUp() {
         slot = IntegrationEnvironment.uniqueName("it")
         offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(slot)-offsets.json").path
+        createdTables = []
     }
 
     override func tearDown() {
         IntegrationEnvironment.dropSlot(slot)
         try? FileManager.default.removeItem(atPath: offsetFile)
+        for table in createdTables { _ = try? IntegrationEnvironment.sql().query("DROP TABLE IF EXISTS \(table)", purpose: "drop table") }
+    }
+
+    /// Creates `public.<name>` (dropped after the test) and returns its qualified name.
+    @discardableResult
+    private func createTable(_ name: String, _ columns: String) throws -> String {
+        let qualified = "public.\"\(name)\""
+        try IntegrationEnvironment.sql().query("CREATE TABLE \(qualified) (\(columns))", purpose: "create table")
+        createdTables.append(qualified)
+        return qualified
+    }
+
+    /// Starts a connector on this test's slot and waits until it streams.
+    private func startConnector(prefix: String, tables: String, extra: [String: String] = [:]) throws -> RunningConnector {
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(name: slot, prefix: prefix, slot: slot, tables: tables, extra: extra), offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        return connector
+    }
+
+    /// The slot's confirmed position, once it reached `lsn` or after `timeout`.
+    private func confirmedPosition(reaching lsn: LSN, timeout: Duration = .seconds(20)) throws -> LSN {
+        let deadline = ContinuousClock.now + timeout
+        var confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
+        while confirmed < lsn, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+            confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
+        }
+        return confirmed
     }
 
     private typealias Event = (key: [String: Any]?, value: [String: Any]?, raw: ConsumedMessage)
@@ -32,13 +63,10 @@ final class PostgresStreamingTests: XCTestCase {
     func testInsertUpdateDeleteArriveInDebeziumFormatInCommitOrder() throws {
         let db = try IntegrationEnvironment.sql()
         let table = slot
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, name text NOT NULL, qty smallint, price numeric(8,2), seen timestamptz)", purpose: "create table")
-        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
+        try createTable(table, "id int PRIMARY KEY, name text NOT NULL, qty smallint, price numeric(8,2), seen timestamptz")
         let prefix = "it"
         let topic = "\(prefix).public.\(table)"
-        let connector = try RunningConnector(
-            IntegrationEnvironment.connectorConfig(name: slot, prefix: prefix, slot: slot, tables: "public.\(table)"), offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        let connector = try startConnector(prefix: prefix, tables: "public.\(table)")
 
         try db.query("INSERT INTO public.\(table) VALUES (1, 'one', 1, 1.50, '2024-01-02 03:04:05.678+00')", purpose: "insert")
         try db.query("BEGIN; INSERT INTO public.\(table) VALUES (2, 'two', NULL, NULL, NULL); UPDATE public.\(table) SET name = 'uno', qty = 10 WHERE id = 1; COMMIT", purpose: "transaction")
@@ -83,12 +111,7 @@ final class PostgresStreamingTests: XCTestCase {
         XCTAssertLessThan(txIds[2], txIds[3])
 
         // Everything was acknowledged, so the slot moves past the last transaction (after an offset flush).
-        let deadline = ContinuousClock.now + .seconds(20)
-        var confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot)
-        while (confirmed ?? .zero) < LSN(UInt64(lsns[3])), ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.2)
-            confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot)
-        }
+        _ = try confirmedPosition(reaching: LSN(UInt64(lsns[3]) + 1))
         try connector.stop()
         XCTAssertGreaterThan(try XCTUnwrap(IntegrationEnvironment.confirmedFlushLSN(slot: slot)), LSN(UInt64(lsns[3])))
         XCTAssertLessThanOrEqual(try XCTUnwrap(IntegrationEnvironment.confirmedFlushLSN(slot: slot)), endLSN)
@@ -97,13 +120,10 @@ final class PostgresStreamingTests: XCTestCase {
     func testRestartResumesFromStoredOffsetWithoutLossOrDuplicates() throws {
         let db = try IntegrationEnvironment.sql()
         let table = slot
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v text)", purpose: "create table")
-        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
-        let config = IntegrationEnvironment.connectorConfig(name: slot, prefix: "rs", slot: slot, tables: "public.\(table)")
+        try createTable(table, "id int PRIMARY KEY, v text")
         let topic = "rs.public.\(table)"
 
-        var connector = try RunningConnector(config, offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        var connector = try startConnector(prefix: "rs", tables: "public.\(table)")
         try db.query("INSERT INTO public.\(table) SELECT g, 'a' FROM generate_series(1, 100) g", purpose: "batch 1")
         XCTAssertEqual(try events(topic, count: 100).count, 100)
         try connector.stop()
@@ -111,8 +131,7 @@ final class PostgresStreamingTests: XCTestCase {
         // Changes made while the connector is down are read after the restart; nothing is read twice.
         try db.query("INSERT INTO public.\(table) SELECT g, 'b' FROM generate_series(101, 150) g", purpose: "batch 2")
         try db.query("UPDATE public.\(table) SET v = 'c' WHERE id <= 10", purpose: "batch 2 update")
-        connector = try RunningConnector(config, offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        connector = try startConnector(prefix: "rs", tables: "public.\(table)")
         try db.query("INSERT INTO public.\(table) SELECT g, 'd' FROM generate_series(151, 200) g", purpose: "batch 3")
         let got = try events(topic, count: 210)
         try connector.stop()
@@ -127,12 +146,9 @@ final class PostgresStreamingTests: XCTestCase {
     func testSkippedOperationsAreNotEmitted() throws {
         let db = try IntegrationEnvironment.sql()
         let table = slot
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v text)", purpose: "create table")
-        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
-        let config = IntegrationEnvironment.connectorConfig(
-            name: slot, prefix: "so", slot: slot, tables: "public.\(table)", extra: ["skipped.operations": "u,t", "tombstones.on.delete": "false"])
-        let connector = try RunningConnector(config, offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try createTable(table, "id int PRIMARY KEY, v text")
+        let connector = try startConnector(
+            prefix: "so", tables: "public.\(table)", extra: ["skipped.operations": "u,t", "tombstones.on.delete": "false"])
         try db.query("INSERT INTO public.\(table) VALUES (1, 'a')", purpose: "insert")
         try db.query("UPDATE public.\(table) SET v = 'b'", purpose: "update")
         try db.query("DELETE FROM public.\(table)", purpose: "delete")
@@ -144,22 +160,14 @@ final class PostgresStreamingTests: XCTestCase {
     func testSlotAdvancesWhileOnlyUncapturedTablesChange() throws {
         let db = try IntegrationEnvironment.sql()
         let captured = slot, other = slot + "_other"
-        try db.query("CREATE TABLE public.\(captured) (id int PRIMARY KEY); CREATE TABLE public.\(other) (id int PRIMARY KEY)", purpose: "create tables")
-        defer { _ = try? db.query("DROP TABLE public.\(captured), public.\(other)", purpose: "drop tables") }
-        let config = IntegrationEnvironment.connectorConfig(
-            name: slot, prefix: "quiet", slot: slot, tables: "public.\(captured)", extra: ["publication.autocreate.mode": "all_tables"])
-        let connector = try RunningConnector(config, offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try createTable(captured, "id int PRIMARY KEY")
+        try createTable(other, "id int PRIMARY KEY")
+        let connector = try startConnector(prefix: "quiet", tables: "public.\(captured)", extra: ["publication.autocreate.mode": "all_tables"])
         try db.query("INSERT INTO public.\(captured) VALUES (1)", purpose: "captured change")
         XCTAssertEqual(try events("quiet.public.\(captured)", count: 1).count, 1)
         for i in 0..<50 { try db.query("INSERT INTO public.\(other) VALUES (\(i))", purpose: "uncaptured change") }
         let written = try XCTUnwrap(LSN(try db.query("SELECT pg_current_wal_insert_lsn()::text", purpose: "lsn")[0][0]!))
-        let deadline = ContinuousClock.now + .seconds(20)
-        var confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
-        while confirmed < written, ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.2)
-            confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
-        }
+        let confirmed = try confirmedPosition(reaching: written)
         try connector.stop()
         XCTAssertGreaterThanOrEqual(confirmed, written, "the slot follows the WAL although no captured row changed")
     }
@@ -170,20 +178,14 @@ final class PostgresStreamingTests: XCTestCase {
         let db = try IntegrationEnvironment.sql()
         let table = slot
         let copy = slot + "_copy"
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v text)", purpose: "create table")
-        defer {
-            IntegrationEnvironment.dropSlot(copy)
-            _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table")
-        }
-        let first = IntegrationEnvironment.connectorConfig(name: slot, prefix: "kc1", slot: slot, tables: "public.\(table)")
-        var connector = try RunningConnector(first, offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try createTable(table, "id int PRIMARY KEY, v text")
+        defer { IntegrationEnvironment.dropSlot(copy) }
+        var connector = try startConnector(prefix: "kc1", tables: "public.\(table)")
         try connector.stop()
         // A second slot at the same position, to replay the same changes later.
         try db.query("SELECT pg_copy_logical_replication_slot($1, $2)", [slot, copy], purpose: "copy slot")
 
-        connector = try RunningConnector(first, offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        connector = try startConnector(prefix: "kc1", tables: "public.\(table)")
         try db.query("INSERT INTO public.\(table) VALUES (1, 'a')", purpose: "insert")
         try db.query("UPDATE public.\(table) SET id = 2 WHERE id = 1", purpose: "key change")
         let original = try events("kc1.public.\(table)", count: 4)
@@ -220,12 +222,8 @@ final class PostgresStreamingTests: XCTestCase {
     func testReconnectsAfterTheReplicationConnectionIsKilled() throws {
         let db = try IntegrationEnvironment.sql()
         let table = slot
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY)", purpose: "create table")
-        defer { _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table") }
-        let config = IntegrationEnvironment.connectorConfig(
-            name: slot, prefix: "rc", slot: slot, tables: "public.\(table)", extra: ["errors.retry.delay.initial.ms": "100"])
-        let connector = try RunningConnector(config, offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try createTable(table, "id int PRIMARY KEY")
+        let connector = try startConnector(prefix: "rc", tables: "public.\(table)", extra: ["errors.retry.delay.initial.ms": "100"])
         try db.query("INSERT INTO public.\(table) SELECT generate_series(1, 50)", purpose: "first rows")
         XCTAssertEqual(try events("rc.public.\(table)", count: 50).count, 50)
 
@@ -234,9 +232,8 @@ final class PostgresStreamingTests: XCTestCase {
         for i in 51...100 { try db.query("INSERT INTO public.\(table) VALUES (\(i))", purpose: "rows during the reconnect") }
         let got = try events("rc.public.\(table)", count: 100)
         try connector.stop()
-        var firsts: [Int] = []
-        for id in got.compactMap({ ($0.key?["payload"] as? [String: Any])?["id"] as? Int }) where !firsts.contains(id) { firsts.append(id) }
-        XCTAssertEqual(firsts, Array(1...100), "every row, in order, after the reconnect")
+        let ids = got.compactMap { ($0.key?["payload"] as? [String: Any])?["id"] as? Int }
+        XCTAssertEqual(IntegrationEnvironment.firstOccurrences(ids), Array(1...100), "every row, in order, after the reconnect")
     }
 
     /// Columns added and dropped while streaming show up in the next events' schemas; a repeated Relation
@@ -244,12 +241,9 @@ final class PostgresStreamingTests: XCTestCase {
     func testSchemaChangesReachTheNextEvents() throws {
         let db = try IntegrationEnvironment.sql()
         let table = slot
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, a text)", purpose: "create table")
-        try db.query("CREATE TABLE public.\"\(table) Odd Name\" (id int PRIMARY KEY)", purpose: "create table with a space")
-        defer { _ = try? db.query("DROP TABLE public.\(table), public.\"\(table) Odd Name\"", purpose: "drop tables") }
-        let connector = try RunningConnector(
-            IntegrationEnvironment.connectorConfig(name: slot, prefix: "ddl", slot: slot, tables: "public.\(table).*"), offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try createTable(table, "id int PRIMARY KEY, a text")
+        try createTable("\(table) Odd Name", "id int PRIMARY KEY")
+        let connector = try startConnector(prefix: "ddl", tables: "public.\(table).*")
         try db.query("INSERT INTO public.\(table) VALUES (1, 'x')", purpose: "insert")
         try db.query("ALTER TABLE public.\(table) ADD COLUMN b integer NOT NULL DEFAULT 5", purpose: "add column")
         try db.query("INSERT INTO public.\(table) VALUES (2, 'y', 6)", purpose: "insert")
@@ -267,9 +261,7 @@ final class PostgresStreamingTests: XCTestCase {
         XCTAssertEqual(((got[2].value?["payload"] as? [String: Any])?["after"] as? [String: Any])?["b"] as? Int, 7)
 
         // A table name Kafka cannot take as a topic name goes to the sanitized topic, as with Debezium.
-        let odd = try RunningConnector(
-            IntegrationEnvironment.connectorConfig(name: slot, prefix: "ddl", slot: slot, tables: "public.\(table).*"), offsetFile: offsetFile)
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        let odd = try startConnector(prefix: "ddl", tables: "public.\(table).*")
         try db.query("INSERT INTO public.\"\(table) Odd Name\" VALUES (1)", purpose: "insert")
         let oddEvents = try events("ddl.public.\(table)_Odd_Name", count: 1)
         try odd.stop()
