@@ -77,6 +77,7 @@ public struct PostgresConnectorConfig: Sendable {
             timePrecisionMode: .init(rawValue: try config.choice(
                 "time.precision.mode", default: "adaptive", allowed: ["adaptive", "adaptive_time_microseconds", "connect"]))!,
             binaryMode: .init(rawValue: try config.choice(
-                "binary.handling.mode", default: "bytes", allowed: ["bytes", "base64", "base64-url-safe", "hex"]))!)
+                "binary.handling.mode", default: "bytes", allowed: ["bytes", "base64", "base64-url-safe", "hex"]))!,
+            intervalMode: .init(rawValue: try config.choice("interval.handling.mode", default: "numeric", allowed: ["numeric", "string"]))!)
     }
 }

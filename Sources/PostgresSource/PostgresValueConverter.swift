@@ -15,10 +15,12 @@ struct PostgresValueConverter {
     enum DecimalMode: String { case precise, double, string }
     enum TimePrecisionMode: String { case adaptive, adaptiveTimeMicroseconds = "adaptive_time_microseconds", connect }
     enum BinaryMode: String { case bytes, base64, base64UrlSafe = "base64-url-safe", hex }
+    enum IntervalMode: String { case numeric, string }
 
     var decimalMode: DecimalMode = .precise
     var timePrecisionMode: TimePrecisionMode = .adaptive
     var binaryMode: BinaryMode = .bytes
+    var intervalMode: IntervalMode = .numeric
 
     struct ConversionError: Error, CustomStringConvertible {
         let description: String
@@ -31,6 +33,16 @@ struct PostgresValueConverter {
         static let xml: UInt32 = 142, float4: UInt32 = 700, float8: UInt32 = 701, bpchar: UInt32 = 1042
         static let varchar: UInt32 = 1043, date: UInt32 = 1082, time: UInt32 = 1083, timestamp: UInt32 = 1114
         static let timestamptz: UInt32 = 1184, numeric: UInt32 = 1700, uuid: UInt32 = 2950, jsonb: UInt32 = 3802
+        static let inet: UInt32 = 869, cidr: UInt32 = 650, macaddr: UInt32 = 829, macaddr8: UInt32 = 774
+        static let timetz: UInt32 = 1266, interval: UInt32 = 1186
+
+        /// Array types and the types of their elements.
+        static let arrayElements: [UInt32: UInt32] = [
+            1000: bool, 1001: bytea, 1002: char, 1003: name, 1005: int2, 1007: int4, 1016: int8, 1028: oid, 1009: text,
+            1014: bpchar, 1015: varchar, 1021: float4, 1022: float8, 1231: numeric, 1182: date, 1183: time, 1115: timestamp,
+            1185: timestamptz, 1270: timetz, 1187: interval, 2951: uuid, 199: json, 3807: jsonb, 143: xml, 1041: inet,
+            651: cidr, 1040: macaddr, 775: macaddr8,
+        ]
     }
 
     /// The converter for a column, or nil if the type is not supported (the column is then left out, as
@@ -89,7 +101,7 @@ struct PostgresValueConverter {
             return (.float32, { .float32(try Self.floating($0, Float.self)) }, .float32(0))
         case OID.float8:
             return (.float64, { .float64(try Self.floating($0, Double.self)) }, .float64(0))
-        case OID.text, OID.varchar, OID.bpchar, OID.char, OID.name:
+        case OID.text, OID.varchar, OID.bpchar, OID.char, OID.name, OID.inet, OID.cidr, OID.macaddr, OID.macaddr8:
             return (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
         case OID.json, OID.jsonb:
             return semanticString(DebeziumSemantic.json)
@@ -137,9 +149,72 @@ struct PostgresValueConverter {
                 let micros = try Self.temporal(v) { try TemporalText.timestamp($0) }
                 return .string(TemporalText.isoUTC(micros: micros, fractionDigits: precision))
             }, .string(TemporalText.isoUTC(micros: 0, fractionDigits: precision)))
+        case OID.timetz:
+            let precision = typeModifier < 0 ? 6 : Int(typeModifier)
+            return (DebeziumSemantic.schema(DebeziumSemantic.zonedTime, .string), { v in
+                .string(TemporalText.isoTimeUTC(micros: try Self.temporal(v) { try TemporalText.timeWithOffset($0) }, fractionDigits: precision))
+            }, .string(TemporalText.isoTimeUTC(micros: 0, fractionDigits: precision)))
+        case OID.interval:
+            switch intervalMode {
+            case .numeric:
+                return (DebeziumSemantic.schema(DebeziumSemantic.microDuration, .int64), { v in
+                    .int64(try Self.temporal(v) { try TemporalText.interval($0) }.totalMicros)
+                }, .int64(0))
+            case .string:
+                return (DebeziumSemantic.schema(DebeziumSemantic.interval, .string), { v in
+                    .string(try Self.temporal(v) { try TemporalText.interval($0) }.isoText)
+                }, .string(TemporalText.Interval().isoText))
+            }
         default:
-            return nil
+            guard let element = OID.arrayElements[typeOID], let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier) else {
+                return nil
+            }
+            return (.array(of: schema.withOptional(true)), { .array(try Self.arrayElements($0).map { try $0.map(convert) ?? .null }) }, .array([]))
         }
+    }
+
+    /// The elements of a one-dimensional array literal (`{1,NULL,"a \"b\""}`), nil for NULL, unescaped.
+    static func arrayElements(_ v: ArraySlice<UInt8>) throws -> [ArraySlice<UInt8>?] {
+        var i = v.startIndex
+        if v.first == UInt8(ascii: "[") {
+            // Explicit bounds (`[0:1]={…}`): skip to the braces.
+            guard let eq = v.firstIndex(of: UInt8(ascii: "=")) else { throw ConversionError(description: "malformed array") }
+            i = eq + 1
+        }
+        guard i < v.endIndex, v[i] == UInt8(ascii: "{"), v.last == UInt8(ascii: "}") else {
+            throw ConversionError(description: "malformed array \(String(decoding: v, as: UTF8.self))")
+        }
+        i += 1
+        let end = v.endIndex - 1
+        var elements: [ArraySlice<UInt8>?] = []
+        while i < end {
+            if v[i] == UInt8(ascii: "{") {
+                throw ConversionError(description: "multi-dimensional arrays are not supported yet")
+            }
+            if v[i] == UInt8(ascii: "\"") {
+                var element: [UInt8] = []
+                i += 1
+                while i < end && v[i] != UInt8(ascii: "\"") {
+                    if v[i] == UInt8(ascii: "\\") { i += 1 }
+                    guard i < end else { break }
+                    element.append(v[i])
+                    i += 1
+                }
+                guard i < end else { throw ConversionError(description: "unterminated quoted array element") }
+                i += 1
+                elements.append(ArraySlice(element))
+            } else {
+                let start = i
+                while i < end && v[i] != UInt8(ascii: ",") { i += 1 }
+                let text = v[start..<i]
+                elements.append(text.elementsEqual("NULL".utf8) ? nil : text)
+            }
+            if i < end {
+                guard v[i] == UInt8(ascii: ",") else { throw ConversionError(description: "malformed array") }
+                i += 1
+            }
+        }
+        return elements
     }
 
     private func semanticString(_ name: String) -> Mapping {

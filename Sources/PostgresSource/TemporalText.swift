@@ -113,14 +113,7 @@ enum TemporalText {
         var c = Cursor(s)
         let d = try dateFields(&c)
         try c.expect(UInt8(ascii: " "))
-        var micros = try timeFields(&c)
-        if let sign = c.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-            c.i += 1
-            var offset = try c.number(maxDigits: 2).value * 3600
-            if c.skip(UInt8(ascii: ":")) { offset += try c.number(maxDigits: 2).value * 60 }
-            if c.skip(UInt8(ascii: ":")) { offset += try c.number(maxDigits: 2).value }
-            micros -= Int64(sign == UInt8(ascii: "+") ? offset : -offset) * 1_000_000
-        }
+        let micros = try timeFields(&c) - offsetMicros(&c)
         let bc = isBC(c)
         guard c.atEnd || bc else { throw ParseError() }
         let days = daysFromCivil(year: bc ? 1 - d.0 : d.0, month: d.1, day: d.2)
@@ -163,6 +156,30 @@ enum TemporalText {
         out.append(UInt8(ascii: "-"))
         pad(d, 2)
         out.append(UInt8(ascii: "T"))
+        appendTimeOfDay(seconds: secs, micros: frac, fractionDigits: fractionDigits, to: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ISO-8601 UTC time `HH:MM:SS[.f…]Z` of microseconds since midnight, as Debezium's `ZonedTime`.
+    static func isoTimeUTC(micros: Int64, fractionDigits: Int) -> String {
+        var out: [UInt8] = []
+        appendTimeOfDay(seconds: Int(micros / 1_000_000), micros: Int(micros % 1_000_000), fractionDigits: fractionDigits, to: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendTimeOfDay(seconds secs: Int, micros frac: Int, fractionDigits: Int, to out: inout [UInt8]) {
+        func pad(_ v: Int, _ width: Int) {
+            var digits: [UInt8] = []
+            var x = v
+            repeat {
+                digits.append(UInt8(48 + x % 10))
+                x /= 10
+            } while x > 0
+            for _ in digits.count..<max(width, digits.count) { out.append(48) }
+            out.append(contentsOf: digits.reversed())
+        }
         pad(secs / 3600, 2)
         out.append(UInt8(ascii: ":"))
         pad(secs / 60 % 60, 2)
@@ -179,7 +196,90 @@ enum TemporalText {
             pad(f, fractionDigits)
             for _ in digits..<fractionDigits { out.append(48) }
         }
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `HH:MM:SS[.ffffff]+HH[:MM[:SS]]` (timetz) → microseconds since midnight in UTC, wrapped into one day.
+    static func timeWithOffset(_ s: ArraySlice<UInt8>) throws -> Int64 {
+        var c = Cursor(s)
+        var micros = try timeFields(&c)
+        micros -= try offsetMicros(&c)
+        guard c.atEnd else { throw ParseError() }
+        let day: Int64 = 86_400_000_000
+        return (micros % day + day) % day
+    }
+
+    /// `+HH[:MM[:SS]]` or `-…` → signed microseconds east of UTC; zero when absent.
+    private static func offsetMicros(_ c: inout Cursor) throws -> Int64 {
+        guard let sign = c.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") else { return 0 }
+        c.i += 1
+        var offset = try c.number(maxDigits: 2).value * 3600
+        if c.skip(UInt8(ascii: ":")) { offset += try c.number(maxDigits: 2).value * 60 }
+        if c.skip(UInt8(ascii: ":")) { offset += try c.number(maxDigits: 2).value }
+        return Int64(sign == UInt8(ascii: "+") ? offset : -offset) * 1_000_000
+    }
+
+    /// An interval as PostgreSQL prints it with `IntervalStyle=iso_8601` (`P1Y2M3DT4H5M6.78S`, `P-1DT-1S`,
+    /// `PT0S`): each field signed on its own.
+    struct Interval: Equatable {
+        var years: Int64 = 0, months: Int64 = 0, days: Int64 = 0, hours: Int64 = 0, minutes: Int64 = 0
+        /// Seconds with their fraction, in microseconds.
+        var secondMicros: Int64 = 0
+
+        /// Debezium's `MicroDuration`: a month counts 30.4375 days (365.25 / 12).
+        var totalMicros: Int64 {
+            (years * 12 + months) * 2_629_800_000_000 + days * 86_400_000_000 + hours * 3_600_000_000 + minutes * 60_000_000
+                + secondMicros
+        }
+
+        /// Debezium's `Interval` text: every field present, seconds without trailing zeros.
+        var isoText: String {
+            let sign = secondMicros < 0 ? "-" : ""
+            var seconds = String(secondMicros.magnitude / 1_000_000)
+            var fraction = String(secondMicros.magnitude % 1_000_000)
+            if fraction != "0" {
+                fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
+                while fraction.hasSuffix("0") { fraction.removeLast() }
+                seconds += "." + fraction
+            }
+            return "P\(years)Y\(months)M\(days)DT\(hours)H\(minutes)M\(sign)\(seconds)S"
+        }
+    }
+
+    static func interval(_ s: ArraySlice<UInt8>) throws -> Interval {
+        var c = Cursor(s)
+        try c.expect(UInt8(ascii: "P"))
+        var result = Interval()
+        var inTime = false
+        while !c.atEnd {
+            if c.skip(UInt8(ascii: "T")) {
+                inTime = true
+                continue
+            }
+            let negative = c.skip(UInt8(ascii: "-"))
+            let whole = Int64(try c.number(maxDigits: 18).value)
+            var fractionMicros: Int64 = 0
+            if c.skip(UInt8(ascii: ".")) {
+                let f = try c.number(maxDigits: 6)
+                fractionMicros = Int64(f.value)
+                for _ in f.digits..<6 { fractionMicros *= 10 }
+            }
+            guard let unit = c.peek else { throw ParseError() }
+            c.i += 1
+            let n = negative ? -whole : whole
+            switch (unit, inTime) {
+            case (UInt8(ascii: "Y"), false): result.years = n
+            case (UInt8(ascii: "M"), false): result.months = n
+            case (UInt8(ascii: "W"), false): result.days += n * 7
+            case (UInt8(ascii: "D"), false): result.days += n
+            case (UInt8(ascii: "H"), true): result.hours = n
+            case (UInt8(ascii: "M"), true): result.minutes = n
+            case (UInt8(ascii: "S"), true):
+                let micros = whole * 1_000_000 + fractionMicros
+                result.secondMicros = negative ? -micros : micros
+            default: throw ParseError()
+            }
+            guard fractionMicros == 0 || unit == UInt8(ascii: "S") else { throw ParseError() }
+        }
+        return result
     }
 }

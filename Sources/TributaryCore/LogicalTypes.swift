@@ -55,8 +55,10 @@ public enum DebeziumSemantic {
     public static let zonedTime = "io.debezium.time.ZonedTime"
     /// ISO-8601 duration string.
     public static let isoDuration = "io.debezium.time.IsoDuration"
-    /// float64 approximate microseconds of a duration.
+    /// int64 microseconds of a duration (a month counted as 30.4375 days).
     public static let microDuration = "io.debezium.time.MicroDuration"
+    /// ISO-8601 duration string with every field (`P1Y2M3DT4H5M6.78S`).
+    public static let interval = "io.debezium.time.Interval"
     /// int32 year.
     public static let year = "io.debezium.time.Year"
     /// Struct {scale: int32, value: bytes} for decimals of unknown scale.

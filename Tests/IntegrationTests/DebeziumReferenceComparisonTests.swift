@@ -41,10 +41,12 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         "INSERT INTO public.%T (i, r, d, n, nu, da, ts, tz, tz3, req) VALUES (1, 1e10, 1e-7, -0.5, -12345678901234567890.123, '1960-01-01', '1969-12-31 23:59:59.5', '2024-01-01 00:00:00+00', '1900-01-01 00:00:00+00', 'r3')",
         "BEGIN; UPDATE public.%T SET t = 'upd', n = 0 WHERE id = 1; DELETE FROM public.%T WHERE id = 2; INSERT INTO public.%T_nopk VALUES (1, 'x'); COMMIT",
         "INSERT INTO public.\"%T Odd\" VALUES (1, 'odd')",
+        "INSERT INTO public.%T (req, ip, net, mac, mac8, tt, tt0, iv, ia, ta, na, dta, tsa, ba, ua, bya, tma) VALUES ('r6', '192.168.1.5/24', '10.0.0.0/8', '08:00:2b:01:02:03', '08:00:2b:01:02:03:04:05', '13:45:01.123456+02', '01:00:00+02', '1 year 2 mons 3 days 04:05:06.78', '{1,2,NULL}', '{\"a b\",\"c,d\",\"e\\\"f\",NULL,\"NULL\"}', '{1.50,-2.25}', '{2024-02-29}', '{\"2024-02-29 13:45:01.5+00\"}', '{t,f}', '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', '{\"\\\\x00ff\",NULL}', '{13:45:01.5}')",
+        "INSERT INTO public.%T (req, iv, ia, ta) VALUES ('r7', '-1 day -00:00:01', '{}', '{}')",
         "INSERT INTO public.%T (d, nu, r, s, req) VALUES ('NaN', 'NaN', 'Infinity', -32768, '')",
         "INSERT INTO public.%T (req, tm, tm3, u, j, jb, x, o, n, by, ts) VALUES ('r5', '13:45:01.123456', '23:59:59.999', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}', '{\"b\": null, \"a\": 1}', '<x a=\"1\">t</x>', 4294967295, -99.5, '\\x', '2024-02-29 13:45:01')",
     ]
-    static let expectedEvents = 10  // 3 inserts, update, delete, tombstone, nopk insert, odd-name insert, 2 inserts
+    static let expectedEvents = 12  // 3 inserts, update, delete, tombstone, nopk insert, odd-name insert, 4 inserts
 
     func testTributaryEventsEqualDebeziumEvents() throws {
         try compareWithReference(modes: [:])
@@ -53,6 +55,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     func testNonDefaultHandlingModesEqualDebezium() throws {
         try compareWithReference(modes: [
             "decimal.handling.mode": "string", "time.precision.mode": "connect", "binary.handling.mode": "base64",
+            "interval.handling.mode": "string",
         ])
     }
 
@@ -71,7 +74,9 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
               n numeric(10,3), nu numeric, bo boolean DEFAULT true, t text DEFAULT 'hi', v varchar(20), c char(4), by bytea,
               da date, ts timestamp, ts3 timestamp(3), tz timestamptz, tz0 timestamptz(0), tz3 timestamptz(3),
               req text NOT NULL, created timestamptz NOT NULL DEFAULT now(),
-              tm time, tm3 time(3), u uuid, j json, jb jsonb, x xml, o oid);
+              tm time, tm3 time(3), u uuid, j json, jb jsonb, x xml, o oid,
+              ip inet, net cidr, mac macaddr, mac8 macaddr8, tt timetz, tt0 timetz(0), iv interval, ia int[], ta text[],
+              na numeric(5,2)[], dta date[], tsa timestamptz[], ba boolean[], ua uuid[], bya bytea[], tma time[]);
             CREATE TABLE public.\(table)_nopk (a int, b text);
             CREATE TABLE public."\(table) Odd" (id int PRIMARY KEY, "Mixed Case" text);
             """, purpose: "create tables")

@@ -61,6 +61,21 @@ final class PostgresValueConverterTests: XCTestCase {
         XCTAssertNil(c.converter(typeOID: 600, typeModifier: -1, optional: true, defaultExpression: nil), "point is not supported yet")
     }
 
+    func testArraysOfMappedTypes() throws {
+        XCTAssertEqual(try convert(1007, -1, "{1,2,NULL}"), .array([.int32(1), .int32(2), .null]))
+        XCTAssertEqual(try convert(1009, -1, #"{"a b","c,d","e\"f",NULL,"NULL"}"#),
+                       .array([.string("a b"), .string("c,d"), .string("e\"f"), .null, .string("NULL")]))
+        XCTAssertEqual(try convert(1001, -1, #"{"\\x00ff",NULL}"#), .array([.bytes([0, 255]), .null]))
+        XCTAssertEqual(try convert(1007, -1, "{}"), .array([]))
+        XCTAssertEqual(try convert(1007, -1, "[0:1]={5,6}"), .array([.int32(5), .int32(6)]))
+        XCTAssertThrowsError(try convert(1007, -1, "{{1,2},{3,4}}")) { XCTAssertTrue("\($0)".contains("multi-dimensional")) }
+        XCTAssertThrowsError(try convert(1007, -1, "{1,2"))
+        let schema = try XCTUnwrap(PostgresValueConverter().converter(typeOID: 1231, typeModifier: (5 << 16 | 2) + 4, optional: true, defaultExpression: nil)).schema
+        XCTAssertEqual(schema.type, .array)
+        XCTAssertEqual(schema.valueSchema?.name, "org.apache.kafka.connect.data.Decimal")
+        XCTAssertEqual(schema.valueSchema?.isOptional, true)
+    }
+
     func testDefaultLiterals() {
         XCTAssertEqual(PostgresValueConverter.defaultLiteral("7"), "7")
         XCTAssertEqual(PostgresValueConverter.defaultLiteral("(-5)"), "-5")

@@ -36,4 +36,25 @@ final class TemporalTextTests: XCTestCase {
             XCTAssertEqual(TemporalText.daysFromCivil(year: y, month: m, day: d), days)
         }
     }
+
+    func testTimeWithOffsetInUTC() throws {
+        XCTAssertEqual(try TemporalText.timeWithOffset(s("13:45:01.123456+02")), 42_301_123_456)
+        XCTAssertEqual(try TemporalText.timeWithOffset(s("01:00:00+02")), 82_800_000_000, "wraps around midnight")
+        XCTAssertEqual(TemporalText.isoTimeUTC(micros: 42_301_123_456, fractionDigits: 6), "11:45:01.123456Z")
+        XCTAssertEqual(TemporalText.isoTimeUTC(micros: 49_501_000_000, fractionDigits: 0), "13:45:01Z")
+    }
+
+    func testIntervalsAsDebeziumCountsThem() throws {
+        let i = try TemporalText.interval(s("P1Y2M3DT4H5M6.78S"))
+        XCTAssertEqual(i.totalMicros, 37_091_106_780_000)
+        XCTAssertEqual(i.isoText, "P1Y2M3DT4H5M6.78S")
+        let negative = try TemporalText.interval(s("P-1DT-1S"))
+        XCTAssertEqual(negative.totalMicros, -86_401_000_000)
+        XCTAssertEqual(negative.isoText, "P0Y0M-1DT0H0M-1S")
+        XCTAssertEqual(try TemporalText.interval(s("P3M")).totalMicros, 7_889_400_000_000)
+        XCTAssertEqual(try TemporalText.interval(s("PT0S")).isoText, "P0Y0M0DT0H0M0S")
+        XCTAssertEqual(try TemporalText.interval(s("PT-1.5S")).isoText, "P0Y0M0DT0H0M-1.5S")
+        XCTAssertThrowsError(try TemporalText.interval(s("1 day")))
+        XCTAssertThrowsError(try TemporalText.interval(s("P1X")))
+    }
 }
