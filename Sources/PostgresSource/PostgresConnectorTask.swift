@@ -208,7 +208,7 @@ public final class PostgresConnectorTask: SourceTask {
         case .insert(let id, let new):
             guard !config.skippedOperations.contains("c"), let table = try tableFor(id) else { return }
             let after = try table.row(new)
-            emit(record(table, op: "c", before: nil, after: after, key: table.key(of: after), lsn: lsn, part: 0), into: &records)
+            emit(lsn, into: &records) { record(table, op: "c", before: nil, after: after, key: table.key(of: after), at: $0) }
         case .update(let id, let old, let oldIsKeyOnly, let new):
             guard !config.skippedOperations.contains("u"), let table = try tableFor(id) else { return }
             let after = try table.row(new)
@@ -216,31 +216,33 @@ public final class PostgresConnectorTask: SourceTask {
             let newKey = table.key(of: after)
             if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {
                 // A key change: Debezium emits a delete of the old key, its tombstone, then a create.
-                emit(record(table, op: "d", before: before, after: nil, key: oldKey, lsn: lsn, part: 0), into: &records)
-                if config.tombstonesOnDelete { emit(tombstone(table, key: oldKey, lsn: lsn, part: 1), into: &records) }
-                emit(record(table, op: "c", before: nil, after: after, key: newKey, lsn: lsn, part: 2), into: &records)
+                emit(lsn, into: &records) { record(table, op: "d", before: before, after: nil, key: oldKey, at: $0) }
+                if config.tombstonesOnDelete { emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0) } }
+                emit(lsn, part: 2, into: &records) { record(table, op: "c", before: nil, after: after, key: newKey, at: $0) }
             } else {
-                emit(record(table, op: "u", before: oldIsKeyOnly ? nil : before, after: after, key: newKey, lsn: lsn, part: 0), into: &records)
+                emit(lsn, into: &records) { record(table, op: "u", before: oldIsKeyOnly ? nil : before, after: after, key: newKey, at: $0) }
             }
         case .delete(let id, let old, _):
             guard !config.skippedOperations.contains("d"), let table = try tableFor(id) else { return }
             let before = try table.row(old)
             let key = table.key(of: before)
-            emit(record(table, op: "d", before: before, after: nil, key: key, lsn: lsn, part: 0), into: &records)
-            if config.tombstonesOnDelete, let key { emit(tombstone(table, key: key, lsn: lsn, part: 1), into: &records) }
+            emit(lsn, into: &records) { record(table, op: "d", before: before, after: nil, key: key, at: $0) }
+            if config.tombstonesOnDelete, let key { emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) } }
         case .truncate, .origin, .type, .message:
             break
         }
     }
 
-    /// Hands a record out, unless it was delivered before a restart (same transaction, not past the stored
-    /// position).
-    private func emit(_ record: SourceRecord, into records: inout [SourceRecord]) {
-        guard let xid = currentXid, let position = RecordPosition(record.sourceOffset) else { return records.append(record) }
-        if let skip = resumeSkip, skip.xid == xid, position <= skip.position { return }
-        lastRecordInTransaction = position
-        lastEmitted = (xid, position)
-        records.append(record)
+    /// Makes and hands out the record at (`lsn`, `part`), unless it was delivered before a restart (same
+    /// transaction, not past the stored position): skipped records are not even built.
+    private func emit(_ lsn: LSN, part: Int = 0, into records: inout [SourceRecord], _ make: (RecordPosition) -> SourceRecord) {
+        let position = RecordPosition(lsn: lsn, part: part)
+        if let xid = currentXid {
+            if let skip = resumeSkip, skip.xid == xid, position <= skip.position { return }
+            lastRecordInTransaction = position
+            lastEmitted = (xid, position)
+        }
+        records.append(make(position))
     }
 
     private func tableFor(_ id: UInt32) throws -> PostgresTableSchema? {
@@ -291,17 +293,18 @@ public final class PostgresConnectorTask: SourceTask {
     // MARK: Records
 
     /// Debezium's offset keys, plus `lsn_part` for the second and third records one change produces.
-    private func offset(lsn: LSN, part: Int) -> OffsetMap {
+    private func offset(at position: RecordPosition) -> OffsetMap {
         var offset: OffsetMap = [
-            "lsn": .int(Int64(lsn.value)), "lsn_proc": .int(Int64(lsn.value)),
+            "lsn": .int(Int64(position.lsn.value)), "lsn_proc": .int(Int64(position.lsn.value)),
             "lsn_commit": lastCommitEnd.map { .int(Int64($0.value)) } ?? .null,
             "txId": currentXid.map { .int(Int64($0)) } ?? .null, "ts_usec": .int(currentCommitTime),
         ]
-        if part > 0 { offset["lsn_part"] = .int(Int64(part)) }
+        if position.part > 0 { offset["lsn_part"] = .int(Int64(position.part)) }
         return offset
     }
 
-    private func record(_ table: PostgresTableSchema, op: String, before: Struct?, after: Struct?, key: Struct?, lsn: LSN, part: Int) -> SourceRecord {
+    private func record(_ table: PostgresTableSchema, op: String, before: Struct?, after: Struct?, key: Struct?, at position: RecordPosition) -> SourceRecord {
+        let lsn = position.lsn
         let now = Date().timeIntervalSince1970
         let nowMicros = Int64(now * 1_000_000)
         let commitMicros = currentCommitTime
@@ -317,14 +320,14 @@ public final class PostgresConnectorTask: SourceTask {
             .string(op), .int64(nowMicros / 1000), .int64(nowMicros), .int64(nowMicros * 1000),
         ])
         return SourceRecord(
-            sourcePartition: sourcePartition, sourceOffset: offset(lsn: lsn, part: part), topic: table.topic,
+            sourcePartition: sourcePartition, sourceOffset: offset(at: position), topic: table.topic,
             keySchema: key == nil ? nil : table.keySchema, key: key.map { .struct($0) } ?? .null,
             valueSchema: table.envelopeSchema, value: .struct(envelope), timestamp: nowMicros / 1000)
     }
 
-    private func tombstone(_ table: PostgresTableSchema, key: Struct, lsn: LSN, part: Int) -> SourceRecord {
+    private func tombstone(_ table: PostgresTableSchema, key: Struct, at position: RecordPosition) -> SourceRecord {
         SourceRecord(
-            sourcePartition: sourcePartition, sourceOffset: offset(lsn: lsn, part: part), topic: table.topic,
+            sourcePartition: sourcePartition, sourceOffset: offset(at: position), topic: table.topic,
             keySchema: table.keySchema, key: .struct(key), valueSchema: nil, value: .null)
     }
 
