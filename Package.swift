@@ -19,16 +19,19 @@ let package = Package(
 
         .target(name: "TributaryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Converters", dependencies: ["TributaryCore"]),
-        .target(name: "KafkaClient", dependencies: ["CRdKafka", "TributaryCore"]),
+        .target(name: "KafkaClient", dependencies: [
+            "CRdKafka", "TributaryCore", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Debezium's change-event model shared by every source: envelope, source block, keys, filters, topics.
+        .target(name: "DebeziumEvents", dependencies: ["TributaryCore"]),
         .target(name: "PostgresSource", dependencies: [
-            "CLibPQ", "TributaryCore", .product(name: "Logging", package: "swift-log"),
+            "CLibPQ", "TributaryCore", "DebeziumEvents", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Runtime", dependencies: [
-            "TributaryCore", "Converters", "KafkaClient", "PostgresSource",
-            .product(name: "Logging", package: "swift-log"),
+            "TributaryCore", "Converters", "KafkaClient", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tributary", dependencies: [
-            "Runtime", "KafkaClient", "Converters", "TributaryCore",
+            "Runtime", "KafkaClient", "Converters", "TributaryCore", "PostgresSource",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -37,7 +40,8 @@ let package = Package(
         .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
         .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "TributaryCore"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
+        .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
         // Integration tests: need PostgreSQL and the broker from scripts/services.
         .testTarget(name: "IntegrationTests", dependencies: [
             "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore",

@@ -14,6 +14,10 @@ public final class JsonConverter: Converter {
     public let decimalFormat: DecimalFormat
     public let replaceNullWithDefault: Bool
     private var schemaCache: [ObjectIdentifier: (schema: Schema, json: [UInt8])] = [:]
+    /// How often a schema was rendered to JSON rather than taken from the cache (for tests and metrics).
+    public private(set) var schemaRenderings = 0
+    /// Schemas whose JSON is cached now.
+    public var cachedSchemaCount: Int { schemaCache.count }
     private var writer = JSONWriter(capacity: 4096)
 
     public init(schemasEnabled: Bool = true, decimalFormat: DecimalFormat = .base64, replaceNullWithDefault: Bool = true) {
@@ -54,6 +58,7 @@ public final class JsonConverter: Converter {
     public func schemaJSON(_ schema: Schema) -> [UInt8] {
         let id = ObjectIdentifier(schema)
         if let cached = schemaCache[id] { return cached.json }
+        schemaRenderings += 1
         // Bounded as Kafka's `schemas.cache.size` (1000): schemas normally change rarely.
         if schemaCache.count >= 1000 { schemaCache.removeAll(keepingCapacity: true) }
         var w = JSONWriter(capacity: 1024)

@@ -22,7 +22,7 @@ enum KafkaAdmin {
         _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeoutMilliseconds, &errstr, errstr.count)
         rd_kafka_CreateTopics(client, &specs, specs.count, options, queue)
         guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 5_000) else {
-            throw KafkaError(code: -1, message: "creating topics \(names) timed out")
+            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: "creating topics \(names)")
         }
         defer { rd_kafka_event_destroy(event) }
         if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {

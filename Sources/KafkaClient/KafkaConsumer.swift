@@ -1,4 +1,7 @@
 import CRdKafka
+import Logging
+import TributaryCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,17 +16,22 @@ public struct ConsumedMessage: Sendable {
     public var key: [UInt8]?
     public var value: [UInt8]?
     public var timestamp: Int64
+    public var headers: [Header]
 }
 
 /// A consumer that reads whole topics from a chosen start without a consumer group (manual assignment), for
 /// tools and tests that inspect what arrived. One owner thread drives it.
 public final class KafkaConsumer {
     private let handle: OpaquePointer
+    private let context: KafkaClientContext
 
-    public init(properties: [String: String]) throws {
+    public init(properties: [String: String], logger: Logger = Logger(label: "tributary.kafka")) throws {
         var props = ["enable.auto.commit": "false", "enable.partition.eof": "false", "group.id": "tributary-reader"]
         props.merge(properties) { $1 }
         let conf = try KafkaConfiguration.make(props, origin: "consumer.")
+        context = KafkaClientContext(logger: logger)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
+        KafkaLogging.install(on: conf)
         var errstr = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)
@@ -44,12 +52,26 @@ public final class KafkaConsumer {
         defer { rd_kafka_topic_destroy(rkt) }
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let err = rd_kafka_metadata(handle, 0, rkt, &metadata, timeoutMilliseconds)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else { throw KafkaError(err, context: "metadata for \(topic)") }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else {
+            throw KafkaError(err, context: "metadata for \(topic)")
+        }
         defer { rd_kafka_metadata_destroy(md) }
         guard md.pointee.topic_cnt > 0 else { return nil }
         let t = md.pointee.topics[0]
         if t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt == 0 { return nil }
         return t.partition_cnt
+    }
+
+    /// Waits until the broker knows every topic of `topics`; returns those still unknown after the timeout.
+    public func waitForTopics(_ topics: [String], timeoutMilliseconds: Int) throws -> [String] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(timeoutMilliseconds)
+        while true {
+            var missing: [String] = []
+            for t in topics where try partitionCount(topic: t) == nil { missing.append(t) }
+            if missing.isEmpty || clock.now >= deadline { return missing }
+            usleep(200_000)
+        }
     }
 
     /// Reads every partition of `topics` from the beginning. Topics the broker does not know yet are skipped.
@@ -82,34 +104,61 @@ public final class KafkaConsumer {
             topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition, offset: msg.offset,
             key: msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) },
             value: msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) },
-            timestamp: ts)
+            timestamp: ts, headers: Self.headers(of: m))
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [Header] {
+        var hdrs: OpaquePointer?
+        guard rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs else { return [] }
+        var result: [Header] = []
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        var i = 0
+        while rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+            result.append(Header(key: name.map { String(cString: $0) } ?? "", value: bytes))
+            i += 1
+        }
+        return result
+    }
+
+    /// Calls `body` with each message of `topics` from the beginning, as it arrives, until none arrived for
+    /// `idleMilliseconds` (after at least `minimum` messages, waiting up to `timeoutMilliseconds` overall for
+    /// them) or `body` returns false. Holds one message at a time.
+    public func forEach(
+        topics: [String], minimum: Int = 0, idleMilliseconds: Int32 = 2_000, timeoutMilliseconds: Int = 60_000,
+        _ body: (ConsumedMessage) throws -> Bool
+    ) throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(timeoutMilliseconds)
+        // Topics may appear only after the first record; wait until all are known.
+        let missing = try waitForTopics(topics, timeoutMilliseconds: timeoutMilliseconds)
+        guard missing.isEmpty else { return }
+        try assignFromBeginning(topics: topics)
+        var count = 0
+        while clock.now < deadline {
+            if let m = try poll(timeoutMilliseconds: idleMilliseconds) {
+                count += 1
+                guard try body(m) else { return }
+            } else if count >= minimum {
+                return
+            }
+        }
     }
 
     /// Messages of `topics` from the beginning until none arrived for `idleMilliseconds` (at least `minimum`
     /// messages, waiting up to `timeoutMilliseconds` overall for them).
-    public func readAll(topics: [String], minimum: Int = 0, idleMilliseconds: Int32 = 2_000, timeoutMilliseconds: Int = 60_000) throws -> [ConsumedMessage] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(timeoutMilliseconds)
-        var assigned = false
+    public func readAll(
+        topics: [String], minimum: Int = 0, idleMilliseconds: Int32 = 2_000, timeoutMilliseconds: Int = 60_000
+    ) throws -> [ConsumedMessage] {
         var result: [ConsumedMessage] = []
-        while clock.now < deadline {
-            if !assigned {
-                // Topics may appear only after the first record; retry until all are known.
-                var known = true
-                for t in topics where try partitionCount(topic: t) == nil { known = false }
-                if known {
-                    try assignFromBeginning(topics: topics)
-                    assigned = true
-                } else {
-                    usleep(200_000)
-                    continue
-                }
-            }
-            if let m = try poll(timeoutMilliseconds: idleMilliseconds) {
-                result.append(m)
-            } else if result.count >= minimum {
-                break
-            }
+        try forEach(
+            topics: topics, minimum: minimum, idleMilliseconds: idleMilliseconds,
+            timeoutMilliseconds: timeoutMilliseconds
+        ) {
+            result.append($0)
+            return true
         }
         return result
     }

@@ -6,6 +6,13 @@ import Darwin
 #endif
 import TributaryCore
 
+/// libpq's `sslmode` values (Debezium's `database.sslmode`).
+public enum SSLMode: String, Sendable, CaseIterable {
+    case disable, allow, prefer, require
+    case verifyCA = "verify-ca"
+    case verifyFull = "verify-full"
+}
+
 /// Settings to reach a PostgreSQL server, from Debezium's `database.*` keys.
 public struct PostgresConnectionSettings: Sendable {
     public var host: String
@@ -13,7 +20,7 @@ public struct PostgresConnectionSettings: Sendable {
     public var user: String
     public var password: String?
     public var database: String
-    public var sslMode: String
+    public var sslMode: SSLMode
     public var connectTimeoutSeconds: Int
 
     /// Where the server is, for messages (never includes the password).
@@ -24,7 +31,7 @@ public struct PostgresConnectionSettings: Sendable {
     func connectionString(replication: Bool) -> String {
         var parts = [
             "host=" + quote(host), "port=\(port)", "user=" + quote(user), "dbname=" + quote(database),
-            "sslmode=" + quote(sslMode), "connect_timeout=\(connectTimeoutSeconds)", "application_name=tributary",
+            "sslmode=" + quote(sslMode.rawValue), "connect_timeout=\(connectTimeoutSeconds)", "application_name=tributary",
             "options=" + quote("-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=iso_8601"),
         ]
         if let password { parts.append("password=" + quote(password)) }

@@ -1,3 +1,4 @@
+import DebeziumEvents
 import TributaryCore
 
 /// The settings of `io.debezium.connector.postgresql.PostgresConnector`, read with Debezium's names and defaults.
@@ -9,13 +10,13 @@ public struct PostgresConnectorConfig: Sendable {
     public var topicPrefix: String
     public var slotName: String
     public var publicationName: String
-    public var publicationAutocreateMode: String
+    public var publicationAutocreateMode: PublicationAutocreateMode
     public var tableFilter: TableFilter
     public var tombstonesOnDelete: Bool
     public var unavailableValuePlaceholder: String
     public var maxBatchSize: Int
     /// Operations not emitted (`skipped.operations`: c, u, d, t; Debezium's default skips truncates).
-    public var skippedOperations: Set<String>
+    public var skippedOperations: Set<Operation>
     var valueConverter: PostgresValueConverter
 
     /// Settings Debezium has and this version does not implement yet. Ignoring them would publish data their
@@ -27,6 +28,16 @@ public struct PostgresConnectorConfig: Sendable {
         ("include.unknown.datatypes", false, "false"), ("transforms", false, ""), ("predicates", false, ""),
     ]
 
+    /// `publication.autocreate.mode`: what to do when the publication does not exist.
+    public enum PublicationAutocreateMode: String, Sendable, CaseIterable {
+        /// `CREATE PUBLICATION … FOR ALL TABLES` (needs a superuser).
+        case allTables = "all_tables"
+        /// `CREATE PUBLICATION … FOR TABLE` the tables the filters capture.
+        case filtered
+        /// Never create it: it must exist.
+        case disabled
+    }
+
     /// Reads and checks the configuration; errors name the key.
     public init(_ config: Config) throws {
         name = config.string("name") ?? "tributary-postgres"
@@ -36,7 +47,7 @@ public struct PostgresConnectorConfig: Sendable {
             user: try config.required("database.user"),
             password: config["database.password"],
             database: try config.required("database.dbname"),
-            sslMode: try config.choice("database.sslmode", default: "prefer", allowed: ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+            sslMode: try config.enumeration("database.sslmode", default: SSLMode.prefer),
             connectTimeoutSeconds: try config.int("database.connect.timeout.ms", default: 30_000, range: 1...3_600_000) / 1000 + 1)
         topicPrefix = try config.required("topic.prefix")
         guard topicPrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }) else {
@@ -47,7 +58,7 @@ public struct PostgresConnectorConfig: Sendable {
             throw ConfigError.invalid(key: "slot.name", value: slotName, expected: "at most 63 lower-case letters, digits or '_'")
         }
         publicationName = config.string("publication.name") ?? "dbz_publication"
-        publicationAutocreateMode = try config.choice("publication.autocreate.mode", default: "all_tables", allowed: ["all_tables", "filtered", "disabled"])
+        publicationAutocreateMode = try config.enumeration("publication.autocreate.mode", default: .allTables)
         _ = try config.choice("plugin.name", default: "pgoutput", allowed: ["pgoutput"])
         let snapshotMode = try config.choice(
             "snapshot.mode", default: "no_data",
@@ -60,13 +71,11 @@ public struct PostgresConnectorConfig: Sendable {
             if let allowed = rule.allowed, value.trimmed.lowercased() == allowed { continue }
             throw ConfigError.other(key: key, message: "not supported by this version of Tributary yet; remove it to run without it")
         }
-        tableFilter = try TableFilter(config)
-        let skipped = config.list("skipped.operations").map { $0.lowercased() }
-        for op in skipped where !["c", "u", "d", "t", "none"].contains(op) {
-            throw ConfigError.invalid(key: "skipped.operations", value: op, expected: "a list of c, u, d, t, or none")
+        tableFilter = try TableFilter(config) { schema in
+            schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast")
         }
-        skippedOperations = config.string("skipped.operations") == nil ? ["t"] : Set(skipped.filter { $0 != "none" })
-        if !skippedOperations.contains("t") {
+        skippedOperations = try Operation.skipped(config)
+        if !skippedOperations.contains(.truncate) {
             throw ConfigError.other(key: "skipped.operations", message: "emitting truncate events is not supported yet; keep t in the list")
         }
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)

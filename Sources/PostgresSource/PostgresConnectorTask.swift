@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DebeziumEvents
 import Logging
 import TributaryCore
 
@@ -18,32 +19,10 @@ public final class PostgresConnectorTask: SourceTask {
     private var metadata: PostgresConnection?
     private var stream: PostgresConnection?
     private var tables: [UInt32: PostgresTableSchema?] = [:]
-
-    // Position in the stream.
-    private var currentXid: UInt32?
-    private var currentCommitTime: Int64 = 0
-    /// LSN of the last commit message read (Debezium's `sequence` names it).
-    private var lastCommitLSN: LSN?
-    /// End of the last transaction read: streaming may resume there once its changes are in Kafka.
-    private var lastCommitEnd: LSN?
-    private var lastReceivedLSN = LSN.zero
-    /// Records already delivered before a restart: skip those of transaction `xid` up to `position`.
-    private var resumeSkip: (xid: UInt32, position: RecordPosition)?
-    private var lastRecordInTransaction: RecordPosition?
-
-    // Confirmation.
-    private var confirmedLSN = LSN.zero
-    /// Transactions whose commit was read and that the slot is not confirmed past, oldest first: their last
-    /// record (nil if they produced none) and where the slot may move once they are in Kafka.
-    private var completed: [(xid: UInt32, lastRecord: RecordPosition?, endLSN: LSN)] = []
-    /// The newest record handed out, and the newest one Kafka acknowledged.
-    private var lastEmitted: (xid: UInt32, position: RecordPosition)?
-    private var lastCommitted: (xid: UInt32, position: RecordPosition)?
-    private var everythingDelivered: Bool {
-        lastEmitted?.xid == lastCommitted?.xid && lastEmitted?.position == lastCommitted?.position
-    }
+    private var progress = ReplicationProgressStateMachine(storedOffset: nil)
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
+    private let source = PostgresSchemas.SourceFields()
 
     public let sourcePartition: OffsetMap
 
@@ -67,19 +46,13 @@ public final class PostgresConnectorTask: SourceTask {
         stream = repl
         try ensureSlot(meta, repl)
 
-        var startLSN = LSN.zero
-        if let offset = storedOffset {
-            if let commit = offset["lsn_commit"]?.int64 {
-                startLSN = LSN(UInt64(commit))
-                lastCommitLSN = startLSN
-                lastCommitEnd = startLSN
-            }
-            if let xid = offset["txId"]?.int64, let position = RecordPosition(offset) {
-                resumeSkip = (UInt32(truncatingIfNeeded: xid), position)
-            }
-            logger.info("resuming from stored offset", metadata: ["lsn_commit": "\(startLSN)", "lsn_proc": "\(resumeSkip.map { "\($0.position.lsn)" } ?? "-")"])
+        progress = ReplicationProgressStateMachine(storedOffset: storedOffset)
+        let startLSN = progress.startLSN
+        if storedOffset != nil {
+            logger.info("resuming from stored offset", metadata: [
+                "lsn_commit": "\(startLSN)", "lsn_proc": "\(progress.resumePosition.map { "\($0.lsn)" } ?? "-")",
+            ])
         }
-        confirmedLSN = startLSN
         let command = "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
             + "(\"proto_version\" '1', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName))))"
         try repl.startReplication(command)
@@ -94,9 +67,9 @@ public final class PostgresConnectorTask: SourceTask {
         guard exists.isEmpty else { return }
         let name = meta.quoteIdentifier(config.publicationName)
         switch config.publicationAutocreateMode {
-        case "disabled":
+        case .disabled:
             throw PostgresError("publication \"\(config.publicationName)\" does not exist in \(config.connection.address) and publication.autocreate.mode=disabled: create it (CREATE PUBLICATION \(name) FOR ALL TABLES) or change publication.autocreate.mode")
-        case "filtered":
+        case .filtered:
             let rows = try meta.query(
                 "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')",
                 purpose: "list tables for the publication")
@@ -108,10 +81,10 @@ public final class PostgresConnectorTask: SourceTask {
                 throw PostgresError("publication.autocreate.mode=filtered: no table of \(config.connection.address) matches table.include.list")
             }
             try meta.query("CREATE PUBLICATION \(name) FOR TABLE \(tables.joined(separator: ", "))", purpose: "create the publication")
-        default:
+        case .allTables:
             try meta.query("CREATE PUBLICATION \(name) FOR ALL TABLES", purpose: "create the publication (needs superuser for FOR ALL TABLES, or use publication.autocreate.mode=filtered)")
         }
-        logger.info("created publication", metadata: ["publication": "\(config.publicationName)", "mode": "\(config.publicationAutocreateMode)"])
+        logger.info("created publication", metadata: ["publication": "\(config.publicationName)", "mode": "\(config.publicationAutocreateMode.rawValue)"])
     }
 
     private func ensureSlot(_ meta: PostgresConnection, _ repl: PostgresConnection) throws {
@@ -137,6 +110,9 @@ public final class PostgresConnectorTask: SourceTask {
 
     // MARK: Poll
 
+    /// Reads until `maxBatchSize` records, until the stream has nothing more for now, or until the deadline,
+    /// which is checked after every message: a long stretch of WAL without captured changes must not hold back
+    /// stops, offset flushes and slot confirmation.
     public func poll(timeoutMilliseconds: Int) throws -> [SourceRecord] {
         guard let repl = stream else { throw PostgresError("task not started") }
         var records: [SourceRecord] = []
@@ -148,18 +124,21 @@ public final class PostgresConnectorTask: SourceTask {
                 defer { repl.freeMessage(pointer) }
                 let bytes = UnsafeRawBufferPointer(start: pointer, count: count)
                 try handleCopyData(bytes, into: &records)
+                if clock.now >= deadline { break }
+                continue
             case .wouldBlock:
-                if !records.isEmpty || clock.now >= deadline {
-                    try confirmIfIdle()
-                    try sendStatusIfDue()
-                    return records
+                if records.isEmpty && clock.now < deadline {
+                    let remaining = deadline - clock.now
+                    let millis = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+                    repl.waitReadable(timeoutMilliseconds: max(1, Int(millis)))
+                    continue
                 }
-                let remaining = deadline - clock.now
-                repl.waitReadable(timeoutMilliseconds: max(1, Int(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)))
             case .finished:
                 throw PostgresError("PostgreSQL at \(config.connection.address) ended the replication stream", retriable: true)
             }
+            break
         }
+        if let target = progress.idle() { try sendStatus(confirming: target) }
         try sendStatusIfDue()
         return records
     }
@@ -170,8 +149,7 @@ public final class PostgresConnectorTask: SourceTask {
         case UInt8(ascii: "w"):
             guard bytes.count >= 25 else { throw PostgresError("short XLogData message") }
             let dataStart = LSN(bytes.loadBigEndianUInt64(at: 1))
-            let walEnd = LSN(bytes.loadBigEndianUInt64(at: 9))
-            lastReceivedLSN = max(lastReceivedLSN, walEnd)
+            progress.received(walEnd: LSN(bytes.loadBigEndianUInt64(at: 9)))
             let message: PgOutputMessage
             do {
                 message = try PgOutputDecoder.decode(Array(bytes[25...]))
@@ -181,7 +159,7 @@ public final class PostgresConnectorTask: SourceTask {
             try handle(message, lsn: dataStart, into: &records)
         case UInt8(ascii: "k"):
             guard bytes.count >= 18 else { throw PostgresError("short keepalive message") }
-            lastReceivedLSN = max(lastReceivedLSN, LSN(bytes.loadBigEndianUInt64(at: 1)))
+            progress.keepalive(walEnd: LSN(bytes.loadBigEndianUInt64(at: 1)))
             if bytes[17] == 1 { try sendStatus() }
         default:
             logger.debug("ignoring replication message", metadata: ["type": "\(kind)"])
@@ -191,58 +169,46 @@ public final class PostgresConnectorTask: SourceTask {
     private func handle(_ message: PgOutputMessage, lsn: LSN, into records: inout [SourceRecord]) throws {
         switch message {
         case .begin(_, let commitTime, let xid):
-            currentXid = xid
-            currentCommitTime = commitTime + PgOutputMessage.postgresEpochOffsetMicros
-            lastRecordInTransaction = nil
+            progress.begin(xid: xid, commitMicros: commitTime + PgOutputMessage.postgresEpochOffsetMicros)
         case .commit(_, _, let endLSN, _):
-            if let xid = currentXid {
-                completed.append((xid, lastRecordInTransaction, endLSN))
-                if resumeSkip?.xid == xid { resumeSkip = nil }
-            }
-            // Debezium's `sequence` names the previous commit by the LSN its message carried (the end LSN).
-            lastCommitLSN = lsn
-            lastCommitEnd = endLSN
-            currentXid = nil
+            progress.commit(commitLSN: lsn, endLSN: endLSN)
         case .relation(let relation):
             tables[relation.id] = try buildTable(relation, replacing: tables[relation.id] ?? nil)
         case .insert(let id, let new):
-            guard !config.skippedOperations.contains("c"), let table = try tableFor(id) else { return }
+            guard !config.skippedOperations.contains(.create), let table = try tableFor(id) else { return }
             let after = try table.row(new)
-            emit(lsn, into: &records) { record(table, op: "c", before: nil, after: after, key: table.key(of: after), at: $0) }
+            emit(lsn, into: &records) { record(table, op: .create, before: nil, after: after, key: table.key(of: after), at: $0) }
         case .update(let id, let old, let oldIsKeyOnly, let new):
-            guard !config.skippedOperations.contains("u"), let table = try tableFor(id) else { return }
+            guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
             let after = try table.row(new)
             let before = try old.map { try table.row($0) }
             let newKey = table.key(of: after)
             if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {
                 // A key change: Debezium emits a delete of the old key, its tombstone, then a create.
-                emit(lsn, into: &records) { record(table, op: "d", before: before, after: nil, key: oldKey, at: $0) }
+                emit(lsn, into: &records) { record(table, op: .delete, before: before, after: nil, key: oldKey, at: $0) }
                 if config.tombstonesOnDelete { emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0) } }
-                emit(lsn, part: 2, into: &records) { record(table, op: "c", before: nil, after: after, key: newKey, at: $0) }
+                emit(lsn, part: 2, into: &records) { record(table, op: .create, before: nil, after: after, key: newKey, at: $0) }
             } else {
-                emit(lsn, into: &records) { record(table, op: "u", before: oldIsKeyOnly ? nil : before, after: after, key: newKey, at: $0) }
+                emit(lsn, into: &records) {
+                    record(table, op: .update, before: oldIsKeyOnly ? nil : before, after: after, key: newKey, at: $0)
+                }
             }
         case .delete(let id, let old, _):
-            guard !config.skippedOperations.contains("d"), let table = try tableFor(id) else { return }
+            guard !config.skippedOperations.contains(.delete), let table = try tableFor(id) else { return }
             let before = try table.row(old)
             let key = table.key(of: before)
-            emit(lsn, into: &records) { record(table, op: "d", before: before, after: nil, key: key, at: $0) }
+            emit(lsn, into: &records) { record(table, op: .delete, before: before, after: nil, key: key, at: $0) }
             if config.tombstonesOnDelete, let key { emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) } }
         case .truncate, .origin, .type, .message:
             break
         }
     }
 
-    /// Makes and hands out the record at (`lsn`, `part`), unless it was delivered before a restart (same
-    /// transaction, not past the stored position): skipped records are not even built.
+    /// Makes and hands out the record at (`lsn`, `part`), unless it was delivered before a restart: skipped
+    /// records are not even built.
     private func emit(_ lsn: LSN, part: Int = 0, into records: inout [SourceRecord], _ make: (RecordPosition) -> SourceRecord) {
         let position = RecordPosition(lsn: lsn, part: part)
-        if let xid = currentXid {
-            if let skip = resumeSkip, skip.xid == xid, position <= skip.position { return }
-            lastRecordInTransaction = position
-            lastEmitted = (xid, position)
-        }
-        records.append(make(position))
+        if progress.emit(position) { records.append(make(position)) }
     }
 
     private func tableFor(_ id: UInt32) throws -> PostgresTableSchema? {
@@ -296,93 +262,68 @@ public final class PostgresConnectorTask: SourceTask {
     private func offset(at position: RecordPosition) -> OffsetMap {
         var offset: OffsetMap = [
             "lsn": .int(Int64(position.lsn.value)), "lsn_proc": .int(Int64(position.lsn.value)),
-            "lsn_commit": lastCommitEnd.map { .int(Int64($0.value)) } ?? .null,
-            "txId": currentXid.map { .int(Int64($0)) } ?? .null, "ts_usec": .int(currentCommitTime),
+            "lsn_commit": progress.lastCommitEnd.map { .int(Int64($0.value)) } ?? .null,
+            "txId": progress.currentXid.map { .int(Int64($0)) } ?? .null, "ts_usec": .int(progress.currentCommitMicros),
         ]
         if position.part > 0 { offset["lsn_part"] = .int(Int64(position.part)) }
         return offset
     }
 
-    private func record(_ table: PostgresTableSchema, op: String, before: Struct?, after: Struct?, key: Struct?, at position: RecordPosition) -> SourceRecord {
+    private func record(
+        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, at position: RecordPosition
+    ) -> SourceRecord {
         let lsn = position.lsn
-        let now = Date().timeIntervalSince1970
-        let nowMicros = Int64(now * 1_000_000)
-        let commitMicros = currentCommitTime
-        let sequence = "[" + (lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
-        let source = Struct(schema: PostgresSchemas.source, values: [
-            .string(TributaryVersion.string), .string("postgresql"), .string(config.topicPrefix),
-            .int64(commitMicros / 1000), .string("false"), .string(config.connection.database), .string(sequence),
-            .int64(commitMicros), .int64(commitMicros * 1000), .string(table.relation.namespace), .string(table.relation.name),
-            currentXid.map { .int64(Int64($0)) } ?? .null, .int64(Int64(lsn.value)), .null, .null, .null,
-        ])
-        let envelope = Struct(schema: table.envelopeSchema, values: [
-            before.map { .struct($0) } ?? .null, after.map { .struct($0) } ?? .null, .struct(source), .null,
-            .string(op), .int64(nowMicros / 1000), .int64(nowMicros), .int64(nowMicros * 1000),
-        ])
-        return SourceRecord(
-            sourcePartition: sourcePartition, sourceOffset: offset(at: position), topic: table.topic,
-            keySchema: key == nil ? nil : table.keySchema, key: key.map { .struct($0) } ?? .null,
-            valueSchema: table.envelopeSchema, value: .struct(envelope), timestamp: nowMicros / 1000)
+        let nowMicros = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
+        var block = SourceBlock(
+            source.layout,
+            CommonSourceInfo(
+                version: TributaryVersion.string, connector: "postgresql", serverName: config.topicPrefix,
+                commitMicros: progress.currentCommitMicros, snapshot: .false, database: config.connection.database,
+                sequence: sequence))
+        block[position: source.schema] = .string(table.relation.namespace)
+        block[position: source.table] = .string(table.relation.name)
+        block[position: source.txId] = progress.currentXid.map { .int64(Int64($0)) } ?? .null
+        block[position: source.lsn] = .int64(Int64(lsn.value))
+        let envelope = ChangeEvent.envelope(
+            schema: table.envelopeSchema, op: op, before: before, after: after, source: block.value, nowMicros: nowMicros)
+        return ChangeEvent.record(
+            partition: sourcePartition, offset: offset(at: position), topic: table.topic, keySchema: table.keySchema,
+            key: key, envelope: envelope, nowMicros: nowMicros)
     }
 
     private func tombstone(_ table: PostgresTableSchema, key: Struct, at position: RecordPosition) -> SourceRecord {
-        SourceRecord(
-            sourcePartition: sourcePartition, sourceOffset: offset(at: position), topic: table.topic,
-            keySchema: table.keySchema, key: .struct(key), valueSchema: nil, value: .null)
+        ChangeEvent.tombstone(
+            partition: sourcePartition, offset: offset(at: position), topic: table.topic, keySchema: table.keySchema!,
+            key: key)
     }
 
     // MARK: Commit
 
     public func commit(offset: OffsetMap) throws {
-        var target = offset["lsn_commit"]?.int64.map { LSN(UInt64($0)) } ?? confirmedLSN
-        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }), let position = RecordPosition(offset) {
-            lastCommitted = (xid, position)
-            if let index = completed.firstIndex(where: { $0.xid == xid }) {
-                if completed[index].lastRecord == position {
-                    // The committed record closes its transaction: the whole transaction is in Kafka, and so are
-                    // the transactions without records that directly follow it.
-                    target = max(target, completed[index].endLSN)
-                    completed.removeFirst(index + 1)
-                    while let next = completed.first, next.lastRecord == nil {
-                        target = max(target, next.endLSN)
-                        completed.removeFirst()
-                    }
-                } else {
-                    completed.removeFirst(index)
-                }
-            }
-        }
-        try confirm(target)
-        try confirmIfIdle()
-    }
-
-    /// With every record in Kafka, every transaction read so far is done: the slot may move past all of them.
-    /// This keeps the slot moving (and WAL from piling up) while the captured tables are quiet.
-    private func confirmIfIdle() throws {
-        guard everythingDelivered, let last = completed.last else { return }
-        completed.removeAll(keepingCapacity: true)
-        try confirm(last.endLSN)
-    }
-
-    private func confirm(_ target: LSN) throws {
-        guard target > confirmedLSN else { return }
-        confirmedLSN = target
-        try sendStatus()
+        if let target = progress.acknowledged(offset) { try sendStatus(confirming: target) }
     }
 
     /// The position the slot is confirmed up to.
-    public var confirmedPosition: LSN { confirmedLSN }
+    public var confirmedPosition: LSN { progress.confirmedLSN }
 
     private func sendStatusIfDue() throws {
         if ContinuousClock.now - lastStatusSent >= statusInterval { try sendStatus() }
     }
 
-    /// Standby status update: received up to `lastReceivedLSN`, flushed (safe to discard) up to `confirmedLSN`.
+    private func sendStatus(confirming target: LSN) throws {
+        logger.trace("confirming", metadata: ["lsn": "\(target)"])
+        try sendStatus()
+    }
+
+    /// Standby status update: received up to the newest WAL position seen, flushed (safe to discard) up to the
+    /// confirmed position.
     private func sendStatus() throws {
         guard let repl = stream else { return }
+        let confirmed = progress.confirmedLSN
         var message: [UInt8] = [UInt8(ascii: "r")]
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000) - PgOutputMessage.postgresEpochOffsetMicros
-        for v in [max(lastReceivedLSN, confirmedLSN).value, confirmedLSN.value, confirmedLSN.value, UInt64(bitPattern: now)] {
+        for v in [max(progress.lastReceivedLSN, confirmed).value, confirmed.value, confirmed.value, UInt64(bitPattern: now)] {
             withUnsafeBytes(of: v.bigEndian) { message.append(contentsOf: $0) }
         }
         message.append(0)

@@ -1,29 +1,35 @@
+import DebeziumEvents
 import TributaryCore
 
 /// The schemas Debezium's Postgres connector uses around every table's row schema.
 enum PostgresSchemas {
-    /// `io.debezium.connector.postgresql.Source`, field for field as Debezium 3.x.
-    static let source: Schema = .struct(name: "io.debezium.connector.postgresql.Source", version: 1, fields: [
-        ("version", .string), ("connector", .string), ("name", .string), ("ts_ms", .int64),
-        ("snapshot", DebeziumSemantic.schema(
-            DebeziumSemantic.enumeration, .string, optional: true,
-            parameters: [("allowed", "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental")]
-        ).withDefault(.string("false"))),
-        ("db", .string), ("sequence", .optionalString), ("ts_us", .optionalInt64), ("ts_ns", .optionalInt64),
-        ("schema", .string), ("table", .string), ("txId", .optionalInt64), ("lsn", .optionalInt64),
-        ("xmin", .optionalInt64), ("origin", .optionalString), ("origin_lsn", .optionalInt64),
-    ])
-
-    /// Debezium's transaction block (`event.block`), null unless transaction metadata is provided.
-    static let transaction: Schema = .struct(name: "event.block", optional: true, version: 1, fields: [
-        ("id", .string), ("total_order", .int64), ("data_collection_order", .int64),
-    ])
-
-    /// The envelope `{before, after, source, transaction, op, ts_ms, ts_us, ts_ns}` around a row schema.
-    static func envelope(name: String, row: Schema) -> Schema {
-        .struct(name: name, version: 2, fields: [
-            ("before", row), ("after", row), ("source", source), ("transaction", transaction),
-            ("op", .string), ("ts_ms", .optionalInt64), ("ts_us", .optionalInt64), ("ts_ns", .optionalInt64),
+    /// `io.debezium.connector.postgresql.Source`, field for field as Debezium 3.x: the common fields, then
+    /// PostgreSQL's own.
+    static let source = SourceBlockSchema(
+        name: "io.debezium.connector.postgresql.Source",
+        connectorFields: [
+            ("schema", .string), ("table", .string), ("txId", .optionalInt64), ("lsn", .optionalInt64),
+            ("xmin", .optionalInt64), ("origin", .optionalString), ("origin_lsn", .optionalInt64),
         ])
+
+    /// Positions of PostgreSQL's own source fields, resolved once by name.
+    struct SourceFields {
+        let layout = PostgresSchemas.source
+        let schema: Int
+        let table: Int
+        let txId: Int
+        let lsn: Int
+
+        init() {
+            schema = layout.position(of: "schema")
+            table = layout.position(of: "table")
+            txId = layout.position(of: "txId")
+            lsn = layout.position(of: "lsn")
+        }
+    }
+
+    /// The envelope around a row schema.
+    static func envelope(name: String, row: Schema) -> Schema {
+        ChangeEvent.envelopeSchema(name: name, row: row, source: source)
     }
 }

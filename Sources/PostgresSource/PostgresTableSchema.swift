@@ -1,3 +1,4 @@
+import DebeziumEvents
 import TributaryCore
 
 /// Column facts the replication stream does not carry, read from the catalog.

@@ -1,15 +1,28 @@
-import PostgresSource
 import TributaryCore
 
-/// The connector classes this build provides, by Kafka Connect `connector.class` name (full or simple).
-public enum ConnectorPlugins {
-    public static func sourceConnector(for config: Config) throws -> SourceConnector {
+/// The connector classes a worker can run, by Kafka Connect `connector.class` name (full or simple).
+///
+/// The executable registers the connectors it is built with; the runtime itself knows none of them.
+public struct ConnectorPlugins: Sendable {
+    private var sources: [String: any SourceConnector] = [:]
+    private var classNames: [String] = []
+
+    public init() {}
+
+    /// Registers a source connector under its full class name and any aliases (such as the simple class name).
+    public mutating func register(_ connector: any SourceConnector, className: String, aliases: [String] = []) {
+        classNames.append(className)
+        for name in [className] + aliases { sources[name] = connector }
+    }
+
+    /// The source connector named by the configuration's `connector.class`.
+    public func sourceConnector(for config: Config) throws -> any SourceConnector {
         let className = try config.required("connector.class")
-        switch className {
-        case PostgresConnectorConfig.className, "PostgresConnector":
-            return PostgresConnector()
-        default:
-            throw ConfigError.invalid(key: "connector.class", value: className, expected: PostgresConnectorConfig.className)
+        guard let connector = sources[className] else {
+            throw ConfigError.invalid(
+                key: "connector.class", value: className,
+                expected: classNames.isEmpty ? "a registered connector class" : "one of " + classNames.joined(separator: ", "))
         }
+        return connector
     }
 }

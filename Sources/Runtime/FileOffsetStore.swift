@@ -10,8 +10,9 @@ import TributaryCore
 /// Source offsets in a local JSON file (standalone mode's `offset.storage.file.filename`).
 ///
 /// Keys follow Kafka Connect's offset-topic form, `["<connector>",{<partition>}]`; each write replaces the file
-/// atomically, so a crash leaves either the old or the new offsets.
-public final class FileOffsetStore: Sendable {
+/// atomically, so a crash leaves either the old or the new offsets. Writes happen under the store's lock, so
+/// with several connectors the file always ends with the newest offsets of each.
+public final class FileOffsetStore: OffsetBackingStore {
     private let path: String
     private let offsets: Mutex<[String: [String: OffsetValue]]>
 
@@ -61,15 +62,25 @@ public final class FileOffsetStore: Sendable {
     /// Stores an offset and rewrites the file.
     public func store(connector: String, partition: OffsetMap, offset: OffsetMap) throws {
         let key = Self.key(connector: connector, partition: partition)
-        let bytes = try offsets.withLock { all -> Data in
+        try offsets.withLock { all in
+            let previous = all[key]
             all[key] = offset
+            do {
+                try write(all)
+            } catch {
+                all[key] = previous
+                throw error
+            }
+        }
+    }
+
+    private func write(_ all: [String: [String: OffsetValue]]) throws {
+        do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            return try encoder.encode(all)
-        }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        do {
+            let bytes = try encoder.encode(all)
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw ConfigError.other(key: "offset.storage.file.filename", message: "cannot write \(path): \(error)")

@@ -3,21 +3,24 @@ import TributaryCore
 /// Tracks records sent to Kafka in order and tells which source offset is safe to store: the offset of the
 /// newest record such that it and every record before it were acknowledged.
 ///
-/// Tokens are handed out consecutively from 1; acknowledgements may arrive in any order.
+/// Tokens are handed out consecutively from 1; acknowledgements may arrive in any order. Memory is bounded by
+/// the records in flight: acknowledged entries at the front are dropped as the front moves.
 struct OffsetTracker {
-    private var entries: [(offset: OffsetMap, acked: Bool)] = []
+    private var entries: [(offset: OffsetMap, topic: String, acked: Bool)] = []
     private var head = 0
     /// Token of `entries[0]`.
     private var base: UInt64 = 1
+    /// The token the next `add` hands out.
     private(set) var nextToken: UInt64 = 1
     /// Records sent and not yet acknowledged.
     private(set) var inFlight = 0
     /// The newest offset all of whose predecessors are acknowledged and which was not yet taken.
     private var committable: OffsetMap?
 
-    /// Registers a record about to be sent; returns its token.
-    mutating func add(_ offset: OffsetMap) -> UInt64 {
-        entries.append((offset, false))
+    /// Registers a record that was handed to the producer with token `nextToken`; returns that token.
+    @discardableResult
+    mutating func add(_ offset: OffsetMap, topic: String = "") -> UInt64 {
+        entries.append((offset, topic, false))
         inFlight += 1
         defer { nextToken += 1 }
         return nextToken
@@ -25,9 +28,7 @@ struct OffsetTracker {
 
     /// Marks a record acknowledged.
     mutating func ack(_ token: UInt64) {
-        guard token >= base else { return }
-        let i = Int(token - base)
-        guard i < entries.count, !entries[i].acked else { return }
+        guard let i = index(of: token), !entries[i].acked else { return }
         entries[i].acked = true
         inFlight -= 1
         while head < entries.count && entries[head].acked {
@@ -40,6 +41,20 @@ struct OffsetTracker {
             head = 0
         }
     }
+
+    /// The record a token stands for, for error messages.
+    func context(of token: UInt64) -> RecordContext? {
+        index(of: token).map { RecordContext(topic: entries[$0].topic, sourceOffset: entries[$0].offset) }
+    }
+
+    private func index(of token: UInt64) -> Int? {
+        guard token >= base else { return nil }
+        let i = Int(token - base)
+        return i < entries.count ? i : nil
+    }
+
+    /// Entries kept, acknowledged or not: bounded by the records in flight plus one compaction step.
+    var retainedCount: Int { entries.count }
 
     /// The offset to store now, if it moved since the last call.
     mutating func takeCommittable() -> OffsetMap? {

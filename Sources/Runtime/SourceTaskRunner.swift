@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Converters
+import KafkaClient
 import Logging
 import Synchronization
 import TributaryCore
@@ -14,18 +15,25 @@ public final class SourceTaskRunner: Sendable {
     public let name: String
     private let config: Config
     private let worker: WorkerConfig
-    private let offsets: FileOffsetStore
+    private let offsets: any OffsetBackingStore
+    private let plugins: ConnectorPlugins
+    private let makeProducer: RecordProducerFactory
     private let policy: RetryPolicy
     private let logger: Logger
     private let current = Mutex<WorkerSourceTask?>(nil)
     private let stopped = Atomic<Bool>(false)
 
     /// Checks the configuration (converters, topic creation, retries, the connector's own settings).
-    public init(connector config: Config, worker: WorkerConfig, offsets: FileOffsetStore) throws {
+    public init(
+        connector config: Config, worker: WorkerConfig, offsets: any OffsetBackingStore, plugins: ConnectorPlugins,
+        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory
+    ) throws {
         name = try config.required("name")
         self.config = config
         self.worker = worker
         self.offsets = offsets
+        self.plugins = plugins
+        self.makeProducer = makeProducer
         policy = try RetryPolicy(config)
         var logger = Logger(label: "tributary.task")
         logger[metadataKey: "connector"] = "\(name)"
@@ -44,12 +52,15 @@ public final class SourceTaskRunner: Sendable {
                 Int32(try config.int("topic.creation.default.partitions", default: 1, range: -1...100_000)),
                 Int32(try config.int("topic.creation.default.replication.factor", default: -1, range: -1...32_767)))
         }
+        let settings = SourceTaskSettings(
+            topicCreation: creation, offsetFlushInterval: .milliseconds(worker.offsetFlushIntervalMilliseconds),
+            shutdownTimeout: .milliseconds(worker.shutdownTimeoutMilliseconds),
+            producerProperties: worker.producerProperties)
         return WorkerSourceTask(
-            name: name, task: try ConnectorPlugins.sourceConnector(for: config).makeTask(config),
+            name: name, task: try plugins.sourceConnector(for: config).makeTask(config),
             keyConverter: try ConverterFactory.make(merged, prefix: "key.converter", isKey: true),
             valueConverter: try ConverterFactory.make(merged, prefix: "value.converter", isKey: false),
-            producerProperties: worker.producerProperties, offsets: offsets,
-            flushIntervalMilliseconds: worker.offsetFlushIntervalMilliseconds, topicCreation: creation, logger: logger)
+            offsets: offsets, settings: settings, makeProducer: makeProducer, logger: logger)
     }
 
     /// Blocks until `stop()`, or until the task failed with an error that is not retriable or retries ran out.

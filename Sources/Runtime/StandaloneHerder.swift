@@ -9,14 +9,19 @@ import TributaryCore
 public final class StandaloneHerder: Sendable {
     public let worker: WorkerConfig
     public let connectors: [Config]
+    private let plugins: ConnectorPlugins
     private let logger: Logger
     private let runners = Mutex<[SourceTaskRunner]>([])
     private let stopRequested = Atomic<Bool>(false)
     private let failures = Mutex<[String: any Error]>([:])
 
-    public init(worker: WorkerConfig, connectors: [Config], logger: Logger = Logger(label: "tributary.herder")) {
+    public init(
+        worker: WorkerConfig, connectors: [Config], plugins: ConnectorPlugins,
+        logger: Logger = Logger(label: "tributary.herder")
+    ) {
         self.worker = worker
         self.connectors = connectors
+        self.plugins = plugins
         self.logger = logger
     }
 
@@ -31,10 +36,12 @@ public final class StandaloneHerder: Sendable {
         for config in connectors {
             let name = try config.required("name")
             guard names.insert(name).inserted else { throw ConfigError.invalid(key: "name", value: name, expected: "a name used once") }
-            try ConnectorPlugins.sourceConnector(for: config).validate(config)
+            try plugins.sourceConnector(for: config).validate(config)
         }
         let store = try FileOffsetStore(path: worker.offsetFile ?? "offsets.json")
-        return try connectors.map { try SourceTaskRunner(connector: $0, worker: worker, offsets: store) }
+        return try connectors.map {
+            try SourceTaskRunner(connector: $0, worker: worker, offsets: store, plugins: plugins)
+        }
     }
 
     /// Starts every connector and blocks until all ended (after `stop()`, or failures that retries did not

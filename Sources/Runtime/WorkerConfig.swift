@@ -7,6 +7,9 @@ public struct WorkerConfig: Sendable {
     public var bootstrapServers: String
     public var offsetFile: String?
     public var offsetFlushIntervalMilliseconds: Int
+    /// `task.shutdown.graceful.timeout.ms` (Kafka Connect's default 5000): how long a stopping task waits for
+    /// Kafka to acknowledge what is in flight.
+    public var shutdownTimeoutMilliseconds: Int
     /// librdkafka settings for producers: `producer.*` and `kafka.*` keys with the prefix removed, plus
     /// `bootstrap.servers` and, where set, `security.protocol` / `sasl.*` / `ssl.*` from the worker itself.
     public var producerProperties: [String: String]
@@ -17,6 +20,8 @@ public struct WorkerConfig: Sendable {
         offsetFile = config.string("offset.storage.file.filename")
         if standalone && offsetFile == nil { throw ConfigError.missing(key: "offset.storage.file.filename") }
         offsetFlushIntervalMilliseconds = try config.int("offset.flush.interval.ms", default: 60_000, range: 1...86_400_000)
+        shutdownTimeoutMilliseconds = try config.int(
+            "task.shutdown.graceful.timeout.ms", default: 5_000, range: 0...86_400_000)
         var producer: [String: String] = [:]
         for (k, v) in config.values where k.hasPrefix("security.") || k.hasPrefix("sasl.") || k.hasPrefix("ssl.") || k == "client.id" {
             producer[k] = v

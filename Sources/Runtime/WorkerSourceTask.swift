@@ -4,19 +4,44 @@ import Logging
 import Synchronization
 import TributaryCore
 
+/// How a worker runs one source task: topic creation, offset flushing, and how long a stop may wait for Kafka.
+public struct SourceTaskSettings: Sendable {
+    /// `topic.creation.default.*`: partitions and replication factor of topics the task creates, or nil to
+    /// leave topic creation to the broker.
+    public var topicCreation: (partitions: Int32, replicationFactor: Int32)?
+    /// `offset.flush.interval.ms`.
+    public var offsetFlushInterval: Duration
+    /// `task.shutdown.graceful.timeout.ms`: how long a stop (or a failing task) waits for Kafka to acknowledge
+    /// what is in flight before it stores what was acknowledged and returns.
+    public var shutdownTimeout: Duration
+    /// librdkafka properties of the task's producer.
+    public var producerProperties: [String: String]
+
+    public init(
+        topicCreation: (partitions: Int32, replicationFactor: Int32)? = nil, offsetFlushInterval: Duration = .seconds(60),
+        shutdownTimeout: Duration = .seconds(5), producerProperties: [String: String]
+    ) {
+        self.topicCreation = topicCreation
+        self.offsetFlushInterval = offsetFlushInterval
+        self.shutdownTimeout = shutdownTimeout
+        self.producerProperties = producerProperties
+    }
+}
+
 /// Runs one source task: polls records, converts them, produces them to Kafka, and stores offsets (then tells
 /// the source) only for records Kafka acknowledged — Kafka Connect's `WorkerSourceTask`.
 ///
 /// `run()` blocks its thread until `stop()` or a failure; everything else about the task lives on that thread.
+/// On every way out (a stop, a failure of the source, of a converter or of Kafka) it first stores the offsets of
+/// the records Kafka acknowledged, waiting at most `shutdownTimeout` for those still in flight.
 public final class WorkerSourceTask: @unchecked Sendable {
     public let name: String
     private let task: SourceTask
     private let keyConverter: Converter
     private let valueConverter: Converter
-    private let producerProperties: [String: String]
-    private let offsets: FileOffsetStore
-    private let flushInterval: Duration
-    private let topicCreation: (partitions: Int32, replicationFactor: Int32)?
+    private let offsets: any OffsetBackingStore
+    private let settings: SourceTaskSettings
+    private let makeProducer: RecordProducerFactory
     private let logger: Logger
     private let stopRequested = AtomicFlag()
     private let startedFlag = AtomicFlag()
@@ -26,103 +51,176 @@ public final class WorkerSourceTask: @unchecked Sendable {
 
     public init(
         name: String, task: SourceTask, keyConverter: Converter, valueConverter: Converter,
-        producerProperties: [String: String], offsets: FileOffsetStore, flushIntervalMilliseconds: Int,
-        topicCreation: (partitions: Int32, replicationFactor: Int32)?, logger: Logger
+        offsets: any OffsetBackingStore, settings: SourceTaskSettings,
+        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory, logger: Logger
     ) {
         self.name = name
         self.task = task
         self.keyConverter = keyConverter
         self.valueConverter = valueConverter
-        self.producerProperties = producerProperties
         self.offsets = offsets
-        self.flushInterval = .milliseconds(flushIntervalMilliseconds)
-        self.topicCreation = topicCreation
+        self.settings = settings
+        self.makeProducer = makeProducer
         self.logger = logger
     }
 
-    /// Asks the task to finish: it stops reading, waits for Kafka's acknowledgements, stores offsets and returns.
+    /// Asks the task to finish: it stops reading, waits (at most `shutdownTimeout`) for Kafka's
+    /// acknowledgements, stores offsets and returns.
     public func stop() { stopRequested.set() }
 
     public func run() throws {
         var tracker = OffsetTracker()
-        var deliveryError: KafkaError?
+        var deliveryError: TaskError?
         var acked: UInt64 = 0
-        let producer = try KafkaProducer(properties: producerProperties) { token, result in
-            switch result {
-            case .success:
-                tracker.ack(token)
-                acked += 1
-            case .failure(let error):
-                if deliveryError == nil { deliveryError = error }
+        let name = self.name
+        let producer = try TaskError.wrapping(connector: name, .start) {
+            try makeProducer(settings.producerProperties, logger) { token, result in
+                switch result {
+                case .success:
+                    tracker.ack(token)
+                    acked += 1
+                case .failure(let error):
+                    if deliveryError == nil {
+                        deliveryError = TaskError(
+                            connector: name, stage: .produce, record: tracker.context(of: token), underlying: error)
+                    }
+                }
             }
         }
-        var createdTopics = Set<String>()
         let clock = ContinuousClock()
-        let started = clock.now
-        var nextFlush = started + flushInterval
-        var lastReport = started
-        var reportedAcked: UInt64 = 0
-        var produced: UInt64 = 0
 
-        func commitOffsets() throws {
+        /// Fails with what Kafka reported: a failed delivery, or a fatal producer error.
+        func checkProducer() throws(TaskError) {
+            if let deliveryError { throw deliveryError }
+            if let fatal = producer.fatalError { throw TaskError(connector: name, stage: .produce, underlying: fatal) }
+        }
+
+        /// Stores the offset of the newest record that it and all before it were acknowledged, then tells the
+        /// source.
+        func storeAcknowledged() throws(TaskError) {
             guard let offset = tracker.takeCommittable() else { return }
-            try offsets.store(connector: name, partition: task.sourcePartition, offset: offset)
-            try task.commit(offset: offset)
+            try TaskError.wrapping(connector: name, .commitOffsets) {
+                try offsets.store(connector: name, partition: task.sourcePartition, offset: offset)
+                try task.commit(offset: offset)
+            }
+        }
+
+        /// Serves delivery reports until nothing is in flight or `timeout` passed; true if nothing is left.
+        func drain(within timeout: Duration) -> Bool {
+            let deadline = clock.now + timeout
+            while producer.outstanding > 0 && producer.fatalError == nil {
+                let remaining = deadline - clock.now
+                guard remaining > .zero else { break }
+                producer.poll(timeoutMilliseconds: Int32(min(100, max(1, remaining.milliseconds))))
+            }
+            return producer.outstanding == 0
         }
 
         defer { task.stop() }
-        try task.start(storedOffset: offsets.offset(connector: name, partition: task.sourcePartition))
+        try TaskError.wrapping(connector: name, .start) {
+            try task.start(storedOffset: offsets.offset(connector: name, partition: task.sourcePartition))
+        }
         startedFlag.set()
-        do {
-            while !stopRequested.isSet {
-                let records = try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
+        var createdTopics = Set<String>()
+        let started = clock.now
+        var nextFlush = started + settings.offsetFlushInterval
+        var lastReport = started
+        var reportedAcked: UInt64 = 0
+        var produced: UInt64 = 0
+        var failure: TaskError?
+        do throws(TaskError) {
+            polling: while !stopRequested.isSet {
+                let records = try TaskError.wrapping(connector: name, .read) {
+                    try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
+                }
                 for record in records {
-                    if let creation = topicCreation, !createdTopics.contains(record.topic) {
-                        try producer.createTopics([record.topic], partitions: creation.partitions, replicationFactor: creation.replicationFactor)
+                    let context = RecordContext(record)
+                    if let creation = settings.topicCreation, !createdTopics.contains(record.topic) {
+                        try TaskError.wrapping(connector: name, .produce, record: context) {
+                            try producer.createTopics(
+                                [record.topic], partitions: creation.partitions,
+                                replicationFactor: creation.replicationFactor)
+                        }
                         createdTopics.insert(record.topic)
                     }
-                    let key = try keyConverter.fromConnectData(topic: record.topic, schema: record.keySchema, value: record.key)
-                    let value = try valueConverter.fromConnectData(topic: record.topic, schema: record.valueSchema, value: record.value)
-                    let token = tracker.add(record.sourceOffset)
-                    try producer.produce(
-                        topic: record.topic, partition: record.kafkaPartition, key: key, value: value, timestamp: record.timestamp,
-                        headers: record.headers, token: token)
+                    let (key, value) = try TaskError.wrapping(connector: name, .convert, record: context) {
+                        (
+                            try keyConverter.fromConnectData(topic: record.topic, schema: record.keySchema, value: record.key),
+                            try valueConverter.fromConnectData(
+                                topic: record.topic, schema: record.valueSchema, value: record.value)
+                        )
+                    }
+                    while true {
+                        let outcome = try TaskError.wrapping(connector: name, .produce, record: context) {
+                            try producer.produce(
+                                topic: record.topic, partition: record.kafkaPartition, key: key, value: value,
+                                timestamp: record.timestamp, headers: record.headers, token: tracker.nextToken)
+                        }
+                        if outcome == .queued { break }
+                        // The local queue is full (the broker is slow or away): wait for room, but not past a stop.
+                        if stopRequested.isSet { break polling }
+                        producer.poll(timeoutMilliseconds: 50)
+                        try checkProducer()
+                    }
+                    tracker.add(record.sourceOffset, topic: record.topic)
                     produced += 1
                 }
                 producer.poll(timeoutMilliseconds: 0)
-                if let error = deliveryError { throw error }
+                try checkProducer()
                 let now = clock.now
                 if now >= nextFlush {
-                    try commitOffsets()
-                    nextFlush = now + flushInterval
+                    try storeAcknowledged()
+                    nextFlush = now + settings.offsetFlushInterval
                 }
                 if now - lastReport >= .seconds(10) {
-                    logger.info("progress", metadata: [
-                        "acknowledged": "\(acked)", "in_flight": "\(tracker.inFlight)",
-                        "rate_per_s": "\(Self.rate(acked - reportedAcked, over: now - lastReport))",
-                        "average_per_s": "\(Self.rate(acked, over: now - started))",
-                    ])
+                    logger.info(
+                        "progress",
+                        metadata: [
+                            "acknowledged": "\(acked)", "in_flight": "\(tracker.inFlight)",
+                            "rate_per_s": "\(Self.rate(acked - reportedAcked, over: now - lastReport))",
+                            "average_per_s": "\(Self.rate(acked, over: now - started))",
+                        ])
                     reportedAcked = acked
                     lastReport = now
                 }
             }
         } catch {
-            // Keep what Kafka already has: store its offsets (bounded wait) so a restart replays less, then fail.
+            failure = error
             logger.error("task failing; storing the offsets of acknowledged records first", metadata: ["error": "\(error)"])
-            try? producer.flush(timeoutMilliseconds: 10_000)
-            try? commitOffsets()
-            throw error
         }
-        logger.info("stopping: waiting for Kafka to acknowledge in-flight records", metadata: ["in_flight": "\(tracker.inFlight)"])
-        try producer.flush(timeoutMilliseconds: 30_000)
-        if let error = deliveryError { throw error }
-        try commitOffsets()
+        if failure == nil {
+            logger.info("stopping: waiting for Kafka to acknowledge in-flight records", metadata: ["in_flight": "\(tracker.inFlight)"])
+        }
+        let drained = drain(within: settings.shutdownTimeout)
+        do {
+            try storeAcknowledged()
+        } catch {
+            logger.error("cannot store the offsets of acknowledged records", metadata: ["error": "\(error)"])
+            if failure == nil { failure = error }
+        }
+        if let failure { throw failure }
+        if !drained || deliveryError != nil {
+            // Their offsets stay unstored: they are read and sent again at the next start.
+            logger.warning(
+                "stopped before Kafka acknowledged every record; the rest is sent again at the next start",
+                metadata: [
+                    "in_flight": "\(tracker.inFlight)", "task.shutdown.graceful.timeout.ms": "\(settings.shutdownTimeout.milliseconds)",
+                    "error": "\(deliveryError.map { "\($0)" } ?? "-")",
+                ])
+        }
         logger.info("stopped", metadata: ["produced": "\(produced)", "acknowledged": "\(acked)"])
     }
 
     private static func rate(_ count: UInt64, over duration: Duration) -> Int {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return seconds > 0 ? Int(Double(count) / seconds) : 0
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int {
+        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
     }
 }
 

@@ -60,6 +60,14 @@ public struct Config: Sendable, CustomStringConvertible {
         return match
     }
 
+    /// One case of a closed set, matched case-insensitively against the raw values.
+    public func enumeration<E: RawRepresentable & CaseIterable>(
+        _ key: String, default defaultValue: E
+    ) throws(ConfigError) -> E where E.RawValue == String {
+        let raw = try choice(key, default: defaultValue.rawValue, allowed: E.allCases.map(\.rawValue))
+        return E(rawValue: raw) ?? defaultValue
+    }
+
     /// A comma-separated list, entries trimmed, empty entries dropped.
     public func list(_ key: String) -> [String] {
         guard let text = string(key) else { return [] }

@@ -11,6 +11,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
+import PostgresSource
 import Runtime
 import TributaryCore
 
@@ -42,7 +43,7 @@ struct Standalone: ParsableCommand {
         } catch let error as ConfigError {
             throw Self.configurationError(error)
         }
-        let herder = StandaloneHerder(worker: workerConfig, connectors: connectorConfigs)
+        let herder = StandaloneHerder(worker: workerConfig, connectors: connectorConfigs, plugins: Self.plugins)
         do {
             try herder.validate()
         } catch {
@@ -66,6 +67,13 @@ struct Standalone: ParsableCommand {
             }
             throw ExitCode.failure
         }
+    }
+
+    /// The connectors this build provides.
+    static var plugins: ConnectorPlugins {
+        var plugins = ConnectorPlugins()
+        plugins.register(PostgresConnector(), className: PostgresConnectorConfig.className, aliases: ["PostgresConnector"])
+        return plugins
     }
 
     static func load(_ path: String) throws -> Config {

@@ -113,6 +113,18 @@ final class JsonConverterGoldenTests: XCTestCase {
         let first = converter.schemaJSON(schema)
         XCTAssertEqual(String(decoding: first, as: UTF8.self), #"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":false,"name":"x"}"#)
         XCTAssertEqual(converter.schemaJSON(schema), first)
+        XCTAssertEqual(converter.schemaRenderings, 1, "the second call must come from the cache")
+        for _ in 0..<10 { _ = converter.schemaJSON(schema) }
+        XCTAssertEqual(converter.schemaRenderings, 1)
+        // An equal schema that is another object is rendered once more, then cached too.
+        let twin = Schema.struct(name: "x", fields: [("a", .int32)])
+        XCTAssertEqual(converter.schemaJSON(twin), first)
+        XCTAssertEqual(converter.schemaRenderings, 2)
+        // Bounded as Kafka's schemas.cache.size: many distinct schemas never grow it past 1000.
+        let many = (0..<1500).map { Schema.struct(name: "s\($0)", fields: [("a", .int32)]) }
+        for s in many { _ = converter.schemaJSON(s) }
+        XCTAssertLessThanOrEqual(converter.cachedSchemaCount, 1000)
+        XCTAssertEqual(converter.schemaRenderings, 1502)
     }
 
     func testConverterFactoryReadsConnectSettings() throws {

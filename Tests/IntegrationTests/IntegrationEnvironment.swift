@@ -26,7 +26,7 @@ enum IntegrationEnvironment {
 
     static var postgresSettings: PostgresConnectionSettings {
         PostgresConnectionSettings(
-            host: "127.0.0.1", port: pgPort, user: "tributary", password: "tributary", database: "tributary", sslMode: "disable",
+            host: "127.0.0.1", port: pgPort, user: "tributary", password: "tributary", database: "tributary", sslMode: .disable,
             connectTimeoutSeconds: 10)
     }
 
@@ -87,6 +87,13 @@ enum IntegrationEnvironment {
         return LSN(text)
     }
 
+    /// The connectors the tests run, registered as the executable registers them.
+    static var plugins: ConnectorPlugins {
+        var plugins = ConnectorPlugins()
+        plugins.register(PostgresConnector(), className: PostgresConnectorConfig.className)
+        return plugins
+    }
+
     static func dropSlot(_ slot: String) {
         _ = try? sql().query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [slot], purpose: "drop slot")
         _ = try? sql().query("DROP PUBLICATION IF EXISTS \"\(slot)\"", purpose: "drop publication")
@@ -119,15 +126,23 @@ final class RunningConnector: @unchecked Sendable {
     private let lock = NSLock()
     private var failure: Error?
 
-    init(_ config: Config, offsetFile: String, flushIntervalMilliseconds: Int = 200, schemasEnabled: Bool = true) throws {
-        let worker = try WorkerConfig(Config([
-            "bootstrap.servers": IntegrationEnvironment.bootstrapServers, "offset.storage.file.filename": offsetFile,
+    init(
+        _ config: Config, offsetFile: String, flushIntervalMilliseconds: Int = 200, schemasEnabled: Bool = true,
+        bootstrapServers: String = IntegrationEnvironment.bootstrapServers, worker extra: [String: String] = [:],
+        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory
+    ) throws {
+        var workerValues = [
+            "bootstrap.servers": bootstrapServers, "offset.storage.file.filename": offsetFile,
             "offset.flush.interval.ms": String(flushIntervalMilliseconds),
             "key.converter.schemas.enable": String(schemasEnabled), "value.converter.schemas.enable": String(schemasEnabled),
-        ]), standalone: true)
+        ]
+        workerValues.merge(extra) { $1 }
+        let worker = try WorkerConfig(Config(workerValues), standalone: true)
         var connector = config
         if connector["topic.creation.default.partitions"] == nil { connector["topic.creation.default.partitions"] = "1" }
-        runner = try SourceTaskRunner(connector: connector, worker: worker, offsets: try FileOffsetStore(path: offsetFile))
+        runner = try SourceTaskRunner(
+            connector: connector, worker: worker, offsets: try FileOffsetStore(path: offsetFile),
+            plugins: IntegrationEnvironment.plugins, makeProducer: makeProducer)
         DetachedThread.start { [self] in
             do { try runner.run() } catch { lock.withLock { failure = error } }
             finished.signal()
@@ -135,10 +150,18 @@ final class RunningConnector: @unchecked Sendable {
     }
 
     /// Stops gracefully and rethrows the task's failure, if any.
-    func stop() throws {
+    func stop(within seconds: Double = 60) throws {
         runner.stop()
-        guard finished.wait(timeout: .now() + 60) == .success else { throw IntegrationFailure("connector did not stop within 60 s") }
+        guard finished.wait(timeout: .now() + seconds) == .success else {
+            throw IntegrationFailure("connector did not stop within \(seconds) s")
+        }
         if let failure = lock.withLock({ failure }) { throw failure }
+    }
+
+    /// Waits until the connector ended by itself (a failure that retries did not cure); returns its error.
+    func waitForFailure(seconds: Double) -> Error? {
+        guard finished.wait(timeout: .now() + seconds) == .success else { return nil }
+        return lock.withLock { failure }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 @testable import PostgresSource
 import XCTest
 
@@ -105,9 +106,13 @@ final class PgOutputDecoderTests: XCTestCase {
         XCTAssertThrowsError(try PgOutputDecoder.decode(r.bytes))
     }
 
-    /// Random and mutated messages: the decoder must return or throw, never trap.
+    /// Random and mutated messages: the decoder must return or throw, never trap. Seeded, so that a failure
+    /// can be reproduced: the seed is printed, and `TRIBUTARY_FUZZ_SEED` replays it.
     func testRandomBytesNeverCrash() {
-        var generator = SystemRandomNumberGenerator()
+        let seed = ProcessInfo.processInfo.environment["TRIBUTARY_FUZZ_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 0...UInt64.max)
+        print("pgoutput fuzz seed: \(seed) (replay with TRIBUTARY_FUZZ_SEED=\(seed))")
+        var generator = SeededGenerator(seed: seed)
         var seeds: [[UInt8]] = []
         var i = MessageBytes()
         i.char("I"); i.u32(7); i.char("N"); i.tuple(["1", nil, "abc"])
@@ -127,5 +132,20 @@ final class PgOutputDecoderTests: XCTestCase {
             }
             _ = try? PgOutputDecoder.decode(bytes)
         }
+    }
+}
+
+/// SplitMix64: a small, seedable generator, so that random tests are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -27,14 +27,21 @@ final class OffsetTrackerTests: XCTestCase {
         for i in 1...n { _ = tracker.add(["n": .int(Int64(i))]) }
         var acked = Set<UInt64>()
         var contiguous: UInt64 = 0
+        var taken: UInt64 = 0
         for token in (1...UInt64(n)).shuffled() {
             tracker.ack(token)
             acked.insert(token)
             while acked.contains(contiguous + 1) { contiguous += 1 }
-            if let committed = tracker.takeCommittable()?["n"]?.int64 {
-                XCTAssertEqual(UInt64(committed), contiguous, "the committable offset is the end of the acknowledged prefix")
+            let committable = tracker.takeCommittable()?["n"]?.int64
+            if contiguous > taken {
+                XCTAssertEqual(committable, Int64(contiguous), "the committable offset is the end of the acknowledged prefix")
+                taken = contiguous
+            } else {
+                XCTAssertNil(committable, "nothing new is committable until the prefix grows")
             }
         }
+        XCTAssertEqual(taken, UInt64(n), "every offset became committable")
+        XCTAssertLessThan(tracker.retainedCount, n, "acknowledged entries are dropped as the prefix moves")
         XCTAssertEqual(contiguous, UInt64(n))
         XCTAssertEqual(tracker.inFlight, 0)
     }

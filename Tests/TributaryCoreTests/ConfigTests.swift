@@ -27,11 +27,4 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.list("l"), ["a", "b", "c"])
         XCTAssertEqual(config.withPrefix("producer."), ["linger.ms": "5", "acks": "1"])
     }
-
-    func testTopicNamesAreSanitizedAsDebeziumDoes() {
-        XCTAssertEqual(TopicName.sanitized("p.public.Order Items"), "p.public.Order_Items")
-        XCTAssertEqual(TopicName.sanitized("p.sch\u{e9}ma.t\"q\""), "p.sch_ma.t_q_")
-        XCTAssertEqual(TopicName.sanitized("ok.name-1_2"), "ok.name-1_2")
-        XCTAssertEqual(TopicName.sanitized(String(repeating: "a", count: 300)).count, 249)
-    }
 }

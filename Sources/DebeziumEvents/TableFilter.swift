@@ -1,14 +1,17 @@
 import TributaryCore
 
 /// Debezium's `schema.include.list` / `schema.exclude.list` / `table.include.list` / `table.exclude.list`:
-/// comma-separated regular expressions matched case-insensitively against the whole `schema` or `schema.table`.
+/// comma-separated regular expressions matched case-insensitively against the whole `schema` or `schema.table`
+/// (MySQL's databases take the place of schemas). Each source names the system schemas it never captures.
 public struct TableFilter: @unchecked Sendable {
+    private let isSystemSchema: @Sendable (String) -> Bool
     private let schemaInclude: [Regex<AnyRegexOutput>]
     private let schemaExclude: [Regex<AnyRegexOutput>]
     private let tableInclude: [Regex<AnyRegexOutput>]
     private let tableExclude: [Regex<AnyRegexOutput>]
 
-    public init(_ config: Config) throws {
+    public init(_ config: Config, isSystemSchema: @escaping @Sendable (String) -> Bool = { _ in false }) throws {
+        self.isSystemSchema = isSystemSchema
         func patterns(_ key: String) throws -> [Regex<AnyRegexOutput>] {
             try config.list(key).map { p in
                 do {
@@ -32,7 +35,7 @@ public struct TableFilter: @unchecked Sendable {
 
     /// Whether changes of `schema.table` are captured. System schemas never are.
     public func includes(schema: String, table: String) -> Bool {
-        if schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast") { return false }
+        if isSystemSchema(schema) { return false }
         func matches(_ list: [Regex<AnyRegexOutput>], _ s: String) -> Bool {
             list.contains { (try? $0.wholeMatch(in: s)) != nil }
         }

@@ -1,3 +1,5 @@
+import TributaryCore
+
 /// Kafka topic names allow letters, digits, `.`, `_` and `-`, at most 249 of them.
 public enum TopicName {
     /// The name with every other character replaced by `_`, as Debezium's topic naming does (so a table called
