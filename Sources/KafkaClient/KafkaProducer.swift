@@ -91,8 +91,8 @@ public final class KafkaProducer {
                 callbacks.fatalError = KafkaError(fatal: error)
                 callbacks.logger.error("fatal producer error", metadata: ["error": "\(error)"])
             } else {
-                callbacks.logger.warning(
-                    "Kafka client error", metadata: ["code": "\(err)", "error": "\(text)"])
+                // librdkafka logs these itself (through the log callback); repeating them would double the noise.
+                callbacks.logger.debug("Kafka client error", metadata: ["code": "\(err)", "error": "\(text)"])
             }
         }
         var errstr = [CChar](repeating: 0, count: 512)

@@ -87,6 +87,20 @@ enum IntegrationEnvironment {
         return LSN(text)
     }
 
+    /// Creates `public.<name>` with `columns` and returns its qualified name; the caller drops it.
+    @discardableResult
+    static func createTable(_ name: String, _ columns: String) throws -> String {
+        let qualified = "public.\"\(name)\""
+        try sql().query("CREATE TABLE \(qualified) (\(columns))", purpose: "create table")
+        return qualified
+    }
+
+    /// The server's current WAL position.
+    static func currentWAL() throws -> LSN {
+        let rows = try sql().query("SELECT pg_current_wal_lsn()", purpose: "read the WAL position")
+        return try XCTUnwrap(LSN(try XCTUnwrap(rows.first?.first ?? nil)))
+    }
+
     /// The connectors the tests run, registered as the executable registers them.
     static var plugins: ConnectorPlugins {
         var plugins = ConnectorPlugins()

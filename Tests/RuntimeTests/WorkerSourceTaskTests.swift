@@ -1,0 +1,292 @@
+import Converters
+import Foundation
+import KafkaClient
+import Logging
+@testable import Runtime
+import TributaryCore
+import XCTest
+
+/// Stop, failure and restart paths of `WorkerSourceTask` and `SourceTaskRunner`, with a fake producer for the
+/// faults a real broker does not produce on demand. The integration tests cover the same with a real broker.
+final class WorkerSourceTaskTests: XCTestCase {
+    private let logger = Logger(label: "test")
+
+    private func makeTask(
+        source: FakeSourceTask, store: MemoryOffsetStore, producer: FakeProducer,
+        shutdownTimeout: Duration = .seconds(5)
+    ) throws -> WorkerSourceTask {
+        WorkerSourceTask(
+            name: "c", task: source, keyConverter: try JsonConverter(Config(), isKey: true),
+            valueConverter: try JsonConverter(Config(), isKey: false), offsets: store,
+            settings: SourceTaskSettings(
+                offsetFlushInterval: .milliseconds(50), shutdownTimeout: shutdownTimeout, producerProperties: [:]),
+            makeProducer: producer.factory, logger: logger)
+    }
+
+    /// A delivery failure stores the offsets of what Kafka acknowledged before it, then fails the task.
+    func testDeliveryFailureStoresTheAcknowledgedPrefixFirst() throws {
+        let source = FakeSourceTask(records: 10)
+        let store = MemoryOffsetStore()
+        let producer = FakeProducer()
+        producer.behaviour = { token in token == 6 ? .fail(KafkaError(code: 10, message: "message too large")) : .ack }
+        let task = try makeTask(source: source, store: store, producer: producer)
+        XCTAssertThrowsError(try task.run()) { error in
+            let failure = error as? TaskError
+            XCTAssertEqual(failure?.stage, .produce)
+            XCTAssertEqual(failure?.record?.sourceOffset, ["n": .int(6)])
+            XCTAssertFalse(error.isRetriable)
+        }
+        XCTAssertEqual(store.stored("c")?["n"], .int(5), "records 1-5 were acknowledged")
+        XCTAssertEqual(source.committed.last?["n"], .int(5))
+        XCTAssertTrue(source.stopped)
+    }
+
+    /// A stop whose records Kafka never acknowledges (the broker is away) ends within the shutdown timeout and
+    /// keeps what was acknowledged.
+    func testStopWithTheBrokerAwayEndsWithinTheShutdownTimeout() throws {
+        let source = FakeSourceTask(records: 1_000)
+        let store = MemoryOffsetStore()
+        let producer = FakeProducer()
+        producer.behaviour = { token in token <= 3 ? .ack : .hang }
+        let task = try makeTask(source: source, store: store, producer: producer, shutdownTimeout: .milliseconds(500))
+        let ended = runInBackground(task)
+        Thread.sleep(forTimeInterval: 0.3)
+        let stopAt = Date()
+        task.stop()
+        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success, "the stop did not end")
+        XCTAssertLessThan(Date().timeIntervalSince(stopAt), 2.0)
+        XCTAssertEqual(store.stored("c")?["n"], .int(3))
+    }
+
+    /// While librdkafka's queue is full a stop is not held up by the wait for room.
+    func testStopWhileTheQueueIsFull() throws {
+        let source = FakeSourceTask(records: 1_000)
+        let store = MemoryOffsetStore()
+        let producer = FakeProducer()
+        producer.capacity = 5
+        producer.behaviour = { token in token <= 2 ? .ack : .hang }
+        let task = try makeTask(source: source, store: store, producer: producer, shutdownTimeout: .milliseconds(300))
+        let ended = runInBackground(task)
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertGreaterThan(producer.queueFullCount, 0, "the queue filled up")
+        let stopAt = Date()
+        task.stop()
+        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success, "the stop waited for room in the queue")
+        XCTAssertLessThan(Date().timeIntervalSince(stopAt), 2.0)
+        XCTAssertEqual(store.stored("c")?["n"], .int(2))
+    }
+
+    /// A failure of the source still stores what Kafka acknowledged.
+    func testSourceFailureStoresTheAcknowledgedPrefix() throws {
+        let source = FakeSourceTask(records: 4)
+        source.failAfterRecords = PostgresLikeError()
+        let store = MemoryOffsetStore()
+        let producer = FakeProducer()
+        let task = try makeTask(source: source, store: store, producer: producer)
+        XCTAssertThrowsError(try task.run()) { XCTAssertEqual(($0 as? TaskError)?.stage, .read) }
+        XCTAssertEqual(store.stored("c")?["n"], .int(4))
+    }
+
+    /// A fatal producer error restarts the task with a new producer, from the stored offsets.
+    func testFatalProducerErrorRestartsWithANewProducer() throws {
+        let sources = FakeSourceFactory(records: 20)
+        let store = MemoryOffsetStore()
+        let producers = FakeProducerPool { index, producer in
+            if index == 0 { producer.behaviour = { token in token <= 7 ? .ack : .fatal } }
+        }
+        var plugins = ConnectorPlugins()
+        plugins.register(sources, className: "test.Fake")
+        let worker = try WorkerConfig(
+            Config(["bootstrap.servers": "unused:1", "offset.storage.file.filename": "unused", "offset.flush.interval.ms": "20"]),
+            standalone: true)
+        let runner = try SourceTaskRunner(
+            connector: Config([
+                "name": "c", "connector.class": "test.Fake", "errors.retry.delay.initial.ms": "10",
+                "errors.retry.delay.max.ms": "20",
+            ]),
+            worker: worker, offsets: store, plugins: plugins, makeProducer: producers.factory)
+        let done = DispatchSemaphore(value: 0)
+        DetachedThread.start {
+            try? runner.run()
+            done.signal()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while store.stored("c")?["n"] != .int(20) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        runner.stop()
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(store.stored("c")?["n"], .int(20), "the restarted task delivered the rest")
+        XCTAssertGreaterThanOrEqual(producers.created, 2, "a new producer replaced the fatal one")
+        // The second task (tasks are made once to validate, then per start) resumed after record 7.
+        XCTAssertEqual(sources.startOffsets.dropFirst().first ?? nil, ["n": .int(7)])
+    }
+
+    private func runInBackground(_ task: WorkerSourceTask) -> DispatchSemaphore {
+        let ended = DispatchSemaphore(value: 0)
+        DetachedThread.start {
+            try? task.run()
+            ended.signal()
+        }
+        return ended
+    }
+}
+
+struct PostgresLikeError: Error {}
+
+/// A source that hands out `records` records with offsets `{"n": 1…}` (resuming after a stored offset).
+final class FakeSourceTask: SourceTask, @unchecked Sendable {
+    let total: Int
+    private var next = 1
+    var failAfterRecords: Error?
+    private(set) var committed: [OffsetMap] = []
+    private(set) var stopped = false
+    private(set) var startOffset: OffsetMap?
+    let sourcePartition: OffsetMap = ["server": .string("fake")]
+
+    init(records: Int) { total = records }
+
+    func start(storedOffset: OffsetMap?) throws {
+        startOffset = storedOffset
+        if let n = storedOffset?["n"]?.int64 { next = Int(n) + 1 }
+    }
+
+    func poll(timeoutMilliseconds: Int) throws -> [SourceRecord] {
+        guard next <= total else {
+            if let failure = failAfterRecords { throw failure }
+            Thread.sleep(forTimeInterval: Double(timeoutMilliseconds) / 1000)
+            return []
+        }
+        let batch = (next...min(total, next + 9)).map { n in
+            SourceRecord(
+                sourcePartition: sourcePartition, sourceOffset: ["n": .int(Int64(n))], topic: "t", keySchema: nil,
+                key: .null, valueSchema: .string, value: .string("v\(n)"))
+        }
+        next += batch.count
+        return batch
+    }
+
+    func commit(offset: OffsetMap) throws { committed.append(offset) }
+
+    func stop() { stopped = true }
+}
+
+/// A connector whose tasks are `FakeSourceTask`s, remembering where each started.
+final class FakeSourceFactory: SourceConnector, @unchecked Sendable {
+    let records: Int
+    private let lock = NSLock()
+    private var tasks: [FakeSourceTask] = []
+
+    init(records: Int) { self.records = records }
+
+    func validate(_ config: Config) throws {}
+
+    func makeTask(_ config: Config) throws -> SourceTask {
+        let task = FakeSourceTask(records: records)
+        lock.withLock { tasks.append(task) }
+        return task
+    }
+
+    /// The offsets the tasks that started were given, in order of creation (nil where none was stored).
+    var startOffsets: [OffsetMap?] {
+        lock.withLock { tasks.filter(\.stopped).map(\.startOffset) }
+    }
+}
+
+/// Offsets in memory.
+final class MemoryOffsetStore: OffsetBackingStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var offsets: [String: OffsetMap] = [:]
+
+    func offset(connector: String, partition: OffsetMap) -> OffsetMap? { lock.withLock { offsets[connector] } }
+
+    func store(connector: String, partition: OffsetMap, offset: OffsetMap) throws {
+        lock.withLock { offsets[connector] = offset }
+    }
+
+    func stored(_ connector: String) -> OffsetMap? { lock.withLock { offsets[connector] } }
+}
+
+/// A producer whose acknowledgements a test decides, token by token.
+final class FakeProducer: RecordProducer, @unchecked Sendable {
+    enum Delivery {
+        case ack
+        case fail(KafkaError)
+        /// Never acknowledged, as with a broker that is away.
+        case hang
+        /// The producer hits a fatal error.
+        case fatal
+    }
+
+    var behaviour: (UInt64) -> Delivery = { _ in .ack }
+    /// How many messages may wait unreported before `produce` says the queue is full.
+    var capacity = 10_000
+    private(set) var queueFullCount = 0
+    private var pending: [UInt64] = []
+    private var hanging = 0
+    private var onDelivery: KafkaProducer.DeliveryHandler = { _, _ in }
+    private(set) var fatalError: KafkaError?
+
+    var factory: RecordProducerFactory {
+        { [self] _, _, onDelivery in
+            self.onDelivery = onDelivery
+            return self
+        }
+    }
+
+    func produce(
+        topic: String, partition: Int32?, key: [UInt8]?, value: [UInt8]?, timestamp: Int64?, headers: [Header],
+        token: UInt64
+    ) throws -> ProduceOutcome {
+        if let fatalError { throw fatalError }
+        guard outstanding < capacity else {
+            queueFullCount += 1
+            return .queueFull
+        }
+        pending.append(token)
+        return .queued
+    }
+
+    func poll(timeoutMilliseconds: Int32) -> Int32 {
+        let served = pending
+        pending.removeAll()
+        for token in served {
+            switch behaviour(token) {
+            case .ack: onDelivery(token, .success(DeliveryReport(partition: 0, offset: Int64(token))))
+            case .fail(let error): onDelivery(token, .failure(error))
+            case .hang: hanging += 1
+            case .fatal:
+                if fatalError == nil {
+                    fatalError = KafkaError(code: -150, message: "fatal (test)", isFatal: true)
+                }
+            }
+        }
+        if served.isEmpty && timeoutMilliseconds > 0 { Thread.sleep(forTimeInterval: Double(timeoutMilliseconds) / 1000) }
+        return Int32(served.count)
+    }
+
+    var outstanding: Int32 { Int32(pending.count + hanging) }
+
+    func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32) throws {}
+}
+
+/// Hands out a new `FakeProducer` each time, set up by `configure` with its index.
+final class FakeProducerPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private let configure: (Int, FakeProducer) -> Void
+    private var count = 0
+
+    init(configure: @escaping (Int, FakeProducer) -> Void) { self.configure = configure }
+
+    var created: Int { lock.withLock { count } }
+
+    var factory: RecordProducerFactory {
+        { [self] properties, logger, onDelivery in
+            let producer = FakeProducer()
+            let index = lock.withLock {
+                defer { count += 1 }
+                return count
+            }
+            configure(index, producer)
+            return try producer.factory(properties, logger, onDelivery)
+        }
+    }
+}
