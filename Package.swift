@@ -5,11 +5,11 @@ let package = Package(
     name: "Tributary",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tributary", targets: ["tributary"]),
+        .executable(name: "tributary", targets: ["tributary"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // C libraries, found through pkg-config.
@@ -19,22 +19,30 @@ let package = Package(
 
         .target(name: "TributaryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Converters", dependencies: ["TributaryCore"]),
-        .target(name: "KafkaClient", dependencies: [
-            "CRdKafka", "TributaryCore", .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "KafkaClient",
+            dependencies: [
+                "CRdKafka", "TributaryCore", .product(name: "Logging", package: "swift-log"),
+            ]),
         // Debezium's change-event model shared by every source: envelope, source block, keys, filters, topics.
         .target(name: "DebeziumEvents", dependencies: ["TributaryCore"]),
-        .target(name: "PostgresSource", dependencies: [
-            "CLibPQ", "TributaryCore", "DebeziumEvents", .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "Runtime", dependencies: [
-            "TributaryCore", "Converters", "KafkaClient", .product(name: "Logging", package: "swift-log"),
-        ]),
-        .executableTarget(name: "tributary", dependencies: [
-            "Runtime", "KafkaClient", "Converters", "TributaryCore", "PostgresSource",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "PostgresSource",
+            dependencies: [
+                "CLibPQ", "TributaryCore", "DebeziumEvents", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "TributaryCore", "Converters", "KafkaClient", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "tributary",
+            dependencies: [
+                "Runtime", "KafkaClient", "Converters", "TributaryCore", "PostgresSource",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Unit tests: no server needed.
         .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
@@ -43,8 +51,10 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
         // Integration tests: need PostgreSQL and the broker from scripts/services.
-        .testTarget(name: "IntegrationTests", dependencies: [
-            "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore",
-        ]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore",
+            ]),
     ]
 )

@@ -53,7 +53,8 @@ public struct JSONWriter: Sendable {
                 if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
                 if c >= 0xF0 {
                     // Outside the BMP: Jackson writes the UTF-16 surrogate pair as two escapes.
-                    let scalar = (UInt32(c & 0x07) << 18) | (UInt32(utf8[i + 1] & 0x3F) << 12)
+                    let scalar =
+                        (UInt32(c & 0x07) << 18) | (UInt32(utf8[i + 1] & 0x3F) << 12)
                         | (UInt32(utf8[i + 2] & 0x3F) << 6) | UInt32(utf8[i + 3] & 0x3F)
                     let v = scalar - 0x10000
                     unicodeEscape(UInt16(0xD800 + (v >> 10)))

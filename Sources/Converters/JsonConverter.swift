@@ -8,7 +8,10 @@ import TributaryCore
 public final class JsonConverter: Converter {
     public static let className = "org.apache.kafka.connect.json.JsonConverter"
 
-    public enum DecimalFormat: String, Sendable { case base64 = "BASE64", numeric = "NUMERIC" }
+    public enum DecimalFormat: String, Sendable {
+        case base64 = "BASE64"
+        case numeric = "NUMERIC"
+    }
 
     public let schemasEnabled: Bool
     public let decimalFormat: DecimalFormat
@@ -20,7 +23,9 @@ public final class JsonConverter: Converter {
     public var cachedSchemaCount: Int { schemaCache.count }
     private var writer = JSONWriter(capacity: 4096)
 
-    public init(schemasEnabled: Bool = true, decimalFormat: DecimalFormat = .base64, replaceNullWithDefault: Bool = true) {
+    public init(
+        schemasEnabled: Bool = true, decimalFormat: DecimalFormat = .base64, replaceNullWithDefault: Bool = true
+    ) {
         self.schemasEnabled = schemasEnabled
         self.decimalFormat = decimalFormat
         self.replaceNullWithDefault = replaceNullWithDefault
@@ -117,7 +122,11 @@ public final class JsonConverter: Converter {
             w.raw(",\"default\":")
             var value = JSONWriter(capacity: 64)
             // Defaults are validated when schemas are built; a mismatch renders as null rather than failing.
-            if (try? Self.writeValue(schema, d, into: &value, options: options)) != nil { w.raw(value.bytes) } else { w.null() }
+            if (try? Self.writeValue(schema, d, into: &value, options: options)) != nil {
+                w.raw(value.bytes)
+            } else {
+                w.null()
+            }
         }
         if let field {
             w.raw(",\"field\":")
@@ -149,13 +158,21 @@ public final class JsonConverter: Converter {
         var replaceNullWithDefault: Bool
     }
 
-    private var options: Options { Options(decimalFormat: decimalFormat, replaceNullWithDefault: replaceNullWithDefault) }
+    private var options: Options {
+        Options(decimalFormat: decimalFormat, replaceNullWithDefault: replaceNullWithDefault)
+    }
 
-    private static func writeValue(_ schema: Schema?, _ value: Value, into writer: inout JSONWriter, options: Options) throws {
+    private static func writeValue(
+        _ schema: Schema?, _ value: Value, into writer: inout JSONWriter, options: Options
+    ) throws {
         if value.isNull {
             guard let schema else { return writer.null() }
-            if options.replaceNullWithDefault, let d = schema.defaultValue, !d.isNull { return try writeValue(schema, d, into: &writer, options: options) }
-            guard schema.isOptional else { throw DataError("Conversion error: null value for field that is required and has no default value") }
+            if options.replaceNullWithDefault, let d = schema.defaultValue, !d.isNull {
+                return try writeValue(schema, d, into: &writer, options: options)
+            }
+            guard schema.isOptional else {
+                throw DataError("Conversion error: null value for field that is required and has no default value")
+            }
             return writer.null()
         }
         switch value {
@@ -182,7 +199,9 @@ public final class JsonConverter: Converter {
             }
             writer.byte(UInt8(ascii: "]"))
         case .map(let entries):
-            let objectMode = schema == nil ? entries.allSatisfy { if case .string = $0.key { true } else { false } }
+            let objectMode =
+                schema == nil
+                ? entries.allSatisfy { if case .string = $0.key { true } else { false } }
                 : schema!.keySchema!.type == .string
             writer.byte(UInt8(ascii: objectMode ? "{" : "["))
             for (i, e) in entries.enumerated() {

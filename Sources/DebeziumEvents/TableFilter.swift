@@ -26,10 +26,12 @@ public struct TableFilter: @unchecked Sendable {
         tableInclude = try patterns("table.include.list")
         tableExclude = try patterns("table.exclude.list")
         if !schemaInclude.isEmpty && !schemaExclude.isEmpty {
-            throw ConfigError.other(key: "schema.exclude.list", message: "cannot be used together with schema.include.list")
+            throw ConfigError.other(
+                key: "schema.exclude.list", message: "cannot be used together with schema.include.list")
         }
         if !tableInclude.isEmpty && !tableExclude.isEmpty {
-            throw ConfigError.other(key: "table.exclude.list", message: "cannot be used together with table.include.list")
+            throw ConfigError.other(
+                key: "table.exclude.list", message: "cannot be used together with table.include.list")
         }
     }
 

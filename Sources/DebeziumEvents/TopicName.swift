@@ -5,10 +5,13 @@ public enum TopicName {
     /// The name with every other character replaced by `_`, as Debezium's topic naming does (so a table called
     /// `Order Items` goes to `prefix.public.Order_Items`).
     public static func sanitized(_ name: String) -> String {
-        var result = String(name.unicodeScalars.map { c -> Character in
-            let ok = (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_" || c == "-"
-            return ok ? Character(c) : "_"
-        })
+        var result = String(
+            name.unicodeScalars.map { c -> Character in
+                let ok =
+                    (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_"
+                    || c == "-"
+                return ok ? Character(c) : "_"
+            })
         if result.utf8.count > 249 { result = String(result.prefix(249)) }
         return result
     }

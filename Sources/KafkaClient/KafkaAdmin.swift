@@ -2,8 +2,11 @@ import CRdKafka
 
 /// Topic administration on an existing librdkafka client.
 enum KafkaAdmin {
+    /// Creates topics, waiting at most `timeoutMilliseconds` (plus 5 s for the reply), or until `cancelled`
+    /// returns true (checked every 100 ms), which throws `KafkaError` `__TIMED_OUT`.
     static func createTopics(
-        client: OpaquePointer, _ names: [String], partitions: Int32, replicationFactor: Int32, timeoutMilliseconds: Int32
+        client: OpaquePointer, _ names: [String], partitions: Int32, replicationFactor: Int32,
+        timeoutMilliseconds: Int32, cancelled: () -> Bool = { false }
     ) throws {
         guard !names.isEmpty else { return }
         var errstr = [CChar](repeating: 0, count: 512)
@@ -21,9 +24,18 @@ enum KafkaAdmin {
         defer { rd_kafka_AdminOptions_destroy(options) }
         _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeoutMilliseconds, &errstr, errstr.count)
         rd_kafka_CreateTopics(client, &specs, specs.count, options, queue)
-        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 5_000) else {
-            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: "creating topics \(names)")
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds) + 5_000)
+        var reply: OpaquePointer?
+        while reply == nil {
+            if cancelled() {
+                throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: "creating topics \(names): stopped")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: "creating topics \(names)")
+            }
+            reply = rd_kafka_queue_poll(queue, 100)
         }
+        guard let event = reply else { return }
         defer { rd_kafka_event_destroy(event) }
         if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(rd_kafka_event_error(event), context: "create topics")

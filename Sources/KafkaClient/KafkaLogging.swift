@@ -20,7 +20,8 @@ enum KafkaLogging {
             let context = Unmanaged<KafkaClientContext>.fromOpaque(opaque).takeUnretainedValue()
             let text = line.map { String(cString: $0) } ?? ""
             let facilityName = facility.map { String(cString: $0) } ?? ""
-            context.logger.log(level: KafkaLogging.logLevel(syslog: level), "\(text)", metadata: ["librdkafka": "\(facilityName)"])
+            context.logger.log(
+                level: KafkaLogging.logLevel(syslog: level), "\(text)", metadata: ["librdkafka": "\(facilityName)"])
         }
     }
 

@@ -87,7 +87,8 @@ public final class KafkaProducer {
             if err == RD_KAFKA_RESP_ERR__FATAL.rawValue, let rk {
                 var buffer = [CChar](repeating: 0, count: 512)
                 let cause = rd_kafka_fatal_error(rk, &buffer, buffer.count)
-                let error = KafkaError(cause, context: "fatal producer error: " + KafkaConfiguration.errorString(buffer))
+                let error = KafkaError(
+                    cause, context: "fatal producer error: " + KafkaConfiguration.errorString(buffer))
                 callbacks.fatalError = KafkaError(fatal: error)
                 callbacks.logger.error("fatal producer error", metadata: ["error": "\(error)"])
             } else {
@@ -201,13 +202,15 @@ public final class KafkaProducer {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "flush") }
     }
 
-    /// Creates topics that do not exist yet (existing ones are left as they are).
+    /// Creates topics that do not exist yet (existing ones are left as they are); gives up when `cancelled`
+    /// returns true.
     public func createTopics(
-        _ names: [String], partitions: Int32, replicationFactor: Int32, timeoutMilliseconds: Int32 = 30_000
+        _ names: [String], partitions: Int32, replicationFactor: Int32, timeoutMilliseconds: Int32 = 30_000,
+        cancelled: () -> Bool = { false }
     ) throws {
         try KafkaAdmin.createTopics(
             client: handle, names, partitions: partitions, replicationFactor: replicationFactor,
-            timeoutMilliseconds: timeoutMilliseconds)
+            timeoutMilliseconds: timeoutMilliseconds, cancelled: cancelled)
     }
 
     /// Raises a fatal idempotent-producer error as the broker would, through librdkafka's own test hook

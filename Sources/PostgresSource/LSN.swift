@@ -7,7 +7,9 @@ public struct LSN: Comparable, Hashable, Sendable, CustomStringConvertible {
     /// Parses PostgreSQL's `XXXXXXXX/XXXXXXXX` form.
     public init?(_ text: String) {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let hi = UInt64(parts[0], radix: 16), let lo = UInt64(parts[1], radix: 16) else { return nil }
+        guard parts.count == 2, let hi = UInt64(parts[0], radix: 16), let lo = UInt64(parts[1], radix: 16) else {
+            return nil
+        }
         value = hi << 32 | lo
     }
 

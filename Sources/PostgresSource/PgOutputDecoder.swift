@@ -11,7 +11,8 @@ public enum PgOutputDecoder {
         case UInt8(ascii: "B"):
             return .begin(finalLSN: LSN(try r.u64()), commitTime: try r.i64(), xid: try r.u32())
         case UInt8(ascii: "C"):
-            return .commit(flags: try r.u8(), commitLSN: LSN(try r.u64()), endLSN: LSN(try r.u64()), commitTime: try r.i64())
+            return .commit(
+                flags: try r.u8(), commitLSN: LSN(try r.u64()), endLSN: LSN(try r.u64()), commitTime: try r.i64())
         case UInt8(ascii: "O"):
             return .origin(commitLSN: LSN(try r.u64()), name: try r.cString())
         case UInt8(ascii: "R"):
@@ -25,9 +26,14 @@ public enum PgOutputDecoder {
             columns.reserveCapacity(n)
             for _ in 0..<n {
                 let flags = try r.u8()
-                columns.append(Relation.Column(isKey: flags & 1 == 1, name: try r.cString(), typeOID: try r.u32(), typeModifier: try r.i32()))
+                columns.append(
+                    Relation.Column(
+                        isKey: flags & 1 == 1, name: try r.cString(), typeOID: try r.u32(), typeModifier: try r.i32()))
             }
-            return .relation(Relation(id: id, namespace: namespace.isEmpty ? "pg_catalog" : namespace, name: name, replicaIdentity: identity, columns: columns))
+            return .relation(
+                Relation(
+                    id: id, namespace: namespace.isEmpty ? "pg_catalog" : namespace, name: name,
+                    replicaIdentity: identity, columns: columns))
         case UInt8(ascii: "Y"):
             return .type(oid: try r.u32(), namespace: try r.cString(), name: try r.cString())
         case UInt8(ascii: "I"):
@@ -80,7 +86,9 @@ public enum PgOutputDecoder {
         ranges.reserveCapacity(n)
         for _ in 0..<n {
             let k = try r.u8()
-            guard let kind = TupleData.Kind(rawValue: k) else { throw DecodeError(description: "tuple: unknown column kind \(k)") }
+            guard let kind = TupleData.Kind(rawValue: k) else {
+                throw DecodeError(description: "tuple: unknown column kind \(k)")
+            }
             kinds.append(kind)
             if kind == .text || kind == .binary {
                 let len = Int(try r.i32())
@@ -106,7 +114,9 @@ struct ByteReader {
     typealias DecodeError = PgOutputDecoder.DecodeError
 
     mutating func take(_ n: Int) throws(DecodeError) -> ArraySlice<UInt8> {
-        guard n >= 0, position + n <= bytes.count else { throw DecodeError(description: "message truncated at byte \(position)") }
+        guard n >= 0, position + n <= bytes.count else {
+            throw DecodeError(description: "message truncated at byte \(position)")
+        }
         defer { position += n }
         return bytes[position..<(position + n)]
     }
@@ -115,7 +125,9 @@ struct ByteReader {
 
     mutating func expect(_ b: UInt8, _ what: String) throws(DecodeError) {
         let got = try u8()
-        guard got == b else { throw DecodeError(description: "\(what): expected \(Character(Unicode.Scalar(b))), got \(got)") }
+        guard got == b else {
+            throw DecodeError(description: "\(what): expected \(Character(Unicode.Scalar(b))), got \(got)")
+        }
     }
 
     mutating func u64() throws(DecodeError) -> UInt64 {
@@ -135,7 +147,9 @@ struct ByteReader {
     }
 
     mutating func cString() throws(DecodeError) -> String {
-        guard let end = bytes[position...].firstIndex(of: 0) else { throw DecodeError(description: "unterminated string at byte \(position)") }
+        guard let end = bytes[position...].firstIndex(of: 0) else {
+            throw DecodeError(description: "unterminated string at byte \(position)")
+        }
         defer { position = end + 1 }
         return String(decoding: bytes[position..<end], as: UTF8.self)
     }

@@ -1,10 +1,11 @@
 import CLibPQ
+import TributaryCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import TributaryCore
 
 /// libpq's `sslmode` values (Debezium's `database.sslmode`).
 public enum SSLMode: String, Sendable, CaseIterable {
@@ -31,8 +32,12 @@ public struct PostgresConnectionSettings: Sendable {
     func connectionString(replication: Bool) -> String {
         var parts = [
             "host=" + quote(host), "port=\(port)", "user=" + quote(user), "dbname=" + quote(database),
-            "sslmode=" + quote(sslMode.rawValue), "connect_timeout=\(connectTimeoutSeconds)", "application_name=tributary",
-            "options=" + quote("-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=iso_8601"),
+            "sslmode=" + quote(sslMode.rawValue), "connect_timeout=\(connectTimeoutSeconds)",
+            "application_name=tributary",
+            "options="
+                + quote(
+                    "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=iso_8601"
+                ),
         ]
         if let password { parts.append("password=" + quote(password)) }
         if replication { parts.append("replication=database") }
@@ -55,16 +60,20 @@ final class PostgresConnection {
     init(_ settings: PostgresConnectionSettings, replication: Bool) throws {
         self.settings = settings
         self.replication = replication
-        conn = PQconnectdb(settings.connectionString(replication: replication))
+        let connectionString = settings.connectionString(replication: replication)
+        conn = PQconnectdb(connectionString)
         if PQstatus(conn) != CONNECTION_OK {
             let reason = lastError
             PQfinish(conn)
             conn = nil
-            // Refused, unreachable or starting up: worth another try. Wrong credentials or names are not.
-            let permanent = ["authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied"]
+            // Whether another try may help is the server's state, not the words of the message: a server that
+            // does not answer, or answers that it is starting or stopping, may be back; one that accepts
+            // connections refused this one for its credentials, database or permissions, which a retry won't fix.
+            let ping = PQping(connectionString)
+            let user = settings.user
             throw PostgresError(
-                "cannot connect to PostgreSQL at \(settings.address) as \(settings.user)\(replication ? " for replication" : ""): \(reason)",
-                retriable: !permanent.contains { reason.contains($0) })
+                "cannot connect to PostgreSQL at \(settings.address) as \(user)\(replication ? " for replication" : ""): \(reason)",
+                retriable: ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT)
         }
     }
 
@@ -105,7 +114,9 @@ final class PostgresConnection {
             var row: [String?] = []
             row.reserveCapacity(cols)
             for c in 0..<cols {
-                row.append(PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+                row.append(
+                    PQgetisnull(result, Int32(r), Int32(c)) == 1
+                        ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c))))
             }
             out.append(row)
         }
@@ -116,7 +127,8 @@ final class PostgresConnection {
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let message = result.map { String(cString: PQresultErrorMessage($0)).trimmed } ?? lastError
         return PostgresError(
-            "PostgreSQL at \(settings.address) failed to \(purpose): \(message.isEmpty ? lastError : message)", sqlState: state,
+            "PostgreSQL at \(settings.address) failed to \(purpose): \(message.isEmpty ? lastError : message)",
+            sqlState: state,
             retriable: PQstatus(conn) != CONNECTION_OK)
     }
 
@@ -188,7 +200,9 @@ final class PostgresConnection {
         let ok = bytes.withUnsafeBytes { buf in
             PQputCopyData(conn, buf.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buf.count))
         }
-        guard ok == 1 else { throw PostgresError("cannot send status to \(settings.address): \(lastError)", retriable: true) }
+        guard ok == 1 else {
+            throw PostgresError("cannot send status to \(settings.address): \(lastError)", retriable: true)
+        }
         while true {
             let f = PQflush(conn)
             if f == 0 { return }

@@ -48,14 +48,18 @@ public struct PostgresConnectorConfig: Sendable {
             password: config["database.password"],
             database: try config.required("database.dbname"),
             sslMode: try config.enumeration("database.sslmode", default: SSLMode.prefer),
-            connectTimeoutSeconds: try config.int("database.connect.timeout.ms", default: 30_000, range: 1...3_600_000) / 1000 + 1)
+            connectTimeoutSeconds: try config.int("database.connect.timeout.ms", default: 30_000, range: 1...3_600_000)
+                / 1000 + 1)
         topicPrefix = try config.required("topic.prefix")
         guard topicPrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }) else {
-            throw ConfigError.invalid(key: "topic.prefix", value: topicPrefix, expected: "letters, digits, '.', '_' or '-'")
+            throw ConfigError.invalid(
+                key: "topic.prefix", value: topicPrefix, expected: "letters, digits, '.', '_' or '-'")
         }
         slotName = config.string("slot.name") ?? "debezium"
-        guard slotName.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "_" }), slotName.count <= 63 else {
-            throw ConfigError.invalid(key: "slot.name", value: slotName, expected: "at most 63 lower-case letters, digits or '_'")
+        guard slotName.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "_" }), slotName.count <= 63
+        else {
+            throw ConfigError.invalid(
+                key: "slot.name", value: slotName, expected: "at most 63 lower-case letters, digits or '_'")
         }
         publicationName = config.string("publication.name") ?? "dbz_publication"
         publicationAutocreateMode = try config.enumeration("publication.autocreate.mode", default: .allTables)
@@ -64,29 +68,41 @@ public struct PostgresConnectorConfig: Sendable {
             "snapshot.mode", default: "no_data",
             allowed: ["no_data", "never", "initial", "initial_only", "always", "when_needed"])
         guard snapshotMode == "no_data" || snapshotMode == "never" else {
-            throw ConfigError.other(key: "snapshot.mode", message: "\(snapshotMode) is not implemented yet; this version streams changes only: use no_data")
+            throw ConfigError.other(
+                key: "snapshot.mode",
+                message: "\(snapshotMode) is not implemented yet; this version streams changes only: use no_data")
         }
         for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
-            guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key }) else { continue }
+            guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })
+            else { continue }
             if let allowed = rule.allowed, value.trimmed.lowercased() == allowed { continue }
-            throw ConfigError.other(key: key, message: "not supported by this version of Tributary yet; remove it to run without it")
+            throw ConfigError.other(
+                key: key, message: "not supported by this version of Tributary yet; remove it to run without it")
         }
         tableFilter = try TableFilter(config) { schema in
             schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast")
         }
         skippedOperations = try Operation.skipped(config)
         if !skippedOperations.contains(.truncate) {
-            throw ConfigError.other(key: "skipped.operations", message: "emitting truncate events is not supported yet; keep t in the list")
+            throw ConfigError.other(
+                key: "skipped.operations", message: "emitting truncate events is not supported yet; keep t in the list")
         }
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
         maxBatchSize = try config.int("max.batch.size", default: 512, range: 1...1_000_000)
         valueConverter = PostgresValueConverter(
-            decimalMode: .init(rawValue: try config.choice("decimal.handling.mode", default: "precise", allowed: ["precise", "double", "string"]))!,
-            timePrecisionMode: .init(rawValue: try config.choice(
-                "time.precision.mode", default: "adaptive", allowed: ["adaptive", "adaptive_time_microseconds", "connect"]))!,
-            binaryMode: .init(rawValue: try config.choice(
-                "binary.handling.mode", default: "bytes", allowed: ["bytes", "base64", "base64-url-safe", "hex"]))!,
-            intervalMode: .init(rawValue: try config.choice("interval.handling.mode", default: "numeric", allowed: ["numeric", "string"]))!)
+            decimalMode: .init(
+                rawValue: try config.choice(
+                    "decimal.handling.mode", default: "precise", allowed: ["precise", "double", "string"]))!,
+            timePrecisionMode: .init(
+                rawValue: try config.choice(
+                    "time.precision.mode", default: "adaptive",
+                    allowed: ["adaptive", "adaptive_time_microseconds", "connect"]))!,
+            binaryMode: .init(
+                rawValue: try config.choice(
+                    "binary.handling.mode", default: "bytes", allowed: ["bytes", "base64", "base64-url-safe", "hex"]))!,
+            intervalMode: .init(
+                rawValue: try config.choice(
+                    "interval.handling.mode", default: "numeric", allowed: ["numeric", "string"]))!)
     }
 }

@@ -1,11 +1,12 @@
+import DebeziumEvents
+import Logging
+import TributaryCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import DebeziumEvents
-import Logging
-import TributaryCore
 
 /// Streams row changes from a PostgreSQL logical replication slot (pgoutput) as Debezium change events.
 ///
@@ -39,7 +40,9 @@ public final class PostgresConnectorTask: SourceTask {
         metadata = meta
         let walLevel = try meta.query("SHOW wal_level", purpose: "read wal_level").first?.first ?? nil
         guard walLevel == "logical" else {
-            throw PostgresError("PostgreSQL at \(config.connection.address) has wal_level=\(walLevel ?? "?"); logical decoding needs wal_level = logical in postgresql.conf (then restart the server)")
+            throw PostgresError(
+                "PostgreSQL at \(config.connection.address) has wal_level=\(walLevel ?? "?"); logical decoding needs wal_level = logical in postgresql.conf (then restart the server)"
+            )
         }
         try ensurePublication(meta)
         let repl = try PostgresConnection(config.connection, replication: true)
@@ -49,26 +52,36 @@ public final class PostgresConnectorTask: SourceTask {
         progress = ReplicationProgressStateMachine(storedOffset: storedOffset)
         let startLSN = progress.startLSN
         if storedOffset != nil {
-            logger.info("resuming from stored offset", metadata: [
-                "lsn_commit": "\(startLSN)", "lsn_proc": "\(progress.resumePosition.map { "\($0.lsn)" } ?? "-")",
-            ])
+            logger.info(
+                "resuming from stored offset",
+                metadata: [
+                    "lsn_commit": "\(startLSN)", "lsn_proc": "\(progress.resumePosition.map { "\($0.lsn)" } ?? "-")",
+                ])
         }
-        let command = "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
+        let command =
+            "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
             + "(\"proto_version\" '1', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName))))"
         try repl.startReplication(command)
-        logger.info("streaming changes", metadata: [
-            "server": "\(config.connection.address)", "slot": "\(config.slotName)", "publication": "\(config.publicationName)",
-            "from": "\(startLSN)",
-        ])
+        logger.info(
+            "streaming changes",
+            metadata: [
+                "server": "\(config.connection.address)", "slot": "\(config.slotName)",
+                "publication": "\(config.publicationName)",
+                "from": "\(startLSN)",
+            ])
     }
 
     private func ensurePublication(_ meta: PostgresConnection) throws {
-        let exists = try meta.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [config.publicationName], purpose: "look up the publication")
+        let exists = try meta.query(
+            "SELECT 1 FROM pg_publication WHERE pubname = $1", [config.publicationName],
+            purpose: "look up the publication")
         guard exists.isEmpty else { return }
         let name = meta.quoteIdentifier(config.publicationName)
         switch config.publicationAutocreateMode {
         case .disabled:
-            throw PostgresError("publication \"\(config.publicationName)\" does not exist in \(config.connection.address) and publication.autocreate.mode=disabled: create it (CREATE PUBLICATION \(name) FOR ALL TABLES) or change publication.autocreate.mode")
+            throw PostgresError(
+                "publication \"\(config.publicationName)\" does not exist in \(config.connection.address) and publication.autocreate.mode=disabled: create it (CREATE PUBLICATION \(name) FOR ALL TABLES) or change publication.autocreate.mode"
+            )
         case .filtered:
             let rows = try meta.query(
                 "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')",
@@ -78,13 +91,25 @@ public final class PostgresConnectorTask: SourceTask {
                 return meta.quoteIdentifier(s) + "." + meta.quoteIdentifier(t)
             }
             guard !tables.isEmpty else {
-                throw PostgresError("publication.autocreate.mode=filtered: no table of \(config.connection.address) matches table.include.list")
+                throw PostgresError(
+                    "publication.autocreate.mode=filtered: no table of \(config.connection.address) matches table.include.list"
+                )
             }
-            try meta.query("CREATE PUBLICATION \(name) FOR TABLE \(tables.joined(separator: ", "))", purpose: "create the publication")
+            try meta.query(
+                "CREATE PUBLICATION \(name) FOR TABLE \(tables.joined(separator: ", "))",
+                purpose: "create the publication")
         case .allTables:
-            try meta.query("CREATE PUBLICATION \(name) FOR ALL TABLES", purpose: "create the publication (needs superuser for FOR ALL TABLES, or use publication.autocreate.mode=filtered)")
+            try meta.query(
+                "CREATE PUBLICATION \(name) FOR ALL TABLES",
+                purpose:
+                    "create the publication (needs superuser for FOR ALL TABLES, or use publication.autocreate.mode=filtered)"
+            )
         }
-        logger.info("created publication", metadata: ["publication": "\(config.publicationName)", "mode": "\(config.publicationAutocreateMode.rawValue)"])
+        logger.info(
+            "created publication",
+            metadata: [
+                "publication": "\(config.publicationName)", "mode": "\(config.publicationAutocreateMode.rawValue)",
+            ])
     }
 
     private func ensureSlot(_ meta: PostgresConnection, _ repl: PostgresConnection) throws {
@@ -93,7 +118,9 @@ public final class PostgresConnectorTask: SourceTask {
             [config.slotName], purpose: "look up the replication slot")
         if let slot = rows.first {
             guard slot[0] == "pgoutput" else {
-                throw PostgresError("replication slot \"\(config.slotName)\" uses plugin \(slot[0] ?? "?"), not pgoutput: drop it or choose another slot.name")
+                throw PostgresError(
+                    "replication slot \"\(config.slotName)\" uses plugin \(slot[0] ?? "?"), not pgoutput: drop it or choose another slot.name"
+                )
             }
             if slot[1] == "t" {
                 // Often the walsender of a connection that just broke, still exiting: retried.
@@ -103,8 +130,11 @@ public final class PostgresConnectorTask: SourceTask {
             }
             return
         }
-        try repl.query("CREATE_REPLICATION_SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL pgoutput NOEXPORT_SNAPSHOT",
-                       purpose: "create replication slot \"\(config.slotName)\" (the user needs the REPLICATION attribute; max_replication_slots must leave room)")
+        try repl.query(
+            "CREATE_REPLICATION_SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL pgoutput NOEXPORT_SNAPSHOT",
+            purpose:
+                "create replication slot \"\(config.slotName)\" (the user needs the REPLICATION attribute; max_replication_slots must leave room)"
+        )
         logger.info("created replication slot", metadata: ["slot": "\(config.slotName)"])
     }
 
@@ -129,12 +159,14 @@ public final class PostgresConnectorTask: SourceTask {
             case .wouldBlock:
                 if records.isEmpty && clock.now < deadline {
                     let remaining = deadline - clock.now
-                    let millis = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+                    let millis =
+                        remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
                     repl.waitReadable(timeoutMilliseconds: max(1, Int(millis)))
                     continue
                 }
             case .finished:
-                throw PostgresError("PostgreSQL at \(config.connection.address) ended the replication stream", retriable: true)
+                throw PostgresError(
+                    "PostgreSQL at \(config.connection.address) ended the replication stream", retriable: true)
             }
             break
         }
@@ -177,7 +209,9 @@ public final class PostgresConnectorTask: SourceTask {
         case .insert(let id, let new):
             guard !config.skippedOperations.contains(.create), let table = try tableFor(id) else { return }
             let after = try table.row(new)
-            emit(lsn, into: &records) { record(table, op: .create, before: nil, after: after, key: table.key(of: after), at: $0) }
+            emit(lsn, into: &records) {
+                record(table, op: .create, before: nil, after: after, key: table.key(of: after), at: $0)
+            }
         case .update(let id, let old, let oldIsKeyOnly, let new):
             guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
             let after = try table.row(new)
@@ -185,9 +219,15 @@ public final class PostgresConnectorTask: SourceTask {
             let newKey = table.key(of: after)
             if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {
                 // A key change: Debezium emits a delete of the old key, its tombstone, then a create.
-                emit(lsn, into: &records) { record(table, op: .delete, before: before, after: nil, key: oldKey, at: $0) }
-                if config.tombstonesOnDelete { emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0) } }
-                emit(lsn, part: 2, into: &records) { record(table, op: .create, before: nil, after: after, key: newKey, at: $0) }
+                emit(lsn, into: &records) {
+                    record(table, op: .delete, before: before, after: nil, key: oldKey, at: $0)
+                }
+                if config.tombstonesOnDelete {
+                    emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0) }
+                }
+                emit(lsn, part: 2, into: &records) {
+                    record(table, op: .create, before: nil, after: after, key: newKey, at: $0)
+                }
             } else {
                 emit(lsn, into: &records) {
                     record(table, op: .update, before: oldIsKeyOnly ? nil : before, after: after, key: newKey, at: $0)
@@ -198,7 +238,9 @@ public final class PostgresConnectorTask: SourceTask {
             let before = try table.row(old)
             let key = table.key(of: before)
             emit(lsn, into: &records) { record(table, op: .delete, before: before, after: nil, key: key, at: $0) }
-            if config.tombstonesOnDelete, let key { emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) } }
+            if config.tombstonesOnDelete, let key {
+                emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) }
+            }
         case .truncate, .origin, .type, .message:
             break
         }
@@ -206,7 +248,9 @@ public final class PostgresConnectorTask: SourceTask {
 
     /// Makes and hands out the record at (`lsn`, `part`), unless it was delivered before a restart: skipped
     /// records are not even built.
-    private func emit(_ lsn: LSN, part: Int = 0, into records: inout [SourceRecord], _ make: (RecordPosition) -> SourceRecord) {
+    private func emit(
+        _ lsn: LSN, part: Int = 0, into records: inout [SourceRecord], _ make: (RecordPosition) -> SourceRecord
+    ) {
         let position = RecordPosition(lsn: lsn, part: part)
         if progress.emit(position) { records.append(make(position)) }
     }
@@ -221,10 +265,13 @@ public final class PostgresConnectorTask: SourceTask {
     /// The schema for a Relation message. PostgreSQL repeats these after any cache invalidation, not only after
     /// DDL: when neither the relation nor the catalog facts changed, the current schema is kept, so that
     /// schemas (and their cached JSON) are not rebuilt and do not pile up.
-    private func buildTable(_ relation: Relation, replacing current: PostgresTableSchema?) throws -> PostgresTableSchema? {
+    private func buildTable(
+        _ relation: Relation, replacing current: PostgresTableSchema?
+    ) throws -> PostgresTableSchema? {
         guard config.tableFilter.includes(schema: relation.namespace, table: relation.name) else { return nil }
         guard let meta = metadata else { return nil }
-        let columnRows = try meta.query("""
+        let columnRows = try meta.query(
+            """
             SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -234,7 +281,8 @@ public final class PostgresConnectorTask: SourceTask {
             guard let name = r[0] else { continue }
             catalog[name] = CatalogColumn(name: name, notNull: r[1] == "t", defaultExpression: r[2])
         }
-        let keyRows = try meta.query("""
+        let keyRows = try meta.query(
+            """
             SELECT a.attname FROM pg_index i
             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
@@ -248,11 +296,18 @@ public final class PostgresConnectorTask: SourceTask {
             relation: relation, catalog: catalog, primaryKey: primaryKey, topicPrefix: config.topicPrefix,
             converter: config.valueConverter, placeholder: config.unavailableValuePlaceholder
         ) { column, oid in
-            logger.warning("column type not supported yet; column left out of events", metadata: [
-                "table": "\(relation.namespace).\(relation.name)", "column": "\(column)", "type_oid": "\(oid)",
-            ])
+            logger.warning(
+                "column type not supported yet; column left out of events",
+                metadata: [
+                    "table": "\(relation.namespace).\(relation.name)", "column": "\(column)", "type_oid": "\(oid)",
+                ])
         }
-        logger.info("captured table", metadata: ["table": "\(relation.namespace).\(relation.name)", "topic": "\(table.topic)", "columns": "\(table.columns.count)"])
+        logger.info(
+            "captured table",
+            metadata: [
+                "table": "\(relation.namespace).\(relation.name)", "topic": "\(table.topic)",
+                "columns": "\(table.columns.count)",
+            ])
         return table
     }
 
@@ -270,7 +325,8 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     private func record(
-        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, at position: RecordPosition
+        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?,
+        at position: RecordPosition
     ) -> SourceRecord {
         let lsn = position.lsn
         let nowMicros = Int64(Date().timeIntervalSince1970 * 1_000_000)
@@ -286,7 +342,8 @@ public final class PostgresConnectorTask: SourceTask {
         block[position: source.txId] = progress.currentXid.map { .int64(Int64($0)) } ?? .null
         block[position: source.lsn] = .int64(Int64(lsn.value))
         let envelope = ChangeEvent.envelope(
-            schema: table.envelopeSchema, op: op, before: before, after: after, source: block.value, nowMicros: nowMicros)
+            schema: table.envelopeSchema, op: op, before: before, after: after, source: block.value,
+            nowMicros: nowMicros)
         return ChangeEvent.record(
             partition: sourcePartition, offset: offset(at: position), topic: table.topic, keySchema: table.keySchema,
             key: key, envelope: envelope, nowMicros: nowMicros)
@@ -323,7 +380,9 @@ public final class PostgresConnectorTask: SourceTask {
         let confirmed = progress.confirmedLSN
         var message: [UInt8] = [UInt8(ascii: "r")]
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000) - PgOutputMessage.postgresEpochOffsetMicros
-        for v in [max(progress.lastReceivedLSN, confirmed).value, confirmed.value, confirmed.value, UInt64(bitPattern: now)] {
+        for v in [
+            max(progress.lastReceivedLSN, confirmed).value, confirmed.value, confirmed.value, UInt64(bitPattern: now),
+        ] {
             withUnsafeBytes(of: v.bigEndian) { message.append(contentsOf: $0) }
         }
         message.append(0)

@@ -31,8 +31,10 @@ final class PostgresTableSchema {
 
     /// `primaryKey` lists key column names in key order; without one the replica identity columns serve
     /// (as Debezium does for tables with `REPLICA IDENTITY USING INDEX`), else the record has no key.
-    init(relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
-         converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void) {
+    init(
+        relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
+        converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void
+    ) {
         self.relation = relation
         self.catalog = catalog
         self.primaryKey = primaryKey
@@ -44,8 +46,11 @@ final class PostgresTableSchema {
         for (i, column) in relation.columns.enumerated() {
             let facts = catalog[column.name]
             let optional = !(facts?.notNull ?? false)
-            guard let c = converter.converter(typeOID: column.typeOID, typeModifier: column.typeModifier, optional: optional,
-                                              defaultExpression: facts?.defaultExpression) else {
+            guard
+                let c = converter.converter(
+                    typeOID: column.typeOID, typeModifier: column.typeModifier, optional: optional,
+                    defaultExpression: facts?.defaultExpression)
+            else {
                 onSkippedColumn(column.name, column.typeOID)
                 continue
             }
@@ -65,7 +70,9 @@ final class PostgresTableSchema {
     /// it is NOT NULL; unchanged TOASTed values become the placeholder.
     func row(_ tuple: TupleData) throws -> Struct {
         guard tuple.count == relation.columns.count else {
-            throw PostgresError("\(relation.namespace).\(relation.name): row has \(tuple.count) columns, relation has \(relation.columns.count)")
+            throw PostgresError(
+                "\(relation.namespace).\(relation.name): row has \(tuple.count) columns, relation has \(relation.columns.count)"
+            )
         }
         var values: [Value] = []
         values.reserveCapacity(columns.count)
@@ -78,7 +85,8 @@ final class PostgresTableSchema {
                     values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
                 } catch {
                     let column = relation.columns[c.tupleIndex]
-                    throw PostgresError("\(relation.namespace).\(relation.name).\(column.name) (type oid \(column.typeOID)): \(error)")
+                    throw PostgresError(
+                        "\(relation.namespace).\(relation.name).\(column.name) (type oid \(column.typeOID)): \(error)")
                 }
             case .null:
                 values.append(schema.isOptional ? .null : c.converter.fallback)
@@ -89,7 +97,8 @@ final class PostgresTableSchema {
                 default: values.append(schema.isOptional ? .null : c.converter.fallback)
                 }
             case .binary:
-                throw PostgresError("\(relation.namespace).\(relation.name): binary tuple values are not requested and not supported")
+                throw PostgresError(
+                    "\(relation.namespace).\(relation.name): binary tuple values are not requested and not supported")
             }
         }
         return Struct(schema: valueSchema, values: values)

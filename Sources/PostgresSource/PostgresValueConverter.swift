@@ -13,8 +13,16 @@ struct ColumnConverter {
 /// `decimal.handling.mode`, `time.precision.mode` and `binary.handling.mode`.
 struct PostgresValueConverter {
     enum DecimalMode: String { case precise, double, string }
-    enum TimePrecisionMode: String { case adaptive, adaptiveTimeMicroseconds = "adaptive_time_microseconds", connect }
-    enum BinaryMode: String { case bytes, base64, base64UrlSafe = "base64-url-safe", hex }
+    enum TimePrecisionMode: String {
+        case adaptive
+        case adaptiveTimeMicroseconds = "adaptive_time_microseconds"
+        case connect
+    }
+    enum BinaryMode: String {
+        case bytes, base64
+        case base64UrlSafe = "base64-url-safe"
+        case hex
+    }
     enum IntervalMode: String { case numeric, string }
 
     var decimalMode: DecimalMode = .precise
@@ -39,7 +47,8 @@ struct PostgresValueConverter {
         /// Array types and the types of their elements.
         static let arrayElements: [UInt32: UInt32] = [
             1000: bool, 1001: bytea, 1002: char, 1003: name, 1005: int2, 1007: int4, 1016: int8, 1028: oid, 1009: text,
-            1014: bpchar, 1015: varchar, 1021: float4, 1022: float8, 1231: numeric, 1182: date, 1183: time, 1115: timestamp,
+            1014: bpchar, 1015: varchar, 1021: float4, 1022: float8, 1231: numeric, 1182: date, 1183: time,
+            1115: timestamp,
             1185: timestamptz, 1270: timetz, 1187: interval, 2951: uuid, 199: json, 3807: jsonb, 143: xml, 1041: inet,
             651: cidr, 1040: macaddr, 775: macaddr8,
         ]
@@ -47,7 +56,8 @@ struct PostgresValueConverter {
 
     /// The converter for a column, or nil if the type is not supported (the column is then left out, as
     /// Debezium does with `include.unknown.datatypes=false`).
-    func converter(typeOID: UInt32, typeModifier: Int32, optional: Bool, defaultExpression: String?) -> ColumnConverter? {
+    func converter(typeOID: UInt32, typeModifier: Int32, optional: Bool, defaultExpression: String?) -> ColumnConverter?
+    {
         guard let (base, convert, zero) = mapping(typeOID: typeOID, typeModifier: typeModifier) else { return nil }
         var schema = base.withOptional(optional)
         var defaultValue: Value?
@@ -79,7 +89,8 @@ struct PostgresValueConverter {
         if e == "true" || e == "false" { return String(e) }
         if let cast = e.firstRange(of: "::") { e = e[..<cast.lowerBound] }
         while e.hasPrefix("(") && e.hasSuffix(")") { e = e.dropFirst().dropLast() }
-        if !e.isEmpty && e.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" }) {
+        if !e.isEmpty && e.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" })
+        {
             return String(e)
         }
         return nil
@@ -114,19 +125,28 @@ struct PostgresValueConverter {
         case OID.numeric:
             return numeric(typeModifier)
         case OID.date:
-            let schema = timePrecisionMode == .connect ? ConnectLogical.date() : DebeziumSemantic.schema(DebeziumSemantic.date, .int32)
+            let schema =
+                timePrecisionMode == .connect
+                ? ConnectLogical.date() : DebeziumSemantic.schema(DebeziumSemantic.date, .int32)
             return (schema, { .int32(Int32(try Self.temporal($0) { try TemporalText.date($0) })) }, .int32(0))
         case OID.time:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
             switch timePrecisionMode {
             case .connect:
-                return (ConnectLogical.time(), { .int32(Int32(try Self.temporal($0) { try TemporalText.time($0) } / 1000)) }, .int32(0))
+                return (
+                    ConnectLogical.time(),
+                    { .int32(Int32(try Self.temporal($0) { try TemporalText.time($0) } / 1000)) }, .int32(0)
+                )
             case .adaptive where precision <= 3:
-                return (DebeziumSemantic.schema(DebeziumSemantic.time, .int32),
-                        { .int32(Int32(try Self.temporal($0) { try TemporalText.time($0) } / 1000)) }, .int32(0))
+                return (
+                    DebeziumSemantic.schema(DebeziumSemantic.time, .int32),
+                    { .int32(Int32(try Self.temporal($0) { try TemporalText.time($0) } / 1000)) }, .int32(0)
+                )
             default:
-                return (DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64),
-                        { .int64(try Self.temporal($0) { try TemporalText.time($0) }) }, .int64(0))
+                return (
+                    DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64),
+                    { .int64(try Self.temporal($0) { try TemporalText.time($0) }) }, .int64(0)
+                )
             }
         case OID.timestamp:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
@@ -134,42 +154,71 @@ struct PostgresValueConverter {
                 return (ConnectLogical.timestamp(), { .int64(try Self.timestampMicros($0) / 1000) }, .int64(0))
             }
             if precision <= 3 {
-                return (DebeziumSemantic.schema(DebeziumSemantic.timestamp, .int64), { v in
-                    let micros = try Self.timestampMicros(v)
-                    return .int64(micros == .max || micros == .min ? micros : (micros - (micros % 1000 + 1000) % 1000) / 1000)
-                }, .int64(0))
+                return (
+                    DebeziumSemantic.schema(DebeziumSemantic.timestamp, .int64),
+                    { v in
+                        let micros = try Self.timestampMicros(v)
+                        return .int64(
+                            micros == .max || micros == .min ? micros : (micros - (micros % 1000 + 1000) % 1000) / 1000)
+                    }, .int64(0)
+                )
             }
-            return (DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64), { .int64(try Self.timestampMicros($0)) }, .int64(0))
+            return (
+                DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64),
+                { .int64(try Self.timestampMicros($0)) }, .int64(0)
+            )
         case OID.timestamptz:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
-            return (DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string), { v in
-                if v.first == UInt8(ascii: "i") || v.first == UInt8(ascii: "-") && v.dropFirst().first == UInt8(ascii: "i") {
-                    return .string(String(decoding: v, as: UTF8.self))
-                }
-                let micros = try Self.temporal(v) { try TemporalText.timestamp($0) }
-                return .string(TemporalText.isoUTC(micros: micros, fractionDigits: precision))
-            }, .string(TemporalText.isoUTC(micros: 0, fractionDigits: precision)))
+            return (
+                DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string),
+                { v in
+                    if v.first == UInt8(ascii: "i")
+                        || v.first == UInt8(ascii: "-") && v.dropFirst().first == UInt8(ascii: "i")
+                    {
+                        return .string(String(decoding: v, as: UTF8.self))
+                    }
+                    let micros = try Self.temporal(v) { try TemporalText.timestamp($0) }
+                    return .string(TemporalText.isoUTC(micros: micros, fractionDigits: precision))
+                }, .string(TemporalText.isoUTC(micros: 0, fractionDigits: precision))
+            )
         case OID.timetz:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
-            return (DebeziumSemantic.schema(DebeziumSemantic.zonedTime, .string), { v in
-                .string(TemporalText.isoTimeUTC(micros: try Self.temporal(v) { try TemporalText.timeWithOffset($0) }, fractionDigits: precision))
-            }, .string(TemporalText.isoTimeUTC(micros: 0, fractionDigits: precision)))
+            return (
+                DebeziumSemantic.schema(DebeziumSemantic.zonedTime, .string),
+                { v in
+                    .string(
+                        TemporalText.isoTimeUTC(
+                            micros: try Self.temporal(v) { try TemporalText.timeWithOffset($0) },
+                            fractionDigits: precision))
+                }, .string(TemporalText.isoTimeUTC(micros: 0, fractionDigits: precision))
+            )
         case OID.interval:
             switch intervalMode {
             case .numeric:
-                return (DebeziumSemantic.schema(DebeziumSemantic.microDuration, .int64), { v in
-                    .int64(try Self.temporal(v) { try TemporalText.interval($0) }.totalMicros)
-                }, .int64(0))
+                return (
+                    DebeziumSemantic.schema(DebeziumSemantic.microDuration, .int64),
+                    { v in
+                        .int64(try Self.temporal(v) { try TemporalText.interval($0) }.totalMicros)
+                    }, .int64(0)
+                )
             case .string:
-                return (DebeziumSemantic.schema(DebeziumSemantic.interval, .string), { v in
-                    .string(try Self.temporal(v) { try TemporalText.interval($0) }.isoText)
-                }, .string(TemporalText.Interval().isoText))
+                return (
+                    DebeziumSemantic.schema(DebeziumSemantic.interval, .string),
+                    { v in
+                        .string(try Self.temporal(v) { try TemporalText.interval($0) }.isoText)
+                    }, .string(TemporalText.Interval().isoText)
+                )
             }
         default:
-            guard let element = OID.arrayElements[typeOID], let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier) else {
+            guard let element = OID.arrayElements[typeOID],
+                let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier)
+            else {
                 return nil
             }
-            return (.array(of: schema.withOptional(true)), { .array(try Self.arrayElements($0).map { try $0.map(convert) ?? .null }) }, .array([]))
+            return (
+                .array(of: schema.withOptional(true)),
+                { .array(try Self.arrayElements($0).map { try $0.map(convert) ?? .null }) }, .array([])
+            )
         }
     }
 
@@ -178,7 +227,9 @@ struct PostgresValueConverter {
         var i = v.startIndex
         if v.first == UInt8(ascii: "[") {
             // Explicit bounds (`[0:1]={…}`): skip to the braces.
-            guard let eq = v.firstIndex(of: UInt8(ascii: "=")) else { throw ConversionError(description: "malformed array") }
+            guard let eq = v.firstIndex(of: UInt8(ascii: "=")) else {
+                throw ConversionError(description: "malformed array")
+            }
             i = eq + 1
         }
         guard i < v.endIndex, v[i] == UInt8(ascii: "{"), v.last == UInt8(ascii: "}") else {
@@ -223,7 +274,9 @@ struct PostgresValueConverter {
 
     private func binary() -> Mapping {
         let decode: (ArraySlice<UInt8>) throws -> [UInt8] = { v in
-            guard v.count >= 2, v.first == UInt8(ascii: "\\"), v.dropFirst().first == UInt8(ascii: "x"), v.count % 2 == 0 else {
+            guard v.count >= 2, v.first == UInt8(ascii: "\\"), v.dropFirst().first == UInt8(ascii: "x"),
+                v.count % 2 == 0
+            else {
                 throw ConversionError(description: "bytea value is not in hex form")
             }
             var out: [UInt8] = []
@@ -257,25 +310,43 @@ struct PostgresValueConverter {
         let nullForNaN: (ArraySlice<UInt8>) -> Bool = { $0.first == UInt8(ascii: "N") }
         switch decimalMode {
         case .double:
-            return (.float64, { v in
-                nullForNaN(v) ? .float64(.nan) : .float64(try Self.floating(v, Double.self))
-            }, .float64(0))
+            return (
+                .float64,
+                { v in
+                    nullForNaN(v) ? .float64(.nan) : .float64(try Self.floating(v, Double.self))
+                }, .float64(0)
+            )
         case .string:
             // Debezium spells NaN the way its decimal type prints it.
-            return (.string, { nullForNaN($0) ? .string("NAN") : .string(String(decoding: $0, as: UTF8.self)) }, .string("0"))
+            return (
+                .string, { nullForNaN($0) ? .string("NAN") : .string(String(decoding: $0, as: UTF8.self)) },
+                .string("0")
+            )
         case .precise:
             if let scale {
-                return (ConnectLogical.decimal(scale: scale, precision: precision), { v in
-                    if nullForNaN(v) { return .null }
-                    return .decimal(try Self.decimal(v, scale: scale))
-                }, .decimal(BigDecimal(0, scale: Int32(scale))))
+                return (
+                    ConnectLogical.decimal(scale: scale, precision: precision),
+                    { v in
+                        if nullForNaN(v) { return .null }
+                        return .decimal(try Self.decimal(v, scale: scale))
+                    }, .decimal(BigDecimal(0, scale: Int32(scale)))
+                )
             }
-            let zero = Value.struct(Struct(schema: DebeziumSemantic.variableScaleDecimalSchema(optional: false), values: [.int32(0), .bytes([0])]))
-            return (DebeziumSemantic.variableScaleDecimalSchema(optional: false), { v in
-                if nullForNaN(v) { return .null }
-                let d = try Self.decimal(v, scale: nil)
-                return .struct(Struct(schema: DebeziumSemantic.variableScaleDecimalSchema(optional: false), values: [.int32(d.scale), .bytes(d.unscaled)]))
-            }, zero)
+            let zero = Value.struct(
+                Struct(
+                    schema: DebeziumSemantic.variableScaleDecimalSchema(optional: false),
+                    values: [.int32(0), .bytes([0])]))
+            return (
+                DebeziumSemantic.variableScaleDecimalSchema(optional: false),
+                { v in
+                    if nullForNaN(v) { return .null }
+                    let d = try Self.decimal(v, scale: nil)
+                    return .struct(
+                        Struct(
+                            schema: DebeziumSemantic.variableScaleDecimalSchema(optional: false),
+                            values: [.int32(d.scale), .bytes(d.unscaled)]))
+                }, zero
+            )
         }
     }
 
@@ -292,7 +363,9 @@ struct PostgresValueConverter {
         var result: T = 0
         while i < v.endIndex {
             let c = v[i]
-            guard c >= 48, c <= 57 else { throw ConversionError(description: "invalid integer \(String(decoding: v, as: UTF8.self))") }
+            guard c >= 48, c <= 57 else {
+                throw ConversionError(description: "invalid integer \(String(decoding: v, as: UTF8.self))")
+            }
             let (m, o1) = result.multipliedReportingOverflow(by: 10)
             let (s, o2) = negative ? m.subtractingReportingOverflow(T(c - 48)) : m.addingReportingOverflow(T(c - 48))
             guard !o1, !o2 else { throw ConversionError(description: "integer out of range") }
@@ -315,7 +388,9 @@ struct PostgresValueConverter {
         }
         if let scale, d.scale != Int32(scale) {
             // PostgreSQL prints constrained numerics at their scale; rescale defensively.
-            guard let r = BigDecimal(rescaling: d, to: Int32(scale)) else { throw ConversionError(description: "numeric scale mismatch") }
+            guard let r = BigDecimal(rescaling: d, to: Int32(scale)) else {
+                throw ConversionError(description: "numeric scale mismatch")
+            }
             return r
         }
         return d

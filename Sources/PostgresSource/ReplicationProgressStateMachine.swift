@@ -140,7 +140,9 @@ struct ReplicationProgressStateMachine {
     /// the LSN to confirm to the slot, if confirmation moved.
     mutating func acknowledged(_ offset: OffsetMap) -> LSN? {
         var target = offset["lsn_commit"]?.int64.map { LSN(UInt64($0)) } ?? confirmedLSN
-        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }), let position = RecordPosition(offset) {
+        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }),
+            let position = RecordPosition(offset)
+        {
             lastAcknowledged = (xid, position)
             if let index = completed.firstIndex(where: { $0.xid == xid }) {
                 if completed[index].lastRecord == position {

@@ -167,12 +167,14 @@ enum TemporalText {
     /// ISO-8601 UTC time `HH:MM:SS[.f…]Z` of microseconds since midnight, as Debezium's `ZonedTime`.
     static func isoTimeUTC(micros: Int64, fractionDigits: Int) -> String {
         var out: [UInt8] = []
-        appendTimeOfDay(seconds: Int(micros / 1_000_000), micros: Int(micros % 1_000_000), fractionDigits: fractionDigits, to: &out)
+        appendTimeOfDay(
+            seconds: Int(micros / 1_000_000), micros: Int(micros % 1_000_000), fractionDigits: fractionDigits, to: &out)
         out.append(UInt8(ascii: "Z"))
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func appendTimeOfDay(seconds secs: Int, micros frac: Int, fractionDigits: Int, to out: inout [UInt8]) {
+    private static func appendTimeOfDay(seconds secs: Int, micros frac: Int, fractionDigits: Int, to out: inout [UInt8])
+    {
         func pad(_ v: Int, _ width: Int) { appendPadded(v, width: width, to: &out) }
         pad(secs / 3600, 2)
         out.append(UInt8(ascii: ":"))
@@ -221,7 +223,8 @@ enum TemporalText {
 
         /// Debezium's `MicroDuration`: a month counts 30.4375 days (365.25 / 12).
         var totalMicros: Int64 {
-            (years * 12 + months) * 2_629_800_000_000 + days * 86_400_000_000 + hours * 3_600_000_000 + minutes * 60_000_000
+            (years * 12 + months) * 2_629_800_000_000 + days * 86_400_000_000 + hours * 3_600_000_000 + minutes
+                * 60_000_000
                 + secondMicros
         }
 

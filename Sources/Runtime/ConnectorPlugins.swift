@@ -21,7 +21,8 @@ public struct ConnectorPlugins: Sendable {
         guard let connector = sources[className] else {
             throw ConfigError.invalid(
                 key: "connector.class", value: className,
-                expected: classNames.isEmpty ? "a registered connector class" : "one of " + classNames.joined(separator: ", "))
+                expected: classNames.isEmpty
+                    ? "a registered connector class" : "one of " + classNames.joined(separator: ", "))
         }
         return connector
     }

@@ -1,11 +1,12 @@
+import Converters
+import Synchronization
+import TributaryCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Converters
-import Synchronization
-import TributaryCore
 
 /// Source offsets in a local JSON file (standalone mode's `offset.storage.file.filename`).
 ///
@@ -14,7 +15,7 @@ import TributaryCore
 /// with several connectors the file always ends with the newest offsets of each.
 public final class FileOffsetStore: OffsetBackingStore {
     private let path: String
-    private let offsets: Mutex<[String: [String: OffsetValue]]>
+    private let offsets: Locked<[String: [String: OffsetValue]]>
 
     public init(path: String) throws {
         self.path = path
@@ -25,11 +26,12 @@ public final class FileOffsetStore: OffsetBackingStore {
                 do {
                     loaded = try JSONDecoder().decode([String: [String: OffsetValue]].self, from: bytes)
                 } catch {
-                    throw ConfigError.other(key: "offset.storage.file.filename", message: "\(path) is not an offsets file: \(error)")
+                    throw ConfigError.other(
+                        key: "offset.storage.file.filename", message: "\(path) is not an offsets file: \(error)")
                 }
             }
         }
-        offsets = Mutex(loaded)
+        offsets = Locked(loaded)
     }
 
     /// The key Kafka Connect uses for a connector's source partition: `["name",{"k":v,…}]`, keys sorted.

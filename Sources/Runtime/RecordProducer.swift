@@ -19,18 +19,23 @@ public protocol RecordProducer: AnyObject {
     var outstanding: Int32 { get }
     /// A fatal error that ended the producer: it must be replaced.
     var fatalError: KafkaError? { get }
-    /// Creates topics that do not exist yet.
-    func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32) throws
+    /// Creates topics that do not exist yet; gives up (throwing) when `cancelled` returns true.
+    func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32, cancelled: () -> Bool) throws
 }
 
 /// Makes a producer from librdkafka properties, a logger, and the handler for delivery reports.
-public typealias RecordProducerFactory = @Sendable (
-    _ properties: [String: String], _ logger: Logger, _ onDelivery: @escaping KafkaProducer.DeliveryHandler
-) throws -> any RecordProducer
+public typealias RecordProducerFactory =
+    @Sendable (
+        _ properties: [String: String], _ logger: Logger, _ onDelivery: @escaping KafkaProducer.DeliveryHandler
+    ) throws -> any RecordProducer
 
 extension KafkaProducer: RecordProducer {
-    public func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32) throws {
-        try createTopics(names, partitions: partitions, replicationFactor: replicationFactor, timeoutMilliseconds: 30_000)
+    public func createTopics(
+        _ names: [String], partitions: Int32, replicationFactor: Int32, cancelled: () -> Bool
+    ) throws {
+        try createTopics(
+            names, partitions: partitions, replicationFactor: replicationFactor, timeoutMilliseconds: 30_000,
+            cancelled: cancelled)
     }
 
     /// librdkafka producers.

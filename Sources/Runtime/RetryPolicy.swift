@@ -16,8 +16,10 @@ public struct RetryPolicy: Sendable {
     public init(_ config: Config) throws {
         self.init(
             maxRetries: try config.int("errors.max.retries", default: -1, range: -1...Int(Int32.max)),
-            initialDelay: .milliseconds(try config.int("errors.retry.delay.initial.ms", default: 300, range: 1...86_400_000)),
-            maxDelay: .milliseconds(try config.int("errors.retry.delay.max.ms", default: 10_000, range: 1...86_400_000)))
+            initialDelay: .milliseconds(
+                try config.int("errors.retry.delay.initial.ms", default: 300, range: 1...86_400_000)),
+            maxDelay: .milliseconds(try config.int("errors.retry.delay.max.ms", default: 10_000, range: 1...86_400_000))
+        )
     }
 
     /// The wait before retry number `attempt` (1-based), or nil when no retry is left.

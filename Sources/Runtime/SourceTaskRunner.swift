@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Converters
 import KafkaClient
 import Logging
 import Synchronization
 import TributaryCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs one source connector until stopped, restarting its task (from the stored offsets) after errors that a
 /// restart may cure, with the backoff of its `RetryPolicy`; other errors end it.
@@ -20,7 +21,7 @@ public final class SourceTaskRunner: Sendable {
     private let makeProducer: RecordProducerFactory
     private let policy: RetryPolicy
     private let logger: Logger
-    private let current = Mutex<WorkerSourceTask?>(nil)
+    private let current = Locked<WorkerSourceTask?>(nil)
     private let stopped = Atomic<Bool>(false)
 
     /// Checks the configuration (converters, topic creation, retries, the connector's own settings).
@@ -45,12 +46,17 @@ public final class SourceTaskRunner: Sendable {
     /// worker's, as in Kafka Connect.
     private func makeTask() throws -> WorkerSourceTask {
         var merged = worker.config
-        for (k, v) in config.values where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") { merged[k] = v }
+        for (k, v) in config.values where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") {
+            merged[k] = v
+        }
         var creation: (partitions: Int32, replicationFactor: Int32)?
-        if try worker.config.bool("topic.creation.enable", default: true), config.string("topic.creation.default.partitions") != nil {
+        if try worker.config.bool("topic.creation.enable", default: true),
+            config.string("topic.creation.default.partitions") != nil
+        {
             creation = (
                 Int32(try config.int("topic.creation.default.partitions", default: 1, range: -1...100_000)),
-                Int32(try config.int("topic.creation.default.replication.factor", default: -1, range: -1...32_767)))
+                Int32(try config.int("topic.creation.default.replication.factor", default: -1, range: -1...32_767))
+            )
         }
         let settings = SourceTaskSettings(
             topicCreation: creation, offsetFlushInterval: .milliseconds(worker.offsetFlushIntervalMilliseconds),
@@ -77,21 +83,25 @@ public final class SourceTaskRunner: Sendable {
             do {
                 try task.run()
                 return
-            } catch where stopped.load(ordering: .acquiring) {
+            } catch  where stopped.load(ordering: .acquiring) {
                 // Stopping: records not yet acknowledged keep their offsets unstored and are read again next time.
-                logger.warning("stopped before Kafka acknowledged everything; the rest is read again at the next start",
-                               metadata: ["error": "\(error)"])
+                logger.warning(
+                    "stopped before Kafka acknowledged everything; the rest is read again at the next start",
+                    metadata: ["error": "\(error)"])
                 return
-            } catch where (everStarted || task.hasStarted) ? error.isRetriable : error.isRetriableAtStart {
+            } catch  where (everStarted || task.hasStarted) ? error.isRetriable : error.isRetriableAtStart {
                 everStarted = everStarted || task.hasStarted
                 // A task that ran well for a while starts its backoff afresh.
                 if clock.now - started > policy.maxDelay * 3 { attempt = 0 }
                 attempt += 1
                 guard let delay = policy.delay(beforeAttempt: attempt) else {
-                    logger.error("giving up after \(attempt - 1) restarts (errors.max.retries)", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "giving up after \(attempt - 1) restarts (errors.max.retries)", metadata: ["error": "\(error)"])
                     throw error
                 }
-                logger.warning("task failed; restarting", metadata: ["error": "\(error)", "attempt": "\(attempt)", "in": "\(delay)"])
+                logger.warning(
+                    "task failed; restarting",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)", "in": "\(delay)"])
                 let until = clock.now + delay
                 while clock.now < until && !stopped.load(ordering: .acquiring) { sleepBriefly(until - clock.now) }
             }

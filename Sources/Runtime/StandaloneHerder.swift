@@ -11,9 +11,9 @@ public final class StandaloneHerder: Sendable {
     public let connectors: [Config]
     private let plugins: ConnectorPlugins
     private let logger: Logger
-    private let runners = Mutex<[SourceTaskRunner]>([])
+    private let runners = Locked<[SourceTaskRunner]>([])
     private let stopRequested = Atomic<Bool>(false)
-    private let failures = Mutex<[String: any Error]>([:])
+    private let failures = Locked<[String: any Error]>([:])
 
     public init(
         worker: WorkerConfig, connectors: [Config], plugins: ConnectorPlugins,
@@ -35,7 +35,9 @@ public final class StandaloneHerder: Sendable {
         var names = Set<String>()
         for config in connectors {
             let name = try config.required("name")
-            guard names.insert(name).inserted else { throw ConfigError.invalid(key: "name", value: name, expected: "a name used once") }
+            guard names.insert(name).inserted else {
+                throw ConfigError.invalid(key: "name", value: name, expected: "a name used once")
+            }
             try plugins.sourceConnector(for: config).validate(config)
         }
         let store = try FileOffsetStore(path: worker.offsetFile ?? "offsets.json")

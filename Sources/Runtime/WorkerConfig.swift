@@ -19,11 +19,13 @@ public struct WorkerConfig: Sendable {
         bootstrapServers = try config.required("bootstrap.servers")
         offsetFile = config.string("offset.storage.file.filename")
         if standalone && offsetFile == nil { throw ConfigError.missing(key: "offset.storage.file.filename") }
-        offsetFlushIntervalMilliseconds = try config.int("offset.flush.interval.ms", default: 60_000, range: 1...86_400_000)
+        offsetFlushIntervalMilliseconds = try config.int(
+            "offset.flush.interval.ms", default: 60_000, range: 1...86_400_000)
         shutdownTimeoutMilliseconds = try config.int(
             "task.shutdown.graceful.timeout.ms", default: 5_000, range: 0...86_400_000)
         var producer: [String: String] = [:]
-        for (k, v) in config.values where k.hasPrefix("security.") || k.hasPrefix("sasl.") || k.hasPrefix("ssl.") || k == "client.id" {
+        for (k, v) in config.values
+        where k.hasPrefix("security.") || k.hasPrefix("sasl.") || k.hasPrefix("ssl.") || k == "client.id" {
             producer[k] = v
         }
         producer.merge(config.withPrefix("kafka.")) { $1 }

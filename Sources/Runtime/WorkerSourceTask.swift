@@ -18,7 +18,8 @@ public struct SourceTaskSettings: Sendable {
     public var producerProperties: [String: String]
 
     public init(
-        topicCreation: (partitions: Int32, replicationFactor: Int32)? = nil, offsetFlushInterval: Duration = .seconds(60),
+        topicCreation: (partitions: Int32, replicationFactor: Int32)? = nil,
+        offsetFlushInterval: Duration = .seconds(60),
         shutdownTimeout: Duration = .seconds(5), producerProperties: [String: String]
     ) {
         self.topicCreation = topicCreation
@@ -136,16 +137,22 @@ public final class WorkerSourceTask: @unchecked Sendable {
                 for record in records {
                     let context = RecordContext(record)
                     if let creation = settings.topicCreation, !createdTopics.contains(record.topic) {
-                        try TaskError.wrapping(connector: name, .produce, record: context) {
+                        let stopRequested = self.stopRequested
+                        do {
                             try producer.createTopics(
                                 [record.topic], partitions: creation.partitions,
-                                replicationFactor: creation.replicationFactor)
+                                replicationFactor: creation.replicationFactor, cancelled: { stopRequested.isSet })
+                        } catch  where stopRequested.isSet {
+                            break polling
+                        } catch {
+                            throw TaskError(connector: name, stage: .produce, record: context, underlying: error)
                         }
                         createdTopics.insert(record.topic)
                     }
                     let (key, value) = try TaskError.wrapping(connector: name, .convert, record: context) {
                         (
-                            try keyConverter.fromConnectData(topic: record.topic, schema: record.keySchema, value: record.key),
+                            try keyConverter.fromConnectData(
+                                topic: record.topic, schema: record.keySchema, value: record.key),
                             try valueConverter.fromConnectData(
                                 topic: record.topic, schema: record.valueSchema, value: record.value)
                         )
@@ -186,10 +193,13 @@ public final class WorkerSourceTask: @unchecked Sendable {
             }
         } catch {
             failure = error
-            logger.error("task failing; storing the offsets of acknowledged records first", metadata: ["error": "\(error)"])
+            logger.error(
+                "task failing; storing the offsets of acknowledged records first", metadata: ["error": "\(error)"])
         }
         if failure == nil {
-            logger.info("stopping: waiting for Kafka to acknowledge in-flight records", metadata: ["in_flight": "\(tracker.inFlight)"])
+            logger.info(
+                "stopping: waiting for Kafka to acknowledge in-flight records",
+                metadata: ["in_flight": "\(tracker.inFlight)"])
         }
         let drained = drain(within: settings.shutdownTimeout)
         do {
@@ -204,7 +214,8 @@ public final class WorkerSourceTask: @unchecked Sendable {
             logger.warning(
                 "stopped before Kafka acknowledged every record; the rest is sent again at the next start",
                 metadata: [
-                    "in_flight": "\(tracker.inFlight)", "task.shutdown.graceful.timeout.ms": "\(settings.shutdownTimeout.milliseconds)",
+                    "in_flight": "\(tracker.inFlight)",
+                    "task.shutdown.graceful.timeout.ms": "\(settings.shutdownTimeout.milliseconds)",
                     "error": "\(deliveryError.map { "\($0)" } ?? "-")",
                 ])
         }

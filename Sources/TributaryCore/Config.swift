@@ -33,7 +33,8 @@ public struct Config: Sendable, CustomStringConvertible {
         return v
     }
 
-    public func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>? = nil) throws(ConfigError) -> Int {
+    public func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>? = nil) throws(ConfigError) -> Int
+    {
         guard let text = string(key) else { return defaultValue }
         guard let v = Int(text) else { throw .invalid(key: key, value: text, expected: "an integer") }
         if let range, !range.contains(v) {

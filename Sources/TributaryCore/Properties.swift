@@ -62,7 +62,9 @@ public enum PropertiesParser {
                 if c == "u" {
                     var hex = ""
                     for _ in 0..<4 { if let h = rest.next() { hex.append(h) } }
-                    if let code = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(code) { value.append(Character(scalar)) }
+                    if let code = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(code) {
+                        value.append(Character(scalar))
+                    }
                 } else {
                     value.append(unescape(c))
                 }

@@ -1,5 +1,10 @@
 import ArgumentParser
 import Dispatch
+import Logging
+import PostgresSource
+import Runtime
+import TributaryCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -10,10 +15,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import PostgresSource
-import Runtime
-import TributaryCore
 
 /// `tributary standalone worker.properties connector.properties…`, as Kafka Connect's `connect-standalone`.
 struct Standalone: ParsableCommand {
@@ -72,7 +73,8 @@ struct Standalone: ParsableCommand {
     /// The connectors this build provides.
     static var plugins: ConnectorPlugins {
         var plugins = ConnectorPlugins()
-        plugins.register(PostgresConnector(), className: PostgresConnectorConfig.className, aliases: ["PostgresConnector"])
+        plugins.register(
+            PostgresConnector(), className: PostgresConnectorConfig.className, aliases: ["PostgresConnector"])
         return plugins
     }
 

@@ -14,7 +14,8 @@ final class JsonConverterGoldenTests: XCTestCase {
     }
 
     static let golden: [String: Golden] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("fixtures/json-converter/golden.tsv")
         let text = try! String(contentsOf: url, encoding: .utf8)
         var result: [String: Golden] = [:]
@@ -29,15 +30,19 @@ final class JsonConverterGoldenTests: XCTestCase {
         let inner = Schema.struct(
             name: "io.debezium.data.VariableScaleDecimal", optional: true, version: 1, doc: "Variable scaled decimal",
             fields: [("scale", .int32), ("value", .bytes)])
-        let outer = Schema.struct(name: "srv.public.t.Value", fields: [
-            ("id", .int32), ("name", .optionalString), ("amount", inner),
-            ("flag", Schema(type: .boolean, optional: true, defaultValue: .boolean(true))),
-            ("tags", .array(of: .string, optional: true)),
-        ])
-        let row = Struct(schema: outer, values: [
-            .int32(7), .null, .struct(Struct(schema: inner, values: [.int32(2), .bytes([0x30, 0x39])])), .null,
-            .array([.string("x"), .string("y")]),
-        ])
+        let outer = Schema.struct(
+            name: "srv.public.t.Value",
+            fields: [
+                ("id", .int32), ("name", .optionalString), ("amount", inner),
+                ("flag", Schema(type: .boolean, optional: true, defaultValue: .boolean(true))),
+                ("tags", .array(of: .string, optional: true)),
+            ])
+        let row = Struct(
+            schema: outer,
+            values: [
+                .int32(7), .null, .struct(Struct(schema: inner, values: [.int32(2), .bytes([0x30, 0x39])])), .null,
+                .array([.string("x"), .string("y")]),
+            ])
         return [
             ("int8", .int8, .int8(42)),
             ("int16", .int16, .int16(-300)),
@@ -66,10 +71,14 @@ final class JsonConverterGoldenTests: XCTestCase {
             ("default-used", Schema(type: .int32, optional: true, defaultValue: .int32(5)), .null),
             ("string-default", Schema(type: .string, defaultValue: .string("hi")), .string("x")),
             ("array", .array(of: .int32), .array([.int32(1), .int32(2), .int32(3)])),
-            ("map-string", .map(key: .string, value: .int64),
-             .map([MapEntry(key: .string("a"), value: .int64(1)), MapEntry(key: .string("b"), value: .int64(2))])),
-            ("map-int", .map(key: .int32, value: .optionalString, optional: true),
-             .map([MapEntry(key: .int32(1), value: .string("x")), MapEntry(key: .int32(2), value: .null)])),
+            (
+                "map-string", .map(key: .string, value: .int64),
+                .map([MapEntry(key: .string("a"), value: .int64(1)), MapEntry(key: .string("b"), value: .int64(2))])
+            ),
+            (
+                "map-int", .map(key: .int32, value: .optionalString, optional: true),
+                .map([MapEntry(key: .int32(1), value: .string("x")), MapEntry(key: .int32(2), value: .null)])
+            ),
             ("decimal", ConnectLogical.decimal(scale: 3, precision: 10), .decimal(BigDecimal("1234567.891")!)),
             ("decimal-negative", ConnectLogical.decimal(scale: 1), .decimal(BigDecimal("-0.5")!)),
             ("decimal-big", ConnectLogical.decimal(scale: 3), .decimal(BigDecimal("-12345678901234567890.123")!)),
@@ -78,10 +87,20 @@ final class JsonConverterGoldenTests: XCTestCase {
             ("date", ConnectLogical.date(), .int32(19782)),
             ("time", ConnectLogical.time(), .int32(3_600_000)),
             ("timestamp", ConnectLogical.timestamp(), .int64(1_709_214_301_123)),
-            ("documented", Schema(type: .string, name: "io.x.Doc", version: 3, doc: "a \"doc\"", parameters: [("allowed", "a,b"), ("z", "1")]),
-             .string("a")),
+            (
+                "documented",
+                Schema(
+                    type: .string, name: "io.x.Doc", version: 3, doc: "a \"doc\"",
+                    parameters: [("allowed", "a,b"), ("z", "1")]),
+                .string("a")
+            ),
             ("struct", outer, .struct(row)),
-            ("named-default", Schema(type: .int32, optional: true, defaultValue: .int32(0), name: "io.debezium.time.Date", version: 1), .null),
+            (
+                "named-default",
+                Schema(
+                    type: .int32, optional: true, defaultValue: .int32(0), name: "io.debezium.time.Date", version: 1),
+                .null
+            ),
             ("tombstone", nil, .null),
         ]
     }()
@@ -90,11 +109,14 @@ final class JsonConverterGoldenTests: XCTestCase {
         let with = JsonConverter(schemasEnabled: true)
         let without = JsonConverter(schemasEnabled: false)
         let numeric = JsonConverter(schemasEnabled: false, decimalFormat: .numeric)
-        XCTAssertEqual(Set(Self.golden.keys), Set(Self.cases.map(\.0)), "test cases and golden file list the same cases")
+        XCTAssertEqual(
+            Set(Self.golden.keys), Set(Self.cases.map(\.0)), "test cases and golden file list the same cases")
         for (name, schema, value) in Self.cases {
             let expected = try XCTUnwrap(Self.golden[name], name)
             func text(_ c: JsonConverter) throws -> String {
-                try c.fromConnectData(topic: "t", schema: schema, value: value).map { String(decoding: $0, as: UTF8.self) } ?? "<null>"
+                try c.fromConnectData(topic: "t", schema: schema, value: value).map {
+                    String(decoding: $0, as: UTF8.self)
+                } ?? "<null>"
             }
             XCTAssertEqual(try text(with), expected.withSchemas, "\(name), schemas.enable=true")
             XCTAssertEqual(try text(without), expected.withoutSchemas, "\(name), schemas.enable=false")
@@ -111,7 +133,9 @@ final class JsonConverterGoldenTests: XCTestCase {
         let converter = JsonConverter()
         let schema = Schema.struct(name: "x", fields: [("a", .int32)])
         let first = converter.schemaJSON(schema)
-        XCTAssertEqual(String(decoding: first, as: UTF8.self), #"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":false,"name":"x"}"#)
+        XCTAssertEqual(
+            String(decoding: first, as: UTF8.self),
+            #"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":false,"name":"x"}"#)
         XCTAssertEqual(converter.schemaJSON(schema), first)
         XCTAssertEqual(converter.schemaRenderings, 1, "the second call must come from the cache")
         for _ in 0..<10 { _ = converter.schemaJSON(schema) }
@@ -129,12 +153,19 @@ final class JsonConverterGoldenTests: XCTestCase {
 
     func testConverterFactoryReadsConnectSettings() throws {
         let config = Config(["value.converter": JsonConverter.className, "value.converter.schemas.enable": "false"])
-        let converter = try XCTUnwrap(ConverterFactory.make(config, prefix: "value.converter", isKey: false) as? JsonConverter)
+        let converter = try XCTUnwrap(
+            ConverterFactory.make(config, prefix: "value.converter", isKey: false) as? JsonConverter)
         XCTAssertFalse(converter.schemasEnabled)
-        XCTAssertThrowsError(try ConverterFactory.make(Config(["key.converter": "com.example.Nope"]), prefix: "key.converter", isKey: true)) { error in
+        XCTAssertThrowsError(
+            try ConverterFactory.make(
+                Config(["key.converter": "com.example.Nope"]), prefix: "key.converter", isKey: true)
+        ) { error in
             XCTAssertEqual((error as? ConfigError)?.key, "key.converter")
         }
-        XCTAssertThrowsError(try ConverterFactory.make(Config(["value.converter.schemas.enable": "maybe"]), prefix: "value.converter", isKey: false)) { error in
+        XCTAssertThrowsError(
+            try ConverterFactory.make(
+                Config(["value.converter.schemas.enable": "maybe"]), prefix: "value.converter", isKey: false)
+        ) { error in
             XCTAssertEqual((error as? ConfigError)?.key, "value.converter.schemas.enable")
         }
     }

@@ -43,8 +43,11 @@ final class DebeziumEventsTests: XCTestCase {
             connectorFields: [("table", .optionalString), ("server_id", .int64), ("file", .string), ("pos", .int64)])
         XCTAssertEqual(
             layout.schema.fields.map(\.name),
-            ["version", "connector", "name", "ts_ms", "snapshot", "db", "sequence", "ts_us", "ts_ns", "table", "server_id",
-             "file", "pos"])
+            [
+                "version", "connector", "name", "ts_ms", "snapshot", "db", "sequence", "ts_us", "ts_ns", "table",
+                "server_id",
+                "file", "pos",
+            ])
         XCTAssertEqual(
             layout.schema.field(named: "snapshot")?.schema.parameter("allowed"),
             "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental")
@@ -73,7 +76,8 @@ final class DebeziumEventsTests: XCTestCase {
         let key = Schema.struct(name: "p.s.t.Key", fields: [("id", .int32)])
         let envelopeSchema = ChangeEvent.envelopeSchema(name: "p.s.t.Envelope", row: row, source: layout)
         XCTAssertEqual(
-            envelopeSchema.fields.map(\.name), ["before", "after", "source", "transaction", "op", "ts_ms", "ts_us", "ts_ns"])
+            envelopeSchema.fields.map(\.name),
+            ["before", "after", "source", "transaction", "op", "ts_ms", "ts_us", "ts_ns"])
         XCTAssertEqual(envelopeSchema.version, 2)
         let source = SourceBlock(
             layout,

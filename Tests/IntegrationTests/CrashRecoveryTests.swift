@@ -1,6 +1,7 @@
 import Foundation
-@testable import PostgresSource
 import XCTest
+
+@testable import PostgresSource
 
 /// `tributary standalone` is killed with SIGKILL at random moments while a writer commits inserts and updates,
 /// several times; after the last restart every committed change must be in Kafka at least once, and per key the
@@ -21,14 +22,17 @@ final class CrashRecoveryTests: XCTestCase {
 
         let worker = work.appendingPathComponent("worker.properties")
         try """
-            bootstrap.servers=\(IntegrationEnvironment.bootstrapServers)
-            offset.storage.file.filename=\(work.path)/offsets.json
-            offset.flush.interval.ms=100
-            """.write(to: worker, atomically: true, encoding: .utf8)
+        bootstrap.servers=\(IntegrationEnvironment.bootstrapServers)
+        offset.storage.file.filename=\(work.path)/offsets.json
+        offset.flush.interval.ms=100
+        """.write(to: worker, atomically: true, encoding: .utf8)
         let connector = work.appendingPathComponent("connector.properties")
-        var properties = IntegrationEnvironment.connectorConfig(name: slot, prefix: "crash", slot: slot, tables: "public\\\\.\(table)").values
+        var properties = IntegrationEnvironment.connectorConfig(
+            name: slot, prefix: "crash", slot: slot, tables: "public\\\\.\(table)"
+        ).values
         properties["topic.creation.default.partitions"] = "1"
-        try properties.map { "\($0.key)=\($0.value)" }.joined(separator: "\n").write(to: connector, atomically: true, encoding: .utf8)
+        try properties.map { "\($0.key)=\($0.value)" }.joined(separator: "\n").write(
+            to: connector, atomically: true, encoding: .utf8)
 
         func launch() throws -> Process {
             let p = Process()
@@ -56,7 +60,9 @@ final class CrashRecoveryTests: XCTestCase {
                         sql += "INSERT INTO public.\(table) VALUES (\(next), 1);"
                         next += 1
                     }
-                    for _ in 0..<5 { sql += "UPDATE public.\(table) SET v = v + 1 WHERE id = \(Int.random(in: 1..<next));" }
+                    for _ in 0..<5 {
+                        sql += "UPDATE public.\(table) SET v = v + 1 WHERE id = \(Int.random(in: 1..<next));"
+                    }
                     sql += "COMMIT;"
                     try w.query(sql, purpose: "write")
                     usleep(10_000)
@@ -81,7 +87,8 @@ final class CrashRecoveryTests: XCTestCase {
         // Let the last run deliver everything (the slot passes the end of the WAL written), then stop it gently.
         let end = try XCTUnwrap(LSN(try db.query("SELECT pg_current_wal_insert_lsn()::text", purpose: "lsn")[0][0]!))
         let deadline = ContinuousClock.now + .seconds(120)
-        while (try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero) < end, ContinuousClock.now < deadline {
+        while (try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero) < end, ContinuousClock.now < deadline
+        {
             usleep(100_000)
         }
         kill(process.processIdentifier, SIGINT)
@@ -95,12 +102,15 @@ final class CrashRecoveryTests: XCTestCase {
         var seen: [Int: [Int]] = [:]
         for m in messages {
             guard let value = try IntegrationEnvironment.json(m.value) as? [String: Any],
-                  let after = (value["payload"] as? [String: Any])?["after"] as? [String: Any],
-                  let id = after["id"] as? Int, let v = after["v"] as? Int else { continue }
+                let after = (value["payload"] as? [String: Any])?["after"] as? [String: Any],
+                let id = after["id"] as? Int, let v = after["v"] as? Int
+            else { continue }
             seen[id, default: []].append(v)
         }
         XCTAssertEqual(seen.count, expected.count, "every key arrived")
-        print("crash recovery: \(messages.count) events delivered for \(changes) changes (\(messages.count - changes) replayed)")
+        print(
+            "crash recovery: \(messages.count) events delivered for \(changes) changes (\(messages.count - changes) replayed)"
+        )
         for (id, final) in expected {
             // First occurrences, in arrival order, must be exactly 1, 2, …, final: in order and without a gap.
             XCTAssertEqual(IntegrationEnvironment.firstOccurrences(seen[id] ?? []), Array(1...final), "key \(id)")

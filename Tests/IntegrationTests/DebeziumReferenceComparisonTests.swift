@@ -1,6 +1,7 @@
 import Foundation
-@testable import PostgresSource
 import XCTest
+
+@testable import PostgresSource
 
 /// Runs the reference (real Debezium 3.6.3, `../shared/tools/debezium-reference/run`) and Tributary on the same
 /// changes and compares the events field for field. Allowed differences, as the reference's README lists them:
@@ -17,7 +18,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.referenceScript) else {
             throw XCTSkip("Debezium reference not found at \(Self.referenceScript)")
         }
-        guard ["/usr/bin/java", "/usr/local/bin/java"].contains(where: FileManager.default.isExecutableFile(atPath:)) else {
+        guard ["/usr/bin/java", "/usr/local/bin/java"].contains(where: FileManager.default.isExecutableFile(atPath:))
+        else {
             throw XCTSkip("Java is not installed; the reference needs it")
         }
         slot = IntegrationEnvironment.uniqueName("cmp")
@@ -61,14 +63,16 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
 
     func testDoubleAndMicrosecondModesEqualDebezium() throws {
         try compareWithReference(modes: [
-            "decimal.handling.mode": "double", "time.precision.mode": "adaptive_time_microseconds", "binary.handling.mode": "hex",
+            "decimal.handling.mode": "double", "time.precision.mode": "adaptive_time_microseconds",
+            "binary.handling.mode": "hex",
         ])
     }
 
     private func compareWithReference(modes: [String: String]) throws {
         let db = try IntegrationEnvironment.sql()
         let table = slot
-        try db.query("""
+        try db.query(
+            """
             CREATE TABLE public.\(table) (
               id serial PRIMARY KEY, s smallint NOT NULL DEFAULT 7, i integer, b bigint, r real, d double precision,
               n numeric(10,3), nu numeric, bo boolean DEFAULT true, t text DEFAULT 'hi', v varchar(20), c char(4), by bytea,
@@ -80,16 +84,22 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             CREATE TABLE public.\(table)_nopk (a int, b text);
             CREATE TABLE public."\(table) Odd" (id int PRIMARY KEY, "Mixed Case" text);
             """, purpose: "create tables")
-        defer { _ = try? db.query("DROP TABLE public.\(table), public.\(table)_nopk, public.\"\(table) Odd\"", purpose: "drop tables") }
+        defer {
+            _ = try? db.query(
+                "DROP TABLE public.\(table), public.\(table)_nopk, public.\"\(table) Odd\"", purpose: "drop tables")
+        }
         let tables = "public.\(table),public.\(table)_nopk,public.\(table) Odd"
         let prefix = slot
 
         // The reference, on its own slot and publication.
-        let properties = IntegrationEnvironment.connectorConfig(name: "reference", prefix: prefix, slot: referenceSlot, tables: tables,
-                                                                extra: modes.merging(["slot.drop.on.stop": "true"]) { $1 })
+        let properties = IntegrationEnvironment.connectorConfig(
+            name: "reference", prefix: prefix, slot: referenceSlot, tables: tables,
+            extra: modes.merging(["slot.drop.on.stop": "true"]) { $1 })
         let propertiesFile = work.appendingPathComponent("reference.properties")
-        try properties.values.map { "\($0.key)=\($0.value.replacingOccurrences(of: "\\", with: "\\\\"))" }.joined(separator: "\n")
-            .write(to: propertiesFile, atomically: true, encoding: .utf8)
+        try properties.values.map { "\($0.key)=\($0.value.replacingOccurrences(of: "\\", with: "\\\\"))" }.joined(
+            separator: "\n"
+        )
+        .write(to: propertiesFile, atomically: true, encoding: .utf8)
         let output = work.appendingPathComponent("reference.jsonl")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let reference = Process()
@@ -104,21 +114,26 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         // Tributary, on its own slot.
         let offsets = work.appendingPathComponent("offsets.json").path
         let connector = try RunningConnector(
-            IntegrationEnvironment.connectorConfig(name: slot, prefix: prefix, slot: slot, tables: tables, extra: modes), offsetFile: offsets)
+            IntegrationEnvironment.connectorConfig(
+                name: slot, prefix: prefix, slot: slot, tables: tables, extra: modes), offsetFile: offsets)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
 
-        for statement in Self.changes { try db.query(statement.replacingOccurrences(of: "%T", with: table), purpose: "change") }
+        for statement in Self.changes {
+            try db.query(statement.replacingOccurrences(of: "%T", with: table), purpose: "change")
+        }
 
         let deadline = Date().addingTimeInterval(180)
         while reference.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
         XCTAssertFalse(reference.isRunning, "the reference finished")
         let ours = try IntegrationEnvironment.consume(
-            ["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk", "\(prefix).public.\(table)_Odd"], count: Self.expectedEvents)
+            ["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk", "\(prefix).public.\(table)_Odd"],
+            count: Self.expectedEvents)
         try connector.stop()
 
-        let theirs = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("{") }.map { line in
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        }
+        let theirs = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("{") }
+            .map { line in
+                try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            }
         XCTAssertEqual(theirs.count, Self.expectedEvents, "reference events")
         XCTAssertEqual(ours.count, Self.expectedEvents, "Tributary events")
 
@@ -126,10 +141,15 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         func byTopic(_ events: [(topic: String, key: Any, value: Any)]) -> [String: [(key: Any, value: Any)]] {
             Dictionary(grouping: events, by: \.topic).mapValues { $0.map { ($0.key, $0.value) } }
         }
-        let theirsByTopic = byTopic(theirs.map { ($0["topic"] as! String, $0["key"] ?? NSNull(), $0["value"] ?? NSNull()) })
-        let oursByTopic = byTopic(try ours.map { m in
-            (m.topic, try IntegrationEnvironment.json(m.key) ?? NSNull(), try IntegrationEnvironment.json(m.value) ?? NSNull())
-        })
+        let theirsByTopic = byTopic(
+            theirs.map { ($0["topic"] as! String, $0["key"] ?? NSNull(), $0["value"] ?? NSNull()) })
+        let oursByTopic = byTopic(
+            try ours.map { m in
+                (
+                    m.topic, try IntegrationEnvironment.json(m.key) ?? NSNull(),
+                    try IntegrationEnvironment.json(m.value) ?? NSNull()
+                )
+            })
         XCTAssertEqual(Set(theirsByTopic.keys), Set(oursByTopic.keys))
         for (topic, expected) in theirsByTopic {
             let actual = oursByTopic[topic] ?? []
@@ -137,7 +157,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             for (i, (e, a)) in zip(expected, actual).enumerated() {
                 let expectedKey = Self.canonical(e.key), actualKey = Self.canonical(a.key)
                 XCTAssertEqual(actualKey, expectedKey, "\(topic) event \(i) key")
-                let differences = Self.differences(Self.withoutAllowedDifferences(e.value), Self.withoutAllowedDifferences(a.value), path: "value")
+                let differences = Self.differences(
+                    Self.withoutAllowedDifferences(e.value), Self.withoutAllowedDifferences(a.value), path: "value")
                 XCTAssertEqual(differences, [], "\(topic) event \(i)")
             }
         }
@@ -145,7 +166,9 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
 
     /// Drops what legitimately differs between two captures: processing time and the connector's version.
     static func withoutAllowedDifferences(_ value: Any) -> Any {
-        guard var message = value as? [String: Any], var payload = message["payload"] as? [String: Any] else { return value }
+        guard var message = value as? [String: Any], var payload = message["payload"] as? [String: Any] else {
+            return value
+        }
         for k in ["ts_ms", "ts_us", "ts_ns"] { payload[k] = nil }
         if var source = payload["source"] as? [String: Any] {
             source["version"] = nil
@@ -164,7 +187,9 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             }
         case (let e as [Any], let a as [Any]):
             if e.count != a.count { return ["\(path): \(e.count) items expected, \(a.count) found"] }
-            return zip(e, a).enumerated().flatMap { differences($0.element.0, $0.element.1, path: "\(path)[\($0.offset)]") }
+            return zip(e, a).enumerated().flatMap {
+                differences($0.element.0, $0.element.1, path: "\(path)[\($0.offset)]")
+            }
         default:
             let (c1, c2) = (canonical(expected), canonical(actual))
             return c1 == c2 ? [] : ["\(path): expected \(c1), found \(c2)"]

@@ -2,10 +2,11 @@ import Converters
 import Foundation
 import KafkaClient
 import Logging
-@testable import PostgresSource
 import Runtime
 import TributaryCore
 import XCTest
+
+@testable import PostgresSource
 
 /// Where the servers of `scripts/services` listen; the same environment variables override both.
 enum IntegrationEnvironment {
@@ -13,7 +14,8 @@ enum IntegrationEnvironment {
     static let pgPort = Int(environment["TRIBUTARY_PG_PORT"] ?? "") ?? 15432
     static let kafkaPort = Int(environment["TRIBUTARY_KAFKA_PORT"] ?? "") ?? 19092
     static let bootstrapServers = "127.0.0.1:\(kafkaPort)"
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// The built `tributary` executable, beside the test bundle.
     static var executable: URL {
@@ -26,7 +28,8 @@ enum IntegrationEnvironment {
 
     static var postgresSettings: PostgresConnectionSettings {
         PostgresConnectionSettings(
-            host: "127.0.0.1", port: pgPort, user: "tributary", password: "tributary", database: "tributary", sslMode: .disable,
+            host: "127.0.0.1", port: pgPort, user: "tributary", password: "tributary", database: "tributary",
+            sslMode: .disable,
             connectTimeoutSeconds: 10)
     }
 
@@ -40,17 +43,22 @@ enum IntegrationEnvironment {
         do {
             return try PostgresConnection(postgresSettings, replication: false)
         } catch {
-            throw IntegrationFailure("PostgreSQL is not reachable (\(error)); start the servers with scripts/services start")
+            throw IntegrationFailure(
+                "PostgreSQL is not reachable (\(error)); start the servers with scripts/services start")
         }
     }
 
     /// Connector properties as a Debezium user writes them.
-    static func connectorConfig(name: String, prefix: String, slot: String, tables: String, extra: [String: String] = [:]) -> Config {
+    static func connectorConfig(
+        name: String, prefix: String, slot: String, tables: String, extra: [String: String] = [:]
+    ) -> Config {
         var values = [
             "name": name, "connector.class": PostgresConnectorConfig.className,
             "database.hostname": "127.0.0.1", "database.port": String(pgPort), "database.user": "tributary",
-            "database.password": "tributary", "database.dbname": "tributary", "topic.prefix": prefix, "plugin.name": "pgoutput",
-            "slot.name": slot, "publication.name": slot, "publication.autocreate.mode": "filtered", "table.include.list": tables,
+            "database.password": "tributary", "database.dbname": "tributary", "topic.prefix": prefix,
+            "plugin.name": "pgoutput",
+            "slot.name": slot, "publication.name": slot, "publication.autocreate.mode": "filtered",
+            "table.include.list": tables,
             "snapshot.mode": "no_data",
         ]
         values.merge(extra) { $1 }
@@ -62,7 +70,8 @@ enum IntegrationEnvironment {
         let db = try sql()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let rows = try db.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "poll slot")
+            let rows = try db.query(
+                "SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "poll slot")
             if rows.first?.first == "t" { return }
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -74,7 +83,8 @@ enum IntegrationEnvironment {
         let db = try sql()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let rows = try db.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "poll slot")
+            let rows = try db.query(
+                "SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "poll slot")
             if rows.first?.first != "t" { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -82,7 +92,8 @@ enum IntegrationEnvironment {
     }
 
     static func confirmedFlushLSN(slot: String) throws -> LSN? {
-        let rows = try sql().query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "read slot")
+        let rows = try sql().query(
+            "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "read slot")
         guard let text = rows.first?.first ?? nil else { return nil }
         return LSN(text)
     }
@@ -109,14 +120,17 @@ enum IntegrationEnvironment {
     }
 
     static func dropSlot(_ slot: String) {
-        _ = try? sql().query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [slot], purpose: "drop slot")
+        _ = try? sql().query(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
+            [slot], purpose: "drop slot")
         _ = try? sql().query("DROP PUBLICATION IF EXISTS \"\(slot)\"", purpose: "drop publication")
     }
 
     /// Every record of `topics` from the beginning, waiting for at least `count`.
     static func consume(_ topics: [String], count: Int, timeout: Int = 60_000) throws -> [ConsumedMessage] {
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": bootstrapServers])
-        return try consumer.readAll(topics: topics, minimum: count, idleMilliseconds: 1500, timeoutMilliseconds: timeout)
+        return try consumer.readAll(
+            topics: topics, minimum: count, idleMilliseconds: 1500, timeoutMilliseconds: timeout)
     }
 
     /// The values in the order they first appear: what an at-least-once stream must equal once replays are
@@ -148,12 +162,15 @@ final class RunningConnector: @unchecked Sendable {
         var workerValues = [
             "bootstrap.servers": bootstrapServers, "offset.storage.file.filename": offsetFile,
             "offset.flush.interval.ms": String(flushIntervalMilliseconds),
-            "key.converter.schemas.enable": String(schemasEnabled), "value.converter.schemas.enable": String(schemasEnabled),
+            "key.converter.schemas.enable": String(schemasEnabled),
+            "value.converter.schemas.enable": String(schemasEnabled),
         ]
         workerValues.merge(extra) { $1 }
         let worker = try WorkerConfig(Config(workerValues), standalone: true)
         var connector = config
-        if connector["topic.creation.default.partitions"] == nil { connector["topic.creation.default.partitions"] = "1" }
+        if connector["topic.creation.default.partitions"] == nil {
+            connector["topic.creation.default.partitions"] = "1"
+        }
         runner = try SourceTaskRunner(
             connector: connector, worker: worker, offsets: try FileOffsetStore(path: offsetFile),
             plugins: IntegrationEnvironment.plugins, makeProducer: makeProducer)

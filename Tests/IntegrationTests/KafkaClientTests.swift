@@ -74,7 +74,8 @@ final class KafkaClientTests: XCTestCase {
         logger[metadataKey: "connector"] = "c1"
         // A port nothing listens on: librdkafka logs connection failures.
         let producer = try KafkaProducer(
-            properties: ["bootstrap.servers": "127.0.0.1:1", "reconnect.backoff.ms": "10"], logger: logger) { _, _ in }
+            properties: ["bootstrap.servers": "127.0.0.1:1", "reconnect.backoff.ms": "10"], logger: logger
+        ) { _, _ in }
         let deadline = Date().addingTimeInterval(10)
         while lines.entries.isEmpty && Date() < deadline { producer.poll(timeoutMilliseconds: 100) }
         let first = try XCTUnwrap(lines.entries.first, "no librdkafka log line reached the logger")
@@ -83,7 +84,9 @@ final class KafkaClientTests: XCTestCase {
     }
 
     func testBadLibrdkafkaPropertyNamesTheKey() {
-        XCTAssertThrowsError(try KafkaProducer(properties: ["bootstrap.servers": "x", "linger.ms": "soon"]) { _, _ in }) {
+        XCTAssertThrowsError(
+            try KafkaProducer(properties: ["bootstrap.servers": "x", "linger.ms": "soon"]) { _, _ in }
+        ) {
             error in
             XCTAssertEqual((error as? ConfigError)?.key, "producer.linger.ms")
         }
@@ -110,13 +113,10 @@ final class LogCapture: LogHandler, @unchecked Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-        function: String, line: UInt
-    ) {
-        var all = self.metadata
-        all.merge(metadata ?? [:]) { $1 }
-        let entry = Entry(level: level, message: "\(message)", metadata: all.mapValues { "\($0)" })
+    func log(event: LogEvent) {
+        var all = metadata
+        all.merge(event.metadata ?? [:]) { $1 }
+        let entry = Entry(level: event.level, message: "\(event.message)", metadata: all.mapValues { "\($0)" })
         lock.withLock { stored.append(entry) }
     }
 }

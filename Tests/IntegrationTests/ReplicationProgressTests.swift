@@ -1,9 +1,10 @@
 import Foundation
 import Logging
-@testable import PostgresSource
 import Runtime
 import TributaryCore
 import XCTest
+
+@testable import PostgresSource
 
 /// The slot keeps up with the WAL, and a long stretch of WAL without captured changes does not hold `poll`.
 final class ReplicationProgressTests: XCTestCase {
@@ -65,7 +66,8 @@ final class ReplicationProgressTests: XCTestCase {
         tables.append(try IntegrationEnvironment.createTable(table, "id int PRIMARY KEY, v text"))
         let config = try PostgresConnectorConfig(
             IntegrationEnvironment.connectorConfig(
-                name: slot, prefix: slot, slot: slot, tables: "public\\.\(table)", extra: ["skipped.operations": "c,t"]))
+                name: slot, prefix: slot, slot: slot, tables: "public\\.\(table)", extra: ["skipped.operations": "c,t"])
+        )
         let task = PostgresConnectorTask(config: config)
         try task.start(storedOffset: nil)
         defer { task.stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaClient
 import XCTest
 
 /// The `tributary` executable as a user runs it: bad input gives a clear message and a failing exit code, and
@@ -34,8 +35,13 @@ final class TributaryCommandTests: XCTestCase {
 
     /// Runs a Postgres connector whose password is `TopSecret123`, with the given `database.port`.
     private func runPostgresConnector(port: String) throws -> (status: Int32, output: String) {
-        let worker = try write("worker.properties", "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n")
-        let connector = try write("c.properties", """
+        let worker = try write(
+            "worker.properties",
+            "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n"
+        )
+        let connector = try write(
+            "c.properties",
+            """
             name=c
             connector.class=io.debezium.connector.postgresql.PostgresConnector
             database.hostname=127.0.0.1
@@ -61,7 +67,8 @@ final class TributaryCommandTests: XCTestCase {
         var (status, output) = try run(["standalone", worker, connector])
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(output.contains("bootstrap.servers"), output)
-        let goodWorker = try write("w2.properties", "bootstrap.servers=x:1\noffset.storage.file.filename=\(work.path)/o.json\n")
+        let goodWorker = try write(
+            "w2.properties", "bootstrap.servers=x:1\noffset.storage.file.filename=\(work.path)/o.json\n")
         (status, output) = try run(["standalone", goodWorker, connector])
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(output.contains("connector.class"), output)
@@ -72,5 +79,33 @@ final class TributaryCommandTests: XCTestCase {
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(output.contains("127.0.0.1:1/d"), output)
         XCTAssertFalse(output.contains("TopSecret123"), output)
+    }
+
+    /// `tail` waits for a topic that does not exist yet (a demo's first run), and gives up after `--wait-ms`.
+    func testTailWaitsForATopicAndGivesUpInTime() throws {
+        var (status, output) = try run([
+            "tail", "--bootstrap-servers", IntegrationEnvironment.bootstrapServers, "--wait-ms", "500",
+            IntegrationEnvironment.uniqueName("missing"),
+        ])
+        XCTAssertEqual(status, 66, output)
+        XCTAssertTrue(output.contains("does not exist"), output)
+
+        let topic = IntegrationEnvironment.uniqueName("late")
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            // The topic appears only after tail started waiting for it.
+            guard
+                let producer = try? KafkaProducer(
+                    properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers], onDelivery: { _, _ in })
+            else { return }
+            try? producer.createTopics([topic], partitions: 1, replicationFactor: -1)
+            _ = try? producer.produce(topic: topic, key: Array("k".utf8), value: Array("{\"v\":1}".utf8), token: 1)
+            try? producer.flush(timeoutMilliseconds: 10_000)
+        }
+        (status, output) = try run([
+            "tail", "--bootstrap-servers", IntegrationEnvironment.bootstrapServers, "--wait-ms", "30000", "--idle-ms",
+            "3000", topic,
+        ])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("\"value\":{\"v\":1}"), output)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import PostgresSource
 import XCTest
+
+@testable import PostgresSource
 
 /// Builds pgoutput messages byte by byte, as the server sends them.
 struct MessageBytes {
@@ -32,10 +33,14 @@ final class PgOutputDecoderTests: XCTestCase {
     func testBeginAndCommit() throws {
         var b = MessageBytes()
         b.char("B"); b.u64(0x0000_0001_0000_0010); b.u64(UInt64(bitPattern: 762_000_000_000_000)); b.u32(744)
-        XCTAssertEqual(try PgOutputDecoder.decode(b.bytes), .begin(finalLSN: LSN(0x1_0000_0010), commitTime: 762_000_000_000_000, xid: 744))
+        XCTAssertEqual(
+            try PgOutputDecoder.decode(b.bytes),
+            .begin(finalLSN: LSN(0x1_0000_0010), commitTime: 762_000_000_000_000, xid: 744))
         var c = MessageBytes()
         c.char("C"); c.u8(0); c.u64(100); c.u64(148); c.u64(5)
-        XCTAssertEqual(try PgOutputDecoder.decode(c.bytes), .commit(flags: 0, commitLSN: LSN(100), endLSN: LSN(148), commitTime: 5))
+        XCTAssertEqual(
+            try PgOutputDecoder.decode(c.bytes), .commit(flags: 0, commitLSN: LSN(100), endLSN: LSN(148), commitTime: 5)
+        )
     }
 
     func testRelation() throws {
@@ -61,18 +66,25 @@ final class PgOutputDecoderTests: XCTestCase {
         XCTAssertEqual(String(decoding: new.value(2), as: UTF8.self), "h\u{e9}")
 
         var u = MessageBytes()
-        u.char("U"); u.u32(7); u.char("K"); u.tuple(["1", nil, nil]); u.char("N"); u.tuple(["2", "x", nil], unchanged: [2])
-        guard case .update(7, let old?, true, let after) = try PgOutputDecoder.decode(u.bytes) else { return XCTFail("not a keyed update") }
+        u.char("U"); u.u32(7); u.char("K"); u.tuple(["1", nil, nil]); u.char("N");
+        u.tuple(["2", "x", nil], unchanged: [2])
+        guard case .update(7, let old?, true, let after) = try PgOutputDecoder.decode(u.bytes) else {
+            return XCTFail("not a keyed update")
+        }
         XCTAssertEqual(String(decoding: old.value(0), as: UTF8.self), "1")
         XCTAssertEqual(after.kinds, [.text, .text, .unchangedToast])
 
         var plain = MessageBytes()
         plain.char("U"); plain.u32(7); plain.char("N"); plain.tuple(["3"])
-        guard case .update(7, nil, false, _) = try PgOutputDecoder.decode(plain.bytes) else { return XCTFail("update without old tuple") }
+        guard case .update(7, nil, false, _) = try PgOutputDecoder.decode(plain.bytes) else {
+            return XCTFail("update without old tuple")
+        }
 
         var d = MessageBytes()
         d.char("D"); d.u32(7); d.char("O"); d.tuple(["1", "a", "b"])
-        guard case .delete(7, let before, false) = try PgOutputDecoder.decode(d.bytes) else { return XCTFail("not a full delete") }
+        guard case .delete(7, let before, false) = try PgOutputDecoder.decode(d.bytes) else {
+            return XCTFail("not a full delete")
+        }
         XCTAssertEqual(before.count, 3)
     }
 
@@ -82,7 +94,9 @@ final class PgOutputDecoderTests: XCTestCase {
         XCTAssertEqual(try PgOutputDecoder.decode(t.bytes), .truncate(relationIDs: [10, 11], options: 1))
         var m = MessageBytes()
         m.char("M"); m.u8(1); m.u64(99); m.string("pfx"); m.i32(3); m.bytes += [1, 2, 3]
-        XCTAssertEqual(try PgOutputDecoder.decode(m.bytes), .message(transactional: true, lsn: LSN(99), prefix: "pfx", content: [1, 2, 3]))
+        XCTAssertEqual(
+            try PgOutputDecoder.decode(m.bytes),
+            .message(transactional: true, lsn: LSN(99), prefix: "pfx", content: [1, 2, 3]))
         var o = MessageBytes()
         o.char("O"); o.u64(5); o.string("node1")
         XCTAssertEqual(try PgOutputDecoder.decode(o.bytes), .origin(commitLSN: LSN(5), name: "node1"))
@@ -109,7 +123,8 @@ final class PgOutputDecoderTests: XCTestCase {
     /// Random and mutated messages: the decoder must return or throw, never trap. Seeded, so that a failure
     /// can be reproduced: the seed is printed, and `TRIBUTARY_FUZZ_SEED` replays it.
     func testRandomBytesNeverCrash() {
-        let seed = ProcessInfo.processInfo.environment["TRIBUTARY_FUZZ_SEED"].flatMap { UInt64($0) }
+        let seed =
+            ProcessInfo.processInfo.environment["TRIBUTARY_FUZZ_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0...UInt64.max)
         print("pgoutput fuzz seed: \(seed) (replay with TRIBUTARY_FUZZ_SEED=\(seed))")
         var generator = SeededGenerator(seed: seed)
@@ -118,16 +133,22 @@ final class PgOutputDecoderTests: XCTestCase {
         i.char("I"); i.u32(7); i.char("N"); i.tuple(["1", nil, "abc"])
         seeds.append(i.bytes)
         var r = MessageBytes()
-        r.char("R"); r.u32(1); r.string("s"); r.string("t"); r.char("d"); r.i16(1); r.u8(1); r.string("id"); r.u32(23); r.i32(-1)
+        r.char("R"); r.u32(1); r.string("s"); r.string("t"); r.char("d"); r.i16(1); r.u8(1); r.string("id"); r.u32(23);
+        r.i32(-1)
         seeds.append(r.bytes)
         for _ in 0..<20_000 {
             var bytes: [UInt8]
             if Bool.random(using: &generator) {
-                bytes = (0..<Int.random(in: 0..<64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                bytes = (0..<Int.random(in: 0..<64, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
                 if !bytes.isEmpty { bytes[0] = Array("BCORYIUDTM".utf8).randomElement(using: &generator)! }
             } else {
                 bytes = seeds.randomElement(using: &generator)!
-                for _ in 0..<3 where !bytes.isEmpty { bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
+                for _ in 0..<3 where !bytes.isEmpty {
+                    bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(
+                        in: 0...255, using: &generator)
+                }
                 bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &generator)))
             }
             _ = try? PgOutputDecoder.decode(bytes)

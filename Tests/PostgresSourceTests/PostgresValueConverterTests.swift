@@ -1,12 +1,16 @@
-@testable import PostgresSource
 import TributaryCore
 import XCTest
+
+@testable import PostgresSource
 
 final class PostgresValueConverterTests: XCTestCase {
     typealias OID = PostgresValueConverter.OID
 
-    private func convert(_ oid: UInt32, _ typmod: Int32 = -1, _ text: String, _ converter: PostgresValueConverter = .init()) throws -> Value {
-        try XCTUnwrap(converter.converter(typeOID: oid, typeModifier: typmod, optional: true, defaultExpression: nil)).convert(ArraySlice(text.utf8))
+    private func convert(
+        _ oid: UInt32, _ typmod: Int32 = -1, _ text: String, _ converter: PostgresValueConverter = .init()
+    ) throws -> Value {
+        try XCTUnwrap(converter.converter(typeOID: oid, typeModifier: typmod, optional: true, defaultExpression: nil))
+            .convert(ArraySlice(text.utf8))
     }
 
     func testBasicTypesAsDebeziumMapsThem() throws {
@@ -21,7 +25,8 @@ final class PostgresValueConverterTests: XCTestCase {
         XCTAssertEqual(try convert(OID.date, -1, "2024-02-29"), .int32(19782))
         XCTAssertEqual(try convert(OID.timestamp, -1, "2024-02-29 13:45:01.123456"), .int64(1_709_214_301_123_456))
         XCTAssertEqual(try convert(OID.timestamp, 3, "1969-12-31 23:59:59.5"), .int64(-500))
-        XCTAssertEqual(try convert(OID.timestamptz, -1, "2024-02-29 11:45:01.123456+00"), .string("2024-02-29T11:45:01.123456Z"))
+        XCTAssertEqual(
+            try convert(OID.timestamptz, -1, "2024-02-29 11:45:01.123456+00"), .string("2024-02-29T11:45:01.123456Z"))
         XCTAssertEqual(try convert(OID.timestamptz, 0, "2024-02-29 13:45:01+00"), .string("2024-02-29T13:45:01Z"))
         XCTAssertThrowsError(try convert(OID.int2, -1, "70000"))
         XCTAssertThrowsError(try convert(OID.bytea, -1, "\\xzz"))
@@ -31,46 +36,68 @@ final class PostgresValueConverterTests: XCTestCase {
         let typmod = Int32((10 << 16 | 3) + 4)
         XCTAssertEqual(try convert(OID.numeric, typmod, "1234567.891"), .decimal(BigDecimal("1234567.891")!))
         XCTAssertEqual(try convert(OID.numeric, typmod, "NaN"), .null)
-        guard case .struct(let v) = try convert(OID.numeric, -1, "3.14159") else { return XCTFail("VariableScaleDecimal expected") }
+        guard case .struct(let v) = try convert(OID.numeric, -1, "3.14159") else {
+            return XCTFail("VariableScaleDecimal expected")
+        }
         XCTAssertEqual(v.schema.name, "io.debezium.data.VariableScaleDecimal")
         XCTAssertEqual(v.values, [.int32(5), .bytes([0x04, 0xCB, 0x2F])])
-        XCTAssertEqual(try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .double)), .float64(-0.5))
-        XCTAssertEqual(try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .string)), .string("-0.500"))
-        XCTAssertEqual(try convert(OID.numeric, typmod, "NaN", PostgresValueConverter(decimalMode: .string)), .string("NAN"))
-        XCTAssertEqual(try convert(OID.name, -1, "nm"), .string("nm"), "Debezium 3.6.3 loses name values; Tributary keeps them")
+        XCTAssertEqual(
+            try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .double)), .float64(-0.5))
+        XCTAssertEqual(
+            try convert(OID.numeric, typmod, "-0.500", PostgresValueConverter(decimalMode: .string)), .string("-0.500"))
+        XCTAssertEqual(
+            try convert(OID.numeric, typmod, "NaN", PostgresValueConverter(decimalMode: .string)), .string("NAN"))
+        XCTAssertEqual(
+            try convert(OID.name, -1, "nm"), .string("nm"), "Debezium 3.6.3 loses name values; Tributary keeps them")
     }
 
     func testSchemasCarryDebeziumNamesAndDefaults() throws {
         let c = PostgresValueConverter()
-        let ts = try XCTUnwrap(c.converter(typeOID: OID.timestamp, typeModifier: -1, optional: true, defaultExpression: nil))
+        let ts = try XCTUnwrap(
+            c.converter(typeOID: OID.timestamp, typeModifier: -1, optional: true, defaultExpression: nil))
         XCTAssertEqual(ts.schema.name, "io.debezium.time.MicroTimestamp")
-        let ts3 = try XCTUnwrap(c.converter(typeOID: OID.timestamp, typeModifier: 3, optional: true, defaultExpression: nil))
+        let ts3 = try XCTUnwrap(
+            c.converter(typeOID: OID.timestamp, typeModifier: 3, optional: true, defaultExpression: nil))
         XCTAssertEqual(ts3.schema.name, "io.debezium.time.Timestamp")
-        let n = try XCTUnwrap(c.converter(typeOID: OID.numeric, typeModifier: (10 << 16 | 3) + 4, optional: true, defaultExpression: nil))
+        let n = try XCTUnwrap(
+            c.converter(typeOID: OID.numeric, typeModifier: (10 << 16 | 3) + 4, optional: true, defaultExpression: nil))
         XCTAssertEqual(n.schema.parameter("scale"), "3")
         XCTAssertEqual(n.schema.parameter("connect.decimal.precision"), "10")
         // Literal defaults are kept; a serial's nextval() gives a NOT NULL column the zero default, as Debezium.
         let s = try XCTUnwrap(c.converter(typeOID: OID.int2, typeModifier: -1, optional: false, defaultExpression: "7"))
         XCTAssertEqual(s.schema.defaultValue, .int16(7))
-        let id = try XCTUnwrap(c.converter(typeOID: OID.int4, typeModifier: -1, optional: false, defaultExpression: "nextval('t_id_seq'::regclass)"))
+        let id = try XCTUnwrap(
+            c.converter(
+                typeOID: OID.int4, typeModifier: -1, optional: false, defaultExpression: "nextval('t_id_seq'::regclass)"
+            ))
         XCTAssertEqual(id.schema.defaultValue, .int32(0))
-        let t = try XCTUnwrap(c.converter(typeOID: OID.text, typeModifier: -1, optional: true, defaultExpression: "'hi'::text"))
+        let t = try XCTUnwrap(
+            c.converter(typeOID: OID.text, typeModifier: -1, optional: true, defaultExpression: "'hi'::text"))
         XCTAssertEqual(t.schema.defaultValue, .string("hi"))
-        let now = try XCTUnwrap(c.converter(typeOID: OID.timestamptz, typeModifier: -1, optional: true, defaultExpression: "now()"))
+        let now = try XCTUnwrap(
+            c.converter(typeOID: OID.timestamptz, typeModifier: -1, optional: true, defaultExpression: "now()"))
         XCTAssertNil(now.schema.defaultValue)
-        XCTAssertNil(c.converter(typeOID: 600, typeModifier: -1, optional: true, defaultExpression: nil), "point is not supported yet")
+        XCTAssertNil(
+            c.converter(typeOID: 600, typeModifier: -1, optional: true, defaultExpression: nil),
+            "point is not supported yet")
     }
 
     func testArraysOfMappedTypes() throws {
         XCTAssertEqual(try convert(1007, -1, "{1,2,NULL}"), .array([.int32(1), .int32(2), .null]))
-        XCTAssertEqual(try convert(1009, -1, #"{"a b","c,d","e\"f",NULL,"NULL"}"#),
-                       .array([.string("a b"), .string("c,d"), .string("e\"f"), .null, .string("NULL")]))
+        XCTAssertEqual(
+            try convert(1009, -1, #"{"a b","c,d","e\"f",NULL,"NULL"}"#),
+            .array([.string("a b"), .string("c,d"), .string("e\"f"), .null, .string("NULL")]))
         XCTAssertEqual(try convert(1001, -1, #"{"\\x00ff",NULL}"#), .array([.bytes([0, 255]), .null]))
         XCTAssertEqual(try convert(1007, -1, "{}"), .array([]))
         XCTAssertEqual(try convert(1007, -1, "[0:1]={5,6}"), .array([.int32(5), .int32(6)]))
-        XCTAssertThrowsError(try convert(1007, -1, "{{1,2},{3,4}}")) { XCTAssertTrue("\($0)".contains("multi-dimensional")) }
+        XCTAssertThrowsError(try convert(1007, -1, "{{1,2},{3,4}}")) {
+            XCTAssertTrue("\($0)".contains("multi-dimensional"))
+        }
         XCTAssertThrowsError(try convert(1007, -1, "{1,2"))
-        let schema = try XCTUnwrap(PostgresValueConverter().converter(typeOID: 1231, typeModifier: (5 << 16 | 2) + 4, optional: true, defaultExpression: nil)).schema
+        let schema = try XCTUnwrap(
+            PostgresValueConverter().converter(
+                typeOID: 1231, typeModifier: (5 << 16 | 2) + 4, optional: true, defaultExpression: nil)
+        ).schema
         XCTAssertEqual(schema.type, .array)
         XCTAssertEqual(schema.valueSchema?.name, "org.apache.kafka.connect.data.Decimal")
         XCTAssertEqual(schema.valueSchema?.isOptional, true)
@@ -91,18 +118,27 @@ final class PostgresValueConverterTests: XCTestCase {
     func testConnectorConfigNamesTheBadKey() {
         let base = ["database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"]
         XCTAssertNoThrow(try PostgresConnectorConfig(Config(base)))
-        for (key, value) in [("database.port", "x"), ("plugin.name", "decoderbufs"), ("snapshot.mode", "initial"), ("slot.name", "Bad-Name"),
-                             ("decimal.handling.mode", "exact"), ("topic.prefix", "a b")] {
+        for (key, value) in [
+            ("database.port", "x"), ("plugin.name", "decoderbufs"), ("snapshot.mode", "initial"),
+            ("slot.name", "Bad-Name"),
+            ("decimal.handling.mode", "exact"), ("topic.prefix", "a b"),
+        ] {
             var c = base
             c[key] = value
-            XCTAssertThrowsError(try PostgresConnectorConfig(Config(c)), key) { XCTAssertEqual(($0 as? ConfigError)?.key, key) }
+            XCTAssertThrowsError(try PostgresConnectorConfig(Config(c)), key) {
+                XCTAssertEqual(($0 as? ConfigError)?.key, key)
+            }
         }
-        for (key, value) in [("column.exclude.list", "public.t.ssn"), ("column.mask.with.4.chars", "public.t.card"),
-                             ("transforms", "unwrap"), ("provide.transaction.metadata", "true"), ("skipped.operations", "x"),
-                             ("skipped.operations", "none")] {
+        for (key, value) in [
+            ("column.exclude.list", "public.t.ssn"), ("column.mask.with.4.chars", "public.t.card"),
+            ("transforms", "unwrap"), ("provide.transaction.metadata", "true"), ("skipped.operations", "x"),
+            ("skipped.operations", "none"),
+        ] {
             var c = base
             c[key] = value
-            XCTAssertThrowsError(try PostgresConnectorConfig(Config(c)), key) { XCTAssertEqual(($0 as? ConfigError)?.key, key) }
+            XCTAssertThrowsError(try PostgresConnectorConfig(Config(c)), key) {
+                XCTAssertEqual(($0 as? ConfigError)?.key, key)
+            }
         }
         var quiet = base
         quiet["provide.transaction.metadata"] = "false"
@@ -112,6 +148,8 @@ final class PostgresValueConverterTests: XCTestCase {
         XCTAssertEqual(try PostgresConnectorConfig(Config(base)).skippedOperations, [.truncate])
         var missing = base
         missing["topic.prefix"] = nil
-        XCTAssertThrowsError(try PostgresConnectorConfig(Config(missing))) { XCTAssertEqual("\($0)", "Missing required configuration \"topic.prefix\"") }
+        XCTAssertThrowsError(try PostgresConnectorConfig(Config(missing))) {
+            XCTAssertEqual("\($0)", "Missing required configuration \"topic.prefix\"")
+        }
     }
 }

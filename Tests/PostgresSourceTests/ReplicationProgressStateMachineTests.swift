@@ -1,6 +1,7 @@
-@testable import PostgresSource
 import TributaryCore
 import XCTest
+
+@testable import PostgresSource
 
 final class ReplicationProgressStateMachineTests: XCTestCase {
     /// The offset the task stores with a record emitted now (Debezium's keys plus `lsn_part`).

@@ -1,5 +1,6 @@
-@testable import PostgresSource
 import XCTest
+
+@testable import PostgresSource
 
 final class TemporalTextTests: XCTestCase {
     private func s(_ text: String) -> ArraySlice<UInt8> { ArraySlice(text.utf8) }
@@ -24,9 +25,11 @@ final class TemporalTextTests: XCTestCase {
     }
 
     func testISOFormattingUsesTheColumnPrecision() {
-        XCTAssertEqual(TemporalText.isoUTC(micros: 1_709_207_101_123_456, fractionDigits: 6), "2024-02-29T11:45:01.123456Z")
+        XCTAssertEqual(
+            TemporalText.isoUTC(micros: 1_709_207_101_123_456, fractionDigits: 6), "2024-02-29T11:45:01.123456Z")
         XCTAssertEqual(TemporalText.isoUTC(micros: 1_709_214_301_000_000, fractionDigits: 0), "2024-02-29T13:45:01Z")
-        XCTAssertEqual(TemporalText.isoUTC(micros: -2_208_988_799_900_000, fractionDigits: 6), "1900-01-01T00:00:00.100000Z")
+        XCTAssertEqual(
+            TemporalText.isoUTC(micros: -2_208_988_799_900_000, fractionDigits: 6), "1900-01-01T00:00:00.100000Z")
         XCTAssertEqual(TemporalText.isoUTC(micros: 1_500_000, fractionDigits: 3), "1970-01-01T00:00:01.500Z")
     }
 

@@ -1,6 +1,7 @@
-@testable import Runtime
 import TributaryCore
 import XCTest
+
+@testable import Runtime
 
 final class OffsetTrackerTests: XCTestCase {
     func testCommitsOnlyBelowTheFirstUnacknowledgedRecord() {
@@ -34,7 +35,8 @@ final class OffsetTrackerTests: XCTestCase {
             while acked.contains(contiguous + 1) { contiguous += 1 }
             let committable = tracker.takeCommittable()?["n"]?.int64
             if contiguous > taken {
-                XCTAssertEqual(committable, Int64(contiguous), "the committable offset is the end of the acknowledged prefix")
+                XCTAssertEqual(
+                    committable, Int64(contiguous), "the committable offset is the end of the acknowledged prefix")
                 taken = contiguous
             } else {
                 XCTAssertNil(committable, "nothing new is committable until the prefix grows")

@@ -5,9 +5,11 @@ import XCTest
 final class RetryPolicyTests: XCTestCase {
     func testDelaysDoubleUpToTheMaximum() {
         let policy = RetryPolicy(maxRetries: -1, initialDelay: .milliseconds(300), maxDelay: .seconds(2))
-        XCTAssertEqual((1...6).map { policy.delay(beforeAttempt: $0) }, [
-            .milliseconds(300), .milliseconds(600), .milliseconds(1200), .seconds(2), .seconds(2), .seconds(2),
-        ])
+        XCTAssertEqual(
+            (1...6).map { policy.delay(beforeAttempt: $0) },
+            [
+                .milliseconds(300), .milliseconds(600), .milliseconds(1200), .seconds(2), .seconds(2), .seconds(2),
+            ])
     }
 
     func testRetriesRunOut() {
@@ -18,10 +20,15 @@ final class RetryPolicyTests: XCTestCase {
     }
 
     func testReadsDebeziumKeys() throws {
-        let policy = try RetryPolicy(Config(["errors.max.retries": "5", "errors.retry.delay.initial.ms": "100", "errors.retry.delay.max.ms": "1000"]))
+        let policy = try RetryPolicy(
+            Config([
+                "errors.max.retries": "5", "errors.retry.delay.initial.ms": "100", "errors.retry.delay.max.ms": "1000",
+            ]))
         XCTAssertEqual(policy.maxRetries, 5)
         XCTAssertEqual(policy.initialDelay, .milliseconds(100))
         XCTAssertEqual(policy.maxDelay, .seconds(1))
-        XCTAssertThrowsError(try RetryPolicy(Config(["errors.max.retries": "-2"]))) { XCTAssertEqual(($0 as? ConfigError)?.key, "errors.max.retries") }
+        XCTAssertThrowsError(try RetryPolicy(Config(["errors.max.retries": "-2"]))) {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "errors.max.retries")
+        }
     }
 }

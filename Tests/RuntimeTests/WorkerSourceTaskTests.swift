@@ -2,9 +2,10 @@ import Converters
 import Foundation
 import KafkaClient
 import Logging
-@testable import Runtime
 import TributaryCore
 import XCTest
+
+@testable import Runtime
 
 /// Stop, failure and restart paths of `WorkerSourceTask` and `SourceTaskRunner`, with a fake producer for the
 /// faults a real broker does not produce on demand. The integration tests cover the same with a real broker.
@@ -97,7 +98,10 @@ final class WorkerSourceTaskTests: XCTestCase {
         var plugins = ConnectorPlugins()
         plugins.register(sources, className: "test.Fake")
         let worker = try WorkerConfig(
-            Config(["bootstrap.servers": "unused:1", "offset.storage.file.filename": "unused", "offset.flush.interval.ms": "20"]),
+            Config([
+                "bootstrap.servers": "unused:1", "offset.storage.file.filename": "unused",
+                "offset.flush.interval.ms": "20",
+            ]),
             standalone: true)
         let runner = try SourceTaskRunner(
             connector: Config([
@@ -219,7 +223,9 @@ final class FakeProducer: RecordProducer, @unchecked Sendable {
     var behaviour: (UInt64) -> Delivery = { _ in .ack }
     /// How many messages may wait unreported before `produce` says the queue is full.
     var capacity = 10_000
-    private(set) var queueFullCount = 0
+    private let queueFulls = Locked(0)
+    /// How often `produce` found the queue full (read from the test's thread).
+    var queueFullCount: Int { queueFulls.withLock { $0 } }
     private var pending: [UInt64] = []
     private var hanging = 0
     private var onDelivery: KafkaProducer.DeliveryHandler = { _, _ in }
@@ -238,7 +244,7 @@ final class FakeProducer: RecordProducer, @unchecked Sendable {
     ) throws -> ProduceOutcome {
         if let fatalError { throw fatalError }
         guard outstanding < capacity else {
-            queueFullCount += 1
+            queueFulls.withLock { $0 += 1 }
             return .queueFull
         }
         pending.append(token)
@@ -259,13 +265,15 @@ final class FakeProducer: RecordProducer, @unchecked Sendable {
                 }
             }
         }
-        if served.isEmpty && timeoutMilliseconds > 0 { Thread.sleep(forTimeInterval: Double(timeoutMilliseconds) / 1000) }
+        if served.isEmpty && timeoutMilliseconds > 0 {
+            Thread.sleep(forTimeInterval: Double(timeoutMilliseconds) / 1000)
+        }
         return Int32(served.count)
     }
 
     var outstanding: Int32 { Int32(pending.count + hanging) }
 
-    func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32) throws {}
+    func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32, cancelled: () -> Bool) throws {}
 }
 
 /// Hands out a new `FakeProducer` each time, set up by `configure` with its index.

@@ -5,11 +5,16 @@ final class ConfigTests: XCTestCase {
     func testTypedAccessorsNameTheKeyOnError() {
         let config = Config(["port": "abc", "flag": "yes", "mode": "Fast", "range": "70000"])
         XCTAssertThrowsError(try config.int("port", default: 1)) { XCTAssertEqual(($0 as? ConfigError)?.key, "port") }
-        XCTAssertThrowsError(try config.bool("flag", default: true)) { XCTAssertEqual(($0 as? ConfigError)?.key, "flag") }
-        XCTAssertThrowsError(try config.int("range", default: 1, range: 1...65535)) { error in
-            XCTAssertEqual("\(error)", "Invalid value \"70000\" for configuration \"range\": expected an integer in 1...65535")
+        XCTAssertThrowsError(try config.bool("flag", default: true)) {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "flag")
         }
-        XCTAssertThrowsError(try config.required("missing")) { XCTAssertEqual("\($0)", "Missing required configuration \"missing\"") }
+        XCTAssertThrowsError(try config.int("range", default: 1, range: 1...65535)) { error in
+            XCTAssertEqual(
+                "\(error)", "Invalid value \"70000\" for configuration \"range\": expected an integer in 1...65535")
+        }
+        XCTAssertThrowsError(try config.required("missing")) {
+            XCTAssertEqual("\($0)", "Missing required configuration \"missing\"")
+        }
         XCTAssertEqual(try config.choice("mode", default: "slow", allowed: ["slow", "fast"]), "fast")
         XCTAssertEqual(try config.int("absent", default: 7), 7)
     }
