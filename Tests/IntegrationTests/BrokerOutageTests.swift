@@ -30,113 +30,98 @@ final class BrokerOutageTests: XCTestCase {
             "lsn_proc"]?.int64
     }
 
-    func testStopWithTheBrokerDownEndsInTimeAndKeepsTheAcknowledgedOffsets() throws {
-        let broker = try PrivateBroker()
-        table = try IntegrationEnvironment.createTable("\(slot)_t", "id int PRIMARY KEY")
-        let connector = try RunningConnector(
-            IntegrationEnvironment.connectorConfig(name: slot, prefix: slot, slot: slot, tables: "public\\.\(slot)_t"),
-            offsetFile: offsetFile, bootstrapServers: broker.bootstrapServers,
-            worker: ["task.shutdown.graceful.timeout.ms": "3000", "producer.message.timeout.ms": "300000"])
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
-        let db = try IntegrationEnvironment.sql()
-        try db.query("INSERT INTO \(table) SELECT g FROM generate_series(1, 50) g", purpose: "insert")
-        let firstBatchEnd = try IntegrationEnvironment.currentWAL()
-        let deadline = Date().addingTimeInterval(30)
-        while (try storedLSN()).map({ UInt64($0) < firstBatchEnd.value - 200 }) ?? true, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        let acknowledged = try XCTUnwrap(try storedLSN(), "the first rows were never acknowledged")
-
-        broker.kill()
-        let secondBatchStart = try IntegrationEnvironment.currentWAL()
-        for i in 51...100 { try db.query("INSERT INTO \(table) VALUES (\(i))", purpose: "insert") }
-        Thread.sleep(forTimeInterval: 1.5)  // read, converted and queued for a broker that is gone
-
-        let stopped = Date()
-        try connector.stop(within: 30)
-        let took = Date().timeIntervalSince(stopped)
-        XCTAssertLessThan(took, 3.0 + 3.0, "a stop with the broker down took \(took) s (graceful timeout 3 s)")
-        let stored = try XCTUnwrap(try storedLSN())
-        XCTAssertGreaterThanOrEqual(stored, acknowledged, "acknowledged progress was lost")
-        XCTAssertLessThan(UInt64(stored), secondBatchStart.value, "offsets of unacknowledged records were stored")
+    /// What a test sees once the broker is gone.
+    private struct Outage {
+        let connector: RunningConnector
+        /// The stored position once the first rows were acknowledged (nil if none were written).
+        let acknowledged: Int64?
+        /// The WAL position when the broker was killed: no stored offset may reach it.
+        let brokerGone: LSN
     }
 
-    /// Kafka's delivery timeout passes with the broker gone: the task fails (no retries here) after storing the
-    /// offsets of what was acknowledged, and of nothing else.
-    func testDeliveryFailureStoresOnlyTheAcknowledgedPrefix() throws {
+    /// Starts a connector on a private broker, lets `rowsFirst` rows through to Kafka and waits until their
+    /// offsets are stored, kills the broker, then writes `rowsAfter` more rows.
+    private func outage(
+        rowsFirst: Int, rowsAfter: Int, connector extra: [String: String] = [:], worker: [String: String]
+    ) throws -> Outage {
         let broker = try PrivateBroker()
         table = try IntegrationEnvironment.createTable("\(slot)_t", "id int PRIMARY KEY")
         let connector = try RunningConnector(
             IntegrationEnvironment.connectorConfig(
-                name: slot, prefix: slot, slot: slot, tables: "public\\.\(slot)_t", extra: ["errors.max.retries": "0"]),
-            offsetFile: offsetFile, bootstrapServers: broker.bootstrapServers,
-            worker: ["producer.message.timeout.ms": "2000"])
-        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
-        let db = try IntegrationEnvironment.sql()
-        try db.query("INSERT INTO \(table) SELECT g FROM generate_series(1, 50) g", purpose: "insert")
-        let firstBatchEnd = try IntegrationEnvironment.currentWAL()
-        let deadline = Date().addingTimeInterval(30)
-        while (try storedLSN()).map({ UInt64($0) < firstBatchEnd.value - 200 }) ?? true, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        let acknowledged = try XCTUnwrap(try storedLSN(), "the first rows were never acknowledged")
-
-        broker.kill()
-        let secondBatchStart = try IntegrationEnvironment.currentWAL()
-        for i in 51...60 { try db.query("INSERT INTO \(table) VALUES (\(i))", purpose: "insert") }
-        let failure = try XCTUnwrap(connector.waitForFailure(seconds: 30), "the task did not fail")
-        XCTAssertEqual((failure as? TaskError)?.stage, .produce, "\(failure)")
-        XCTAssertTrue(failure.isRetriable, "a delivery timeout is retriable (here errors.max.retries=0)")
-        let stored = try XCTUnwrap(try storedLSN())
-        XCTAssertGreaterThanOrEqual(stored, acknowledged)
-        XCTAssertLessThan(UInt64(stored), secondBatchStart.value, "offsets of unacknowledged records were stored")
-    }
-
-    /// Starts a connector on a private broker with a small librdkafka queue; `rowsFirst` rows go through before
-    /// the broker is killed.
-    private func stopWithTheBrokerGone(rowsFirst: Int) throws {
-        let broker = try PrivateBroker()
-        table = try IntegrationEnvironment.createTable("\(slot)_t", "id int PRIMARY KEY")
-        let connector = try RunningConnector(
-            IntegrationEnvironment.connectorConfig(name: slot, prefix: slot, slot: slot, tables: "public\\.\(slot)_t"),
-            offsetFile: offsetFile, bootstrapServers: broker.bootstrapServers,
-            worker: [
-                "task.shutdown.graceful.timeout.ms": "2000", "producer.queue.buffering.max.messages": "20",
-                "producer.message.timeout.ms": "300000",
-            ])
+                name: slot, prefix: slot, slot: slot, tables: "public\\.\(slot)_t", extra: extra),
+            offsetFile: offsetFile, bootstrapServers: broker.bootstrapServers, worker: worker)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
         let db = try IntegrationEnvironment.sql()
         var acknowledged: Int64?
         if rowsFirst > 0 {
             try db.query("INSERT INTO \(table) SELECT g FROM generate_series(1, \(rowsFirst)) g", purpose: "insert")
+            let firstRowsEnd = try IntegrationEnvironment.currentWAL()
             let deadline = Date().addingTimeInterval(30)
-            while try storedLSN() == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            while (try storedLSN()).map({ UInt64($0) < firstRowsEnd.value - 200 }) ?? true, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
             acknowledged = try XCTUnwrap(try storedLSN(), "the first rows were never acknowledged")
         }
         broker.kill()
         let gone = try IntegrationEnvironment.currentWAL()
-        try db.query("INSERT INTO \(table) SELECT g FROM generate_series(1001, 1500) g", purpose: "insert")
-        Thread.sleep(forTimeInterval: 2)  // the task waits for the broker: topic creation, or room in the queue
-        let stopped = Date()
-        try connector.stop(within: 40)
-        let took = Date().timeIntervalSince(stopped)
-        XCTAssertLessThan(took, 2.0 + 3.0, "a stop with the broker gone took \(took) s (graceful timeout 2 s)")
-        if let acknowledged {
-            let stored = try XCTUnwrap(try storedLSN())
-            XCTAssertGreaterThanOrEqual(stored, acknowledged)
-            XCTAssertLessThan(UInt64(stored), gone.value, "offsets of unacknowledged records were stored")
-        } else {
-            XCTAssertNil(try storedLSN(), "nothing was acknowledged, so nothing is stored")
+        // One transaction per row: records trickle in, as in production.
+        for i in 1..<(1 + rowsAfter) { try db.query("INSERT INTO \(table) VALUES (\(1000 + i))", purpose: "insert") }
+        return Outage(connector: connector, acknowledged: acknowledged, brokerGone: gone)
+    }
+
+    /// Acknowledged progress is kept; nothing written after the broker went away is stored.
+    private func checkStoredOffsets(_ outage: Outage) throws {
+        guard let acknowledged = outage.acknowledged else {
+            return XCTAssertNil(try storedLSN(), "nothing was acknowledged, so nothing is stored")
         }
+        let stored = try XCTUnwrap(try storedLSN())
+        XCTAssertGreaterThanOrEqual(stored, acknowledged, "acknowledged progress was lost")
+        XCTAssertLessThan(UInt64(stored), outage.brokerGone.value, "offsets of unacknowledged records were stored")
+    }
+
+    /// Stops the connector and checks that the stop ended within the graceful timeout (plus slack).
+    private func stopInTime(_ outage: Outage, gracefulSeconds: Double) throws {
+        Thread.sleep(forTimeInterval: 1.5)  // read, converted and waiting for a broker that is gone
+        let stopped = Date()
+        try outage.connector.stop(within: 40)
+        let took = Date().timeIntervalSince(stopped)
+        XCTAssertLessThan(took, gracefulSeconds + 3, "a stop with the broker gone took \(took) s")
+        try checkStoredOffsets(outage)
+    }
+
+    func testStopWithTheBrokerDownEndsInTimeAndKeepsTheAcknowledgedOffsets() throws {
+        let outage = try outage(
+            rowsFirst: 50, rowsAfter: 50,
+            worker: ["task.shutdown.graceful.timeout.ms": "3000", "producer.message.timeout.ms": "300000"])
+        try stopInTime(outage, gracefulSeconds: 3)
+    }
+
+    /// Kafka's delivery timeout passes with the broker gone: the task fails (no retries here) after storing the
+    /// offsets of what was acknowledged, and of nothing else.
+    func testDeliveryFailureStoresOnlyTheAcknowledgedPrefix() throws {
+        let outage = try outage(
+            rowsFirst: 50, rowsAfter: 10, connector: ["errors.max.retries": "0"],
+            worker: ["producer.message.timeout.ms": "2000"])
+        let failure = try XCTUnwrap(outage.connector.waitForFailure(seconds: 30), "the task did not fail")
+        XCTAssertEqual((failure as? TaskError)?.stage, .produce, "\(failure)")
+        XCTAssertTrue(failure.isRetriable, "a delivery timeout is retriable (here errors.max.retries=0)")
+        try checkStoredOffsets(outage)
     }
 
     /// The broker is gone before the first record: the task waits to create its topic, and a stop ends that wait.
     func testStopWhileCreatingATopicEndsInTime() throws {
-        try stopWithTheBrokerGone(rowsFirst: 0)
+        let outage = try outage(rowsFirst: 0, rowsAfter: 5, worker: ["task.shutdown.graceful.timeout.ms": "2000"])
+        try stopInTime(outage, gracefulSeconds: 2)
     }
 
-    /// The broker is gone and librdkafka's queue is full: a stop does not wait for room in the queue.
+    /// The broker is gone and librdkafka's queue (20 messages here) is full: a stop does not wait for room.
     func testStopWithAFullQueueEndsInTime() throws {
-        try stopWithTheBrokerGone(rowsFirst: 5)
+        let outage = try outage(
+            rowsFirst: 5, rowsAfter: 300,
+            worker: [
+                "task.shutdown.graceful.timeout.ms": "2000", "producer.queue.buffering.max.messages": "20",
+                "producer.message.timeout.ms": "300000",
+            ])
+        try stopInTime(outage, gracefulSeconds: 2)
     }
 }

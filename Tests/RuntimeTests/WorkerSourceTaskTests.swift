@@ -50,12 +50,7 @@ final class WorkerSourceTaskTests: XCTestCase {
         let producer = FakeProducer()
         producer.behaviour = { token in token <= 3 ? .ack : .hang }
         let task = try makeTask(source: source, store: store, producer: producer, shutdownTimeout: .milliseconds(500))
-        let ended = runInBackground(task)
-        Thread.sleep(forTimeInterval: 0.3)
-        let stopAt = Date()
-        task.stop()
-        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success, "the stop did not end")
-        XCTAssertLessThan(Date().timeIntervalSince(stopAt), 2.0)
+        try runThenStopInTime(task) {}
         XCTAssertEqual(store.stored("c")?["n"], .int(3))
     }
 
@@ -67,13 +62,7 @@ final class WorkerSourceTaskTests: XCTestCase {
         producer.capacity = 5
         producer.behaviour = { token in token <= 2 ? .ack : .hang }
         let task = try makeTask(source: source, store: store, producer: producer, shutdownTimeout: .milliseconds(300))
-        let ended = runInBackground(task)
-        Thread.sleep(forTimeInterval: 0.3)
-        XCTAssertGreaterThan(producer.queueFullCount, 0, "the queue filled up")
-        let stopAt = Date()
-        task.stop()
-        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success, "the stop waited for room in the queue")
-        XCTAssertLessThan(Date().timeIntervalSince(stopAt), 2.0)
+        try runThenStopInTime(task) { XCTAssertGreaterThan(producer.queueFullCount, 0, "the queue filled up") }
         XCTAssertEqual(store.stored("c")?["n"], .int(2))
     }
 
@@ -124,13 +113,20 @@ final class WorkerSourceTaskTests: XCTestCase {
         XCTAssertEqual(sources.startOffsets.dropFirst().first ?? nil, ["n": .int(7)])
     }
 
-    private func runInBackground(_ task: WorkerSourceTask) -> DispatchSemaphore {
+    /// Runs the task on its own thread for a moment, checks `whileRunning`, stops it, and checks that the stop
+    /// ended within 2 s.
+    private func runThenStopInTime(_ task: WorkerSourceTask, whileRunning: () -> Void) throws {
         let ended = DispatchSemaphore(value: 0)
         DetachedThread.start {
             try? task.run()
             ended.signal()
         }
-        return ended
+        Thread.sleep(forTimeInterval: 0.3)
+        whileRunning()
+        let stopAt = Date()
+        task.stop()
+        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success, "the stop did not end")
+        XCTAssertLessThan(Date().timeIntervalSince(stopAt), 2.0)
     }
 }
 
