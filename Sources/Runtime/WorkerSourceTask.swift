@@ -135,7 +135,6 @@ public final class WorkerSourceTask: @unchecked Sendable {
                     try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
                 }
                 for record in records {
-                    let context = RecordContext(record)
                     if let creation = settings.topicCreation, !createdTopics.contains(record.topic) {
                         let stopRequested = self.stopRequested
                         do {
@@ -145,11 +144,13 @@ public final class WorkerSourceTask: @unchecked Sendable {
                         } catch  where stopRequested.isSet {
                             break polling
                         } catch {
-                            throw TaskError(connector: name, stage: .produce, record: context, underlying: error)
+                            throw TaskError(
+                                connector: name, stage: .produce, record: RecordContext(record), underlying: error)
                         }
                         createdTopics.insert(record.topic)
                     }
-                    let (key, value) = try TaskError.wrapping(connector: name, .convert, record: context) {
+                    let (key, value) = try TaskError.wrapping(connector: name, .convert, record: RecordContext(record))
+                    {
                         (
                             try keyConverter.fromConnectData(
                                 topic: record.topic, schema: record.keySchema, value: record.key),
@@ -158,7 +159,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
                         )
                     }
                     while true {
-                        let outcome = try TaskError.wrapping(connector: name, .produce, record: context) {
+                        let outcome = try TaskError.wrapping(connector: name, .produce, record: RecordContext(record)) {
                             try producer.produce(
                                 topic: record.topic, partition: record.kafkaPartition, key: key, value: value,
                                 timestamp: record.timestamp, headers: record.headers, token: tracker.nextToken)
