@@ -301,6 +301,13 @@ public final class PostgresConnectorTask: SourceTask {
                 metadata: [
                     "table": "\(relation.namespace).\(relation.name)", "column": "\(column)", "type_oid": "\(oid)",
                 ])
+        } onLostValue: { [logger] column, text in
+            logger.warning(
+                "value has no form in this handling mode and is emitted as null, as Debezium does (said once per column)",
+                metadata: [
+                    "table": "\(relation.namespace).\(relation.name)", "column": "\(column)", "value": "\(text)",
+                    "fix": "decimal.handling.mode=string or double keeps NaN and Infinity",
+                ])
         }
         logger.info(
             "captured table",

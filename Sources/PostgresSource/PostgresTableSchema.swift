@@ -28,13 +28,19 @@ final class PostgresTableSchema {
     /// Positions in `columns` of the key fields, in key order.
     let keyColumns: [Int]
     private let placeholder: String
+    /// Told (once per column) when a value has no Connect form in the current mode and becomes null, as Debezium
+    /// makes it (numeric NaN or ±Infinity in `decimal.handling.mode=precise`).
+    private let onLostValue: (_ column: String, _ text: String) -> Void
+    private var columnsWithLostValues = Set<Int>()
 
     /// `primaryKey` lists key column names in key order; without one the replica identity columns serve
     /// (as Debezium does for tables with `REPLICA IDENTITY USING INDEX`), else the record has no key.
     init(
         relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
-        converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void
+        converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void,
+        onLostValue: @escaping (_ column: String, _ text: String) -> Void = { _, _ in }
     ) {
+        self.onLostValue = onLostValue
         self.relation = relation
         self.catalog = catalog
         self.primaryKey = primaryKey
@@ -81,7 +87,11 @@ final class PostgresTableSchema {
             switch tuple.kinds[c.tupleIndex] {
             case .text:
                 do {
-                    let v = try c.converter.convert(tuple.value(c.tupleIndex))
+                    let text = tuple.value(c.tupleIndex)
+                    let v = try c.converter.convert(text)
+                    if v.isNull && columnsWithLostValues.insert(c.tupleIndex).inserted {
+                        onLostValue(relation.columns[c.tupleIndex].name, String(decoding: text, as: UTF8.self))
+                    }
                     values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
                 } catch {
                     let column = relation.columns[c.tupleIndex]

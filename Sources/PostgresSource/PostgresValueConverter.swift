@@ -98,7 +98,8 @@ struct PostgresValueConverter {
 
     private typealias Mapping = (Schema, (ArraySlice<UInt8>) throws -> Value, Value)
 
-    private func mapping(typeOID: UInt32, typeModifier: Int32) -> Mapping? {
+    /// `inArray`: the mapping of an array's elements, where Debezium's special values differ for some types.
+    private func mapping(typeOID: UInt32, typeModifier: Int32, inArray: Bool = false) -> Mapping? {
         switch typeOID {
         case OID.bool:
             return (.boolean, { .boolean($0.first == UInt8(ascii: "t")) }, .boolean(false))
@@ -128,7 +129,14 @@ struct PostgresValueConverter {
             let schema =
                 timePrecisionMode == .connect
                 ? ConnectLogical.date() : DebeziumSemantic.schema(DebeziumSemantic.date, .int32)
-            return (schema, { .int32(Int32(try Self.temporal($0) { try TemporalText.date($0) })) }, .int32(0))
+            let infinity = inArray ? Self.arrayDateInfinity : Self.dateInfinity
+            return (
+                schema,
+                { v in
+                    if let days = Self.infinity(v, infinity) { return .int32(days) }
+                    return .int32(Int32(try Self.temporal(v) { try TemporalText.date($0) }))
+                }, .int32(0)
+            )
         case OID.time:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
             switch timePrecisionMode {
@@ -151,16 +159,13 @@ struct PostgresValueConverter {
         case OID.timestamp:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
             if timePrecisionMode == .connect {
+                // Truncated toward zero, as Debezium's connect mode does (java.util.Date from the instant).
                 return (ConnectLogical.timestamp(), { .int64(try Self.timestampMicros($0) / 1000) }, .int64(0))
             }
             if precision <= 3 {
                 return (
                     DebeziumSemantic.schema(DebeziumSemantic.timestamp, .int64),
-                    { v in
-                        let micros = try Self.timestampMicros(v)
-                        return .int64(
-                            micros == .max || micros == .min ? micros : (micros - (micros % 1000 + 1000) % 1000) / 1000)
-                    }, .int64(0)
+                    { .int64(try Self.timestampMillis($0)) }, .int64(0)
                 )
             }
             return (
@@ -169,14 +174,20 @@ struct PostgresValueConverter {
             )
         case OID.timestamptz:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
+            // Debezium passes ±infinity through as text, but inside arrays its JDBC path turns -infinity into
+            // the earliest instant Java prints.
+            let timestamptzInfinity = (
+                positive: "infinity",
+                negative: inArray
+                    ? "+292269055-12-02T23:00:00"
+                        + (precision > 0 ? "." + String(repeating: "0", count: precision) : "")
+                        + "Z"
+                    : "-infinity"
+            )
             return (
                 DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string),
                 { v in
-                    if v.first == UInt8(ascii: "i")
-                        || v.first == UInt8(ascii: "-") && v.dropFirst().first == UInt8(ascii: "i")
-                    {
-                        return .string(String(decoding: v, as: UTF8.self))
-                    }
+                    if let text = Self.infinity(v, timestamptzInfinity) { return .string(text) }
                     let micros = try Self.temporal(v) { try TemporalText.timestamp($0) }
                     return .string(TemporalText.isoUTC(micros: micros, fractionDigits: precision))
                 }, .string(TemporalText.isoUTC(micros: 0, fractionDigits: precision))
@@ -211,7 +222,7 @@ struct PostgresValueConverter {
             }
         default:
             guard let element = OID.arrayElements[typeOID],
-                let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier)
+                let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier, inArray: true)
             else {
                 return nil
             }
@@ -303,23 +314,55 @@ struct PostgresValueConverter {
         }
     }
 
+    /// PostgreSQL's numeric values that are not numbers.
+    enum SpecialNumeric {
+        case nan, positiveInfinity, negativeInfinity
+
+        init?(_ v: ArraySlice<UInt8>) {
+            switch v.first {
+            case UInt8(ascii: "N") where v.elementsEqual("NaN".utf8): self = .nan
+            case UInt8(ascii: "I") where v.elementsEqual("Infinity".utf8): self = .positiveInfinity
+            case UInt8(ascii: "-") where v.elementsEqual("-Infinity".utf8): self = .negativeInfinity
+            default: return nil
+            }
+        }
+
+        var double: Double {
+            switch self {
+            case .nan: .nan
+            case .positiveInfinity: .infinity
+            case .negativeInfinity: -.infinity
+            }
+        }
+
+        /// How Debezium's string mode spells it (`SpecialValueDecimal`'s names).
+        var text: String {
+            switch self {
+            case .nan: "NAN"
+            case .positiveInfinity: "POSITIVE_INFINITY"
+            case .negativeInfinity: "NEGATIVE_INFINITY"
+            }
+        }
+    }
+
+    /// `numeric`: NaN and ±Infinity become NaN/±Infinity in double mode, Debezium's names in string mode, and null
+    /// in precise mode, where Connect's decimal cannot hold them (as Debezium does; `PostgresTableSchema` warns
+    /// once per column).
     private func numeric(_ typeModifier: Int32) -> Mapping {
         let constrained = typeModifier >= 4
         let precision = constrained ? Int((typeModifier - 4) >> 16) : nil
         let scale = constrained ? Int((typeModifier - 4) & 0xFFFF) : nil
-        let nullForNaN: (ArraySlice<UInt8>) -> Bool = { $0.first == UInt8(ascii: "N") }
         switch decimalMode {
         case .double:
             return (
                 .float64,
                 { v in
-                    nullForNaN(v) ? .float64(.nan) : .float64(try Self.floating(v, Double.self))
+                    .float64(try SpecialNumeric(v)?.double ?? Self.floating(v, Double.self))
                 }, .float64(0)
             )
         case .string:
-            // Debezium spells NaN the way its decimal type prints it.
             return (
-                .string, { nullForNaN($0) ? .string("NAN") : .string(String(decoding: $0, as: UTF8.self)) },
+                .string, { .string(SpecialNumeric($0)?.text ?? String(decoding: $0, as: UTF8.self)) },
                 .string("0")
             )
         case .precise:
@@ -327,7 +370,7 @@ struct PostgresValueConverter {
                 return (
                     ConnectLogical.decimal(scale: scale, precision: precision),
                     { v in
-                        if nullForNaN(v) { return .null }
+                        if SpecialNumeric(v) != nil { return .null }
                         return .decimal(try Self.decimal(v, scale: scale))
                     }, .decimal(BigDecimal(0, scale: Int32(scale)))
                 )
@@ -339,7 +382,7 @@ struct PostgresValueConverter {
             return (
                 DebeziumSemantic.variableScaleDecimalSchema(optional: false),
                 { v in
-                    if nullForNaN(v) { return .null }
+                    if SpecialNumeric(v) != nil { return .null }
                     let d = try Self.decimal(v, scale: nil)
                     return .struct(
                         Struct(
@@ -396,10 +439,38 @@ struct PostgresValueConverter {
         return d
     }
 
+    /// The value for `infinity` and `-infinity`, if `v` is one of them.
+    private static func infinity<T>(_ v: ArraySlice<UInt8>, _ values: (positive: T, negative: T)) -> T? {
+        if v.elementsEqual("infinity".utf8) { return values.positive }
+        if v.elementsEqual("-infinity".utf8) { return values.negative }
+        return nil
+    }
+
+    /// Debezium's days for `date 'infinity'` / `'-infinity'`: PostgreSQL's internal ±infinity (Int32.max/min days
+    /// since 2000-01-01) moved to the Unix epoch in 32-bit arithmetic, wrapping as Debezium's does.
+    static let dateInfinity = (
+        positive: Int32.max &+ 10_957, negative: Int32.min &+ 10_957
+    )
+    /// Inside arrays Debezium reads dates through the JDBC driver, whose infinities are other values.
+    static let arrayDateInfinity: (positive: Int32, negative: Int32) = (-622_191_234, -625_821_272)
+    /// The JDBC driver's `DATE_POSITIVE_INFINITY` / `DATE_NEGATIVE_INFINITY` (milliseconds), which Debezium emits
+    /// for `timestamp 'infinity'` / `'-infinity'`: as microseconds in MicroTimestamp fields, divided by 1000 in
+    /// millisecond fields.
+    static let timestampInfinity: (positive: Int64, negative: Int64) = (
+        9_223_372_036_825_200_000, -9_223_372_036_832_400_000
+    )
+
+    /// Microseconds of a `timestamp` (Debezium's infinity values for ±infinity).
     private static func timestampMicros(_ v: ArraySlice<UInt8>) throws -> Int64 {
-        if v.elementsEqual("infinity".utf8) { return .max }
-        if v.elementsEqual("-infinity".utf8) { return .min }
+        if let micros = infinity(v, timestampInfinity) { return micros }
         return try temporal(v) { try TemporalText.timestamp($0) }
+    }
+
+    /// Milliseconds of a `timestamp`, rounded down (Debezium's infinity values for ±infinity).
+    private static func timestampMillis(_ v: ArraySlice<UInt8>) throws -> Int64 {
+        if let micros = infinity(v, timestampInfinity) { return micros / 1000 }
+        let micros = try temporal(v) { try TemporalText.timestamp($0) }
+        return (micros - (micros % 1000 + 1000) % 1000) / 1000
     }
 
     private static func temporal<T>(_ v: ArraySlice<UInt8>, _ parse: (ArraySlice<UInt8>) throws -> T) throws -> T {

@@ -51,6 +51,40 @@ final class PostgresValueConverterTests: XCTestCase {
             try convert(OID.name, -1, "nm"), .string("nm"), "Debezium 3.6.3 loses name values; Tributary keeps them")
     }
 
+    /// Values PostgreSQL holds without an ordinary Connect form become what Debezium 3.6.3 emits (checked
+    /// against it in DebeziumReferenceComparisonTests), never an error.
+    func testSpecialValuesAsDebeziumEmitsThem() throws {
+        let double = PostgresValueConverter(decimalMode: .double)
+        let string = PostgresValueConverter(decimalMode: .string)
+        for typmod in [Int32(-1), Int32((10 << 16 | 3) + 4)] {
+            XCTAssertEqual(try convert(OID.numeric, typmod, "Infinity"), .null)
+            XCTAssertEqual(try convert(OID.numeric, typmod, "-Infinity"), .null)
+        }
+        XCTAssertEqual(try convert(OID.numeric, -1, "Infinity", double), .float64(.infinity))
+        XCTAssertEqual(try convert(OID.numeric, -1, "-Infinity", double), .float64(-.infinity))
+        guard case .float64(let nan) = try convert(OID.numeric, -1, "NaN", double) else { return XCTFail("double") }
+        XCTAssertTrue(nan.isNaN)
+        XCTAssertEqual(try convert(OID.numeric, -1, "Infinity", string), .string("POSITIVE_INFINITY"))
+        XCTAssertEqual(try convert(OID.numeric, -1, "-Infinity", string), .string("NEGATIVE_INFINITY"))
+
+        XCTAssertEqual(try convert(OID.date, -1, "infinity"), .int32(-2_147_472_692))
+        XCTAssertEqual(try convert(OID.date, -1, "-infinity"), .int32(-2_147_472_691))
+        XCTAssertEqual(
+            try convert(1182, -1, "{infinity,-infinity,2024-01-01}"),
+            .array([.int32(-622_191_234), .int32(-625_821_272), .int32(19723)]))
+        XCTAssertEqual(try convert(OID.timestamp, -1, "infinity"), .int64(9_223_372_036_825_200_000))
+        XCTAssertEqual(try convert(OID.timestamp, -1, "-infinity"), .int64(-9_223_372_036_832_400_000))
+        XCTAssertEqual(try convert(OID.timestamp, 3, "infinity"), .int64(9_223_372_036_825_200))
+        XCTAssertEqual(try convert(OID.timestamp, 3, "-infinity"), .int64(-9_223_372_036_832_400))
+        XCTAssertEqual(
+            try convert(OID.timestamp, -1, "infinity", PostgresValueConverter(timePrecisionMode: .connect)),
+            .int64(9_223_372_036_825_200))
+        XCTAssertEqual(try convert(OID.timestamptz, -1, "-infinity"), .string("-infinity"))
+        XCTAssertEqual(
+            try convert(1185, -1, "{infinity,-infinity}"),
+            .array([.string("infinity"), .string("+292269055-12-02T23:00:00.000000Z")]))
+    }
+
     func testSchemasCarryDebeziumNamesAndDefaults() throws {
         let c = PostgresValueConverter()
         let ts = try XCTUnwrap(
