@@ -83,10 +83,6 @@ public struct PostgresConnectorConfig: Sendable {
             schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast")
         }
         skippedOperations = try Operation.skipped(config)
-        if !skippedOperations.contains(.truncate) {
-            throw ConfigError.other(
-                key: "skipped.operations", message: "emitting truncate events is not supported yet; keep t in the list")
-        }
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
         maxBatchSize = try config.int("max.batch.size", default: 512, range: 1...1_000_000)

@@ -241,7 +241,17 @@ public final class PostgresConnectorTask: SourceTask {
             if config.tombstonesOnDelete, let key {
                 emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) }
             }
-        case .truncate, .origin, .type, .message:
+        case .truncate(let relationIDs, _):
+            // One event per captured table, as Debezium emits them: no key, no row images. The tables of one
+            // TRUNCATE share its LSN; their place in the message tells their records apart.
+            guard !config.skippedOperations.contains(.truncate) else { return }
+            for (part, id) in relationIDs.enumerated() {
+                guard let table = try tableFor(id) else { continue }
+                emit(lsn, part: part, into: &records) {
+                    record(table, op: .truncate, before: nil, after: nil, key: nil, at: $0)
+                }
+            }
+        case .origin, .type, .message:
             break
         }
     }
@@ -301,12 +311,11 @@ public final class PostgresConnectorTask: SourceTask {
                 metadata: [
                     "table": "\(relation.namespace).\(relation.name)", "column": "\(column)", "type_oid": "\(oid)",
                 ])
-        } onLostValue: { [logger] column, text in
+        } onLostValue: { [logger] column, reason in
             logger.warning(
-                "value has no form in this handling mode and is emitted as null, as Debezium does (said once per column)",
+                "value has no form in this handling mode and is emitted as Debezium emits it (said once per column)",
                 metadata: [
-                    "table": "\(relation.namespace).\(relation.name)", "column": "\(column)", "value": "\(text)",
-                    "fix": "decimal.handling.mode=string or double keeps NaN and Infinity",
+                    "table": "\(relation.namespace).\(relation.name)", "column": "\(column)", "reason": "\(reason)",
                 ])
         }
         logger.info(

@@ -28,9 +28,9 @@ final class PostgresTableSchema {
     /// Positions in `columns` of the key fields, in key order.
     let keyColumns: [Int]
     private let placeholder: String
-    /// Told (once per column) when a value has no Connect form in the current mode and becomes null, as Debezium
-    /// makes it (numeric NaN or ±Infinity in `decimal.handling.mode=precise`).
-    private let onLostValue: (_ column: String, _ text: String) -> Void
+    /// Told (once per column) when a value has no Connect form in the current mode and becomes what Debezium
+    /// makes of it (numeric NaN or ±Infinity in `decimal.handling.mode=precise`, multi-dimensional arrays).
+    private let onLostValue: (_ column: String, _ reason: String) -> Void
     private var columnsWithLostValues = Set<Int>()
 
     /// `primaryKey` lists key column names in key order; without one the replica identity columns serve
@@ -38,7 +38,7 @@ final class PostgresTableSchema {
     init(
         relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
         converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void,
-        onLostValue: @escaping (_ column: String, _ text: String) -> Void = { _, _ in }
+        onLostValue: @escaping (_ column: String, _ reason: String) -> Void = { _, _ in }
     ) {
         self.onLostValue = onLostValue
         self.relation = relation
@@ -87,11 +87,13 @@ final class PostgresTableSchema {
             switch tuple.kinds[c.tupleIndex] {
             case .text:
                 do {
-                    let text = tuple.value(c.tupleIndex)
-                    let v = try c.converter.convert(text)
-                    if v.isNull && columnsWithLostValues.insert(c.tupleIndex).inserted {
-                        onLostValue(relation.columns[c.tupleIndex].name, String(decoding: text, as: UTF8.self))
+                    let v = try c.converter.convert(tuple.value(c.tupleIndex))
+                    values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
+                } catch let lost as PostgresValueConverter.UnrepresentableValue {
+                    if columnsWithLostValues.insert(c.tupleIndex).inserted {
+                        onLostValue(relation.columns[c.tupleIndex].name, lost.reason)
                     }
+                    let v = lost.replacement
                     values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
                 } catch {
                     let column = relation.columns[c.tupleIndex]

@@ -34,6 +34,13 @@ struct PostgresValueConverter {
         let description: String
     }
 
+    /// A value PostgreSQL holds that has no form in the current mode: the event carries `replacement` (what
+    /// Debezium emits), and the table warns once per column with `reason`.
+    struct UnrepresentableValue: Error {
+        let replacement: Value
+        let reason: String
+    }
+
     /// Well-known type OIDs (`pg_type.oid`), stable across PostgreSQL versions.
     enum OID {
         static let bool: UInt32 = 16, bytea: UInt32 = 17, char: UInt32 = 18, name: UInt32 = 19, int8: UInt32 = 20
@@ -228,9 +235,54 @@ struct PostgresValueConverter {
             }
             return (
                 .array(of: schema.withOptional(true)),
-                { .array(try Self.arrayElements($0).map { try $0.map(convert) ?? .null }) }, .array([])
+                { v in
+                    if let outer = Self.multiDimensionalLength(v) {
+                        // Debezium emits one null per outer element (or, for strings, Java object names).
+                        throw UnrepresentableValue(
+                            replacement: .array(Array(repeating: .null, count: outer)),
+                            reason: "multi-dimensional arrays have no Connect form; each outer element becomes null")
+                    }
+                    var lost: UnrepresentableValue?
+                    let elements = try Self.arrayElements(v).map { element -> Value in
+                        guard let element else { return .null }
+                        do {
+                            return try convert(element)
+                        } catch let error as UnrepresentableValue {
+                            lost = error
+                            return error.replacement
+                        }
+                    }
+                    if let lost { throw UnrepresentableValue(replacement: .array(elements), reason: lost.reason) }
+                    return .array(elements)
+                }, .array([])
             )
         }
+    }
+
+    /// For an array literal of more than one dimension (`{{1,2},{3,4}}`, or with explicit bounds), the number of
+    /// its outer elements; nil for one dimension.
+    static func multiDimensionalLength(_ v: ArraySlice<UInt8>) -> Int? {
+        var i = v.startIndex
+        if v.first == UInt8(ascii: "["), let eq = v.firstIndex(of: UInt8(ascii: "=")) { i = eq + 1 }
+        guard v[i...].starts(with: "{{".utf8) else { return nil }
+        var depth = 0
+        var quoted = false
+        var count = 0
+        while i < v.endIndex {
+            let c = v[i]
+            if quoted {
+                if c == UInt8(ascii: "\\") { i += 1 } else if c == UInt8(ascii: "\"") { quoted = false }
+            } else if c == UInt8(ascii: "\"") {
+                quoted = true
+            } else if c == UInt8(ascii: "{") {
+                depth += 1
+                if depth == 2 { count += 1 }
+            } else if c == UInt8(ascii: "}") {
+                depth -= 1
+            }
+            i += 1
+        }
+        return count
     }
 
     /// The elements of a one-dimensional array literal (`{1,NULL,"a \"b\""}`), nil for NULL, unescaped.
@@ -345,6 +397,10 @@ struct PostgresValueConverter {
         }
     }
 
+    static let specialNumericLost = UnrepresentableValue(
+        replacement: .null,
+        reason: "numeric NaN and Infinity have no decimal form; decimal.handling.mode=string or double keeps them")
+
     /// `numeric`: NaN and ±Infinity become NaN/±Infinity in double mode, Debezium's names in string mode, and null
     /// in precise mode, where Connect's decimal cannot hold them (as Debezium does; `PostgresTableSchema` warns
     /// once per column).
@@ -370,7 +426,7 @@ struct PostgresValueConverter {
                 return (
                     ConnectLogical.decimal(scale: scale, precision: precision),
                     { v in
-                        if SpecialNumeric(v) != nil { return .null }
+                        if SpecialNumeric(v) != nil { throw Self.specialNumericLost }
                         return .decimal(try Self.decimal(v, scale: scale))
                     }, .decimal(BigDecimal(0, scale: Int32(scale)))
                 )
@@ -382,7 +438,7 @@ struct PostgresValueConverter {
             return (
                 DebeziumSemantic.variableScaleDecimalSchema(optional: false),
                 { v in
-                    if SpecialNumeric(v) != nil { return .null }
+                    if SpecialNumeric(v) != nil { throw Self.specialNumericLost }
                     let d = try Self.decimal(v, scale: nil)
                     return .struct(
                         Struct(
