@@ -34,4 +34,15 @@ public enum SnapshotMarker: String, Sendable, CaseIterable {
     case last
     case `false`
     case incremental
+
+    /// The marker of a snapshot record, as Debezium sets it: the last record of the whole snapshot is `last`,
+    /// the first `first`; otherwise the last and first of each table are `last_in_data_collection` and
+    /// `first_in_data_collection`, the rest `true`.
+    public static func snapshot(first: Bool, last: Bool, firstInTable: Bool, lastInTable: Bool) -> SnapshotMarker {
+        if last { return .last }
+        if first { return .first }
+        if lastInTable { return .lastInDataCollection }
+        if firstInTable { return .firstInDataCollection }
+        return .true
+    }
 }

@@ -10,17 +10,29 @@ public struct TableFilter: @unchecked Sendable {
     private let tableInclude: [Regex<AnyRegexOutput>]
     private let tableExclude: [Regex<AnyRegexOutput>]
 
-    public init(_ config: Config, isSystemSchema: @escaping @Sendable (String) -> Bool = { _ in false }) throws {
-        self.isSystemSchema = isSystemSchema
-        func patterns(_ key: String) throws -> [Regex<AnyRegexOutput>] {
-            try config.list(key).map { p in
-                do {
-                    return try Regex(p).ignoresCase()
-                } catch {
-                    throw ConfigError.invalid(key: key, value: p, expected: "a regular expression")
-                }
+    /// Only the tables that `key` lists (all when it is empty), for lists such as
+    /// `snapshot.include.collection.list`.
+    public init(tablesListedIn key: String, _ config: Config) throws {
+        isSystemSchema = { _ in false }
+        schemaInclude = []
+        schemaExclude = []
+        tableInclude = try Self.patterns(key, config)
+        tableExclude = []
+    }
+
+    private static func patterns(_ key: String, _ config: Config) throws -> [Regex<AnyRegexOutput>] {
+        try config.list(key).map { p in
+            do {
+                return try Regex(p).ignoresCase()
+            } catch {
+                throw ConfigError.invalid(key: key, value: p, expected: "a regular expression")
             }
         }
+    }
+
+    public init(_ config: Config, isSystemSchema: @escaping @Sendable (String) -> Bool = { _ in false }) throws {
+        self.isSystemSchema = isSystemSchema
+        func patterns(_ key: String) throws -> [Regex<AnyRegexOutput>] { try Self.patterns(key, config) }
         schemaInclude = try patterns("schema.include.list")
         schemaExclude = try patterns("schema.exclude.list")
         tableInclude = try patterns("table.include.list")
@@ -46,5 +58,13 @@ public struct TableFilter: @unchecked Sendable {
         let full = schema + "." + table
         if !tableInclude.isEmpty && !matches(tableInclude, full) { return false }
         return !matches(tableExclude, full)
+    }
+
+    /// Where a table stands in snapshot order: the position of the first `table.include.list` pattern that
+    /// matches it (0 without such a list). Debezium reads tables in the order the list names them, and
+    /// alphabetically among those one pattern matches.
+    public func snapshotRank(schema: String, table: String) -> Int {
+        let full = schema + "." + table
+        return tableInclude.firstIndex { (try? $0.wholeMatch(in: full)) != nil } ?? 0
     }
 }

@@ -123,6 +123,43 @@ final class PostgresConnection {
         return out
     }
 
+    /// Runs SQL that returns rows and hands them over as `TupleData` (each row's text values copied once into one
+    /// buffer), for snapshots: no `String` per value.
+    func tuples(_ sql: String, purpose: String) throws -> [TupleData] {
+        let result = PQexec(conn, sql)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_TUPLES_OK else { throw resultError(result, purpose: purpose) }
+        let rows = Int(PQntuples(result))
+        let cols = Int(PQnfields(result))
+        var out: [TupleData] = []
+        out.reserveCapacity(rows)
+        for r in 0..<rows {
+            var size = 0
+            for c in 0..<cols { size += Int(PQgetlength(result, Int32(r), Int32(c))) }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(size)
+            var kinds: [TupleData.Kind] = []
+            kinds.reserveCapacity(cols)
+            var ranges: [(start: Int, count: Int)] = []
+            ranges.reserveCapacity(cols)
+            for c in 0..<cols {
+                if PQgetisnull(result, Int32(r), Int32(c)) == 1 {
+                    kinds.append(.null)
+                    ranges.append((0, 0))
+                    continue
+                }
+                let length = Int(PQgetlength(result, Int32(r), Int32(c)))
+                let value = UnsafeRawBufferPointer(start: PQgetvalue(result, Int32(r), Int32(c)), count: length)
+                kinds.append(.text)
+                ranges.append((bytes.count, length))
+                bytes.append(contentsOf: value)
+            }
+            precondition(bytes.count == size, "snapshot row larger than the lengths libpq reported")
+            out.append(TupleData(bytes: bytes, kinds: kinds, ranges: ranges))
+        }
+        return out
+    }
+
     private func resultError(_ result: OpaquePointer?, purpose: String) -> PostgresError {
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let message = result.map { String(cString: PQresultErrorMessage($0)).trimmed } ?? lastError

@@ -26,7 +26,30 @@ public struct PostgresConnectorConfig: Sendable {
         ("column.mask.", true, nil), ("column.truncate.to.", true, nil), ("column.propagate.source.type", false, nil),
         ("datatype.propagate.source.type", false, nil), ("provide.transaction.metadata", false, "false"),
         ("include.unknown.datatypes", false, "false"), ("transforms", false, ""), ("predicates", false, ""),
+        ("snapshot.select.statement.overrides", false, ""),
     ]
+
+    /// `snapshot.mode`: when the connector reads the captured tables whole before it streams.
+    public enum SnapshotMode: String, Sendable, CaseIterable {
+        /// When no offsets are stored (Debezium's default).
+        case initial
+        /// As `initial`, then stop streaming: the connector only copies the tables.
+        case initialOnly = "initial_only"
+        /// Never: stream changes only.
+        case noData = "no_data"
+        /// Debezium's older name for `no_data`.
+        case never
+        /// At every start.
+        case always
+        /// When no offsets are stored, or the stored position is no longer available in the slot.
+        case whenNeeded = "when_needed"
+    }
+
+    public var snapshotMode: SnapshotMode
+    /// `snapshot.fetch.size`: rows fetched from a table at once.
+    public var snapshotFetchSize: Int
+    /// `snapshot.include.collection.list`: of the captured tables, those the snapshot reads (all when empty).
+    public var snapshotTables: TableFilter
 
     /// `publication.autocreate.mode`: what to do when the publication does not exist.
     public enum PublicationAutocreateMode: String, Sendable, CaseIterable {
@@ -64,14 +87,10 @@ public struct PostgresConnectorConfig: Sendable {
         publicationName = config.string("publication.name") ?? "dbz_publication"
         publicationAutocreateMode = try config.enumeration("publication.autocreate.mode", default: .allTables)
         _ = try config.choice("plugin.name", default: "pgoutput", allowed: ["pgoutput"])
-        let snapshotMode = try config.choice(
-            "snapshot.mode", default: "no_data",
-            allowed: ["no_data", "never", "initial", "initial_only", "always", "when_needed"])
-        guard snapshotMode == "no_data" || snapshotMode == "never" else {
-            throw ConfigError.other(
-                key: "snapshot.mode",
-                message: "\(snapshotMode) is not implemented yet; this version streams changes only: use no_data")
-        }
+        snapshotMode = try config.enumeration("snapshot.mode", default: .initial)
+        snapshotFetchSize = try config.int("snapshot.fetch.size", default: 10_240, range: 1...10_000_000)
+        snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)
+        _ = try config.int("snapshot.max.threads", default: 1, range: 1...1)
         for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
             guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })
             else { continue }

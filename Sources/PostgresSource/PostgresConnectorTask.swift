@@ -2,6 +2,12 @@ import DebeziumEvents
 import Logging
 import TributaryCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -15,12 +21,21 @@ import Foundation
 /// resumes at the last fully delivered transaction and skips the changes of a partly delivered one that were
 /// already delivered.
 public final class PostgresConnectorTask: SourceTask {
-    private let config: PostgresConnectorConfig
-    private let logger: Logger
+    let config: PostgresConnectorConfig
+    let logger: Logger
     private var metadata: PostgresConnection?
     private var stream: PostgresConnection?
-    private var tables: [UInt32: PostgresTableSchema?] = [:]
-    private var progress = ReplicationProgressStateMachine(storedOffset: nil)
+    /// Table schemas by relation id (nil: not captured).
+    var tablesByID: [UInt32: PostgresTableSchema?] = [:]
+    var progress = ReplicationProgressStateMachine(storedOffset: nil)
+    /// The snapshot being read, if any; the stream starts once it is done.
+    var snapshot: PostgresSnapshot?
+    /// The schemas of the snapshot's tables, by the snapshot's table index.
+    var snapshotSchemas: [PostgresTableSchema?] = []
+    /// Where the snapshot's data stands in the WAL: the slot's consistent point (or its confirmed position).
+    var snapshotPosition = LSN.zero
+    /// True once `START_REPLICATION` was sent.
+    private var streaming = false
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
     private let source = PostgresSchemas.SourceFields()
@@ -47,27 +62,42 @@ public final class PostgresConnectorTask: SourceTask {
         try ensurePublication(meta)
         let repl = try PostgresConnection(config.connection, replication: true)
         stream = repl
-        try ensureSlot(meta, repl)
+        let created = try ensureSlot(meta, repl, exportSnapshot: config.snapshotMode.mayNeedSnapshot)
 
+        if config.snapshotMode.wantsSnapshot(storedOffset: storedOffset, slotCreated: created != nil) {
+            try startSnapshot(meta, created: created)
+            return
+        }
         progress = ReplicationProgressStateMachine(storedOffset: storedOffset)
-        let startLSN = progress.startLSN
         if storedOffset != nil {
             logger.info(
                 "resuming from stored offset",
                 metadata: [
-                    "lsn_commit": "\(startLSN)", "lsn_proc": "\(progress.resumePosition.map { "\($0.lsn)" } ?? "-")",
+                    "lsn_commit": "\(progress.startLSN)",
+                    "lsn_proc": "\(progress.resumePosition.map { "\($0.lsn)" } ?? "-")",
                 ])
         }
+        if config.snapshotMode == .initialOnly {
+            logger.info("snapshot.mode=initial_only: the snapshot is done; not streaming")
+            return
+        }
+        try startStreaming()
+    }
+
+    /// Sends `START_REPLICATION` from where the progress state machine says the stream resumes.
+    func startStreaming() throws {
+        guard let repl = stream else { throw PostgresError("task not started") }
+        let startLSN = progress.startLSN
         let command =
             "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
             + "(\"proto_version\" '1', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName))))"
         try repl.startReplication(command)
+        streaming = true
         logger.info(
             "streaming changes",
             metadata: [
                 "server": "\(config.connection.address)", "slot": "\(config.slotName)",
-                "publication": "\(config.publicationName)",
-                "from": "\(startLSN)",
+                "publication": "\(config.publicationName)", "from": "\(startLSN)",
             ])
     }
 
@@ -112,7 +142,11 @@ public final class PostgresConnectorTask: SourceTask {
             ])
     }
 
-    private func ensureSlot(_ meta: PostgresConnection, _ repl: PostgresConnection) throws {
+    /// Makes sure the slot exists. A slot created now returns its consistent point and, with `exportSnapshot`,
+    /// the name of the snapshot it exported (valid until the next command on `repl`).
+    private func ensureSlot(
+        _ meta: PostgresConnection, _ repl: PostgresConnection, exportSnapshot: Bool
+    ) throws -> (consistentPoint: LSN, snapshotName: String?)? {
         let rows = try meta.query(
             "SELECT plugin, active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
             [config.slotName], purpose: "look up the replication slot")
@@ -128,14 +162,20 @@ public final class PostgresConnectorTask: SourceTask {
                     "replication slot \"\(config.slotName)\" is active for process \(slot[2] ?? "?"): another connector uses it; stop it or choose another slot.name",
                     evenAtStart: true)
             }
-            return
+            return nil
         }
-        try repl.query(
-            "CREATE_REPLICATION_SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL pgoutput NOEXPORT_SNAPSHOT",
+        let created = try repl.query(
+            "CREATE_REPLICATION_SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL pgoutput "
+                + (exportSnapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT"),
             purpose:
                 "create replication slot \"\(config.slotName)\" (the user needs the REPLICATION attribute; max_replication_slots must leave room)"
         )
-        logger.info("created replication slot", metadata: ["slot": "\(config.slotName)"])
+        guard let row = created.first, row.count >= 3, let point = row[1].flatMap(LSN.init) else {
+            throw PostgresError("CREATE_REPLICATION_SLOT \"\(config.slotName)\" returned no consistent point")
+        }
+        logger.info(
+            "created replication slot", metadata: ["slot": "\(config.slotName)", "consistent_point": "\(point)"])
+        return (point, exportSnapshot ? row[2] : nil)
     }
 
     // MARK: Poll
@@ -144,6 +184,12 @@ public final class PostgresConnectorTask: SourceTask {
     /// which is checked after every message: a long stretch of WAL without captured changes must not hold back
     /// stops, offset flushes and slot confirmation.
     public func poll(timeoutMilliseconds: Int) throws -> [SourceRecord] {
+        if let snapshot { return try pollSnapshot(snapshot) }
+        guard streaming else {
+            // initial_only after its snapshot: nothing more to read.
+            usleep(UInt32(min(timeoutMilliseconds, 1000)) * 1000)
+            return []
+        }
         guard let repl = stream else { throw PostgresError("task not started") }
         var records: [SourceRecord] = []
         let clock = ContinuousClock()
@@ -205,7 +251,7 @@ public final class PostgresConnectorTask: SourceTask {
         case .commit(_, _, let endLSN, _):
             progress.commit(commitLSN: lsn, endLSN: endLSN)
         case .relation(let relation):
-            tables[relation.id] = try buildTable(relation, replacing: tables[relation.id] ?? nil)
+            tablesByID[relation.id] = try buildTable(relation, replacing: tablesByID[relation.id] ?? nil)
         case .insert(let id, let new):
             guard !config.skippedOperations.contains(.create), let table = try tableFor(id) else { return }
             let after = try table.row(new)
@@ -266,7 +312,7 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     private func tableFor(_ id: UInt32) throws -> PostgresTableSchema? {
-        guard let entry = tables[id] else {
+        guard let entry = tablesByID[id] else {
             throw PostgresError("change for relation \(id) arrived before its description")
         }
         return entry
@@ -275,7 +321,7 @@ public final class PostgresConnectorTask: SourceTask {
     /// The schema for a Relation message. PostgreSQL repeats these after any cache invalidation, not only after
     /// DDL: when neither the relation nor the catalog facts changed, the current schema is kept, so that
     /// schemas (and their cached JSON) are not rebuilt and do not pile up.
-    private func buildTable(
+    func buildTable(
         _ relation: Relation, replacing current: PostgresTableSchema?
     ) throws -> PostgresTableSchema? {
         guard config.tableFilter.includes(schema: relation.namespace, table: relation.name) else { return nil }
@@ -340,28 +386,53 @@ public final class PostgresConnectorTask: SourceTask {
         return offset
     }
 
-    private func record(
+    /// Where a record comes from: the stream (its position) or the snapshot (its marker, and whether it is the
+    /// snapshot's last record).
+    enum Origin {
+        case stream(RecordPosition)
+        case snapshot(SnapshotMarker, isLast: Bool)
+    }
+
+    func record(
         _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?,
         at position: RecordPosition
     ) -> SourceRecord {
-        let lsn = position.lsn
+        record(table, op: op, before: before, after: after, key: key, from: .stream(position))
+    }
+
+    func record(
+        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, from origin: Origin
+    ) -> SourceRecord {
         let nowMicros = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let lsn: LSN
+        let offset: OffsetMap
+        let info: (commitMicros: Int64, txId: Int64?, marker: SnapshotMarker)
+        switch origin {
+        case .stream(let position):
+            lsn = position.lsn
+            offset = self.offset(at: position)
+            info = (progress.currentCommitMicros, progress.currentXid.map { Int64($0) }, .false)
+        case .snapshot(let marker, let isLast):
+            lsn = snapshotPosition
+            offset = snapshotOffset(isLast: isLast)
+            info = (snapshot?.startedMicros ?? nowMicros, snapshot?.transactionID, marker)
+        }
         let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
         var block = SourceBlock(
             source.layout,
             CommonSourceInfo(
                 version: TributaryVersion.string, connector: "postgresql", serverName: config.topicPrefix,
-                commitMicros: progress.currentCommitMicros, snapshot: .false, database: config.connection.database,
+                commitMicros: info.commitMicros, snapshot: info.marker, database: config.connection.database,
                 sequence: sequence))
         block[position: source.schema] = .string(table.relation.namespace)
         block[position: source.table] = .string(table.relation.name)
-        block[position: source.txId] = progress.currentXid.map { .int64(Int64($0)) } ?? .null
+        block[position: source.txId] = info.txId.map { .int64($0) } ?? .null
         block[position: source.lsn] = .int64(Int64(lsn.value))
         let envelope = ChangeEvent.envelope(
             schema: table.envelopeSchema, op: op, before: before, after: after, source: block.value,
             nowMicros: nowMicros)
         return ChangeEvent.record(
-            partition: sourcePartition, offset: offset(at: position), topic: table.topic, keySchema: table.keySchema,
+            partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
             key: key, envelope: envelope, nowMicros: nowMicros)
     }
 
@@ -374,6 +445,9 @@ public final class PostgresConnectorTask: SourceTask {
     // MARK: Commit
 
     public func commit(offset: OffsetMap) throws {
+        // Until the snapshot's last record is in Kafka the slot must not follow the stream: a crash before then
+        // repeats the snapshot, and the stream must still hold what changed since it began.
+        if offset[PostgresSnapshotOffset.lastRecord] == .bool(true) { progress.holdsIdleConfirmation = false }
         if let target = progress.acknowledged(offset) { try sendStatus(confirming: target) }
     }
 
@@ -407,7 +481,9 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     public func stop() {
-        try? sendStatus()
+        snapshot?.close()
+        snapshot = nil
+        if streaming { try? sendStatus() }
         stream?.close()
         metadata?.close()
         stream = nil

@@ -74,7 +74,8 @@ final class PostgresTableSchema {
 
     /// The row as a `Value` struct. Absent values (key-only old tuples) are null, or the column's fallback when
     /// it is NOT NULL; unchanged TOASTed values become the placeholder.
-    func row(_ tuple: TupleData) throws -> Struct {
+    /// `fromSnapshot`: the row was read by a snapshot (some special values differ, as in Debezium).
+    func row(_ tuple: TupleData, fromSnapshot: Bool = false) throws -> Struct {
         guard tuple.count == relation.columns.count else {
             throw PostgresError(
                 "\(relation.namespace).\(relation.name): row has \(tuple.count) columns, relation has \(relation.columns.count)"
@@ -87,7 +88,8 @@ final class PostgresTableSchema {
             switch tuple.kinds[c.tupleIndex] {
             case .text:
                 do {
-                    let v = try c.converter.convert(tuple.value(c.tupleIndex))
+                    let convert = (fromSnapshot ? c.converter.convertSnapshot : nil) ?? c.converter.convert
+                    let v = try convert(tuple.value(c.tupleIndex))
                     values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
                 } catch let lost as PostgresValueConverter.UnrepresentableValue {
                     if columnsWithLostValues.insert(c.tupleIndex).inserted {

@@ -5,6 +5,9 @@ import TributaryCore
 struct ColumnConverter {
     let schema: Schema
     let convert: (ArraySlice<UInt8>) throws -> Value
+    /// For values read by a snapshot, where Debezium's JDBC reading gives other special values (date infinities);
+    /// nil when they are the same.
+    var convertSnapshot: ((ArraySlice<UInt8>) throws -> Value)? = nil
     /// Value for a NOT NULL column whose row value is absent (old key-only tuples): the default, else zero.
     let fallback: Value
 }
@@ -77,7 +80,10 @@ struct PostgresValueConverter {
             if defaultValue == nil && !optional { defaultValue = zero }
         }
         if let defaultValue { schema = schema.withDefault(defaultValue) }
-        return ColumnConverter(schema: schema, convert: convert, fallback: defaultValue ?? zero)
+        // Debezium reads snapshot rows through the JDBC driver, whose `date` infinities differ from the stream's.
+        let snapshot = typeOID == OID.date ? mapping(typeOID: typeOID, typeModifier: typeModifier, viaJDBC: true) : nil
+        return ColumnConverter(
+            schema: schema, convert: convert, convertSnapshot: snapshot?.1, fallback: defaultValue ?? zero)
     }
 
     /// The literal text of a default expression such as `7`, `(-5)`, `'hi'::text`, `true`; nil for expressions.
@@ -105,8 +111,9 @@ struct PostgresValueConverter {
 
     private typealias Mapping = (Schema, (ArraySlice<UInt8>) throws -> Value, Value)
 
-    /// `inArray`: the mapping of an array's elements, where Debezium's special values differ for some types.
-    private func mapping(typeOID: UInt32, typeModifier: Int32, inArray: Bool = false) -> Mapping? {
+    /// `viaJDBC`: values Debezium reads through the JDBC driver (array elements, snapshot rows), where some
+    /// special values differ from the stream's.
+    private func mapping(typeOID: UInt32, typeModifier: Int32, viaJDBC: Bool = false) -> Mapping? {
         switch typeOID {
         case OID.bool:
             return (.boolean, { .boolean($0.first == UInt8(ascii: "t")) }, .boolean(false))
@@ -136,7 +143,7 @@ struct PostgresValueConverter {
             let schema =
                 timePrecisionMode == .connect
                 ? ConnectLogical.date() : DebeziumSemantic.schema(DebeziumSemantic.date, .int32)
-            let infinity = inArray ? Self.arrayDateInfinity : Self.dateInfinity
+            let infinity = viaJDBC ? Self.arrayDateInfinity : Self.dateInfinity
             return (
                 schema,
                 { v in
@@ -185,7 +192,7 @@ struct PostgresValueConverter {
             // the earliest instant Java prints.
             let timestamptzInfinity = (
                 positive: "infinity",
-                negative: inArray
+                negative: viaJDBC
                     ? "+292269055-12-02T23:00:00"
                         + (precision > 0 ? "." + String(repeating: "0", count: precision) : "")
                         + "Z"
@@ -229,7 +236,7 @@ struct PostgresValueConverter {
             }
         default:
             guard let element = OID.arrayElements[typeOID],
-                let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier, inArray: true)
+                let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier, viaJDBC: true)
             else {
                 return nil
             }

@@ -51,6 +51,16 @@ struct ReplicationProgressStateMachine {
     private var lastEmitted: (xid: UInt32, position: RecordPosition)?
     private var lastAcknowledged: (xid: UInt32, position: RecordPosition)?
 
+    /// While true, `idle()` confirms nothing: set while a snapshot's records are not all in Kafka, since a crash
+    /// then repeats the snapshot and the stream must still hold what changed since it began.
+    var holdsIdleConfirmation = false
+
+    /// Starts at `lsn` (a snapshot's position), or where the slot is confirmed when nil.
+    init(startingAt lsn: LSN?) {
+        self.init(storedOffset: lsn.map { ["lsn_commit": .int(Int64($0.value))] })
+        lastCommitLSN = nil
+    }
+
     /// Starts fresh, or from a stored offset (Debezium's `lsn_commit`, `txId`, `lsn_proc`, plus `lsn_part`).
     init(storedOffset: OffsetMap?) {
         var start = LSN.zero
@@ -167,7 +177,7 @@ struct ReplicationProgressStateMachine {
     /// transaction read so far is done and the slot may follow the stream. Returns the LSN to confirm, if
     /// confirmation moved.
     mutating func idle() -> LSN? {
-        guard everythingAcknowledged, currentXid == nil else { return nil }
+        guard everythingAcknowledged, currentXid == nil, !holdsIdleConfirmation else { return nil }
         var target = keepaliveWALEnd
         if let last = completed.last { target = max(target, last.endLSN) }
         completed.removeAll(keepingCapacity: true)

@@ -172,7 +172,8 @@ final class PostgresValueConverterTests: XCTestCase {
         let base = ["database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"]
         XCTAssertNoThrow(try PostgresConnectorConfig(Config(base)))
         for (key, value) in [
-            ("database.port", "x"), ("plugin.name", "decoderbufs"), ("snapshot.mode", "initial"),
+            ("database.port", "x"), ("plugin.name", "decoderbufs"), ("snapshot.mode", "sometimes"),
+            ("snapshot.max.threads", "4"),
             ("slot.name", "Bad-Name"),
             ("decimal.handling.mode", "exact"), ("topic.prefix", "a b"),
         ] {

@@ -1,0 +1,181 @@
+import DebeziumEvents
+import Logging
+import TributaryCore
+
+/// One snapshot of the captured tables: a repeatable-read transaction (on the slot's exported snapshot when the
+/// slot was just created, so that the stream continues exactly where the snapshot ends) that reads each table
+/// through a cursor, `snapshot.fetch.size` rows at a time. Memory stays bounded by one fetch per table; records
+/// carry Debezium's snapshot markers, which need one row of look-ahead.
+final class PostgresSnapshot {
+    /// A table to read, with the catalog's row estimate for progress.
+    struct Table {
+        var oid: UInt32
+        var schema: String
+        var name: String
+        var estimatedRows: Int64
+        var qualifiedName: String { "\(schema).\(name)" }
+    }
+
+    /// A row read, with where it stands in the snapshot.
+    struct Row {
+        var table: Int
+        var tuple: TupleData
+        var marker: SnapshotMarker
+        /// The last row of the whole snapshot: its offset says the snapshot is complete.
+        var isLast: Bool
+    }
+
+    let tables: [Table]
+    /// The column list each table is read with (generated columns left out, as pgoutput leaves them out).
+    private let selects: [String]
+    private let connection: PostgresConnection
+    private let fetchSize: Int
+    private let logger: Logger
+    /// When the snapshot started, in microseconds since the epoch (the `source.ts_ms` of its records).
+    let startedMicros: Int64
+    /// The oldest transaction the snapshot's view does not see (`source.txId` of its records).
+    let transactionID: Int64?
+
+    private var tableIndex = 0
+    private var cursorOpen = false
+    private var fetched: [TupleData] = []
+    private var fetchedPosition = 0
+    private var held: (table: Int, tuple: TupleData, firstInTable: Bool)?
+    private var lastPulledTable: Int?
+    private var emitted = false
+    /// True once a row was handed out.
+    var emittedAny: Bool { emitted }
+    private(set) var isFinished = false
+
+    // Progress.
+    private let clock = ContinuousClock()
+    private var rowsInTable: Int64 = 0
+    private var rowsTotal: Int64 = 0
+    private var tableStarted = ContinuousClock.now
+    private var lastReport = ContinuousClock.now
+
+    /// Opens the transaction; `exportedSnapshot` is the name `CREATE_REPLICATION_SLOT … EXPORT_SNAPSHOT` gave.
+    init(
+        connection: PostgresConnection, exportedSnapshot: String?, tables: [Table], columns: [[String]],
+        fetchSize: Int, startedMicros: Int64, logger: Logger
+    ) throws {
+        self.connection = connection
+        self.tables = tables
+        self.fetchSize = fetchSize
+        self.logger = logger
+        self.startedMicros = startedMicros
+        selects = zip(tables, columns).map { table, columns in
+            "SELECT " + columns.map(connection.quoteIdentifier).joined(separator: ", ") + " FROM "
+                + connection.quoteIdentifier(table.schema) + "." + connection.quoteIdentifier(table.name)
+        }
+        try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "begin the snapshot")
+        if let exportedSnapshot {
+            try connection.query(
+                "SET TRANSACTION SNAPSHOT " + connection.quoteLiteral(exportedSnapshot),
+                purpose: "use the replication slot's exported snapshot")
+        }
+        let xmin = try connection.query(
+            "SELECT txid_snapshot_xmin(txid_current_snapshot())::text", purpose: "read the snapshot's horizon")
+        transactionID = (xmin.first?.first ?? nil).flatMap { Int64($0) }
+        logger.info(
+            "snapshot started",
+            metadata: [
+                "tables": "\(tables.count)", "estimated_rows": "\(tables.reduce(0) { $0 + max(0, $1.estimatedRows) })",
+                "consistent":
+                    "\(exportedSnapshot == nil ? "no exported snapshot (slot existed): changes may repeat" : "with the slot")",
+            ])
+    }
+
+    /// Up to `limit` rows, in table order; none once the snapshot is finished.
+    func next(limit: Int) throws -> [Row] {
+        var rows: [Row] = []
+        while rows.count < limit && !isFinished {
+            guard let item = try pull() else {
+                if let h = held {
+                    rows.append(row(h, lastInTable: true, last: true))
+                    held = nil
+                }
+                isFinished = true
+                logger.info("snapshot done", metadata: ["rows": "\(rowsTotal)", "tables": "\(tables.count)"])
+                break
+            }
+            if let h = held { rows.append(row(h, lastInTable: h.table != item.table, last: false)) }
+            held = (item.table, item.tuple, firstInTable: lastPulledTable != item.table)
+            lastPulledTable = item.table
+        }
+        return rows
+    }
+
+    private func row(_ h: (table: Int, tuple: TupleData, firstInTable: Bool), lastInTable: Bool, last: Bool) -> Row {
+        defer { emitted = true }
+        let marker = SnapshotMarker.snapshot(
+            first: !emitted, last: last, firstInTable: h.firstInTable, lastInTable: lastInTable)
+        return Row(table: h.table, tuple: h.tuple, marker: marker, isLast: last)
+    }
+
+    /// The next row of the current table, moving to the next table (through its cursor) when one ends.
+    private func pull() throws -> (table: Int, tuple: TupleData)? {
+        while tableIndex < tables.count {
+            if !cursorOpen {
+                try connection.query(
+                    "DECLARE tributary_snapshot NO SCROLL CURSOR FOR " + selects[tableIndex],
+                    purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot")
+                cursorOpen = true
+                rowsInTable = 0
+                tableStarted = clock.now
+            }
+            if fetchedPosition < fetched.count {
+                defer { fetchedPosition += 1 }
+                rowsInTable += 1
+                rowsTotal += 1
+                reportProgress()
+                return (tableIndex, fetched[fetchedPosition])
+            }
+            fetched = try connection.tuples(
+                "FETCH FORWARD \(fetchSize) FROM tributary_snapshot",
+                purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot")
+            fetchedPosition = 0
+            if fetched.isEmpty {
+                try connection.query("CLOSE tributary_snapshot", purpose: "close the snapshot cursor")
+                cursorOpen = false
+                logger.info(
+                    "snapshot of table done",
+                    metadata: [
+                        "table": "\(tables[tableIndex].qualifiedName)", "rows": "\(rowsInTable)",
+                        "seconds": "\(seconds(clock.now - tableStarted))",
+                    ])
+                tableIndex += 1
+            }
+        }
+        return nil
+    }
+
+    /// Every few seconds: the table, rows done of the estimate, rows/s and the time left.
+    private func reportProgress() {
+        let now = clock.now
+        guard now - lastReport >= .seconds(5) else { return }
+        lastReport = now
+        let table = tables[tableIndex]
+        let elapsed = seconds(now - tableStarted)
+        let rate = elapsed > 0 ? Double(rowsInTable) / elapsed : 0
+        let left = max(0, table.estimatedRows - rowsInTable)
+        logger.info(
+            "snapshot progress",
+            metadata: [
+                "table": "\(table.qualifiedName)", "rows": "\(rowsInTable)",
+                "estimated_rows": "\(max(table.estimatedRows, rowsInTable))",
+                "percent": "\(table.estimatedRows > 0 ? min(100, Int(rowsInTable * 100 / table.estimatedRows)) : 0)",
+                "rows_per_s": "\(Int(rate))", "eta_s": "\(rate > 0 ? Int(Double(left) / rate) : 0)",
+            ])
+    }
+
+    private func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Ends the transaction and the connection.
+    func close() {
+        _ = try? connection.query("COMMIT", purpose: "end the snapshot")
+        connection.close()
+    }
+}

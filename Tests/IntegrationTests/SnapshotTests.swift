@@ -1,0 +1,85 @@
+import Foundation
+import KafkaClient
+import Runtime
+import TributaryCore
+import XCTest
+
+@testable import PostgresSource
+
+/// `snapshot.mode=initial`: the captured tables are read whole (`op: "r"`, Debezium's markers), then the stream
+/// continues exactly where the snapshot ended; a restart after a complete snapshot does not repeat it.
+final class SnapshotTests: XCTestCase {
+    private var slot = ""
+    private var offsetFile = ""
+    private var tables: [String] = []
+
+    override func setUp() {
+        slot = IntegrationEnvironment.uniqueName("snap")
+        offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(slot)-offsets.json").path
+        tables = []
+    }
+
+    override func tearDown() {
+        IntegrationEnvironment.dropSlot(slot)
+        try? FileManager.default.removeItem(atPath: offsetFile)
+        for t in tables { _ = try? IntegrationEnvironment.sql().query("DROP TABLE IF EXISTS \(t)", purpose: "drop") }
+    }
+
+    private func start() throws -> RunningConnector {
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(
+                name: slot, prefix: slot, slot: slot, tables: "public\\.\(slot)_.*",
+                extra: ["snapshot.mode": "initial", "snapshot.fetch.size": "400"]),
+            offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        return connector
+    }
+
+    private typealias Event = (op: String?, id: Int?, marker: String?)
+
+    private func events(_ table: String, count: Int) throws -> [Event] {
+        try IntegrationEnvironment.consume(["\(slot).public.\(slot)_\(table)"], count: count).map { m in
+            let value = try IntegrationEnvironment.json(m.value) as? [String: Any]
+            let payload = value?["payload"] as? [String: Any]
+            let row = (payload?["after"] as? [String: Any]) ?? (payload?["before"] as? [String: Any])
+            let source = payload?["source"] as? [String: Any]
+            return (payload?["op"] as? String, row?["id"] as? Int, source?["snapshot"] as? String)
+        }
+    }
+
+    func testInitialSnapshotThenTheStreamWithoutGapOrRepeat() throws {
+        let db = try IntegrationEnvironment.sql()
+        for name in ["a", "b", "c"] {
+            tables.append(try IntegrationEnvironment.createTable("\(slot)_\(name)", "id int PRIMARY KEY, v text"))
+        }
+        try db.query("INSERT INTO \(tables[0]) SELECT g, 'a' || g FROM generate_series(1, 1500) g", purpose: "rows")
+        try db.query("INSERT INTO \(tables[1]) VALUES (1, 'b1'), (2, 'b2'), (3, 'b3')", purpose: "rows")
+
+        var connector = try start()
+        try db.query("INSERT INTO \(tables[0]) SELECT g, 'a' || g FROM generate_series(1501, 1510) g", purpose: "rows")
+        try db.query("UPDATE \(tables[1]) SET v = 'B1' WHERE id = 1", purpose: "update")
+
+        let a = try events("a", count: 1510)
+        XCTAssertEqual(a.count, 1510, "1,500 rows read, 10 streamed")
+        XCTAssertEqual(a.prefix(1500).map(\.id), Array(1...1500).map { Optional($0) })
+        XCTAssertTrue(a.prefix(1500).allSatisfy { $0.op == "r" })
+        XCTAssertEqual(a[0].marker, "first")
+        XCTAssertTrue(a[1..<1499].allSatisfy { $0.marker == "true" })
+        XCTAssertEqual(a[1499].marker, "last_in_data_collection")
+        XCTAssertEqual(a.suffix(10).map(\.op), Array(repeating: "c", count: 10))
+        XCTAssertEqual(a.suffix(10).map(\.marker), Array(repeating: "false", count: 10))
+        let b = try events("b", count: 4)
+        XCTAssertEqual(b.map(\.op), ["r", "r", "r", "u"])
+        XCTAssertEqual(
+            b.map(\.marker), ["first_in_data_collection", "true", "last", "false"], "the empty table c is last")
+        try connector.stop()
+
+        // The snapshot is complete: a restart streams on, without reading the tables again.
+        connector = try start()
+        try db.query("INSERT INTO \(tables[0]) VALUES (1511, 'a1511')", purpose: "row")
+        let again = try events("a", count: 1511)
+        try connector.stop()
+        XCTAssertEqual(again.count, 1511, "nothing read twice")
+        XCTAssertEqual(again.last?.id, 1511)
+    }
+}
