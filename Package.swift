@@ -47,7 +47,7 @@ let package = Package(
         // Unit tests: no server needed.
         .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
         .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore"]),
-        .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "TributaryCore"]),
+        .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DebeziumEvents", "TributaryCore"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
         // Integration tests: need PostgreSQL and the broker from scripts/services.

@@ -121,8 +121,11 @@ def show(m):
         return
     event = readable(m["value"])
     source = event["source"]
-    print(f"{topic:26} {OPS.get(event['op'], event['op']):9}  key={text(key)}  "
-          f"txId={source.get('txId')} committed={instant(source['ts_ms'], 1000)}")
+    if event["op"] == "r":
+        where = f"snapshot={source.get('snapshot')}"
+    else:
+        where = f"txId={source.get('txId')} committed={instant(source['ts_ms'], 1000)}"
+    print(f"{topic:26} {OPS.get(event['op'], event['op']):9}  key={text(key)}  {where}")
     for side in ("before", "after"):
         if event.get(side) is not None:
             print(f"{'':26} {side + ':':9}  {text(event[side])}")

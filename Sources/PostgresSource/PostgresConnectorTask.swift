@@ -93,6 +93,7 @@ public final class PostgresConnectorTask: SourceTask {
             + "(\"proto_version\" '1', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName))))"
         try repl.startReplication(command)
         streaming = true
+        try sendStatus()
         logger.info(
             "streaming changes",
             metadata: [
@@ -466,7 +467,9 @@ public final class PostgresConnectorTask: SourceTask {
     /// Standby status update: received up to the newest WAL position seen, flushed (safe to discard) up to the
     /// confirmed position.
     private func sendStatus() throws {
-        guard let repl = stream else { return }
+        // Before START_REPLICATION (during a snapshot) there is no stream to report to: the confirmed position
+        // is kept, and reported once streaming starts.
+        guard streaming, let repl = stream else { return }
         let confirmed = progress.confirmedLSN
         var message: [UInt8] = [UInt8(ascii: "r")]
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000) - PgOutputMessage.postgresEpochOffsetMicros
@@ -483,7 +486,7 @@ public final class PostgresConnectorTask: SourceTask {
     public func stop() {
         snapshot?.close()
         snapshot = nil
-        if streaming { try? sendStatus() }
+        try? sendStatus()
         stream?.close()
         metadata?.close()
         stream = nil

@@ -1,3 +1,4 @@
+import DebeziumEvents
 import TributaryCore
 import XCTest
 
@@ -127,5 +128,57 @@ final class ReplicationProgressStateMachineTests: XCTestCase {
         XCTAssertEqual(m.acknowledged(first), quietEnd, "the oldest transaction and the quiet ones after it")
         XCTAssertEqual(m.acknowledged(try XCTUnwrap(last)), LSN(lsn - 8), "the newest confirms everything")
         XCTAssertTrue(m.completed.isEmpty)
+    }
+}
+
+final class SnapshotDecisionTests: XCTestCase {
+    typealias Mode = PostgresConnectorConfig.SnapshotMode
+
+    func testWhenToSnapshot() {
+        let streamed: OffsetMap = ["lsn_commit": .int(10), "txId": .int(5), "lsn_proc": .int(9)]
+        let incomplete: OffsetMap = [
+            "lsn_commit": .int(10), "snapshot": .bool(true), "last_snapshot_record": .bool(false),
+        ]
+        let complete: OffsetMap = [
+            "lsn_commit": .int(10), "snapshot": .bool(true), "last_snapshot_record": .bool(true),
+        ]
+        for mode in [Mode.initial, .initialOnly] {
+            XCTAssertTrue(mode.wantsSnapshot(storedOffset: nil, slotCreated: true))
+            XCTAssertTrue(mode.wantsSnapshot(storedOffset: incomplete, slotCreated: false), "an incomplete one again")
+            XCTAssertFalse(mode.wantsSnapshot(storedOffset: complete, slotCreated: false))
+            XCTAssertFalse(mode.wantsSnapshot(storedOffset: streamed, slotCreated: true))
+        }
+        for mode in [Mode.noData, .never] {
+            XCTAssertFalse(mode.wantsSnapshot(storedOffset: nil, slotCreated: true))
+            XCTAssertFalse(mode.mayNeedSnapshot)
+        }
+        XCTAssertTrue(Mode.always.wantsSnapshot(storedOffset: streamed, slotCreated: false))
+        XCTAssertTrue(Mode.whenNeeded.wantsSnapshot(storedOffset: streamed, slotCreated: true), "the slot was lost")
+        XCTAssertFalse(Mode.whenNeeded.wantsSnapshot(storedOffset: streamed, slotCreated: false))
+    }
+
+    func testSnapshotMarkersAsDebeziumSetsThem() {
+        XCTAssertEqual(
+            SnapshotMarker.snapshot(first: true, last: false, firstInTable: true, lastInTable: false), .first)
+        XCTAssertEqual(SnapshotMarker.snapshot(first: true, last: true, firstInTable: true, lastInTable: true), .last)
+        XCTAssertEqual(
+            SnapshotMarker.snapshot(first: false, last: false, firstInTable: true, lastInTable: true),
+            .lastInDataCollection)
+        XCTAssertEqual(
+            SnapshotMarker.snapshot(first: false, last: false, firstInTable: true, lastInTable: false),
+            .firstInDataCollection)
+        XCTAssertEqual(
+            SnapshotMarker.snapshot(first: false, last: false, firstInTable: false, lastInTable: false), .true)
+    }
+
+    func testSnapshotHoldsIdleConfirmationUntilReleased() {
+        var m = ReplicationProgressStateMachine(startingAt: LSN(100))
+        XCTAssertEqual(m.startLSN, LSN(100))
+        XCTAssertNil(m.lastCommitLSN, "Debezium's sequence names no previous commit after a snapshot")
+        m.holdsIdleConfirmation = true
+        m.keepalive(walEnd: LSN(500))
+        XCTAssertNil(m.idle(), "snapshot records may be in flight")
+        m.holdsIdleConfirmation = false
+        XCTAssertEqual(m.idle(), LSN(500))
     }
 }
