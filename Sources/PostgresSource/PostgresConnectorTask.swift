@@ -34,6 +34,8 @@ public final class PostgresConnectorTask: SourceTask {
     var snapshotSchemas: [PostgresTableSchema?] = []
     /// Where the snapshot's data stands in the WAL: the slot's consistent point (or its confirmed position).
     var snapshotPosition = LSN.zero
+    /// Tables already warned about for having no key.
+    private var keylessTablesWarned = Set<UInt32>()
     /// True once `START_REPLICATION` was sent.
     private var streaming = false
     private var lastStatusSent = ContinuousClock.now
@@ -371,6 +373,11 @@ public final class PostgresConnectorTask: SourceTask {
                 "table": "\(relation.namespace).\(relation.name)", "topic": "\(table.topic)",
                 "columns": "\(table.columns.count)",
             ])
+        if table.keySchema == nil && keylessTablesWarned.insert(relation.id).inserted {
+            logger.warning(
+                "table has no primary key (nor replica identity index): its events have a null key, as Debezium's do, so Kafka cannot keep one key's changes together or compact them",
+                metadata: ["table": "\(relation.namespace).\(relation.name)"])
+        }
         return table
     }
 
