@@ -45,6 +45,13 @@ public struct PostgresConnectorConfig: Sendable {
         case whenNeeded = "when_needed"
     }
 
+    /// `heartbeat.interval.ms` (0: no heartbeats).
+    public var heartbeatIntervalMilliseconds: Int
+    /// `heartbeat.topics.prefix`.
+    public var heartbeatTopicsPrefix: String
+    /// `heartbeat.action.query`: SQL run on the database before each heartbeat.
+    public var heartbeatActionQuery: String?
+
     public var snapshotMode: SnapshotMode
     /// `snapshot.fetch.size`: rows fetched from a table at once.
     public var snapshotFetchSize: Int
@@ -88,6 +95,9 @@ public struct PostgresConnectorConfig: Sendable {
         publicationAutocreateMode = try config.enumeration("publication.autocreate.mode", default: .allTables)
         _ = try config.choice("plugin.name", default: "pgoutput", allowed: ["pgoutput"])
         snapshotMode = try config.enumeration("snapshot.mode", default: .initial)
+        heartbeatIntervalMilliseconds = try config.int("heartbeat.interval.ms", default: 0, range: 0...86_400_000)
+        heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix") ?? Heartbeat.defaultTopicsPrefix
+        heartbeatActionQuery = config.string("heartbeat.action.query")
         snapshotFetchSize = try config.int("snapshot.fetch.size", default: 10_240, range: 1...10_000_000)
         snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)
         _ = try config.int("snapshot.max.threads", default: 1, range: 1...1)

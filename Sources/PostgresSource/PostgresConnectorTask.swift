@@ -34,6 +34,8 @@ public final class PostgresConnectorTask: SourceTask {
     var snapshotSchemas: [PostgresTableSchema?] = []
     /// Where the snapshot's data stands in the WAL: the slot's consistent point (or its confirmed position).
     var snapshotPosition = LSN.zero
+    /// When the next heartbeat is due.
+    private var nextHeartbeat = ContinuousClock.now
     /// Tables already warned about for having no key.
     private var keylessTablesWarned = Set<UInt32>()
     /// True once `START_REPLICATION` was sent.
@@ -221,6 +223,7 @@ public final class PostgresConnectorTask: SourceTask {
         }
         if let target = progress.idle() { try sendStatus(confirming: target) }
         try sendStatusIfDue()
+        try heartbeatIfDue(into: &records)
         return records
     }
 
@@ -448,6 +451,35 @@ public final class PostgresConnectorTask: SourceTask {
         ChangeEvent.tombstone(
             partition: sourcePartition, offset: offset(at: position), topic: table.topic, keySchema: table.keySchema!,
             key: key)
+    }
+
+    // MARK: Heartbeats
+
+    /// Every `heartbeat.interval.ms`, between transactions: runs `heartbeat.action.query`, then adds a heartbeat
+    /// record whose offset is that of the newest record handed out (so that acknowledging it acknowledges that
+    /// record too) with the end of the last transaction read.
+    private func heartbeatIfDue(into records: inout [SourceRecord]) throws {
+        guard config.heartbeatIntervalMilliseconds > 0, progress.currentXid == nil else { return }
+        let now = ContinuousClock.now
+        guard now >= nextHeartbeat else { return }
+        nextHeartbeat = now + .milliseconds(config.heartbeatIntervalMilliseconds)
+        if let query = config.heartbeatActionQuery, let meta = metadata {
+            try meta.query(query, purpose: "run heartbeat.action.query")
+        }
+        var offset: OffsetMap = [
+            "lsn_commit": progress.lastCommitEnd.map { .int(Int64($0.value)) } ?? .int(Int64(progress.startLSN.value)),
+            "ts_usec": .int(progress.currentCommitMicros),
+        ]
+        if let last = progress.lastEmitted {
+            offset["txId"] = .int(Int64(last.xid))
+            offset["lsn"] = .int(Int64(last.position.lsn.value))
+            offset["lsn_proc"] = .int(Int64(last.position.lsn.value))
+            if last.position.part > 0 { offset["lsn_part"] = .int(Int64(last.position.part)) }
+        }
+        records.append(
+            Heartbeat.record(
+                topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
+                offset: offset, nowMillis: Int64(Date().timeIntervalSince1970 * 1000)))
     }
 
     // MARK: Commit

@@ -48,7 +48,7 @@ struct ReplicationProgressStateMachine {
     private var lastRecordInTransaction: RecordPosition?
     private(set) var completed: [CompletedTransaction] = []
     /// The newest record handed out, and the newest one Kafka acknowledged.
-    private var lastEmitted: (xid: UInt32, position: RecordPosition)?
+    private(set) var lastEmitted: (xid: UInt32, position: RecordPosition)?
     private var lastAcknowledged: (xid: UInt32, position: RecordPosition)?
 
     /// While true, `idle()` confirms nothing: set while a snapshot's records are not all in Kafka, since a crash
