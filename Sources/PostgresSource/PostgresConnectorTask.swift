@@ -266,7 +266,7 @@ public final class PostgresConnectorTask: SourceTask {
             }
         case .update(let id, let old, let oldIsKeyOnly, let new):
             guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
-            let after = try table.row(new)
+            let after = try table.row(new, unchangedFrom: oldIsKeyOnly ? nil : old)
             let before = try old.map { try table.row($0) }
             let newKey = table.key(of: after)
             if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {

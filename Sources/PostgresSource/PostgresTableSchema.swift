@@ -64,7 +64,11 @@ final class PostgresTableSchema {
             fields.append((column.name, c.schema))
         }
         columns = captured
-        let keyNames = primaryKey.isEmpty ? relation.columns.filter(\.isKey).map(\.name) : primaryKey
+        // Without a primary key, Debezium keys by the replica identity index (USING INDEX), never by a FULL
+        // identity's every column.
+        let identityColumns =
+            relation.replicaIdentity == UInt8(ascii: "i") ? relation.columns.filter(\.isKey).map(\.name) : []
+        let keyNames = primaryKey.isEmpty ? identityColumns : primaryKey
         keyColumns = keyNames.compactMap { name in fields.firstIndex { $0.0 == name } }
         keySchema = keyColumns.isEmpty ? nil : .struct(name: base + ".Key", fields: keyColumns.map { fields[$0] })
         let value = Schema.struct(name: base + ".Value", optional: true, fields: fields)
@@ -73,9 +77,10 @@ final class PostgresTableSchema {
     }
 
     /// The row as a `Value` struct. Absent values (key-only old tuples) are null, or the column's fallback when
-    /// it is NOT NULL; unchanged TOASTed values become the placeholder.
+    /// it is NOT NULL; unchanged TOASTed values take the old row's value where it has one (`REPLICA IDENTITY
+    /// FULL` sends it, as `unchangedFrom`), else become the placeholder.
     /// `fromSnapshot`: the row was read by a snapshot (some special values differ, as in Debezium).
-    func row(_ tuple: TupleData, fromSnapshot: Bool = false) throws -> Struct {
+    func row(_ tuple: TupleData, unchangedFrom old: TupleData? = nil, fromSnapshot: Bool = false) throws -> Struct {
         guard tuple.count == relation.columns.count else {
             throw PostgresError(
                 "\(relation.namespace).\(relation.name): row has \(tuple.count) columns, relation has \(relation.columns.count)"
@@ -83,13 +88,16 @@ final class PostgresTableSchema {
         }
         var values: [Value] = []
         values.reserveCapacity(columns.count)
+        let old = old.flatMap { $0.count == tuple.count ? $0 : nil }
         for c in columns {
             let schema = c.converter.schema
-            switch tuple.kinds[c.tupleIndex] {
+            var source = tuple
+            if tuple.kinds[c.tupleIndex] == .unchangedToast, let old, old.kinds[c.tupleIndex] == .text { source = old }
+            switch source.kinds[c.tupleIndex] {
             case .text:
                 do {
                     let convert = (fromSnapshot ? c.converter.convertSnapshot : nil) ?? c.converter.convert
-                    let v = try convert(tuple.value(c.tupleIndex))
+                    let v = try convert(source.value(c.tupleIndex))
                     values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
                 } catch let lost as PostgresValueConverter.UnrepresentableValue {
                     if columnsWithLostValues.insert(c.tupleIndex).inserted {
