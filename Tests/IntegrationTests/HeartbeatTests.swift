@@ -7,22 +7,8 @@ import XCTest
 @testable import PostgresSource
 
 /// `heartbeat.interval.ms`, `heartbeat.topics.prefix` and `heartbeat.action.query`, as Debezium 3.6.3 has them.
-final class HeartbeatTests: XCTestCase {
-    private var slot = ""
-    private var offsetFile = ""
-    private var tables: [String] = []
-
-    override func setUp() {
-        slot = IntegrationEnvironment.uniqueName("hb")
-        offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(slot)-offsets.json").path
-        tables = []
-    }
-
-    override func tearDown() {
-        IntegrationEnvironment.dropSlot(slot)
-        try? FileManager.default.removeItem(atPath: offsetFile)
-        for t in tables { _ = try? IntegrationEnvironment.sql().query("DROP TABLE IF EXISTS \(t)", purpose: "drop") }
-    }
+final class HeartbeatTests: ConnectorTestCase {
+    override var slotBase: String { "hb" }
 
     func testHeartbeatsAsDebeziumSendsThemAndTheSlotStillFollowsTheWAL() throws {
         let db = try IntegrationEnvironment.sql()
@@ -78,14 +64,7 @@ final class HeartbeatTests: XCTestCase {
             "INSERT INTO \(tables[2]) SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 10000) g",
             purpose: "write to an uncaptured table")
         let written = try IntegrationEnvironment.currentWAL()
-        let deadline = Date().addingTimeInterval(20)
-        var lag = UInt64.max
-        while Date() < deadline {
-            let confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
-            lag = written.value > confirmed.value ? written.value - confirmed.value : 0
-            if lag < 4_000_000 { break }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
+        let lag = try slotLag(behind: written, within: 4_000_000)
         XCTAssertLessThan(lag, 4_000_000, "the slot stayed \(lag) bytes behind the WAL")
     }
 }

@@ -7,22 +7,8 @@ import XCTest
 @testable import PostgresSource
 
 /// The slot keeps up with the WAL, and a long stretch of WAL without captured changes does not hold `poll`.
-final class ReplicationProgressTests: XCTestCase {
-    private var slot = ""
-    private var tables: [String] = []
-    private var offsetFile = ""
-
-    override func setUp() {
-        slot = IntegrationEnvironment.uniqueName("wal")
-        tables = []
-        offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(slot)-offsets.json").path
-    }
-
-    override func tearDown() {
-        IntegrationEnvironment.dropSlot(slot)
-        try? FileManager.default.removeItem(atPath: offsetFile)
-        for t in tables { _ = try? IntegrationEnvironment.sql().query("DROP TABLE IF EXISTS \(t)", purpose: "drop") }
-    }
+final class ReplicationProgressTests: ConnectorTestCase {
+    override var slotBase: String { "wal" }
 
     /// With a filtered publication PostgreSQL sends nothing for transactions on other tables, only keepalives:
     /// the slot must follow them, or WAL piles up for ever.
@@ -48,14 +34,7 @@ final class ReplicationProgressTests: XCTestCase {
         }
         let written = try IntegrationEnvironment.currentWAL()
         XCTAssertGreaterThan(written.value - before.value, 40_000_000, "the test wrote less WAL than it means to")
-        let deadline = Date().addingTimeInterval(20)
-        var lag = UInt64.max
-        while Date() < deadline {
-            let confirmed = try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero
-            lag = written.value > confirmed.value ? written.value - confirmed.value : 0
-            if lag < 4_000_000 { break }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
+        let lag = try slotLag(behind: written, within: 4_000_000)
         XCTAssertLessThan(lag, 4_000_000, "the slot stayed \(lag) bytes behind the WAL")
     }
 

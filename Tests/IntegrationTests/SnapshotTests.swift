@@ -8,22 +8,8 @@ import XCTest
 
 /// `snapshot.mode=initial`: the captured tables are read whole (`op: "r"`, Debezium's markers), then the stream
 /// continues exactly where the snapshot ended; a restart after a complete snapshot does not repeat it.
-final class SnapshotTests: XCTestCase {
-    private var slot = ""
-    private var offsetFile = ""
-    private var tables: [String] = []
-
-    override func setUp() {
-        slot = IntegrationEnvironment.uniqueName("snap")
-        offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(slot)-offsets.json").path
-        tables = []
-    }
-
-    override func tearDown() {
-        IntegrationEnvironment.dropSlot(slot)
-        try? FileManager.default.removeItem(atPath: offsetFile)
-        for t in tables { _ = try? IntegrationEnvironment.sql().query("DROP TABLE IF EXISTS \(t)", purpose: "drop") }
-    }
+final class SnapshotTests: ConnectorTestCase {
+    override var slotBase: String { "snap" }
 
     private func start() throws -> RunningConnector {
         let connector = try RunningConnector(
