@@ -20,12 +20,14 @@ public enum ChangeEvent {
 
     /// The envelope value; `nowMicros` is when Tributary processed the change.
     public static func envelope(
-        schema: Schema, op: Operation, before: Struct?, after: Struct?, source: Struct, nowMicros: Int64
+        schema: Schema, op: Operation, before: Struct?, after: Struct?, source: Struct, transaction: Struct? = nil,
+        nowMicros: Int64
     ) -> Struct {
         Struct(
             schema: schema,
             values: [
-                before.map { .struct($0) } ?? .null, after.map { .struct($0) } ?? .null, .struct(source), .null,
+                before.map { .struct($0) } ?? .null, after.map { .struct($0) } ?? .null, .struct(source),
+                transaction.map { .struct($0) } ?? .null,
                 .string(op.rawValue), .int64(nowMicros / 1000), .int64(nowMicros), .int64(nowMicros * 1000),
             ])
     }

@@ -24,7 +24,7 @@ public struct PostgresConnectorConfig: Sendable {
     static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
         ("column.include.list", false, nil), ("column.exclude.list", false, nil), ("message.key.columns", false, nil),
         ("column.mask.", true, nil), ("column.truncate.to.", true, nil), ("column.propagate.source.type", false, nil),
-        ("datatype.propagate.source.type", false, nil), ("provide.transaction.metadata", false, "false"),
+        ("datatype.propagate.source.type", false, nil),
         ("include.unknown.datatypes", false, "false"), ("transforms", false, ""), ("predicates", false, ""),
         ("snapshot.select.statement.overrides", false, ""),
     ]
@@ -44,6 +44,11 @@ public struct PostgresConnectorConfig: Sendable {
         /// When no offsets are stored, or the stored position is no longer available in the slot.
         case whenNeeded = "when_needed"
     }
+
+    /// `provide.transaction.metadata`: BEGIN/END records and the events' `transaction` block.
+    public var provideTransactionMetadata: Bool
+    /// The transaction topic: `<topic.prefix>.<topic.transaction>` (default `transaction`).
+    public var transactionTopic: String
 
     /// `heartbeat.interval.ms` (0: no heartbeats).
     public var heartbeatIntervalMilliseconds: Int
@@ -95,6 +100,8 @@ public struct PostgresConnectorConfig: Sendable {
         publicationAutocreateMode = try config.enumeration("publication.autocreate.mode", default: .allTables)
         _ = try config.choice("plugin.name", default: "pgoutput", allowed: ["pgoutput"])
         snapshotMode = try config.enumeration("snapshot.mode", default: .initial)
+        provideTransactionMetadata = try config.bool("provide.transaction.metadata", default: false)
+        transactionTopic = topicPrefix + "." + (config.string("topic.transaction") ?? "transaction")
         heartbeatIntervalMilliseconds = try config.int("heartbeat.interval.ms", default: 0, range: 0...86_400_000)
         heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix") ?? Heartbeat.defaultTopicsPrefix
         heartbeatActionQuery = config.string("heartbeat.action.query")

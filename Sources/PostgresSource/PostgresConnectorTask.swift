@@ -34,6 +34,10 @@ public final class PostgresConnectorTask: SourceTask {
     var snapshotSchemas: [PostgresTableSchema?] = []
     /// Where the snapshot's data stands in the WAL: the slot's consistent point (or its confirmed position).
     var snapshotPosition = LSN.zero
+    /// The current transaction's counts, from its first change on (transaction metadata).
+    private var transactionCounts: TransactionCounts?
+    /// The `transaction` block of the change being built.
+    private var currentTransactionBlock: Struct?
     /// When the next heartbeat is due.
     private var nextHeartbeat = ContinuousClock.now
     /// Tables already warned about for having no key.
@@ -253,15 +257,17 @@ public final class PostgresConnectorTask: SourceTask {
     private func handle(_ message: PgOutputMessage, lsn: LSN, into records: inout [SourceRecord]) throws {
         switch message {
         case .begin(_, let commitTime, let xid):
+            transactionCounts = nil
             progress.begin(xid: xid, commitMicros: commitTime + PgOutputMessage.postgresEpochOffsetMicros)
         case .commit(_, _, let endLSN, _):
+            endTransaction(at: lsn, into: &records)
             progress.commit(commitLSN: lsn, endLSN: endLSN)
         case .relation(let relation):
             tablesByID[relation.id] = try buildTable(relation, replacing: tablesByID[relation.id] ?? nil)
         case .insert(let id, let new):
             guard !config.skippedOperations.contains(.create), let table = try tableFor(id) else { return }
             let after = try table.row(new)
-            emit(lsn, into: &records) {
+            emit(lsn, change: table, into: &records) {
                 record(table, op: .create, before: nil, after: after, key: table.key(of: after), at: $0)
             }
         case .update(let id, let old, let oldIsKeyOnly, let new):
@@ -271,17 +277,17 @@ public final class PostgresConnectorTask: SourceTask {
             let newKey = table.key(of: after)
             if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {
                 // A key change: Debezium emits a delete of the old key, its tombstone, then a create.
-                emit(lsn, into: &records) {
+                emit(lsn, change: table, into: &records) {
                     record(table, op: .delete, before: before, after: nil, key: oldKey, at: $0)
                 }
                 if config.tombstonesOnDelete {
                     emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0) }
                 }
-                emit(lsn, part: 2, into: &records) {
+                emit(lsn, part: 2, change: table, into: &records) {
                     record(table, op: .create, before: nil, after: after, key: newKey, at: $0)
                 }
             } else {
-                emit(lsn, into: &records) {
+                emit(lsn, change: table, into: &records) {
                     record(table, op: .update, before: oldIsKeyOnly ? nil : before, after: after, key: newKey, at: $0)
                 }
             }
@@ -289,7 +295,9 @@ public final class PostgresConnectorTask: SourceTask {
             guard !config.skippedOperations.contains(.delete), let table = try tableFor(id) else { return }
             let before = try table.row(old)
             let key = table.key(of: before)
-            emit(lsn, into: &records) { record(table, op: .delete, before: before, after: nil, key: key, at: $0) }
+            emit(lsn, change: table, into: &records) {
+                record(table, op: .delete, before: before, after: nil, key: key, at: $0)
+            }
             if config.tombstonesOnDelete, let key {
                 emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) }
             }
@@ -299,7 +307,7 @@ public final class PostgresConnectorTask: SourceTask {
             guard !config.skippedOperations.contains(.truncate) else { return }
             for (part, id) in relationIDs.enumerated() {
                 guard let table = try tableFor(id) else { continue }
-                emit(lsn, part: part, into: &records) {
+                emit(lsn, part: part, change: table, into: &records) {
                     record(table, op: .truncate, before: nil, after: nil, key: nil, at: $0)
                 }
             }
@@ -310,11 +318,45 @@ public final class PostgresConnectorTask: SourceTask {
 
     /// Makes and hands out the record at (`lsn`, `part`), unless it was delivered before a restart: skipped
     /// records are not even built.
+    /// `change`: the record is a change of that table, which transaction metadata counts (the transaction's
+    /// BEGIN record goes out before its first change, at part -1 of that change's LSN, so that a resume skips
+    /// or repeats it exactly as the change).
     private func emit(
-        _ lsn: LSN, part: Int = 0, into records: inout [SourceRecord], _ make: (RecordPosition) -> SourceRecord
+        _ lsn: LSN, part: Int = 0, change table: PostgresTableSchema? = nil, into records: inout [SourceRecord],
+        _ make: (RecordPosition) -> SourceRecord
     ) {
         let position = RecordPosition(lsn: lsn, part: part)
+        currentTransactionBlock = nil
+        if let table, config.provideTransactionMetadata, let xid = progress.currentXid {
+            if transactionCounts == nil {
+                transactionCounts = TransactionCounts()
+                let begin = RecordPosition(lsn: lsn, part: -1)
+                if progress.emit(begin) {
+                    records.append(
+                        TransactionMetadata.begin(
+                            topic: config.transactionTopic, id: "\(xid):\(lsn.value)",
+                            commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
+                            offset: offset(at: begin), nowMillis: Int64(Date().timeIntervalSince1970 * 1000)))
+                }
+            }
+            let order = transactionCounts!.count(table.relation.namespace + "." + table.relation.name)
+            currentTransactionBlock = TransactionMetadata.block(
+                id: "\(xid):\(lsn.value)", totalOrder: order.total, collectionOrder: order.inCollection)
+        }
         if progress.emit(position) { records.append(make(position)) }
+    }
+
+    /// The transaction's END record (with its counts) at the Commit message's LSN, if it had changes.
+    private func endTransaction(at lsn: LSN, into records: inout [SourceRecord]) {
+        defer { transactionCounts = nil }
+        guard let counts = transactionCounts, let xid = progress.currentXid else { return }
+        let position = RecordPosition(lsn: lsn, part: 0)
+        guard progress.emit(position) else { return }
+        records.append(
+            TransactionMetadata.end(
+                topic: config.transactionTopic, id: "\(xid):\(lsn.value)", counts: counts,
+                commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
+                offset: offset(at: position), nowMillis: Int64(Date().timeIntervalSince1970 * 1000)))
     }
 
     private func tableFor(_ id: UInt32) throws -> PostgresTableSchema? {
@@ -393,7 +435,7 @@ public final class PostgresConnectorTask: SourceTask {
             "lsn_commit": progress.lastCommitEnd.map { .int(Int64($0.value)) } ?? .null,
             "txId": progress.currentXid.map { .int(Int64($0)) } ?? .null, "ts_usec": .int(progress.currentCommitMicros),
         ]
-        if position.part > 0 { offset["lsn_part"] = .int(Int64(position.part)) }
+        if position.part != 0 { offset["lsn_part"] = .int(Int64(position.part)) }
         return offset
     }
 
@@ -402,6 +444,8 @@ public final class PostgresConnectorTask: SourceTask {
     enum Origin {
         case stream(RecordPosition)
         case snapshot(SnapshotMarker, isLast: Bool)
+
+        var isStream: Bool { if case .stream = self { true } else { false } }
     }
 
     func record(
@@ -441,7 +485,7 @@ public final class PostgresConnectorTask: SourceTask {
         block[position: source.lsn] = .int64(Int64(lsn.value))
         let envelope = ChangeEvent.envelope(
             schema: table.envelopeSchema, op: op, before: before, after: after, source: block.value,
-            nowMicros: nowMicros)
+            transaction: origin.isStream ? currentTransactionBlock : nil, nowMicros: nowMicros)
         return ChangeEvent.record(
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
             key: key, envelope: envelope, nowMicros: nowMicros)

@@ -106,3 +106,43 @@ final class DebeziumEventsTests: XCTestCase {
         XCTAssertNil(tombstone.valueSchema)
     }
 }
+
+final class TransactionMetadataTests: XCTestCase {
+    private func order(_ names: [String]) -> [String] {
+        var counts = TransactionCounts()
+        for name in names { _ = counts.count(name) }
+        return counts.inJavaHashMapOrder.map(\.name)
+    }
+
+    /// Debezium lists an END record's tables in `java.util.HashMap` order; the expected orders were printed by
+    /// Java 17 for the same keys.
+    func testEndRecordsListTablesInJavaHashMapOrder() {
+        XCTAssertEqual(
+            order([
+                "public.orders", "public.customers", "public.order_items", "inventory.products", "public.cmp_1_nopk",
+                "public.cmp_1",
+            ]),
+            [
+                "public.cmp_1", "public.orders", "public.customers", "public.cmp_1_nopk", "public.order_items",
+                "inventory.products",
+            ])
+        // Fourteen keys: past three quarters of 16 buckets the map has 32.
+        XCTAssertEqual(
+            order((1...14).map { "s.t\($0)" }),
+            [
+                "s.t6", "s.t5", "s.t8", "s.t7", "s.t2", "s.t1", "s.t4", "s.t3", "s.t13", "s.t12", "s.t11", "s.t10",
+                "s.t9",
+                "s.t14",
+            ])
+    }
+
+    func testCountsPerTransactionAndTable() {
+        var counts = TransactionCounts()
+        XCTAssertEqual(counts.count("a").total, 1)
+        XCTAssertEqual(counts.count("b").inCollection, 1)
+        let third = counts.count("a")
+        XCTAssertEqual(third.total, 3)
+        XCTAssertEqual(third.inCollection, 2)
+        XCTAssertEqual(counts.total, 3)
+    }
+}

@@ -76,12 +76,17 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             extraEvents: 2)
     }
 
+    /// With transaction metadata too: BEGIN/END records and each event's `transaction` block.
     func testNonDefaultHandlingModesEqualDebezium() throws {
-        try compareWithReference(modes: [
-            "decimal.handling.mode": "string", "time.precision.mode": "connect", "binary.handling.mode": "base64",
-            "interval.handling.mode": "string",
-        ])
+        try compareWithReference(
+            modes: [
+                "decimal.handling.mode": "string", "time.precision.mode": "connect", "binary.handling.mode": "base64",
+                "interval.handling.mode": "string", "provide.transaction.metadata": "true",
+            ], extraEvents: 2 * Self.transactionsWithChanges)
     }
+
+    /// The transactions of `changes` and `specialValues` that change a captured table (the ALTER does not).
+    static let transactionsWithChanges = 14
 
     func testDoubleAndMicrosecondModesEqualDebezium() throws {
         try compareWithReference(modes: [
@@ -162,7 +167,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         while reference.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
         XCTAssertFalse(reference.isRunning, "the reference finished")
         let ours = try IntegrationEnvironment.consume(
-            ["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk", "\(prefix).public.\(table)_Odd"],
+            ["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk", "\(prefix).public.\(table)_Odd"]
+                + (modes["provide.transaction.metadata"] == "true" ? ["\(prefix).transaction"] : []),
             count: expectedEvents)
         try connector.stop()
 

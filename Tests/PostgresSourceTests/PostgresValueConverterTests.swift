@@ -185,7 +185,7 @@ final class PostgresValueConverterTests: XCTestCase {
         }
         for (key, value) in [
             ("column.exclude.list", "public.t.ssn"), ("column.mask.with.4.chars", "public.t.card"),
-            ("transforms", "unwrap"), ("provide.transaction.metadata", "true"), ("skipped.operations", "x"),
+            ("transforms", "unwrap"), ("skipped.operations", "x"),
         ] {
             var c = base
             c[key] = value
