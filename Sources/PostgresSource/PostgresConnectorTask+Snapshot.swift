@@ -1,12 +1,6 @@
 import DebeziumEvents
 import TributaryCore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// The offset keys of snapshot records (Debezium's names).
 enum PostgresSnapshotOffset {
     static let snapshot = "snapshot"
@@ -75,7 +69,7 @@ extension PostgresConnectorTask {
         }
         snapshot = try PostgresSnapshot(
             connection: connection, exportedSnapshot: created?.snapshotName, tables: tables, columns: columns,
-            fetchSize: config.snapshotFetchSize, startedMicros: Int64(Date().timeIntervalSince1970 * 1_000_000),
+            fetchSize: config.snapshotFetchSize, startedMicros: Self.epochMicros(),
             logger: logger)
         progress = ReplicationProgressStateMachine(startingAt: created == nil ? nil : snapshotPosition)
         progress.holdsIdleConfirmation = true

@@ -213,10 +213,7 @@ public final class PostgresConnectorTask: SourceTask {
                 continue
             case .wouldBlock:
                 if records.isEmpty && clock.now < deadline {
-                    let remaining = deadline - clock.now
-                    let millis =
-                        remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
-                    repl.waitReadable(timeoutMilliseconds: max(1, Int(millis)))
+                    repl.waitReadable(timeoutMilliseconds: max(1, Int((deadline - clock.now).wholeMilliseconds)))
                     continue
                 }
             case .finished:
@@ -336,7 +333,7 @@ public final class PostgresConnectorTask: SourceTask {
                         TransactionMetadata.begin(
                             topic: config.transactionTopic, id: "\(xid):\(lsn.value)",
                             commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
-                            offset: offset(at: begin), nowMillis: Int64(Date().timeIntervalSince1970 * 1000)))
+                            offset: offset(at: begin), nowMillis: Self.epochMicros() / 1000))
                 }
             }
             let order = transactionCounts!.count(table.relation.namespace + "." + table.relation.name)
@@ -356,7 +353,7 @@ public final class PostgresConnectorTask: SourceTask {
             TransactionMetadata.end(
                 topic: config.transactionTopic, id: "\(xid):\(lsn.value)", counts: counts,
                 commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
-                offset: offset(at: position), nowMillis: Int64(Date().timeIntervalSince1970 * 1000)))
+                offset: offset(at: position), nowMillis: Self.epochMicros() / 1000))
     }
 
     private func tableFor(_ id: UInt32) throws -> PostgresTableSchema? {
@@ -458,7 +455,7 @@ public final class PostgresConnectorTask: SourceTask {
     func record(
         _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, from origin: Origin
     ) -> SourceRecord {
-        let nowMicros = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let nowMicros = Self.epochMicros()
         let lsn: LSN
         let offset: OffsetMap
         let info: (commitMicros: Int64, txId: Int64?, marker: SnapshotMarker)
@@ -523,7 +520,7 @@ public final class PostgresConnectorTask: SourceTask {
         records.append(
             Heartbeat.record(
                 topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
-                offset: offset, nowMillis: Int64(Date().timeIntervalSince1970 * 1000)))
+                offset: offset, nowMillis: Self.epochMicros() / 1000))
     }
 
     // MARK: Commit
@@ -555,7 +552,7 @@ public final class PostgresConnectorTask: SourceTask {
         guard streaming, let repl = stream else { return }
         let confirmed = progress.confirmedLSN
         var message: [UInt8] = [UInt8(ascii: "r")]
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000) - PgOutputMessage.postgresEpochOffsetMicros
+        let now = Self.epochMicros() - PgOutputMessage.postgresEpochOffsetMicros
         for v in [
             max(progress.lastReceivedLSN, confirmed).value, confirmed.value, confirmed.value, UInt64(bitPattern: now),
         ] {
@@ -565,6 +562,9 @@ public final class PostgresConnectorTask: SourceTask {
         try repl.sendCopyData(message)
         lastStatusSent = .now
     }
+
+    /// Now, in microseconds since the Unix epoch.
+    static func epochMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 
     public func stop() {
         snapshot?.close()

@@ -142,7 +142,7 @@ final class PostgresSnapshot {
                     "snapshot of table done",
                     metadata: [
                         "table": "\(tables[tableIndex].qualifiedName)", "rows": "\(rowsInTable)",
-                        "seconds": "\(seconds(clock.now - tableStarted))",
+                        "seconds": "\((clock.now - tableStarted).inSeconds)",
                     ])
                 tableIndex += 1
             }
@@ -156,7 +156,7 @@ final class PostgresSnapshot {
         guard now - lastReport >= .seconds(5) else { return }
         lastReport = now
         let table = tables[tableIndex]
-        let elapsed = seconds(now - tableStarted)
+        let elapsed = (now - tableStarted).inSeconds
         let rate = elapsed > 0 ? Double(rowsInTable) / elapsed : 0
         let left = max(0, table.estimatedRows - rowsInTable)
         logger.info(
@@ -167,10 +167,6 @@ final class PostgresSnapshot {
                 "percent": "\(table.estimatedRows > 0 ? min(100, Int(rowsInTable * 100 / table.estimatedRows)) : 0)",
                 "rows_per_s": "\(Int(rate))", "eta_s": "\(rate > 0 ? Int(Double(left) / rate) : 0)",
             ])
-    }
-
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     /// Ends the transaction and the connection.

@@ -1,5 +1,4 @@
 import Converters
-import Synchronization
 import TributaryCore
 
 #if canImport(FoundationEssentials)

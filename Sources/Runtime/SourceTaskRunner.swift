@@ -116,7 +116,6 @@ public final class SourceTaskRunner: Sendable {
 
     private func sleepBriefly(_ remaining: Duration) {
         let step = min(remaining, .milliseconds(100))
-        let micros = step.components.seconds * 1_000_000 + step.components.attoseconds / 1_000_000_000_000
-        usleep(UInt32(max(1, micros)))
+        usleep(UInt32(max(1, step.wholeMicroseconds)))
     }
 }

@@ -112,7 +112,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
             while producer.outstanding > 0 && producer.fatalError == nil {
                 let remaining = deadline - clock.now
                 guard remaining > .zero else { break }
-                producer.poll(timeoutMilliseconds: Int32(min(100, max(1, remaining.milliseconds))))
+                producer.poll(timeoutMilliseconds: Int32(min(100, max(1, remaining.wholeMilliseconds))))
             }
             return producer.outstanding == 0
         }
@@ -216,7 +216,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
                 "stopped before Kafka acknowledged every record; the rest is sent again at the next start",
                 metadata: [
                     "in_flight": "\(tracker.inFlight)",
-                    "task.shutdown.graceful.timeout.ms": "\(settings.shutdownTimeout.milliseconds)",
+                    "task.shutdown.graceful.timeout.ms": "\(settings.shutdownTimeout.wholeMilliseconds)",
                     "error": "\(deliveryError.map { "\($0)" } ?? "-")",
                 ])
         }
@@ -224,15 +224,8 @@ public final class WorkerSourceTask: @unchecked Sendable {
     }
 
     private static func rate(_ count: UInt64, over duration: Duration) -> Int {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         return seconds > 0 ? Int(Double(count) / seconds) : 0
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    var milliseconds: Int {
-        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TributaryCore
 import XCTest
 
 @testable import PostgresSource
@@ -20,28 +21,11 @@ final class CrashRecoveryTests: XCTestCase {
         }
         try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v int NOT NULL)", purpose: "create table")
 
-        let worker = work.appendingPathComponent("worker.properties")
-        try """
-        bootstrap.servers=\(IntegrationEnvironment.bootstrapServers)
-        offset.storage.file.filename=\(work.path)/offsets.json
-        offset.flush.interval.ms=100
-        """.write(to: worker, atomically: true, encoding: .utf8)
-        let connector = work.appendingPathComponent("connector.properties")
-        var properties = IntegrationEnvironment.connectorConfig(
-            name: slot, prefix: "crash", slot: slot, tables: "public\\\\.\(table)"
-        ).values
-        properties["topic.creation.default.partitions"] = "1"
-        try properties.map { "\($0.key)=\($0.value)" }.joined(separator: "\n").write(
-            to: connector, atomically: true, encoding: .utf8)
-
-        func launch() throws -> Process {
-            let p = Process()
-            p.executableURL = IntegrationEnvironment.executable
-            p.arguments = ["standalone", worker.path, connector.path]
-            p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
-            try p.run()
-            return p
-        }
+        let tributary = try StandaloneProcess(
+            work: work,
+            connector: IntegrationEnvironment.connectorConfig(
+                name: slot, prefix: "crash", slot: slot, tables: "public\\\\.\(table)"))
+        func launch() throws -> Process { try tributary.launch() }
 
         // The writer: 200 transactions, each inserting 5 new keys and bumping 5 existing ones.
         let writerDone = DispatchSemaphore(value: 0)
@@ -84,15 +68,7 @@ final class CrashRecoveryTests: XCTestCase {
         writerDone.wait()
         if let error = writerFailure.value { throw error }
 
-        // Let the last run deliver everything (the slot passes the end of the WAL written), then stop it gently.
-        let end = try XCTUnwrap(LSN(try db.query("SELECT pg_current_wal_insert_lsn()::text", purpose: "lsn")[0][0]!))
-        let deadline = ContinuousClock.now + .seconds(120)
-        while (try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero) < end, ContinuousClock.now < deadline
-        {
-            usleep(100_000)
-        }
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        try StandaloneProcess.stopWhenDelivered(process, slot: slot)
 
         let expected = try db.query("SELECT id, v FROM public.\(table)", purpose: "final state")
             .reduce(into: [Int: Int]()) { $0[Int($1[0]!)!] = Int($1[1]!)! }
@@ -136,31 +112,12 @@ extension CrashRecoveryTests {
         try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v int NOT NULL)", purpose: "create table")
         try db.query("INSERT INTO public.\(table) SELECT g, 1 FROM generate_series(1, \(rows)) g", purpose: "rows")
 
-        let worker = work.appendingPathComponent("worker.properties")
-        try """
-        bootstrap.servers=\(IntegrationEnvironment.bootstrapServers)
-        offset.storage.file.filename=\(work.path)/offsets.json
-        offset.flush.interval.ms=100
-        key.converter.schemas.enable=false
-        value.converter.schemas.enable=false
-        """.write(to: worker, atomically: true, encoding: .utf8)
-        let connector = work.appendingPathComponent("connector.properties")
         var properties = IntegrationEnvironment.connectorConfig(
-            name: slot, prefix: slot, slot: slot, tables: "public\\\\.\(table)"
-        ).values
-        properties["topic.creation.default.partitions"] = "1"
+            name: slot, prefix: slot, slot: slot, tables: "public\\\\.\(table)")
         properties["snapshot.mode"] = "initial"
         properties["snapshot.fetch.size"] = "2000"
-        try properties.map { "\($0.key)=\($0.value)" }.joined(separator: "\n").write(
-            to: connector, atomically: true, encoding: .utf8)
-        func launch() throws -> Process {
-            let p = Process()
-            p.executableURL = IntegrationEnvironment.executable
-            p.arguments = ["standalone", worker.path, connector.path]
-            p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
-            try p.run()
-            return p
-        }
+        let tributary = try StandaloneProcess(work: work, connector: properties, schemasEnabled: false)
+        func launch() throws -> Process { try tributary.launch() }
 
         // The writer bumps random rows while the snapshots run.
         let stop = LockedBox(false)
@@ -194,14 +151,7 @@ extension CrashRecoveryTests {
         writerDone.wait()
         if let error = writerFailure.value { throw error }
 
-        let end = try XCTUnwrap(LSN(try db.query("SELECT pg_current_wal_insert_lsn()::text", purpose: "lsn")[0][0]!))
-        let deadline = ContinuousClock.now + .seconds(120)
-        while (try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero) < end, ContinuousClock.now < deadline
-        {
-            usleep(100_000)
-        }
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        try StandaloneProcess.stopWhenDelivered(process, slot: slot)
 
         let expected = try db.query("SELECT id, v FROM public.\(table)", purpose: "final state")
             .reduce(into: [Int: Int]()) { $0[Int($1[0]!)!] = Int($1[1]!)! }
@@ -219,6 +169,52 @@ extension CrashRecoveryTests {
         XCTAssertTrue(
             wrong.isEmpty,
             "last events differ from the database for \(wrong.count) keys, e.g. \(wrong.first.map { "\($0)" } ?? "")")
+    }
+}
+
+/// `tributary standalone` as a process of its own (to be killed), with worker and connector files in `work`.
+struct StandaloneProcess {
+    let worker: URL
+    let connector: URL
+
+    init(work: URL, connector config: Config, schemasEnabled: Bool = true) throws {
+        worker = work.appendingPathComponent("worker.properties")
+        try """
+        bootstrap.servers=\(IntegrationEnvironment.bootstrapServers)
+        offset.storage.file.filename=\(work.path)/offsets.json
+        offset.flush.interval.ms=100
+        key.converter.schemas.enable=\(schemasEnabled)
+        value.converter.schemas.enable=\(schemasEnabled)
+        """.write(to: worker, atomically: true, encoding: .utf8)
+        connector = work.appendingPathComponent("connector.properties")
+        var properties = config.values
+        properties["topic.creation.default.partitions"] = "1"
+        try properties.map { "\($0.key)=\($0.value)" }.joined(separator: "\n").write(
+            to: connector, atomically: true, encoding: .utf8)
+    }
+
+    func launch() throws -> Process {
+        let p = Process()
+        p.executableURL = IntegrationEnvironment.executable
+        p.arguments = ["standalone", worker.path, connector.path]
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
+        try p.run()
+        return p
+    }
+
+    /// Lets the process deliver everything (the slot passes the end of the WAL written so far), then stops it
+    /// gently.
+    static func stopWhenDelivered(_ process: Process, slot: String) throws {
+        let rows = try IntegrationEnvironment.sql().query(
+            "SELECT pg_current_wal_insert_lsn()::text", purpose: "read the WAL insert position")
+        let end = try XCTUnwrap(LSN(try XCTUnwrap(rows.first?.first ?? nil)))
+        let deadline = ContinuousClock.now + .seconds(120)
+        while (try IntegrationEnvironment.confirmedFlushLSN(slot: slot) ?? .zero) < end, ContinuousClock.now < deadline
+        {
+            usleep(100_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
     }
 }
 
