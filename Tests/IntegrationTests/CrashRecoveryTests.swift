@@ -8,18 +8,25 @@ import XCTest
 /// several times; after the last restart every committed change must be in Kafka at least once, and per key the
 /// versions must appear in order with none missing.
 final class CrashRecoveryTests: XCTestCase {
-    func testSIGKILLDuringStreamingLosesNothing() throws {
+    /// A slot name for the test (also its table's and topic prefix's), a work folder, and the table
+    /// `(id int PRIMARY KEY, v int NOT NULL)`; all removed after the test.
+    private func prepare(_ base: String) throws -> (PostgresConnection, String, URL) {
         let db = try IntegrationEnvironment.sql()
-        let slot = IntegrationEnvironment.uniqueName("crash")
-        let table = slot
+        let slot = IntegrationEnvironment.uniqueName(base)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent(slot)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer {
+        addTeardownBlock {
             IntegrationEnvironment.dropSlot(slot)
-            _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table")
+            _ = try? db.query("DROP TABLE public.\(slot)", purpose: "drop table")
             try? FileManager.default.removeItem(at: work)
         }
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v int NOT NULL)", purpose: "create table")
+        try db.query("CREATE TABLE public.\(slot) (id int PRIMARY KEY, v int NOT NULL)", purpose: "create table")
+        return (db, slot, work)
+    }
+
+    func testSIGKILLDuringStreamingLosesNothing() throws {
+        let (db, slot, work) = try prepare("crash")
+        let table = slot
 
         let tributary = try StandaloneProcess(
             work: work,
@@ -98,18 +105,9 @@ extension CrashRecoveryTests {
     /// SIGKILL twice during an initial snapshot of 150,000 rows while a writer updates them: after the last
     /// restart every row is in Kafka, and the last event of each key carries its last committed value.
     func testSIGKILLDuringTheSnapshotLosesNothing() throws {
-        let db = try IntegrationEnvironment.sql()
-        let slot = IntegrationEnvironment.uniqueName("crashsnap")
+        let (db, slot, work) = try prepare("crashsnap")
         let table = slot
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent(slot)
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer {
-            IntegrationEnvironment.dropSlot(slot)
-            _ = try? db.query("DROP TABLE public.\(table)", purpose: "drop table")
-            try? FileManager.default.removeItem(at: work)
-        }
         let rows = 150_000
-        try db.query("CREATE TABLE public.\(table) (id int PRIMARY KEY, v int NOT NULL)", purpose: "create table")
         try db.query("INSERT INTO public.\(table) SELECT g, 1 FROM generate_series(1, \(rows)) g", purpose: "rows")
 
         var properties = IntegrationEnvironment.connectorConfig(
