@@ -117,9 +117,14 @@ extension PostgresConnectorTask {
                     from: .snapshot(row.marker, isLast: row.isLast)))
         }
         if snapshot.isFinished {
+            if !snapshot.emittedAny {
+                // No record carries the snapshot's completion: store it on its own, or a restart would read the
+                // tables again (and repeat, as reads, every row written since).
+                offsetWithoutRecord = snapshotOffset(isLast: true)
+                progress.holdsIdleConfirmation = false
+            }
             snapshot.close()
             self.snapshot = nil
-            if !snapshot.emittedAny { progress.holdsIdleConfirmation = false }
             if config.snapshotMode == .initialOnly {
                 logger.info("snapshot.mode=initial_only: the snapshot is done; not streaming")
             } else {

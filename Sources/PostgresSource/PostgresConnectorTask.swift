@@ -34,6 +34,8 @@ public final class PostgresConnectorTask: SourceTask {
     var snapshotSchemas: [PostgresTableSchema?] = []
     /// Where the snapshot's data stands in the WAL: the slot's consistent point (or its confirmed position).
     var snapshotPosition = LSN.zero
+    /// An offset to store without a record (a snapshot that read no rows is complete all the same).
+    var offsetWithoutRecord: OffsetMap?
     /// The current transaction's counts, from its first change on (transaction metadata).
     private var transactionCounts: TransactionCounts?
     /// The `transaction` block of the change being built.
@@ -524,6 +526,11 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     // MARK: Commit
+
+    public func takeOffsetWithoutRecord() -> OffsetMap? {
+        defer { offsetWithoutRecord = nil }
+        return offsetWithoutRecord
+    }
 
     public func commit(offset: OffsetMap) throws {
         // Until the snapshot's last record is in Kafka the slot must not follow the stream: a crash before then

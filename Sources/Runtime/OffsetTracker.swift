@@ -26,6 +26,11 @@ struct OffsetTracker {
         return nextToken
     }
 
+    /// Registers an offset that has no record to deliver: it becomes committable once everything before it is.
+    mutating func addAcknowledged(_ offset: OffsetMap) {
+        ack(add(offset))
+    }
+
     /// Marks a record acknowledged.
     mutating func ack(_ token: UInt64) {
         guard let i = index(of: token), !entries[i].acked else { return }

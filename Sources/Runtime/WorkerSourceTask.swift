@@ -173,6 +173,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
                     tracker.add(record.sourceOffset, topic: record.topic)
                     produced += 1
                 }
+                if let offset = task.takeOffsetWithoutRecord() { tracker.addAcknowledged(offset) }
                 producer.poll(timeoutMilliseconds: 0)
                 try checkProducer()
                 let now = clock.now

@@ -14,6 +14,13 @@ public protocol SourceTask: AnyObject {
     func stop()
     /// The source partition whose offset `start` receives.
     var sourcePartition: OffsetMap { get }
+    /// An offset to store without a record, once everything handed out before it is acknowledged (a snapshot
+    /// of empty tables is complete all the same); nil if there is none. Asked after every `poll`.
+    func takeOffsetWithoutRecord() -> OffsetMap?
+}
+
+extension SourceTask {
+    public func takeOffsetWithoutRecord() -> OffsetMap? { nil }
 }
 
 /// Creates source tasks from a connector configuration (Kafka Connect's `SourceConnector`).

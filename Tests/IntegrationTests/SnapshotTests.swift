@@ -109,4 +109,30 @@ final class SnapshotTests: ConnectorTestCase {
         XCTAssertEqual(
             try store()?["last_snapshot_record"] ?? .null, .null, "offsets now come from the stream")
     }
+
+    /// A snapshot of empty tables produces no record, but is complete all the same: a restart streams on and
+    /// does not read the tables again (which would repeat, as reads, the rows written in between).
+    func testAnEmptySnapshotIsNotRepeated() throws {
+        let db = try IntegrationEnvironment.sql()
+        tables.append(try IntegrationEnvironment.createTable("\(slot)_e", "id int PRIMARY KEY, v text"))
+        var connector = try start()
+        let deadline = Date().addingTimeInterval(10)
+        while try FileOffsetStore(path: offsetFile).offset(connector: slot, partition: ["server": .string(slot)])
+            == nil,
+            Date() < deadline
+        {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try connector.stop()
+        let stored = try FileOffsetStore(path: offsetFile).offset(connector: slot, partition: ["server": .string(slot)])
+        XCTAssertEqual(stored?["last_snapshot_record"], .bool(true), "the empty snapshot's completion was stored")
+
+        try db.query("INSERT INTO \(tables[0]) VALUES (1, 'one'), (2, 'two')", purpose: "rows")
+        connector = try start()
+        try db.query("INSERT INTO \(tables[0]) VALUES (3, 'three')", purpose: "row")
+        let events = try events("e", count: 3)
+        try connector.stop()
+        XCTAssertEqual(events.map(\.op), ["c", "c", "c"], "streamed once, not read by a second snapshot")
+        XCTAssertEqual(events.map(\.id), [1, 2, 3])
+    }
 }

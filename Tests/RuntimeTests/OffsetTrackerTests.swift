@@ -47,4 +47,15 @@ final class OffsetTrackerTests: XCTestCase {
         XCTAssertEqual(contiguous, UInt64(n))
         XCTAssertEqual(tracker.inFlight, 0)
     }
+
+    /// An offset without a record is committable once everything before it is acknowledged, not before.
+    func testOffsetsWithoutRecordsWaitForTheRecordsBefore() {
+        var tracker = OffsetTracker()
+        let first = tracker.add(["n": .int(1)])
+        tracker.addAcknowledged(["n": .int(2)])
+        XCTAssertNil(tracker.takeCommittable(), "record 1 is still in flight")
+        tracker.ack(first)
+        XCTAssertEqual(tracker.takeCommittable()?["n"], .int(2))
+        XCTAssertEqual(tracker.inFlight, 0)
+    }
 }
