@@ -91,13 +91,19 @@ final class PostgresTableSchema {
         let old = old.flatMap { $0.count == tuple.count ? $0 : nil }
         for c in columns {
             let schema = c.converter.schema
-            var source = tuple
-            if tuple.kinds[c.tupleIndex] == .unchangedToast, let old, old.kinds[c.tupleIndex] == .text { source = old }
-            switch source.kinds[c.tupleIndex] {
+            // An unchanged TOASTed value is read from the old row where that has it (no copy of either row).
+            let fromOld =
+                tuple.kinds[c.tupleIndex] == .unchangedToast && old.map { $0.kinds[c.tupleIndex] == .text } == true
+            switch fromOld ? .text : tuple.kinds[c.tupleIndex] {
             case .text:
                 do {
-                    let convert = (fromSnapshot ? c.converter.convertSnapshot : nil) ?? c.converter.convert
-                    let v = try convert(source.value(c.tupleIndex))
+                    let text = fromOld ? old!.value(c.tupleIndex) : tuple.value(c.tupleIndex)
+                    let v: Value
+                    if fromSnapshot, let convertSnapshot = c.converter.convertSnapshot {
+                        v = try convertSnapshot(text)
+                    } else {
+                        v = try c.converter.convert(text)
+                    }
                     values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
                 } catch let lost as PostgresValueConverter.UnrepresentableValue {
                     if columnsWithLostValues.insert(c.tupleIndex).inserted {
