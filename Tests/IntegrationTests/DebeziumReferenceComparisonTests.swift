@@ -95,6 +95,25 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         ])
     }
 
+    /// The reference's log4j writes to stdout by default, and a warning logged while a long event line is written
+    /// lands inside that line (the line goes out in 8 kB pieces). A log4j configuration in `JAVA_TOOL_OPTIONS` sends
+    /// the log to stderr, so stdout holds only events.
+    static func referenceEnvironment(in work: URL) throws -> [String: String] {
+        let configuration = work.appendingPathComponent("log4j2.properties")
+        try """
+        appender.err.type = Console
+        appender.err.name = err
+        appender.err.target = SYSTEM_ERR
+        appender.err.layout.type = PatternLayout
+        appender.err.layout.pattern = %d %t %p %m%n
+        rootLogger.level = warn
+        rootLogger.appenderRef.err.ref = err
+        """.write(to: configuration, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["JAVA_TOOL_OPTIONS"] = "-Dlog4j2.configurationFile=\(configuration.path)"
+        return environment
+    }
+
     /// `snapshot`: the changes are made before either connector starts, and both read the result by snapshot.
     private func compareWithReference(
         modes: [String: String], extraChanges: [String] = [], extraEvents: Int = 0, snapshot: Bool = false
@@ -148,6 +167,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         reference.arguments = [Self.referenceScript, propertiesFile.path, String(expectedEvents), "5"]
         reference.standardOutput = try FileHandle(forWritingTo: output)
         reference.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
+        reference.environment = try Self.referenceEnvironment(in: work)
         try reference.run()
         defer { if reference.isRunning { reference.terminate() } }
         try IntegrationEnvironment.waitUntilStreaming(slot: referenceSlot, timeout: .seconds(600))
