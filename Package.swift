@@ -29,7 +29,8 @@ let package = Package(
         .target(
             name: "PostgresSource",
             dependencies: [
-                "CLibPQ", "TributaryCore", "DebeziumEvents", .product(name: "Logging", package: "swift-log"),
+                "CLibPQ", "TributaryCore", "DebeziumEvents", "Converters",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "Runtime",

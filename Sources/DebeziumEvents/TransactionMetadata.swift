@@ -82,21 +82,9 @@ public struct TransactionCounts: Sendable, Equatable {
         return (total, 1)
     }
 
-    /// The tables in the order Debezium lists them in END records: the iteration order of a `java.util.HashMap`
-    /// keyed by the table names (bucket by the spread `String.hashCode`, insertion order within a bucket, the
-    /// table doubling from 16 buckets beyond three quarters full).
+    /// The tables in the order Debezium lists them in END records: a `java.util.HashMap`'s iteration order.
     public var inJavaHashMapOrder: [(name: String, count: Int64)] {
-        var capacity = 16
-        while perCollection.count > capacity * 3 / 4 { capacity *= 2 }
-        func bucket(_ name: String) -> Int {
-            var h: Int32 = 0
-            for unit in name.utf16 { h = h &* 31 &+ Int32(unit) }
-            let spread = h ^ Int32(bitPattern: UInt32(bitPattern: h) >> 16)
-            return Int(spread) & (capacity - 1)
-        }
-        return perCollection.enumerated().sorted {
-            (bucket($0.element.name), $0.offset) < (bucket($1.element.name), $1.offset)
-        }.map(\.element)
+        JavaHashMapOrder.sorted(perCollection) { $0.name }
     }
 
     public static func == (a: TransactionCounts, b: TransactionCounts) -> Bool {

@@ -25,7 +25,7 @@ public struct PostgresConnectorConfig: Sendable {
         ("column.include.list", false, nil), ("column.exclude.list", false, nil), ("message.key.columns", false, nil),
         ("column.mask.", true, nil), ("column.truncate.to.", true, nil), ("column.propagate.source.type", false, nil),
         ("datatype.propagate.source.type", false, nil),
-        ("include.unknown.datatypes", false, "false"), ("transforms", false, ""), ("predicates", false, ""),
+        ("transforms", false, ""), ("predicates", false, ""),
         ("snapshot.select.statement.overrides", false, ""),
     ]
 
@@ -135,6 +135,9 @@ public struct PostgresConnectorConfig: Sendable {
                     "binary.handling.mode", default: "bytes", allowed: ["bytes", "base64", "base64-url-safe", "hex"]))!,
             intervalMode: .init(
                 rawValue: try config.choice(
-                    "interval.handling.mode", default: "numeric", allowed: ["numeric", "string"]))!)
+                    "interval.handling.mode", default: "numeric", allowed: ["numeric", "string"]))!,
+            hstoreMode: try config.enumeration("hstore.handling.mode", default: .json),
+            moneyFractionDigits: try config.int("money.fraction.digits", default: 2, range: 0...100),
+            includeUnknownDatatypes: try config.bool("include.unknown.datatypes", default: false))
     }
 }

@@ -6,6 +6,10 @@ struct CatalogColumn: Equatable {
     var name: String
     var notNull: Bool
     var defaultExpression: String?
+    /// The type as `format_type` prints it (`numeric(10,3)`, `exp_mood[]`), for messages.
+    var typeName: String = ""
+    /// What the catalog says about the type, for types without fixed OIDs (enums, domains, extension types).
+    var type: PostgresType? = nil
 }
 
 /// Everything needed to turn one table's pgoutput tuples into Debezium records: topic, key/value/envelope
@@ -37,7 +41,8 @@ final class PostgresTableSchema {
     /// (as Debezium does for tables with `REPLICA IDENTITY USING INDEX`), else the record has no key.
     init(
         relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
-        converter: PostgresValueConverter, placeholder: String, onSkippedColumn: (String, UInt32) -> Void,
+        converter: PostgresValueConverter, placeholder: String,
+        onSkippedColumn: (_ column: String, _ typeName: String) -> Void,
         onLostValue: @escaping (_ column: String, _ reason: String) -> Void = { _, _ in }
     ) {
         self.onLostValue = onLostValue
@@ -54,10 +59,10 @@ final class PostgresTableSchema {
             let optional = !(facts?.notNull ?? false)
             guard
                 let c = converter.converter(
-                    typeOID: column.typeOID, typeModifier: column.typeModifier, optional: optional,
-                    defaultExpression: facts?.defaultExpression)
+                    type: facts?.type ?? .builtin(column.typeOID), typeModifier: column.typeModifier,
+                    optional: optional, defaultExpression: facts?.defaultExpression)
             else {
-                onSkippedColumn(column.name, column.typeOID)
+                onSkippedColumn(column.name, facts?.typeName ?? "oid \(column.typeOID)")
                 continue
             }
             captured.append(CapturedColumn(tupleIndex: i, converter: c))

@@ -1,3 +1,4 @@
+import Converters
 import TributaryCore
 
 /// How one PostgreSQL column becomes a Connect field: its schema, how its text value converts, and what a
@@ -27,11 +28,17 @@ struct PostgresValueConverter {
         case hex
     }
     enum IntervalMode: String { case numeric, string }
+    enum HStoreMode: String, CaseIterable { case json, map }
 
     var decimalMode: DecimalMode = .precise
     var timePrecisionMode: TimePrecisionMode = .adaptive
     var binaryMode: BinaryMode = .bytes
     var intervalMode: IntervalMode = .numeric
+    var hstoreMode: HStoreMode = .json
+    /// `money.fraction.digits`: the scale of `money` values.
+    var moneyFractionDigits = 2
+    /// `include.unknown.datatypes`: types without a Connect form become their text, as bytes.
+    var includeUnknownDatatypes = false
 
     struct ConversionError: Error, CustomStringConvertible {
         let description: String
@@ -52,7 +59,19 @@ struct PostgresValueConverter {
         static let varchar: UInt32 = 1043, date: UInt32 = 1082, time: UInt32 = 1083, timestamp: UInt32 = 1114
         static let timestamptz: UInt32 = 1184, numeric: UInt32 = 1700, uuid: UInt32 = 2950, jsonb: UInt32 = 3802
         static let inet: UInt32 = 869, cidr: UInt32 = 650, macaddr: UInt32 = 829, macaddr8: UInt32 = 774
-        static let timetz: UInt32 = 1266, interval: UInt32 = 1186
+        static let timetz: UInt32 = 1266, interval: UInt32 = 1186, money: UInt32 = 790, bit: UInt32 = 1560
+        static let varbit: UInt32 = 1562, point: UInt32 = 600, tsvector: UInt32 = 3614
+
+        /// The built-in range types, whose values Debezium passes on as the server's text.
+        static let ranges: Set<UInt32> = [3904, 3926, 3906, 3908, 3910, 3912]
+        /// Their array types.
+        static let rangeArrays: Set<UInt32> = [3905, 3927, 3907, 3909, 3911, 3913]
+
+        /// Types whose column defaults Debezium evaluates (`PostgresDefaultValueConverter`); others have none.
+        static let withDefaults: Set<UInt32> = [
+            bool, int2, int4, int8, float4, float8, numeric, bpchar, varchar, text, json, jsonb, xml, uuid, date,
+            time, timestamp, timestamptz, interval, bit, varbit,
+        ]
 
         /// Array types and the types of their elements.
         static let arrayElements: [UInt32: UInt32] = [
@@ -62,16 +81,38 @@ struct PostgresValueConverter {
             1185: timestamptz, 1270: timetz, 1187: interval, 2951: uuid, 199: json, 3807: jsonb, 143: xml, 1041: inet,
             651: cidr, 1040: macaddr, 775: macaddr8,
         ]
+
+        /// Built-in arrays Debezium leaves out even with `include.unknown.datatypes=true` (money, varbit, point,
+        /// refcursor).
+        static let unmappedArrays: Set<UInt32> = [791, 1563, 1017, 2201]
+        /// Built-in arrays of types without a Connect form (bit, geometric types, tsvector, tsquery, jsonpath,
+        /// pg_lsn, txid_snapshot): with `include.unknown.datatypes=true`, arrays of their texts.
+        static let knownArrayTypes: Set<UInt32> = [
+            1561, 1020, 1018, 1019, 1027, 719, 629, 3643, 3645, 4073, 3221, 2949,
+        ]
     }
 
-    /// The converter for a column, or nil if the type is not supported (the column is then left out, as
-    /// Debezium does with `include.unknown.datatypes=false`).
+    /// The converter for a column of a built-in type, or nil if the type has no Connect form.
     func converter(typeOID: UInt32, typeModifier: Int32, optional: Bool, defaultExpression: String?) -> ColumnConverter?
     {
-        guard let (base, convert, zero) = mapping(typeOID: typeOID, typeModifier: typeModifier) else { return nil }
+        converter(
+            type: .builtin(typeOID), typeModifier: typeModifier, optional: optional,
+            defaultExpression: defaultExpression)
+    }
+
+    /// The converter for a column, or nil if the type has no Connect form (the column is then left out, as
+    /// Debezium does with `include.unknown.datatypes=false`).
+    func converter(
+        type: PostgresType, typeModifier: Int32, optional: Bool, defaultExpression: String?
+    )
+        -> ColumnConverter?
+    {
+        guard let (base, convert, zero) = mapping(type: type, typeModifier: typeModifier) ?? unknown(type) else {
+            return nil
+        }
         var schema = base.withOptional(optional)
         var defaultValue: Value?
-        if let expression = defaultExpression {
+        if let expression = defaultExpression, Self.hasDefaults(type) {
             if let literal = Self.defaultLiteral(expression) {
                 defaultValue = try? convert(ArraySlice(literal.utf8))
             }
@@ -81,15 +122,29 @@ struct PostgresValueConverter {
         }
         if let defaultValue { schema = schema.withDefault(defaultValue) }
         // Debezium reads snapshot rows through the JDBC driver, whose `date` infinities differ from the stream's.
-        let snapshot = typeOID == OID.date ? mapping(typeOID: typeOID, typeModifier: typeModifier, viaJDBC: true) : nil
+        let snapshot =
+            type == .builtin(OID.date)
+            ? mapping(typeOID: OID.date, typeModifier: typeModifier, viaJDBC: true) : nil
         return ColumnConverter(
             schema: schema, convert: convert, convertSnapshot: snapshot?.1, fallback: defaultValue ?? zero)
+    }
+
+    /// Whether Debezium gives columns of `type` schema defaults: built-in types it has a default parser for, and
+    /// enums.
+    static func hasDefaults(_ type: PostgresType) -> Bool {
+        switch type {
+        case .builtin(let oid): OID.withDefaults.contains(oid)
+        case .enumeration: true
+        default: false
+        }
     }
 
     /// The literal text of a default expression such as `7`, `(-5)`, `'hi'::text`, `true`; nil for expressions.
     static func defaultLiteral(_ expression: String) -> String? {
         var e = Substring(expression)
         while e.hasPrefix("(") && e.hasSuffix(")") { e = e.dropFirst().dropLast() }
+        // Bit strings: B'101'::"bit".
+        if e.hasPrefix("B'") { e = e.dropFirst() }
         if e.hasPrefix("'") {
             guard let close = e.dropFirst().firstIndex(of: "'") else { return nil }
             let literal = e[e.index(after: e.startIndex)..<close]
@@ -110,6 +165,92 @@ struct PostgresValueConverter {
     }
 
     private typealias Mapping = (Schema, (ArraySlice<UInt8>) throws -> Value, Value)
+
+    /// Types whose OIDs are not fixed: enums, domains (as their base type), extension types, and arrays of them.
+    /// Arrays of domains have no form, as in Debezium.
+    private func mapping(type: PostgresType, typeModifier: Int32) -> Mapping? {
+        switch type {
+        case .builtin(let oid):
+            return mapping(typeOID: oid, typeModifier: typeModifier)
+        case .enumeration(let allowed):
+            return enumeration(allowed, optional: false)
+        case .domain(let base, let domainModifier):
+            return mapping(type: base, typeModifier: typeModifier >= 0 ? typeModifier : domainModifier)
+        case .named(let name):
+            return named(name)
+        case .array(of: .enumeration(let allowed)):
+            // Debezium declares enum array elements required.
+            return array(of: enumeration(allowed, optional: false))
+        case .array(of: .named(let name)):
+            return named(name).map { array(of: ($0.0.withOptional(true), $0.1, $0.2)) }
+        case .array, .unknown:
+            return nil
+        }
+    }
+
+    /// `include.unknown.datatypes=true`: a type without a Connect form becomes its text as bytes (encoded as
+    /// `binary.handling.mode` says), arrays of such types arrays of them; otherwise nil.
+    private func unknown(_ type: PostgresType) -> Mapping? {
+        guard includeUnknownDatatypes else { return nil }
+        let text = binary(from: { Array($0) })
+        var isArray = false
+        switch type {
+        case .array: isArray = true
+        case .builtin(let oid):
+            // Debezium leaves these arrays out even with the option set.
+            if OID.unmappedArrays.contains(oid) { return nil }
+            isArray = OID.knownArrayTypes.contains(oid)
+        default: break
+        }
+        guard isArray else { return text }
+        return array(of: text)
+    }
+
+    /// An array of `element`, one-dimensional; elements NULL become null.
+    private func array(of element: Mapping) -> Mapping {
+        let (schema, convert, _) = element
+        return (
+            .array(of: schema),
+            { v in
+                if let outer = Self.multiDimensionalLength(v) {
+                    // Debezium emits one null per outer element (or, for strings, Java object names).
+                    throw UnrepresentableValue(
+                        replacement: .array(Array(repeating: .null, count: outer)),
+                        reason: "multi-dimensional arrays have no Connect form; each outer element becomes null")
+                }
+                var lost: UnrepresentableValue?
+                let elements = try Self.arrayElements(v).map { element -> Value in
+                    guard let element else { return .null }
+                    do {
+                        return try convert(element)
+                    } catch let error as UnrepresentableValue {
+                        lost = error
+                        return error.replacement
+                    }
+                }
+                if let lost { throw UnrepresentableValue(replacement: .array(elements), reason: lost.reason) }
+                return .array(elements)
+            }, .array([])
+        )
+    }
+
+    private func enumeration(_ allowed: String, optional: Bool) -> Mapping {
+        (
+            DebeziumSemantic.schema(
+                DebeziumSemantic.enumeration, .string, optional: optional, parameters: [("allowed", allowed)]),
+            { .string(String(decoding: $0, as: UTF8.self)) }, .string("")
+        )
+    }
+
+    /// Extension types Debezium knows by name.
+    private func named(_ name: String) -> Mapping? {
+        switch name {
+        case "hstore": hstore()
+        case "ltree": semanticString(DebeziumSemantic.ltree)
+        case "citext", "isbn": (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+        default: nil
+        }
+    }
 
     /// `viaJDBC`: values Debezium reads through the JDBC driver (array elements, snapshot rows), where some
     /// special values differ from the stream's.
@@ -139,6 +280,20 @@ struct PostgresValueConverter {
             return binary()
         case OID.numeric:
             return numeric(typeModifier)
+        case OID.money:
+            return money()
+        case OID.bit, OID.varbit:
+            // bit without a length is bit(1); varbit without one is unbounded (Debezium's length: Int32.max).
+            let length = typeModifier >= 0 ? Int(typeModifier) : (typeOID == OID.bit ? 1 : Int(Int32.max))
+            return bits(length: length)
+        case OID.point:
+            return point()
+        case OID.tsvector:
+            return semanticString(DebeziumSemantic.tsvector)
+        case _ where OID.ranges.contains(typeOID):
+            return (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+        case _ where OID.rangeArrays.contains(typeOID):
+            return array(of: (.optionalString, { .string(String(decoding: $0, as: UTF8.self)) }, .string("")))
         case OID.date:
             let schema =
                 timePrecisionMode == .connect
@@ -236,33 +391,11 @@ struct PostgresValueConverter {
             }
         default:
             guard let element = OID.arrayElements[typeOID],
-                let (schema, convert, _) = mapping(typeOID: element, typeModifier: typeModifier, viaJDBC: true)
+                let (schema, convert, zero) = mapping(typeOID: element, typeModifier: typeModifier, viaJDBC: true)
             else {
                 return nil
             }
-            return (
-                .array(of: schema.withOptional(true)),
-                { v in
-                    if let outer = Self.multiDimensionalLength(v) {
-                        // Debezium emits one null per outer element (or, for strings, Java object names).
-                        throw UnrepresentableValue(
-                            replacement: .array(Array(repeating: .null, count: outer)),
-                            reason: "multi-dimensional arrays have no Connect form; each outer element becomes null")
-                    }
-                    var lost: UnrepresentableValue?
-                    let elements = try Self.arrayElements(v).map { element -> Value in
-                        guard let element else { return .null }
-                        do {
-                            return try convert(element)
-                        } catch let error as UnrepresentableValue {
-                            lost = error
-                            return error.replacement
-                        }
-                    }
-                    if let lost { throw UnrepresentableValue(replacement: .array(elements), reason: lost.reason) }
-                    return .array(elements)
-                }, .array([])
-            )
+            return array(of: (schema.withOptional(true), convert, zero))
         }
     }
 
@@ -343,7 +476,11 @@ struct PostgresValueConverter {
     }
 
     private func binary() -> Mapping {
-        let decode: (ArraySlice<UInt8>) throws -> [UInt8] = { v in
+        // The server's hex text is what hex mode emits.
+        if binaryMode == .hex {
+            return (.string, { .string(String(decoding: $0.dropFirst(2), as: UTF8.self)) }, .string(""))
+        }
+        return binary(from: { v in
             guard v.count >= 2, v.first == UInt8(ascii: "\\"), v.dropFirst().first == UInt8(ascii: "x"),
                 v.count % 2 == 0
             else {
@@ -360,7 +497,11 @@ struct PostgresValueConverter {
                 i += 2
             }
             return out
-        }
+        })
+    }
+
+    /// Bytes (decoded from a value's text by `decode`) as `binary.handling.mode` says.
+    private func binary(from decode: @escaping @Sendable (ArraySlice<UInt8>) throws -> [UInt8]) -> Mapping {
         switch binaryMode {
         case .bytes:
             return (.bytes, { .bytes(try decode($0)) }, .bytes([]))
@@ -369,7 +510,131 @@ struct PostgresValueConverter {
         case .base64UrlSafe:
             return (.string, { .string(Base64.encodeString(try decode($0), urlSafe: true)) }, .string(""))
         case .hex:
-            return (.string, { .string(String(decoding: $0.dropFirst(2), as: UTF8.self)) }, .string(""))
+            return (.string, { .string(Self.hex(try decode($0))) }, .string(""))
+        }
+    }
+
+    /// Lower-case hex digits of `bytes`.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `money`: a Decimal at `money.fraction.digits` (rounded half up), a double, or the plain number as text, as
+    /// `decimal.handling.mode` says. The text's currency symbol, grouping and parentheses are dropped, as Debezium's
+    /// `PostgresMoney` does.
+    private func money() -> Mapping {
+        let scale = moneyFractionDigits
+        let zero = BigDecimal(0, scale: Int32(scale))
+        switch decimalMode {
+        case .double:
+            return (
+                .float64, { .float64(try Self.floating(ArraySlice(Self.moneyNumber($0).utf8), Double.self)) },
+                .float64(0)
+            )
+        case .string:
+            return (.string, { .string(Self.moneyNumber($0)) }, .string(zero.description))
+        case .precise:
+            return (
+                ConnectLogical.decimal(scale: scale),
+                { v in
+                    let text = Self.moneyNumber(v)
+                    guard let d = BigDecimal(text), let r = d.roundedHalfUp(toScale: Int32(scale)) else {
+                        throw ConversionError(description: "invalid money \(String(decoding: v, as: UTF8.self))")
+                    }
+                    return .decimal(r)
+                }, .decimal(zero)
+            )
+        }
+    }
+
+    /// The number in a `money` text (`$1,234.56`, `-$0.99`, `($5.00)`) as plain decimal text.
+    static func moneyNumber(_ v: ArraySlice<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(v.count)
+        if v.first == UInt8(ascii: "-") || v.first == UInt8(ascii: "(") { out.append(UInt8(ascii: "-")) }
+        for c in v where (c >= 48 && c <= 57) || c == UInt8(ascii: ".") { out.append(c) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `bit(1)` and `varbit(1)` are booleans; longer bit strings `io.debezium.data.Bits`: the bits as a number, in
+    /// little-endian bytes, as few as hold its highest set bit (none for all zeros), as Debezium's `BitSet` gives.
+    private func bits(length: Int) -> Mapping {
+        if length == 1 {
+            return (.boolean, { .boolean($0.contains(UInt8(ascii: "1"))) }, .boolean(false))
+        }
+        return (
+            DebeziumSemantic.schema(DebeziumSemantic.bits, .bytes, parameters: [("length", String(length))]),
+            { v in
+                var bytes = [UInt8](repeating: 0, count: (v.count + 7) / 8)
+                for (position, c) in v.reversed().enumerated() {
+                    switch c {
+                    case UInt8(ascii: "1"): bytes[position / 8] |= 1 << (position % 8)
+                    case UInt8(ascii: "0"): break
+                    default:
+                        throw ConversionError(description: "invalid bit string \(String(decoding: v, as: UTF8.self))")
+                    }
+                }
+                while bytes.last == 0 { bytes.removeLast() }
+                return .bytes(bytes)
+            }, .bytes([])
+        )
+    }
+
+    /// `point`: `io.debezium.data.geometry.Point` from the text `(x,y)`.
+    private func point() -> Mapping {
+        let schema = DebeziumSemantic.pointSchema(optional: false)
+        return (
+            schema,
+            { v in
+                let parts = v.split(separator: UInt8(ascii: ","))
+                guard parts.count == 2, v.first == UInt8(ascii: "("), v.last == UInt8(ascii: ")"),
+                    let x = Double(String(decoding: parts[0].dropFirst(), as: UTF8.self)),
+                    let y = Double(String(decoding: parts[1].dropLast(), as: UTF8.self))
+                else {
+                    throw ConversionError(description: "invalid point \(String(decoding: v, as: UTF8.self))")
+                }
+                return DebeziumSemantic.pointValue(x: x, y: y, schema: schema)
+            }, DebeziumSemantic.pointValue(x: 0, y: 0, schema: schema)
+        )
+    }
+
+    /// `hstore`: a JSON object (`hstore.handling.mode=json`) or a map of optional strings (`map`), entries in the
+    /// order of the `java.util.HashMap` Debezium parses them into.
+    private func hstore() -> Mapping {
+        switch hstoreMode {
+        case .json:
+            return (
+                DebeziumSemantic.schema(DebeziumSemantic.json, .string),
+                { v in
+                    var w = JSONWriter(capacity: v.count + 8)
+                    w.byte(UInt8(ascii: "{"))
+                    for (i, entry) in JavaHashMapOrder.sorted(try HStoreText.entries(v), key: \.key).enumerated() {
+                        if i > 0 { w.byte(UInt8(ascii: ",")) }
+                        w.string(entry.key)
+                        w.byte(UInt8(ascii: ":"))
+                        if let value = entry.value { w.string(value) } else { w.null() }
+                    }
+                    w.byte(UInt8(ascii: "}"))
+                    return .string(String(decoding: w.bytes, as: UTF8.self))
+                }, .string("{}")
+            )
+        case .map:
+            return (
+                .map(key: .string, value: .optionalString),
+                { v in
+                    .map(
+                        JavaHashMapOrder.sorted(try HStoreText.entries(v), key: \.key).map {
+                            MapEntry(key: .string($0.key), value: $0.value.map { .string($0) } ?? .null)
+                        })
+                }, .map([])
+            )
         }
     }
 
@@ -555,6 +820,37 @@ struct PostgresValueConverter {
 }
 
 extension BigDecimal {
+    /// The same number at `scale`, rounded half up (away from zero) when digits are dropped, as Java's
+    /// `setScale(scale, RoundingMode.HALF_UP)`.
+    func roundedHalfUp(toScale scale: Int32) -> BigDecimal? {
+        var digits = unscaledDigits
+        var s = self.scale
+        while s < scale {
+            digits.append(0)
+            s += 1
+        }
+        var roundUp = false
+        while s > scale {
+            roundUp = (digits.popLast() ?? 0) >= 5
+            s -= 1
+        }
+        if digits.isEmpty { digits = [0] }
+        if roundUp {
+            var i = digits.count - 1
+            while i >= 0 {
+                if digits[i] == 9 {
+                    digits[i] = 0
+                    i -= 1
+                } else {
+                    digits[i] += 1
+                    break
+                }
+            }
+            if i < 0 { digits.insert(1, at: 0) }
+        }
+        return BigDecimal(decimalDigits: digits, negative: isNegative, scale: scale)
+    }
+
     /// The same number at another scale, if that loses no digits.
     init?(rescaling d: BigDecimal, to scale: Int32) {
         var digits = d.unscaledDigits

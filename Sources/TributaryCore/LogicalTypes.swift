@@ -75,6 +75,35 @@ public enum DebeziumSemantic {
     public static let enumeration = "io.debezium.data.Enum"
     /// String holding a set of `allowed` values.
     public static let enumSet = "io.debezium.data.EnumSet"
+    /// String holding a PostgreSQL `ltree` label path.
+    public static let ltree = "io.debezium.data.Ltree"
+    /// String holding a PostgreSQL `tsvector`.
+    public static let tsvector = "io.debezium.data.Tsvector"
+    /// Struct {x, y, wkb, srid} for a point.
+    public static let point = "io.debezium.data.geometry.Point"
+
+    /// The `io.debezium.data.geometry.Point` struct schema.
+    public static func pointSchema(optional: Bool) -> Schema {
+        optional ? pointOptional : pointRequired
+    }
+
+    private static let pointRequired = makePoint(optional: false)
+    private static let pointOptional = makePoint(optional: true)
+    private static func makePoint(optional: Bool) -> Schema {
+        .struct(
+            name: point, optional: optional, version: 1, doc: "Geometry (POINT)",
+            fields: [("x", .float64), ("y", .float64), ("wkb", .optionalBytes), ("srid", .optionalInt32)])
+    }
+
+    /// A point's value: its coordinates, and its well-known binary form (little-endian, no SRID), as Debezium's
+    /// `Point.createValue` builds it.
+    public static func pointValue(x: Double, y: Double, schema: Schema) -> Value {
+        var wkb: [UInt8] = [1, 1, 0, 0, 0]
+        wkb.reserveCapacity(21)
+        withUnsafeBytes(of: x.bitPattern.littleEndian) { wkb.append(contentsOf: $0) }
+        withUnsafeBytes(of: y.bitPattern.littleEndian) { wkb.append(contentsOf: $0) }
+        return .struct(Struct(schema: schema, values: [.float64(x), .float64(y), .bytes(wkb), .null]))
+    }
 
     /// A semantic schema over a primitive type, with Debezium's version 1 where Debezium sets one.
     public static func schema(

@@ -47,6 +47,10 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         "INSERT INTO public.%T (req, iv, ia, ta) VALUES ('r7', '-1 day -00:00:01', '{}', '{}')",
         "INSERT INTO public.%T (d, nu, r, s, req) VALUES ('NaN', 'NaN', 'Infinity', -32768, '')",
         "INSERT INTO public.%T (req, tm, tm3, u, j, jb, x, o, n, by, ts) VALUES ('r5', '13:45:01.123456', '23:59:59.999', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}', '{\"b\": null, \"a\": 1}', '<x a=\"1\">t</x>', 4294967295, -99.5, '\\x', '2024-02-29 13:45:01')",
+        // Money, bits, an enum, domains, a point, ranges, hstore, ltree, citext, tsvector (and a box, which Debezium
+        // leaves out).
+        "INSERT INTO public.%T (req, m, b1, b8, vb, vbn, bz, e, ea, dpi, dmn, pt, i4r, nr, tsr, tzr, dr, i4ra, hs, hsa, lt, lta, ct, cta, tv, bx) VALUES ('r11', '$1,234.56', B'1', B'10100011', B'101', B'10000000001', B'0000', 'happy', '{sad,ok}', 5, 12.5, '(1.5,2)', '[1,5)', '(1.5,2.5]', '[2024-01-01 10:00,2024-01-02 11:00)', '[2024-01-01 10:00+02,2024-01-02 11:00+02)', '[2024-01-01,2024-02-01)', '{\"[1,3)\"}', 'a=>1, \"b c\"=>NULL, d=>\"x\\\"y\", k2=>v2', '{\"a=>1\"}', 'Top.Science', '{a.b,c}', 'MiXeD', '{X,y}', 'a fat cat', '((0,0),(1,2))')",
+        "INSERT INTO public.%T (req, m) VALUES ('r12', '-$1,000,000.99')",
     ]
     /// Values PostgreSQL holds that have no ordinary Connect form: each must become an event (as Debezium makes
     /// it), never a stopped connector.
@@ -61,8 +65,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         "INSERT INTO public.%T_nopk SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 400) g",
         "UPDATE public.%T_nopk SET a = 3 WHERE a = 2",
     ]
-    static let expectedEvents = 17  // 3 inserts, update, delete, tombstone, 2 nopk inserts and an update,
-    // odd-name insert, 7 inserts
+    static let expectedEvents = 19  // 3 inserts, update, delete, tombstone, 2 nopk inserts and an update,
+    // odd-name insert, 9 inserts
 
     /// The same rows read by an initial snapshot (`op: "r"`), every type and special value included.
     func testSnapshotEqualsDebezium() throws {
@@ -86,12 +90,12 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     }
 
     /// The transactions of `changes` and `specialValues` that change a captured table (the ALTER does not).
-    static let transactionsWithChanges = 14
+    static let transactionsWithChanges = 16
 
     func testDoubleAndMicrosecondModesEqualDebezium() throws {
         try compareWithReference(modes: [
             "decimal.handling.mode": "double", "time.precision.mode": "adaptive_time_microseconds",
-            "binary.handling.mode": "hex",
+            "binary.handling.mode": "hex", "hstore.handling.mode": "map",
         ])
     }
 
@@ -123,6 +127,11 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         let table = slot
         try db.query(
             """
+            CREATE EXTENSION IF NOT EXISTS hstore; CREATE EXTENSION IF NOT EXISTS ltree;
+            CREATE EXTENSION IF NOT EXISTS citext;
+            CREATE TYPE \(table)_mood AS ENUM ('sad', 'ok', 'happy');
+            CREATE DOMAIN \(table)_posint AS integer CHECK (VALUE > 0);
+            CREATE DOMAIN \(table)_money AS numeric(7,2);
             CREATE TABLE public.\(table) (
               id serial PRIMARY KEY, s smallint NOT NULL DEFAULT 7, i integer, b bigint, r real, d double precision,
               n numeric(10,3), nu numeric, bo boolean DEFAULT true, t text DEFAULT 'hi', v varchar(20), c char(4), by bytea,
@@ -130,13 +139,21 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
               req text NOT NULL, created timestamptz NOT NULL DEFAULT now(),
               tm time, tm3 time(3), u uuid, j json, jb jsonb, x xml, o oid,
               ip inet, net cidr, mac macaddr, mac8 macaddr8, tt timetz, tt0 timetz(0), iv interval, ia int[], ta text[],
-              na numeric(5,2)[], dta date[], tsa timestamptz[], ba boolean[], ua uuid[], bya bytea[], tma time[]);
+              na numeric(5,2)[], dta date[], tsa timestamptz[], ba boolean[], ua uuid[], bya bytea[], tma time[],
+              m money, m2 money NOT NULL DEFAULT 5, b1 bit(1), b8 bit(8), vb varbit(20), vbn varbit, bz bit(4),
+              e \(table)_mood, e2 \(table)_mood NOT NULL DEFAULT 'ok', ea \(table)_mood[], dpi \(table)_posint,
+              dmn \(table)_money, pt point, pt2 point NOT NULL DEFAULT '(0,0)', i4r int4range, nr numrange,
+              tsr tsrange, tzr tstzrange, dr daterange, i4ra int4range[], hs hstore, hs2 hstore NOT NULL DEFAULT '',
+              hsa hstore[], lt ltree, lta ltree[], ct citext, cta citext[], tv tsvector, bx box);
             CREATE TABLE public.\(table)_nopk (a int, b text);
             CREATE TABLE public."\(table) Odd" (id int PRIMARY KEY, "Mixed Case" text);
             """, purpose: "create tables")
         defer {
             _ = try? db.query(
-                "DROP TABLE public.\(table), public.\(table)_nopk, public.\"\(table) Odd\"", purpose: "drop tables")
+                """
+                DROP TABLE public.\(table), public.\(table)_nopk, public."\(table) Odd";
+                DROP TYPE \(table)_mood; DROP DOMAIN \(table)_posint; DROP DOMAIN \(table)_money
+                """, purpose: "drop tables and types")
         }
         let tables = "public.\(table),public.\(table)_nopk,public.\(table) Odd"
         let statements = (Self.changes + Self.specialValues + extraChanges).map {

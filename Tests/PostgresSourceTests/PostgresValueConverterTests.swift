@@ -125,8 +125,127 @@ final class PostgresValueConverterTests: XCTestCase {
             c.converter(typeOID: OID.timestamptz, typeModifier: -1, optional: true, defaultExpression: "now()"))
         XCTAssertNil(now.schema.defaultValue)
         XCTAssertNil(
-            c.converter(typeOID: 600, typeModifier: -1, optional: true, defaultExpression: nil),
-            "point is not supported yet")
+            c.converter(typeOID: 603, typeModifier: -1, optional: true, defaultExpression: nil),
+            "box has no Connect form (as in Debezium 3.6.3)")
+        // Debezium evaluates defaults only for the types it has parsers for.
+        let inet = try XCTUnwrap(
+            c.converter(typeOID: OID.inet, typeModifier: -1, optional: false, defaultExpression: "'1.2.3.4'::inet"))
+        XCTAssertNil(inet.schema.defaultValue)
+        let bits = try XCTUnwrap(
+            c.converter(typeOID: OID.bit, typeModifier: 3, optional: true, defaultExpression: "B'101'::\"bit\""))
+        XCTAssertEqual(bits.schema.defaultValue, .bytes([5]))
+    }
+
+    private func type(
+        _ type: PostgresType, _ text: String, _ converter: PostgresValueConverter = .init()
+    ) throws -> Value {
+        try XCTUnwrap(converter.converter(type: type, typeModifier: -1, optional: true, defaultExpression: nil))
+            .convert(ArraySlice(text.utf8))
+    }
+
+    func testMoneyInEveryDecimalMode() throws {
+        XCTAssertEqual(try convert(OID.money, -1, "$1,234.56"), .decimal(BigDecimal("1234.56")!))
+        XCTAssertEqual(try convert(OID.money, -1, "-$0.99"), .decimal(BigDecimal("-0.99")!))
+        XCTAssertEqual(try convert(OID.money, -1, "($5.00)"), .decimal(BigDecimal("-5.00")!))
+        let oneDigit = PostgresValueConverter(moneyFractionDigits: 1)
+        XCTAssertEqual(try convert(OID.money, -1, "$0.95", oneDigit), .decimal(BigDecimal("1.0")!), "half up")
+        XCTAssertEqual(try convert(OID.money, -1, "-$9.99", oneDigit), .decimal(BigDecimal("-10.0")!))
+        XCTAssertEqual(try convert(OID.money, -1, "$1.04", oneDigit), .decimal(BigDecimal("1.0")!))
+        XCTAssertEqual(
+            try convert(OID.money, -1, "-$1,000,000.99", PostgresValueConverter(decimalMode: .string)),
+            .string("-1000000.99"))
+        XCTAssertEqual(try convert(OID.money, -1, "$2.50", PostgresValueConverter(decimalMode: .double)), .float64(2.5))
+        let schema = try XCTUnwrap(
+            PostgresValueConverter().converter(
+                typeOID: OID.money, typeModifier: -1, optional: false, defaultExpression: "5")
+        ).schema
+        XCTAssertEqual(schema.parameters?.map(\.0), ["scale"], "no precision, as Debezium's money schema")
+        XCTAssertNil(schema.defaultValue, "Debezium gives money columns no default")
+    }
+
+    func testBitStrings() throws {
+        XCTAssertEqual(try convert(OID.bit, 1, "1"), .boolean(true))
+        XCTAssertEqual(try convert(OID.varbit, 1, "0"), .boolean(false))
+        XCTAssertEqual(try convert(OID.bit, 8, "10100011"), .bytes([0xA3]))
+        XCTAssertEqual(try convert(OID.varbit, -1, "10000000001"), .bytes([0x01, 0x04]))
+        XCTAssertEqual(try convert(OID.varbit, 20, "00000000000000000001"), .bytes([1]))
+        XCTAssertEqual(try convert(OID.bit, 4, "0000"), .bytes([]), "no set bit, no bytes (Java's BitSet)")
+        let schema = try XCTUnwrap(
+            PostgresValueConverter().converter(
+                typeOID: OID.varbit, typeModifier: -1, optional: true, defaultExpression: nil)
+        ).schema
+        XCTAssertEqual(schema.name, "io.debezium.data.Bits")
+        XCTAssertEqual(schema.parameter("length"), "2147483647")
+    }
+
+    func testPointAndRanges() throws {
+        guard case .struct(let point) = try convert(OID.point, -1, "(1.5,2)") else { return XCTFail("struct") }
+        XCTAssertEqual(point.values[0], .float64(1.5))
+        XCTAssertEqual(point.values[1], .float64(2))
+        guard case .bytes(let wkb) = point.values[2] else { return XCTFail("wkb bytes") }
+        XCTAssertEqual(Base64.encodeString(wkb, urlSafe: false), "AQEAAAAAAAAAAAD4PwAAAAAAAABA")
+        XCTAssertEqual(point.values[3], .null)
+        XCTAssertThrowsError(try convert(OID.point, -1, "(1.5;2)"))
+        XCTAssertEqual(try convert(3904, -1, "[1,5)"), .string("[1,5)"))
+        XCTAssertEqual(try convert(3905, -1, #"{"[1,3)",NULL}"#), .array([.string("[1,3)"), .null]))
+    }
+
+    func testEnumsDomainsAndExtensionTypes() throws {
+        let mood = PostgresType.enumeration(allowed: "sad,ok,happy")
+        let e = try XCTUnwrap(
+            PostgresValueConverter().converter(
+                type: mood, typeModifier: -1, optional: false, defaultExpression: "'ok'::mood"))
+        XCTAssertEqual(e.schema.name, "io.debezium.data.Enum")
+        XCTAssertEqual(e.schema.parameter("allowed"), "sad,ok,happy")
+        XCTAssertEqual(e.schema.defaultValue, .string("ok"))
+        let array = try XCTUnwrap(
+            PostgresValueConverter().converter(
+                type: .array(of: mood), typeModifier: -1, optional: true, defaultExpression: nil))
+        XCTAssertEqual(array.schema.valueSchema?.isOptional, false, "Debezium declares enum elements required")
+        XCTAssertEqual(try array.convert(ArraySlice("{sad,ok}".utf8)), .array([.string("sad"), .string("ok")]))
+
+        let money = PostgresType.domain(base: .builtin(OID.numeric), typeModifier: (7 << 16 | 2) + 4)
+        XCTAssertEqual(try type(money, "12.50"), .decimal(BigDecimal("12.50")!))
+        XCTAssertEqual(
+            try type(.domain(base: .domain(base: .builtin(OID.int4), typeModifier: -1), typeModifier: -1), "5"),
+            .int32(5))
+        XCTAssertNil(
+            PostgresValueConverter().converter(
+                type: .array(of: .domain(base: .builtin(OID.int4), typeModifier: -1)), typeModifier: -1, optional: true,
+                defaultExpression: nil), "arrays of domains have no form in Debezium")
+
+        XCTAssertEqual(
+            try type(.named("hstore"), #""a"=>"1", "d"=>"x\"y", "k2"=>"v2", "b c"=>NULL"#),
+            .string(#"{"a":"1","d":"x\"y","b c":null,"k2":"v2"}"#),
+            "java.util.HashMap order (from the server's order), Jackson escapes")
+        XCTAssertEqual(
+            try type(.named("hstore"), #""k"=>"v", "k2"=>"v2", "a"=>"b""#, PostgresValueConverter(hstoreMode: .map)),
+            .map([
+                MapEntry(key: .string("a"), value: .string("b")), MapEntry(key: .string("k2"), value: .string("v2")),
+                MapEntry(key: .string("k"), value: .string("v")),
+            ]))
+        XCTAssertEqual(try type(.named("hstore"), ""), .string("{}"))
+        XCTAssertThrowsError(try type(.named("hstore"), #""a"=>"#))
+        XCTAssertEqual(try type(.named("ltree"), "Top.Science"), .string("Top.Science"))
+        XCTAssertEqual(try type(.array(of: .named("citext")), "{X,y}"), .array([.string("X"), .string("y")]))
+        XCTAssertNil(
+            PostgresValueConverter().converter(
+                type: .unknown(name: "complex"), typeModifier: -1, optional: true, defaultExpression: nil))
+    }
+
+    func testUnknownTypesAsTextWhenAsked() throws {
+        let unknown = PostgresValueConverter(includeUnknownDatatypes: true)
+        XCTAssertEqual(try convert(603, -1, "(1,2),(0,0)", unknown), .bytes(Array("(1,2),(0,0)".utf8)))
+        XCTAssertEqual(
+            try type(.array(of: .domain(base: .builtin(OID.int4), typeModifier: -1)), "{1,2}", unknown),
+            .array([.bytes([49]), .bytes([50])]))
+        XCTAssertEqual(
+            try convert(
+                603, -1, "(1,2),(0,0)", PostgresValueConverter(binaryMode: .hex, includeUnknownDatatypes: true)),
+            .string("28312c32292c28302c3029"))
+        XCTAssertNil(
+            unknown.converter(typeOID: 791, typeModifier: -1, optional: true, defaultExpression: nil),
+            "money[] stays out, as in Debezium")
     }
 
     func testArraysOfMappedTypes() throws {
@@ -206,5 +325,46 @@ final class PostgresValueConverterTests: XCTestCase {
         XCTAssertThrowsError(try PostgresConnectorConfig(Config(missing))) {
             XCTAssertEqual("\($0)", "Missing required configuration \"topic.prefix\"")
         }
+    }
+}
+
+final class PostgresTypeTests: XCTestCase {
+    private func row(
+        _ oid: UInt32, _ name: String, kind: Character, base: UInt32 = 0, typmod: Int32 = -1, element: UInt32 = 0,
+        category: Character = "U", labels: String? = nil
+    ) -> PostgresType.CatalogRow {
+        PostgresType.CatalogRow(
+            oid: oid, name: name, kind: kind.asciiValue!, baseType: base, typeModifier: typmod, elementType: element,
+            category: category.asciiValue!, enumLabels: labels)
+    }
+
+    func testResolvesTypesFromCatalogRows() {
+        let rows = [
+            20000: row(20000, "mood", kind: "e", labels: "sad,ok"),
+            20001: row(20001, "_mood", kind: "b", element: 20000, category: "A"),
+            20002: row(20002, "posint", kind: "d", base: 23),
+            20003: row(20003, "small_posint", kind: "d", base: 20002, typmod: 5),
+            20004: row(20004, "hstore", kind: "b"),
+            20005: row(20005, "complex", kind: "c"),
+        ].reduce(into: [UInt32: PostgresType.CatalogRow]()) { $0[UInt32($1.key)] = $1.value }
+        XCTAssertEqual(PostgresType.resolve(23, rows: rows), .builtin(23))
+        XCTAssertEqual(PostgresType.resolve(20001, rows: rows), .array(of: .enumeration(allowed: "sad,ok")))
+        XCTAssertEqual(
+            PostgresType.resolve(20003, rows: rows),
+            .domain(base: .domain(base: .builtin(23), typeModifier: -1), typeModifier: 5))
+        XCTAssertEqual(PostgresType.resolve(20004, rows: rows), .named("hstore"))
+        XCTAssertEqual(PostgresType.resolve(20005, rows: rows), .unknown(name: "complex"))
+        XCTAssertEqual(PostgresType.resolve(20009, rows: rows), .unknown(name: "oid 20009"))
+        // What still needs reading: the rows a domain or array builds on.
+        XCTAssertEqual(PostgresType.missing([23, 20001], rows: [:]), [20001])
+        XCTAssertEqual(PostgresType.missing([23, 20001], rows: [20001: rows[20001]!]), [20000])
+        XCTAssertEqual(PostgresType.missing([20003], rows: rows), [])
+        let cyclic: [UInt32: PostgresType.CatalogRow] = [20010: row(20010, "d", kind: "d", base: 20010)]
+        XCTAssertEqual(PostgresType.missing([20010], rows: cyclic), [])
+        guard case .domain = PostgresType.resolve(20010, rows: cyclic) else { return XCTFail("resolves to a domain") }
+        XCTAssertEqual(
+            PostgresType.catalogRow(["20000", "mood", "e", "0", "-1", "0", "E", "sad,ok"]),
+            row(20000, "mood", kind: "e", category: "E", labels: "sad,ok"))
+        XCTAssertNil(PostgresType.catalogRow(["x"]))
     }
 }
