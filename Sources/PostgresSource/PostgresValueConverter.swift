@@ -82,6 +82,8 @@ struct PostgresValueConverter {
             651: cidr, 1040: macaddr, 775: macaddr8,
         ]
 
+        /// Geometric types other than point: box, lseg, path, polygon, circle, line.
+        static let geometric: Set<UInt32> = [603, 601, 602, 604, 718, 628]
         /// Built-in arrays Debezium leaves out even with `include.unknown.datatypes=true` (money, varbit, point,
         /// refcursor).
         static let unmappedArrays: Set<UInt32> = [791, 1563, 1017, 2201]
@@ -192,6 +194,9 @@ struct PostgresValueConverter {
     /// `binary.handling.mode` says), arrays of such types arrays of them; otherwise nil.
     private func unknown(_ type: PostgresType) -> Mapping? {
         guard includeUnknownDatatypes else { return nil }
+        if case .builtin(let oid) = type, OID.geometric.contains(oid) {
+            return binary(from: { Array(Self.javaGeometricText($0).utf8) })
+        }
         let text = binary(from: { Array($0) })
         var isArray = false
         switch type {
@@ -512,6 +517,40 @@ struct PostgresValueConverter {
         case .hex:
             return (.string, { .string(Self.hex(try decode($0))) }, .string(""))
         }
+    }
+
+    /// A geometric value's text with every coordinate printed as Java's `Double.toString` prints it (`(1,2),(0,0)`
+    /// → `(1.0,2.0),(0.0,0.0)`): Debezium parses these values into the JDBC driver's objects and prints those.
+    static func javaGeometricText(_ v: ArraySlice<UInt8>) -> String {
+        var w = JSONWriter(capacity: v.count * 2)
+        var i = v.startIndex
+        while i < v.endIndex {
+            let c = v[i]
+            guard (c >= 48 && c <= 57) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") else {
+                w.byte(c)
+                i += 1
+                continue
+            }
+            let start = i
+            i += 1
+            while i < v.endIndex {
+                let d = v[i]
+                let exponentSign =
+                    (d == UInt8(ascii: "-") || d == UInt8(ascii: "+"))
+                    && (v[i - 1] == UInt8(ascii: "e") || v[i - 1] == UInt8(ascii: "E"))
+                guard
+                    (d >= 48 && d <= 57) || d == UInt8(ascii: ".") || d == UInt8(ascii: "e") || d == UInt8(ascii: "E")
+                        || exponentSign
+                else { break }
+                i += 1
+            }
+            if let number = Double(String(decoding: v[start..<i], as: UTF8.self)), number.isFinite {
+                w.double(number)
+            } else {
+                w.raw(Array(v[start..<i]))
+            }
+        }
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     /// Lower-case hex digits of `bytes`.

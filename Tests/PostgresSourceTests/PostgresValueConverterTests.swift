@@ -235,14 +235,18 @@ final class PostgresValueConverterTests: XCTestCase {
 
     func testUnknownTypesAsTextWhenAsked() throws {
         let unknown = PostgresValueConverter(includeUnknownDatatypes: true)
-        XCTAssertEqual(try convert(603, -1, "(1,2),(0,0)", unknown), .bytes(Array("(1,2),(0,0)".utf8)))
+        XCTAssertEqual(
+            try convert(603, -1, "(1,2),(0,0)", unknown), .bytes(Array("(1.0,2.0),(0.0,0.0)".utf8)),
+            "geometric values printed as the JDBC driver prints them")
+        XCTAssertEqual(
+            PostgresValueConverter.javaGeometricText(ArraySlice("<(-1.5,1e+20),0.001>".utf8)), "<(-1.5,1.0E20),0.001>")
+        XCTAssertEqual(try convert(3615, -1, "'fat' & 'rat'", unknown), .bytes(Array("'fat' & 'rat'".utf8)))
         XCTAssertEqual(
             try type(.array(of: .domain(base: .builtin(OID.int4), typeModifier: -1)), "{1,2}", unknown),
             .array([.bytes([49]), .bytes([50])]))
         XCTAssertEqual(
-            try convert(
-                603, -1, "(1,2),(0,0)", PostgresValueConverter(binaryMode: .hex, includeUnknownDatatypes: true)),
-            .string("28312c32292c28302c3029"))
+            try convert(3615, -1, "'a'", PostgresValueConverter(binaryMode: .hex, includeUnknownDatatypes: true)),
+            .string("276127"))
         XCTAssertNil(
             unknown.converter(typeOID: 791, typeModifier: -1, optional: true, defaultExpression: nil),
             "money[] stays out, as in Debezium")
