@@ -35,20 +35,20 @@ public enum ChangeEvent {
     /// A change record: key (nil for tables without one) and envelope, timestamped when it was processed.
     public static func record(
         partition: OffsetMap, offset: OffsetMap, topic: String, keySchema: Schema?, key: Struct?, envelope: Struct,
-        nowMicros: Int64
+        nowMicros: Int64, headers: [Header] = []
     ) -> SourceRecord {
         SourceRecord(
             sourcePartition: partition, sourceOffset: offset, topic: topic, keySchema: key == nil ? nil : keySchema,
             key: key.map { .struct($0) } ?? .null, valueSchema: envelope.schema, value: .struct(envelope),
-            timestamp: nowMicros / 1000)
+            timestamp: nowMicros / 1000, headers: headers)
     }
 
     /// The tombstone after a delete: the key and a null value, so that compaction removes the row.
     public static func tombstone(
-        partition: OffsetMap, offset: OffsetMap, topic: String, keySchema: Schema, key: Struct
+        partition: OffsetMap, offset: OffsetMap, topic: String, keySchema: Schema, key: Struct, headers: [Header] = []
     ) -> SourceRecord {
         SourceRecord(
             sourcePartition: partition, sourceOffset: offset, topic: topic, keySchema: keySchema, key: .struct(key),
-            valueSchema: nil, value: .null)
+            valueSchema: nil, value: .null, headers: headers)
     }
 }

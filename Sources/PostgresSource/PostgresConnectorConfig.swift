@@ -18,6 +18,8 @@ public struct PostgresConnectorConfig: Sendable {
     /// Operations not emitted (`skipped.operations`: c, u, d, t; Debezium's default skips truncates).
     public var skippedOperations: Set<Operation>
     var valueConverter: PostgresValueConverter
+    /// `extended.headers.enabled`: Debezium's context headers on every change event.
+    var extendedHeaders: Bool
 
     /// Settings Debezium has and this version does not implement yet. Ignoring them would publish data their
     /// users meant to hide or shape, so a connector that sets them is refused.
@@ -122,6 +124,7 @@ public struct PostgresConnectorConfig: Sendable {
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
         maxBatchSize = try config.int("max.batch.size", default: 512, range: 1...1_000_000)
+        extendedHeaders = try config.bool("extended.headers.enabled", default: true)
         valueConverter = PostgresValueConverter(
             decimalMode: .init(
                 rawValue: try config.choice(

@@ -1,3 +1,4 @@
+import Converters
 import DebeziumEvents
 import Logging
 import TributaryCore
@@ -51,11 +52,16 @@ public final class PostgresConnectorTask: SourceTask {
     private let source = PostgresSchemas.SourceFields()
 
     public let sourcePartition: OffsetMap
+    /// Debezium's context headers (a new run id per task instance) and key-change headers.
+    let headers: ChangeEventHeaders
 
     public init(config: PostgresConnectorConfig, logger: Logger = Logger(label: "tributary.postgres")) {
         self.config = config
         self.logger = logger
         sourcePartition = ["server": .string(config.topicPrefix)]
+        headers = ChangeEventHeaders(
+            enabled: config.extendedHeaders, logicalName: config.topicPrefix, connectorName: "postgresql",
+            runID: UUID().uuidString.lowercased())
     }
 
     // MARK: Start
@@ -276,14 +282,20 @@ public final class PostgresConnectorTask: SourceTask {
             let newKey = table.key(of: after)
             if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {
                 // A key change: Debezium emits a delete of the old key, its tombstone, then a create.
+                // The delete and its tombstone name the new key in a header, the create the old key.
+                let toNew = headers.keyChange(ChangeEventHeaders.newKey, key: SimpleHeaderFormat.bytes(.struct(newKey)))
+                let fromOld = headers.keyChange(
+                    ChangeEventHeaders.oldKey, key: SimpleHeaderFormat.bytes(.struct(oldKey)))
                 emit(lsn, change: table, into: &records) {
-                    record(table, op: .delete, before: before, after: nil, key: oldKey, at: $0)
+                    record(
+                        table, op: .delete, before: before, after: nil, key: oldKey, from: .stream($0), headers: toNew)
                 }
                 if config.tombstonesOnDelete {
-                    emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0) }
+                    emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0, headers: toNew) }
                 }
                 emit(lsn, part: 2, change: table, into: &records) {
-                    record(table, op: .create, before: nil, after: after, key: newKey, at: $0)
+                    record(
+                        table, op: .create, before: nil, after: after, key: newKey, from: .stream($0), headers: fromOld)
                 }
             } else {
                 emit(lsn, change: table, into: &records) {
@@ -479,8 +491,10 @@ public final class PostgresConnectorTask: SourceTask {
         record(table, op: op, before: before, after: after, key: key, from: .stream(position))
     }
 
+    /// `headers`: nil for the context headers alone (none for snapshot rows: Debezium's snapshot path adds none).
     func record(
-        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, from origin: Origin
+        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, from origin: Origin,
+        headers recordHeaders: [Header]? = nil
     ) -> SourceRecord {
         let nowMicros = Self.epochMicros()
         let lsn: LSN
@@ -512,13 +526,16 @@ public final class PostgresConnectorTask: SourceTask {
             transaction: origin.isStream ? currentTransactionBlock : nil, nowMicros: nowMicros)
         return ChangeEvent.record(
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
-            key: key, envelope: envelope, nowMicros: nowMicros)
+            key: key, envelope: envelope, nowMicros: nowMicros,
+            headers: recordHeaders ?? (origin.isStream ? headers.context : []))
     }
 
-    private func tombstone(_ table: PostgresTableSchema, key: Struct, at position: RecordPosition) -> SourceRecord {
+    private func tombstone(
+        _ table: PostgresTableSchema, key: Struct, at position: RecordPosition, headers recordHeaders: [Header]? = nil
+    ) -> SourceRecord {
         ChangeEvent.tombstone(
             partition: sourcePartition, offset: offset(at: position), topic: table.topic, keySchema: table.keySchema!,
-            key: key)
+            key: key, headers: recordHeaders ?? headers.context)
     }
 
     // MARK: Heartbeats

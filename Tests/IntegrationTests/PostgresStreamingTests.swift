@@ -177,6 +177,51 @@ final class PostgresStreamingTests: XCTestCase {
             "no update, no tombstone")
     }
 
+    /// Debezium's headers: its context headers on every change event and tombstone (one run id per task), and on a
+    /// key change the other key (`__debezium.newkey` on the delete and its tombstone, `__debezium.oldkey` on the
+    /// create), as Kafka Connect's SimpleHeaderConverter writes them. `extended.headers.enabled=false` drops the
+    /// context headers only.
+    func testChangeEventsCarryDebeziumHeaders() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try createTable(table, "id int PRIMARY KEY, v text")
+        var connector = try startConnector(prefix: "hd", tables: "public.\(table)")
+        try db.query("INSERT INTO public.\(table) VALUES (1, 'a')", purpose: "insert")
+        try db.query("UPDATE public.\(table) SET id = 2 WHERE id = 1", purpose: "key change")
+        let got = try events("hd.public.\(table)", count: 4)
+        try connector.stop()
+        func headers(_ e: Event) -> [String: String?] {
+            Dictionary(e.raw.headers.map { ($0.key, $0.value.map { String(decoding: $0, as: UTF8.self) }) }) { $1 }
+        }
+        XCTAssertEqual(got.map { ($0.value?["payload"] as? [String: Any])?["op"] as? String }, ["c", "d", nil, "c"])
+        let runIDs = Set(got.map { headers($0)["__debezium.context.runId"] ?? nil })
+        XCTAssertEqual(runIDs.count, 1)
+        XCTAssertEqual(runIDs.first??.count, 36, "a UUID")
+        for e in got {
+            let h = headers(e)
+            XCTAssertEqual(h["__debezium.context.connectorLogicalName"], "hd")
+            XCTAssertEqual(h["__debezium.context.taskId"], "0")
+            XCTAssertEqual(h["__debezium.context.connectorName"], "postgresql")
+        }
+        XCTAssertEqual(got[0].raw.headers.count, 4)
+        XCTAssertEqual(got[1].raw.headers.first?.key, "__debezium.newkey")
+        XCTAssertEqual(headers(got[1])["__debezium.newkey"], #"{"id":2}"#)
+        XCTAssertEqual(headers(got[2])["__debezium.newkey"], #"{"id":2}"#, "the tombstone carries the delete's headers")
+        XCTAssertEqual(got[3].raw.headers.first?.key, "__debezium.oldkey")
+        XCTAssertEqual(headers(got[3])["__debezium.oldkey"], #"{"id":1}"#)
+
+        IntegrationEnvironment.dropSlot(slot)
+        try? FileManager.default.removeItem(atPath: offsetFile)
+        connector = try startConnector(
+            prefix: "hd2", tables: "public.\(table)", extra: ["extended.headers.enabled": "false"])
+        try db.query("UPDATE public.\(table) SET id = 3 WHERE id = 2", purpose: "key change")
+        let plain = try events("hd2.public.\(table)", count: 3)
+        try connector.stop()
+        XCTAssertEqual(
+            plain.map { $0.raw.headers.map(\.key) },
+            [["__debezium.newkey"], ["__debezium.newkey"], ["__debezium.oldkey"]])
+    }
+
     func testSlotAdvancesWhileOnlyUncapturedTablesChange() throws {
         let db = try IntegrationEnvironment.sql()
         let captured = slot, other = slot + "_other"

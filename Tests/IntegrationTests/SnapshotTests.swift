@@ -21,7 +21,7 @@ final class SnapshotTests: ConnectorTestCase {
         return connector
     }
 
-    private typealias Event = (op: String?, id: Int?, marker: String?)
+    private typealias Event = (op: String?, id: Int?, marker: String?, headers: Int)
 
     private func events(_ table: String, count: Int) throws -> [Event] {
         try IntegrationEnvironment.consume(["\(slot).public.\(slot)_\(table)"], count: count).map { m in
@@ -29,7 +29,7 @@ final class SnapshotTests: ConnectorTestCase {
             let payload = value?["payload"] as? [String: Any]
             let row = (payload?["after"] as? [String: Any]) ?? (payload?["before"] as? [String: Any])
             let source = payload?["source"] as? [String: Any]
-            return (payload?["op"] as? String, row?["id"] as? Int, source?["snapshot"] as? String)
+            return (payload?["op"] as? String, row?["id"] as? Int, source?["snapshot"] as? String, m.headers.count)
         }
     }
 
@@ -54,6 +54,8 @@ final class SnapshotTests: ConnectorTestCase {
         XCTAssertEqual(a[1499].marker, "last_in_data_collection")
         XCTAssertEqual(a.suffix(10).map(\.op), Array(repeating: "c", count: 10))
         XCTAssertEqual(a.suffix(10).map(\.marker), Array(repeating: "false", count: 10))
+        XCTAssertEqual(a.prefix(1500).map(\.headers).max(), 0, "no context headers on snapshot rows, as in Debezium")
+        XCTAssertEqual(a.suffix(10).map(\.headers), Array(repeating: 4, count: 10), "Debezium's context headers")
         let b = try events("b", count: 4)
         XCTAssertEqual(b.map(\.op), ["r", "r", "r", "u"])
         XCTAssertEqual(
