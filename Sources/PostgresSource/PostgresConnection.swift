@@ -88,7 +88,10 @@ final class PostgresConnection {
 
     /// Runs SQL that returns rows (or none); values are the server's text forms, nil for NULL.
     @discardableResult
-    func query(_ sql: String, _ parameters: [String?] = [], purpose: String) throws -> [[String?]] {
+    /// `ifDenied`: the fix to name when the server refuses for lack of a privilege (SQLSTATE 42501).
+    func query(
+        _ sql: String, _ parameters: [String?] = [], purpose: String, ifDenied: String? = nil
+    ) throws -> [[String?]] {
         let result: OpaquePointer?
         if parameters.isEmpty {
             result = PQexec(conn, sql)
@@ -104,7 +107,7 @@ final class PostgresConnection {
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
-            throw resultError(result, purpose: purpose)
+            throw resultError(result, purpose: purpose, ifDenied: ifDenied)
         }
         let rows = Int(PQntuples(result))
         let cols = Int(PQnfields(result))
@@ -160,11 +163,12 @@ final class PostgresConnection {
         return out
     }
 
-    private func resultError(_ result: OpaquePointer?, purpose: String) -> PostgresError {
+    private func resultError(_ result: OpaquePointer?, purpose: String, ifDenied: String? = nil) -> PostgresError {
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let message = result.map { String(cString: PQresultErrorMessage($0)).trimmed } ?? lastError
+        let fix = state == "42501" ? ifDenied.map { ". Fix: \($0)" } ?? "" : ""
         return PostgresError(
-            "PostgreSQL at \(settings.address) failed to \(purpose): \(message.isEmpty ? lastError : message)",
+            "PostgreSQL at \(settings.address) failed to \(purpose): \(message.isEmpty ? lastError : message)\(fix)",
             sqlState: state,
             retriable: PQstatus(conn) != CONNECTION_OK)
     }

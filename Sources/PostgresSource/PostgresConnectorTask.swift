@@ -75,6 +75,7 @@ public final class PostgresConnectorTask: SourceTask {
                 "PostgreSQL at \(config.connection.address) has wal_level=\(walLevel ?? "?"); logical decoding needs wal_level = logical in postgresql.conf (then restart the server)"
             )
         }
+        try checkReplicationAttribute(meta)
         try ensurePublication(meta)
         let repl = try PostgresConnection(config.connection, replication: true)
         stream = repl
@@ -118,6 +119,22 @@ public final class PostgresConnectorTask: SourceTask {
             ])
     }
 
+    /// Logical replication needs a role with the REPLICATION attribute (or a superuser): said before anything else
+    /// fails for it.
+    private func checkReplicationAttribute(_ meta: PostgresConnection) throws {
+        let row = try meta.query(
+            "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user",
+            purpose: "read the role's attributes"
+        ).first
+        guard row?.first == "f" else { return }
+        let role = meta.quoteIdentifier(config.connection.user)
+        throw PostgresError(
+            """
+            role \(role) of \(config.connection.address) lacks the REPLICATION attribute that logical replication \
+            needs. Fix: ALTER ROLE \(role) REPLICATION (as a superuser)
+            """)
+    }
+
     private func ensurePublication(_ meta: PostgresConnection) throws {
         let exists = try meta.query(
             "SELECT 1 FROM pg_publication WHERE pubname = $1", [config.publicationName],
@@ -144,7 +161,14 @@ public final class PostgresConnectorTask: SourceTask {
             }
             try meta.query(
                 "CREATE PUBLICATION \(name) FOR TABLE \(tables.joined(separator: ", "))",
-                purpose: "create the publication")
+                purpose: "create the publication",
+                ifDenied: """
+                    creating a publication needs CREATE on the database and ownership of its tables: \
+                    GRANT CREATE ON DATABASE \(meta.quoteIdentifier(config.connection.database)) TO \
+                    \(meta.quoteIdentifier(config.connection.user)) and make the role own the tables, or have a \
+                    superuser create the publication (CREATE PUBLICATION \(name) FOR TABLE …) and set \
+                    publication.autocreate.mode=disabled
+                    """)
         case .allTables:
             try meta.query(
                 "CREATE PUBLICATION \(name) FOR ALL TABLES",

@@ -119,7 +119,13 @@ final class PostgresSnapshot {
             if !cursorOpen {
                 try connection.query(
                     "DECLARE tributary_snapshot NO SCROLL CURSOR FOR " + selects[tableIndex],
-                    purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot")
+                    purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot",
+                    ifDenied: """
+                        GRANT SELECT ON \(connection.quoteIdentifier(tables[tableIndex].schema)).\
+                        \(connection.quoteIdentifier(tables[tableIndex].name)) TO \
+                        \(connection.quoteIdentifier(connection.settings.user)), or leave the table out of \
+                        snapshot.include.collection.list
+                        """)
                 cursorOpen = true
                 rowsInTable = 0
                 tableStarted = clock.now
