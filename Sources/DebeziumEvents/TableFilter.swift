@@ -20,7 +20,7 @@ public struct TableFilter: @unchecked Sendable {
         tableExclude = []
     }
 
-    private static func patterns(_ key: String, _ config: Config) throws -> [Regex<AnyRegexOutput>] {
+    static func patterns(_ key: String, _ config: Config) throws -> [Regex<AnyRegexOutput>] {
         try config.list(key).map { p in
             do {
                 return try Regex(p).ignoresCase()
@@ -66,5 +66,30 @@ public struct TableFilter: @unchecked Sendable {
     public func snapshotRank(schema: String, table: String) -> Int {
         let full = schema + "." + table
         return tableInclude.firstIndex { (try? $0.wholeMatch(in: full)) != nil } ?? 0
+    }
+}
+
+/// An include list or an exclude list (not both) of comma-separated regular expressions, matched
+/// case-insensitively against whole names: Debezium's `message.prefix.include.list` /
+/// `message.prefix.exclude.list` and lists like them.
+public struct NameFilter: @unchecked Sendable {
+    private let include: [Regex<AnyRegexOutput>]
+    private let exclude: [Regex<AnyRegexOutput>]
+
+    public init(include includeKey: String, exclude excludeKey: String, _ config: Config) throws {
+        include = try TableFilter.patterns(includeKey, config)
+        exclude = try TableFilter.patterns(excludeKey, config)
+        if !include.isEmpty && !exclude.isEmpty {
+            throw ConfigError.other(key: excludeKey, message: "cannot be used together with \(includeKey)")
+        }
+    }
+
+    /// Whether `name` passes: listed by the include list (when there is one) and not by the exclude list.
+    public func includes(_ name: String) -> Bool {
+        func matches(_ list: [Regex<AnyRegexOutput>]) -> Bool {
+            list.contains { (try? $0.wholeMatch(in: name)) != nil }
+        }
+        if !include.isEmpty && !matches(include) { return false }
+        return !matches(exclude)
     }
 }

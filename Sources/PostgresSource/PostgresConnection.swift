@@ -86,6 +86,9 @@ final class PostgresConnection {
 
     var lastError: String { String(cString: PQerrorMessage(conn)).trimmed }
 
+    /// The server's version as a number (`150004` for 15.4).
+    var serverVersion: Int { Int(PQserverVersion(conn)) }
+
     /// Runs SQL that returns rows (or none); values are the server's text forms, nil for NULL.
     @discardableResult
     /// `ifDenied`: the fix to name when the server refuses for lack of a privilege (SQLSTATE 42501).

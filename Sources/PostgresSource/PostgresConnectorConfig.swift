@@ -64,6 +64,9 @@ public struct PostgresConnectorConfig: Sendable {
     public var snapshotFetchSize: Int
     /// `snapshot.include.collection.list`: of the captured tables, those the snapshot reads (all when empty).
     public var snapshotTables: TableFilter
+    /// `message.prefix.include.list` / `message.prefix.exclude.list`: which logical decoding messages become
+    /// events.
+    public var messagePrefixes: NameFilter
 
     /// `publication.autocreate.mode`: what to do when the publication does not exist.
     public enum PublicationAutocreateMode: String, Sendable, CaseIterable {
@@ -109,6 +112,8 @@ public struct PostgresConnectorConfig: Sendable {
         heartbeatActionQuery = config.string("heartbeat.action.query")
         snapshotFetchSize = try config.int("snapshot.fetch.size", default: 10_240, range: 1...10_000_000)
         snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)
+        messagePrefixes = try NameFilter(
+            include: "message.prefix.include.list", exclude: "message.prefix.exclude.list", config)
         _ = try config.int("snapshot.max.threads", default: 1, range: 1...1)
         for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
             guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })

@@ -50,6 +50,8 @@ public final class PostgresConnectorTask: SourceTask {
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
     private let source = PostgresSchemas.SourceFields()
+    /// The value schema of logical decoding message events, built at the first one.
+    private var messageValueSchema: Schema?
 
     public let sourcePartition: OffsetMap
     /// Debezium's context headers (a new run id per task instance) and key-change headers.
@@ -107,7 +109,9 @@ public final class PostgresConnectorTask: SourceTask {
         let startLSN = progress.startLSN
         let command =
             "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
-            + "(\"proto_version\" '1', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName))))"
+            + "(\"proto_version\" '1', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName)))"
+            // Logical decoding messages (pg_logical_emit_message), as Debezium asks for them from PostgreSQL 14 on.
+            + (repl.serverVersion >= 140_000 ? ", \"messages\" 'true')" : ")")
         try repl.startReplication(command)
         streaming = true
         try sendStatus()
@@ -346,7 +350,22 @@ public final class PostgresConnectorTask: SourceTask {
                     record(table, op: .truncate, before: nil, after: nil, key: nil, at: $0)
                 }
             }
-        case .origin, .type, .message:
+        case .message(let transactional, let messageLSN, let prefix, let content):
+            guard config.messagePrefixes.includes(prefix) else { return }
+            // A transactional message arrives inside its transaction; any other outside every transaction.
+            _ = transactional
+            if progress.currentXid != nil {
+                emit(messageLSN, collection: Self.messageCollection, into: &records) {
+                    messageRecord(prefix: prefix, content: content, lsn: messageLSN, at: $0, standalone: false)
+                }
+            } else if progress.standalone(at: messageLSN) {
+                // Outside any transaction: a record of its own, whose offset says it is done once in Kafka.
+                records.append(
+                    messageRecord(
+                        prefix: prefix, content: content, lsn: messageLSN,
+                        at: RecordPosition(lsn: messageLSN, part: 0), standalone: true))
+            }
+        case .origin, .type:
             break
         }
     }
@@ -360,9 +379,20 @@ public final class PostgresConnectorTask: SourceTask {
         _ lsn: LSN, part: Int = 0, change table: PostgresTableSchema? = nil, into records: inout [SourceRecord],
         _ make: (RecordPosition) -> SourceRecord
     ) {
+        emit(
+            lsn, part: part, collection: table.map { $0.relation.namespace + "." + $0.relation.name }, into: &records,
+            make)
+    }
+
+    /// `collection`: the data collection the record counts for in transaction metadata (nil: none, as for
+    /// tombstones).
+    private func emit(
+        _ lsn: LSN, part: Int = 0, collection: String?, into records: inout [SourceRecord],
+        _ make: (RecordPosition) -> SourceRecord
+    ) {
         let position = RecordPosition(lsn: lsn, part: part)
         currentTransactionBlock = nil
-        if let table, config.provideTransactionMetadata, let xid = progress.currentXid {
+        if let collection, config.provideTransactionMetadata, let xid = progress.currentXid {
             if transactionCounts == nil {
                 transactionCounts = TransactionCounts()
                 let begin = RecordPosition(lsn: lsn, part: -1)
@@ -374,7 +404,7 @@ public final class PostgresConnectorTask: SourceTask {
                             offset: offset(at: begin), nowMillis: Self.epochMicros() / 1000))
                 }
             }
-            let order = transactionCounts!.count(table.relation.namespace + "." + table.relation.name)
+            let order = transactionCounts!.count(collection)
             currentTransactionBlock = TransactionMetadata.block(
                 id: "\(xid):\(lsn.value)", totalOrder: order.total, collectionOrder: order.inCollection)
         }
@@ -552,6 +582,51 @@ public final class PostgresConnectorTask: SourceTask {
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
             key: key, envelope: envelope, nowMicros: nowMicros,
             headers: recordHeaders ?? (origin.isStream ? headers.context : []))
+    }
+
+    /// The data collection logical decoding messages count for in transaction metadata (Debezium's
+    /// `LogicalDecodingMessageId`).
+    static let messageCollection = "LOGICAL_DECODING_MESSAGE"
+
+    /// A logical decoding message event (`op: "m"`) on `<topic.prefix>.message`, as Debezium's
+    /// `LogicalDecodingMessageMonitor` writes it: empty source schema and table, no headers. A transactional
+    /// message carries its transaction's id (and block); a standalone one neither, and its source time is that of
+    /// the last commit read.
+    private func messageRecord(
+        prefix: String, content: [UInt8], lsn: LSN, at position: RecordPosition, standalone: Bool
+    ) -> SourceRecord {
+        let nowMicros = Self.epochMicros()
+        let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
+        let commitMicros = progress.currentCommitMicros == 0 ? nowMicros : progress.currentCommitMicros
+        var block = SourceBlock(
+            source.layout,
+            CommonSourceInfo(
+                version: TributaryVersion.string, connector: "postgresql", serverName: config.topicPrefix,
+                commitMicros: commitMicros, snapshot: .false, database: config.connection.database,
+                sequence: sequence))
+        block[position: source.schema] = .string("")
+        block[position: source.table] = .string("")
+        block[position: source.txId] = standalone ? .null : progress.currentXid.map { .int64(Int64($0)) } ?? .null
+        block[position: source.lsn] = .int64(Int64(lsn.value))
+        let (contentSchema, contentValue) = config.valueConverter.binary(content)
+        if messageValueSchema?.fields[4].schema.field(named: "content")?.schema.type != contentSchema.type {
+            messageValueSchema = PostgresSchemas.messageValue(content: contentSchema)
+        }
+        let valueSchema = messageValueSchema!
+        let message = Struct(schema: valueSchema.fields[4].schema, values: [.string(prefix), contentValue])
+        let value = Struct(
+            schema: valueSchema,
+            values: [
+                .string("m"), .int64(nowMicros / 1000), .struct(block.value),
+                (standalone ? nil : currentTransactionBlock).map { .struct($0) } ?? .null, .struct(message),
+            ])
+        var offset = offset(at: position)
+        if standalone { offset["messageType"] = .string(ReplicationProgressStateMachine.standaloneMessageType) }
+        return SourceRecord(
+            sourcePartition: sourcePartition, sourceOffset: offset, topic: config.topicPrefix + ".message",
+            keySchema: PostgresSchemas.messageKey,
+            key: .struct(Struct(schema: PostgresSchemas.messageKey, values: [.string(prefix)])),
+            valueSchema: valueSchema, value: .struct(value), timestamp: nowMicros / 1000)
     }
 
     private func tombstone(

@@ -32,4 +32,22 @@ enum PostgresSchemas {
     static func envelope(name: String, row: Schema) -> Schema {
         ChangeEvent.envelopeSchema(name: name, row: row, source: source)
     }
+
+    /// The key of logical decoding message events (`pg_logical_emit_message`): the prefix.
+    static let messageKey = Schema.struct(
+        name: "io.debezium.connector.postgresql.MessageKey", version: 1, fields: [("prefix", .optionalString)])
+
+    /// The value of logical decoding message events; the content's schema follows `binary.handling.mode`. No
+    /// `ts_us`/`ts_ns`, and the message struct last, as Debezium's `MessageValue`.
+    static func messageValue(content: Schema) -> Schema {
+        let message = Schema.struct(
+            name: "io.debezium.connector.postgresql.Message", version: 1,
+            fields: [("prefix", .optionalString), ("content", content.withOptional(true))])
+        return .struct(
+            name: "io.debezium.connector.postgresql.MessageValue", version: 1,
+            fields: [
+                ("op", .string), ("ts_ms", .optionalInt64), ("source", source.schema),
+                ("transaction", ChangeEvent.transactionSchema), ("message", message),
+            ])
+    }
 }

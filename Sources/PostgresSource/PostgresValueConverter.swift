@@ -553,6 +553,12 @@ struct PostgresValueConverter {
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
+    /// Raw bytes (a logical decoding message's content) as `binary.handling.mode` says: their schema and value.
+    func binary(_ bytes: [UInt8]) -> (schema: Schema, value: Value) {
+        let (schema, convert, zero) = binary(from: { Array($0) })
+        return (schema, (try? convert(ArraySlice(bytes))) ?? zero)
+    }
+
     /// Lower-case hex digits of `bytes`.
     static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)

@@ -118,6 +118,26 @@ struct ReplicationProgressStateMachine {
         return true
     }
 
+    /// Stands for the transaction of a record outside any (`standalone(at:)`); no real transaction has id 0.
+    static let standaloneXid: UInt32 = 0
+    /// The `messageType` of a standalone record's offset (Debezium's name for a logical decoding message).
+    static let standaloneMessageType = "MESSAGE"
+
+    /// A record outside any transaction, at `lsn` (a non-transactional logical decoding message): complete at
+    /// once, as a transaction of its own that ends just past `lsn`, so that once it is in Kafka a restart does not
+    /// read it again (the server resends what starts at or after the position it resumes from). False when the
+    /// stream resumed past it.
+    mutating func standalone(at lsn: LSN) -> Bool {
+        guard lsn >= startLSN else { return false }
+        let position = RecordPosition(lsn: lsn, part: 0)
+        let end = LSN(lsn.value + 1)
+        lastEmitted = (Self.standaloneXid, position)
+        append(CompletedTransaction(xid: Self.standaloneXid, lastRecord: position, endLSN: end))
+        lastCommitLSN = lsn
+        lastCommitEnd = end
+        return true
+    }
+
     /// A Commit message at `commitLSN`, ending its transaction at `endLSN`.
     mutating func commit(commitLSN: LSN, endLSN: LSN) {
         if let xid = currentXid {
@@ -150,11 +170,15 @@ struct ReplicationProgressStateMachine {
     /// the LSN to confirm to the slot, if confirmation moved.
     mutating func acknowledged(_ offset: OffsetMap) -> LSN? {
         var target = offset["lsn_commit"]?.int64.map { LSN(UInt64($0)) } ?? confirmedLSN
-        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) }),
+        let standalone = offset["messageType"]?.stringValue == Self.standaloneMessageType
+        if let xid = offset["txId"]?.int64.map({ UInt32(truncatingIfNeeded: $0) })
+            ?? (standalone ? Self.standaloneXid : nil),
             let position = RecordPosition(offset)
         {
             lastAcknowledged = (xid, position)
-            if let index = completed.firstIndex(where: { $0.xid == xid }) {
+            if let index = completed.firstIndex(where: {
+                $0.xid == xid && (xid != Self.standaloneXid || $0.lastRecord == position)
+            }) {
                 if completed[index].lastRecord == position {
                     // The record closes its transaction: the whole transaction is in Kafka, and so are the
                     // transactions without records that directly follow it.

@@ -222,6 +222,42 @@ final class PostgresStreamingTests: XCTestCase {
             [["__debezium.newkey"], ["__debezium.newkey"], ["__debezium.oldkey"]])
     }
 
+    /// Logical decoding messages become `op: "m"` events on `<prefix>.message` (Debezium's), those of
+    /// `message.prefix.exclude.list` not; one outside any transaction is not sent again after a restart.
+    func testLogicalDecodingMessagesAreEventsAndNotRepeated() throws {
+        let db = try IntegrationEnvironment.sql()
+        let table = slot
+        try createTable(table, "id int PRIMARY KEY")
+        // The message topic is per prefix: one of this test's own.
+        let prefix = slot
+        var connector = try startConnector(
+            prefix: prefix, tables: "public.\(table)", extra: ["message.prefix.exclude.list": "skip.*"])
+        try db.query("SELECT pg_logical_emit_message(false, 'keep', 'a')", purpose: "message")
+        try db.query("SELECT pg_logical_emit_message(false, 'skip-me', 'b')", purpose: "message")
+        try db.query(
+            "BEGIN; INSERT INTO public.\(table) VALUES (1); SELECT pg_logical_emit_message(true, 'keep', 'c'); COMMIT",
+            purpose: "message in a transaction")
+        let first = try events("\(prefix).message", count: 2)
+        try connector.stop()
+        connector = try startConnector(prefix: prefix, tables: "public.\(table)")
+        try db.query("SELECT pg_logical_emit_message(false, 'keep', 'd')", purpose: "message")
+        let all = try events("\(prefix).message", count: 3)
+        try connector.stop()
+        func content(_ e: Event) -> String? {
+            let message = (e.value?["payload"] as? [String: Any])?["message"] as? [String: Any]
+            return (message?["content"] as? String).flatMap { Data(base64Encoded: $0) }.map {
+                String(decoding: $0, as: UTF8.self)
+            }
+        }
+        XCTAssertEqual(first.map(content), ["a", "c"])
+        XCTAssertEqual(all.map(content), ["a", "c", "d"], "nothing repeated after the restart")
+        XCTAssertEqual(
+            all.map { ($0.key?["payload"] as? [String: Any])?["prefix"] as? String }, ["keep", "keep", "keep"])
+        let source = (first[1].value?["payload"] as? [String: Any])?["source"] as? [String: Any]
+        XCTAssertNotNil(source?["txId"] as? Int, "a transactional message names its transaction")
+        XCTAssertEqual((first[0].value?["payload"] as? [String: Any])?["op"] as? String, "m")
+    }
+
     func testSlotAdvancesWhileOnlyUncapturedTablesChange() throws {
         let db = try IntegrationEnvironment.sql()
         let captured = slot, other = slot + "_other"

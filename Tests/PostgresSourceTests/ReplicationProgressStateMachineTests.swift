@@ -40,6 +40,38 @@ final class ReplicationProgressStateMachineTests: XCTestCase {
         XCTAssertTrue(m.completed.isEmpty)
     }
 
+    /// A record outside any transaction (a non-transactional logical decoding message) is complete at once and,
+    /// once in Kafka, confirms the slot just past itself, so that a restart does not read it again.
+    func testStandaloneRecordsConfirmPastThemselves() throws {
+        var m = ReplicationProgressStateMachine(storedOffset: nil)
+        m.begin(xid: 1, commitMicros: 0)
+        let a = try XCTUnwrap(emit(&m, 100))
+        m.commit(commitLSN: LSN(120), endLSN: LSN(130))
+        func standalone(_ lsn: UInt64) throws -> OffsetMap {
+            XCTAssertTrue(m.standalone(at: LSN(lsn)))
+            var offset = offset(m, lsn)
+            offset["messageType"] = .string("MESSAGE")
+            return offset
+        }
+        let s1 = try standalone(200)
+        let s2 = try standalone(300)
+        XCTAssertEqual(s1["lsn_commit"], .int(201))
+        XCTAssertEqual(s1["txId"], .null)
+        XCTAssertEqual(m.lastCommitLSN, LSN(300), "Debezium's sequence names the message as the last commit")
+        XCTAssertNil(m.idle(), "in flight")
+        XCTAssertEqual(m.acknowledged(a), LSN(130))
+        XCTAssertEqual(m.acknowledged(s1), LSN(201))
+        XCTAssertFalse(m.everythingAcknowledged)
+        XCTAssertEqual(m.acknowledged(s2), LSN(301))
+        XCTAssertTrue(m.everythingAcknowledged)
+        XCTAssertTrue(m.completed.isEmpty)
+
+        var restarted = ReplicationProgressStateMachine(storedOffset: s2)
+        XCTAssertEqual(restarted.startLSN, LSN(301))
+        XCTAssertFalse(restarted.standalone(at: LSN(300)), "delivered before the restart")
+        XCTAssertTrue(restarted.standalone(at: LSN(400)))
+    }
+
     func testKeepalivesMoveAnIdleSlot() throws {
         var m = ReplicationProgressStateMachine(storedOffset: nil)
         // Nothing captured arrives (PostgreSQL 15 sends nothing for unpublished tables); keepalives say where
