@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config.
@@ -25,7 +26,8 @@ let package = Package(
                 "CRdKafka", "TributaryCore", .product(name: "Logging", package: "swift-log"),
             ]),
         // Debezium's change-event model shared by every source: envelope, source block, keys, filters, topics.
-        .target(name: "DebeziumEvents", dependencies: ["TributaryCore"]),
+        .target(
+            name: "DebeziumEvents", dependencies: ["TributaryCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "PostgresSource",
             dependencies: [

@@ -24,9 +24,6 @@ public struct PostgresConnectorConfig: Sendable {
     /// Settings Debezium has and this version does not implement yet. Ignoring them would publish data their
     /// users meant to hide or shape, so a connector that sets them is refused.
     static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
-        ("column.include.list", false, nil), ("column.exclude.list", false, nil), ("message.key.columns", false, nil),
-        ("column.mask.", true, nil), ("column.truncate.to.", true, nil), ("column.propagate.source.type", false, nil),
-        ("datatype.propagate.source.type", false, nil),
         ("transforms", false, ""), ("predicates", false, ""),
         ("snapshot.select.statement.overrides", false, ""),
     ]
@@ -67,6 +64,8 @@ public struct PostgresConnectorConfig: Sendable {
     /// `message.prefix.include.list` / `message.prefix.exclude.list`: which logical decoding messages become
     /// events.
     public var messagePrefixes: NameFilter
+    /// `column.include.list` / `column.exclude.list`, the column mappers and `message.key.columns`.
+    var columnSelection: ColumnSelection
 
     /// `publication.autocreate.mode`: what to do when the publication does not exist.
     public enum PublicationAutocreateMode: String, Sendable, CaseIterable {
@@ -114,6 +113,13 @@ public struct PostgresConnectorConfig: Sendable {
         snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)
         messagePrefixes = try NameFilter(
             include: "message.prefix.include.list", exclude: "message.prefix.exclude.list", config)
+        let mappers = try ColumnMappers(config)
+        let keyColumns = try MessageKeyColumns(config)
+        columnSelection = ColumnSelection(
+            filter: config.values["column.include.list"] == nil && config.values["column.exclude.list"] == nil
+                ? nil : try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config),
+            mappers: mappers.isEmpty ? nil : mappers,
+            keyColumns: config.values["message.key.columns"] == nil ? nil : keyColumns)
         _ = try config.int("snapshot.max.threads", default: 1, range: 1...1)
         for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
             guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })

@@ -61,7 +61,7 @@ extension PostgresConnectorTask {
                 config.snapshotTables.includes(schema: schema, table: name)
             else { continue }
             let relation = try catalogRelation(meta, oid: oid, schema: schema, name: name)
-            let table = try buildTable(relation, replacing: nil)
+            let table = try buildTable(relation, replacing: nil, fromSnapshot: true)
             tablesByID[oid] = table
             snapshotSchemas.append(table)
             tables.append(.init(oid: oid, schema: schema, name: name, estimatedRows: Int64(row[3] ?? "") ?? -1))
@@ -113,7 +113,7 @@ extension PostgresConnectorTask {
             let after = try table.row(row.tuple, fromSnapshot: true)
             records.append(
                 record(
-                    table, op: .read, before: nil, after: after, key: table.key(of: after),
+                    table, op: .read, before: nil, after: after.value, key: after.key,
                     from: .snapshot(row.marker, isLast: row.isLast)))
         }
         if snapshot.isFinished {

@@ -301,14 +301,14 @@ public final class PostgresConnectorTask: SourceTask {
             guard !config.skippedOperations.contains(.create), let table = try tableFor(id) else { return }
             let after = try table.row(new)
             emit(lsn, change: table, into: &records) {
-                record(table, op: .create, before: nil, after: after, key: table.key(of: after), at: $0)
+                record(table, op: .create, before: nil, after: after.value, key: after.key, at: $0)
             }
         case .update(let id, let old, let oldIsKeyOnly, let new):
             guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
             let after = try table.row(new, unchangedFrom: oldIsKeyOnly ? nil : old)
             let before = try old.map { try table.row($0) }
-            let newKey = table.key(of: after)
-            if let before, let oldKey = table.key(of: before), let newKey, oldKey.values != newKey.values {
+            let newKey = after.key
+            if let before, let oldKey = before.key, let newKey, oldKey.values != newKey.values {
                 // A key change: Debezium emits a delete of the old key, its tombstone, then a create.
                 // The delete and its tombstone name the new key in a header, the create the old key.
                 let toNew = headers.keyChange(ChangeEventHeaders.newKey, key: SimpleHeaderFormat.bytes(.struct(newKey)))
@@ -316,26 +316,30 @@ public final class PostgresConnectorTask: SourceTask {
                     ChangeEventHeaders.oldKey, key: SimpleHeaderFormat.bytes(.struct(oldKey)))
                 emit(lsn, change: table, into: &records) {
                     record(
-                        table, op: .delete, before: before, after: nil, key: oldKey, from: .stream($0), headers: toNew)
+                        table, op: .delete, before: before.value, after: nil, key: oldKey, from: .stream($0),
+                        headers: toNew)
                 }
                 if config.tombstonesOnDelete {
                     emit(lsn, part: 1, into: &records) { tombstone(table, key: oldKey, at: $0, headers: toNew) }
                 }
                 emit(lsn, part: 2, change: table, into: &records) {
                     record(
-                        table, op: .create, before: nil, after: after, key: newKey, from: .stream($0), headers: fromOld)
+                        table, op: .create, before: nil, after: after.value, key: newKey, from: .stream($0),
+                        headers: fromOld)
                 }
             } else {
                 emit(lsn, change: table, into: &records) {
-                    record(table, op: .update, before: oldIsKeyOnly ? nil : before, after: after, key: newKey, at: $0)
+                    record(
+                        table, op: .update, before: oldIsKeyOnly ? nil : before?.value, after: after.value, key: newKey,
+                        at: $0)
                 }
             }
         case .delete(let id, let old, _):
             guard !config.skippedOperations.contains(.delete), let table = try tableFor(id) else { return }
             let before = try table.row(old)
-            let key = table.key(of: before)
+            let key = before.key
             emit(lsn, change: table, into: &records) {
-                record(table, op: .delete, before: before, after: nil, key: key, at: $0)
+                record(table, op: .delete, before: before.value, after: nil, key: key, at: $0)
             }
             if config.tombstonesOnDelete, let key {
                 emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) }
@@ -452,15 +456,19 @@ public final class PostgresConnectorTask: SourceTask {
     /// The schema for a Relation message. PostgreSQL repeats these after any cache invalidation, not only after
     /// DDL: when neither the relation nor the catalog facts changed, the current schema is kept, so that
     /// schemas (and their cached JSON) are not rebuilt and do not pile up.
+    /// `fromSnapshot`: the relation was read from the catalog for a snapshot (as Debezium reads it through the
+    /// driver's metadata).
     func buildTable(
-        _ relation: Relation, replacing current: PostgresTableSchema?
+        _ relation: Relation, replacing current: PostgresTableSchema?, fromSnapshot: Bool = false
     ) throws -> PostgresTableSchema? {
         guard config.tableFilter.includes(schema: relation.namespace, table: relation.name) else { return nil }
         guard let meta = metadata else { return nil }
         let columnRows = try meta.query(
             """
-            SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid), format_type(a.atttypid, a.atttypmod)
+            SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid), format_type(a.atttypid, a.atttypmod),
+              upper(t.typname)
             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            LEFT JOIN pg_type t ON t.oid = a.atttypid
             WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
             """, [String(relation.id)], purpose: "read the columns of \(relation.namespace).\(relation.name)")
         let types = try userTypes(relation.columns.map(\.typeOID), meta: meta)
@@ -470,7 +478,7 @@ public final class PostgresConnectorTask: SourceTask {
             let oid = relation.columns.first { $0.name == name }?.typeOID ?? 0
             catalog[name] = CatalogColumn(
                 name: name, notNull: r[1] == "t", defaultExpression: r[2], typeName: r[3] ?? "",
-                type: PostgresType.resolve(oid, rows: types))
+                type: PostgresType.resolve(oid, rows: types), sourceTypeName: r[4] ?? "")
         }
         let keyRows = try meta.query(
             """
@@ -485,7 +493,8 @@ public final class PostgresConnectorTask: SourceTask {
         }
         let table = PostgresTableSchema(
             relation: relation, catalog: catalog, primaryKey: primaryKey, topicPrefix: config.topicPrefix,
-            converter: config.valueConverter, placeholder: config.unavailableValuePlaceholder
+            converter: config.valueConverter, placeholder: config.unavailableValuePlaceholder,
+            selection: config.columnSelection, fromSnapshot: fromSnapshot
         ) { column, typeName in
             logger.warning(
                 """

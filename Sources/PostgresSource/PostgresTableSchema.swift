@@ -10,6 +10,18 @@ struct CatalogColumn: Equatable {
     var typeName: String = ""
     /// What the catalog says about the type, for types without fixed OIDs (enums, domains, extension types).
     var type: PostgresType? = nil
+    /// `pg_type.typname` in upper case (`INT4`, `_TEXT`, `MOOD`): Debezium's name for the source type.
+    var sourceTypeName: String = ""
+}
+
+/// Which columns of a table become fields, what they look like, and which form the key: the connector's
+/// `column.include.list` / `column.exclude.list`, column mappers and `message.key.columns`.
+struct ColumnSelection {
+    var filter: NameFilter?
+    var mappers: ColumnMappers?
+    var keyColumns: MessageKeyColumns?
+
+    static let all = ColumnSelection()
 }
 
 /// Everything needed to turn one table's pgoutput tuples into Debezium records: topic, key/value/envelope
@@ -18,6 +30,21 @@ final class PostgresTableSchema {
     struct CapturedColumn {
         let tupleIndex: Int
         let converter: ColumnConverter
+        /// The column mapper's change to the value (mask, hash, truncation), if any: values only, never keys.
+        let map: ((Value) -> Value)?
+    }
+
+    /// A key field: the value of a captured column as converted, or (when the column is left out of the value or
+    /// mapped there) converted on its own.
+    enum KeyPart {
+        case captured(Int)
+        case separate(tupleIndex: Int, converter: ColumnConverter)
+    }
+
+    /// A row as the value's struct and the key's (nil for tables without a key).
+    struct Row {
+        let value: Struct
+        let key: Struct?
     }
 
     let relation: Relation
@@ -29,8 +56,8 @@ final class PostgresTableSchema {
     let valueSchema: Schema
     let envelopeSchema: Schema
     let columns: [CapturedColumn]
-    /// Positions in `columns` of the key fields, in key order.
-    let keyColumns: [Int]
+    /// The key fields, in key order.
+    let keyParts: [KeyPart]
     private let placeholder: String
     /// Told (once per column) when a value has no Connect form in the current mode and becomes what Debezium
     /// makes of it (numeric NaN or ±Infinity in `decimal.handling.mode=precise`, multi-dimensional arrays).
@@ -39,10 +66,11 @@ final class PostgresTableSchema {
 
     /// `primaryKey` lists key column names in key order; without one the replica identity columns serve
     /// (as Debezium does for tables with `REPLICA IDENTITY USING INDEX`), else the record has no key.
+    /// `message.key.columns` overrides both.
     init(
         relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
-        converter: PostgresValueConverter, placeholder: String,
-        onSkippedColumn: (_ column: String, _ typeName: String) -> Void,
+        converter: PostgresValueConverter, placeholder: String, selection: ColumnSelection = .all,
+        fromSnapshot: Bool = false, onSkippedColumn: (_ column: String, _ typeName: String) -> Void,
         onLostValue: @escaping (_ column: String, _ reason: String) -> Void = { _, _ in }
     ) {
         self.onLostValue = onLostValue
@@ -51,41 +79,127 @@ final class PostgresTableSchema {
         self.primaryKey = primaryKey
         self.placeholder = placeholder
         let base = TopicName.sanitized("\(topicPrefix).\(relation.namespace).\(relation.name)")
+        let qualified = relation.namespace + "." + relation.name
         topic = base
         var captured: [CapturedColumn] = []
         var fields: [(String, Schema)] = []
+        var converters: [String: (tupleIndex: Int, converter: ColumnConverter)] = [:]
         for (i, column) in relation.columns.enumerated() {
             let facts = catalog[column.name]
             let optional = !(facts?.notNull ?? false)
+            let type = facts?.type ?? .builtin(column.typeOID)
             guard
                 let c = converter.converter(
-                    type: facts?.type ?? .builtin(column.typeOID), typeModifier: column.typeModifier,
-                    optional: optional, defaultExpression: facts?.defaultExpression)
+                    type: type, typeModifier: column.typeModifier, optional: optional,
+                    defaultExpression: facts?.defaultExpression)
             else {
                 onSkippedColumn(column.name, facts?.typeName ?? "oid \(column.typeOID)")
                 continue
             }
-            captured.append(CapturedColumn(tupleIndex: i, converter: c))
-            fields.append((column.name, c.schema))
+            converters[column.name] = (i, c)
+            if let filter = selection.filter, !filter.includes(qualified + "." + column.name) { continue }
+            let typeName = Self.sourceTypeName(facts, fromSnapshot: fromSnapshot)
+            let mapped = Self.mapped(
+                c, mapper: selection.mappers?.mapper(table: qualified, column: column.name, typeName: typeName),
+                column: column.name, type: type, typeModifier: column.typeModifier, typeName: typeName,
+                fromSnapshot: fromSnapshot)
+            captured.append(CapturedColumn(tupleIndex: i, converter: c, map: mapped.map))
+            fields.append((column.name, mapped.schema))
         }
         columns = captured
         // Without a primary key, Debezium keys by the replica identity index (USING INDEX), never by a FULL
         // identity's every column.
         let identityColumns =
             relation.replicaIdentity == UInt8(ascii: "i") ? relation.columns.filter(\.isKey).map(\.name) : []
-        let keyNames = primaryKey.isEmpty ? identityColumns : primaryKey
-        keyColumns = keyNames.compactMap { name in fields.firstIndex { $0.0 == name } }
-        keySchema = keyColumns.isEmpty ? nil : .struct(name: base + ".Key", fields: keyColumns.map { fields[$0] })
+        let keyNames =
+            selection.keyColumns?.columns(for: qualified) ?? (primaryKey.isEmpty ? identityColumns : primaryKey)
+        var keyFields: [(String, Schema)] = []
+        var parts: [KeyPart] = []
+        for name in keyNames {
+            guard let (tupleIndex, c) = converters[name] else { continue }
+            keyFields.append((name, c.schema))
+            if let position = captured.firstIndex(where: { $0.tupleIndex == tupleIndex }), captured[position].map == nil
+            {
+                parts.append(.captured(position))
+            } else {
+                parts.append(.separate(tupleIndex: tupleIndex, converter: c))
+            }
+        }
+        keyParts = parts
+        keySchema = keyFields.isEmpty ? nil : .struct(name: base + ".Key", fields: keyFields)
         let value = Schema.struct(name: base + ".Value", optional: true, fields: fields)
         valueSchema = value
         envelopeSchema = PostgresSchemas.envelope(name: base + ".Envelope", row: value)
     }
 
-    /// The row as a `Value` struct. Absent values (key-only old tuples) are null, or the column's fallback when
-    /// it is NOT NULL; unchanged TOASTed values take the old row's value where it has one (`REPLICA IDENTITY
-    /// FULL` sends it, as `unchangedFrom`), else become the placeholder.
-    /// `fromSnapshot`: the row was read by a snapshot (some special values differ, as in Debezium).
-    func row(_ tuple: TupleData, unchangedFrom old: TupleData? = nil, fromSnapshot: Bool = false) throws -> Struct {
+    /// Debezium's name for a column's type: `pg_type.typname` in upper case, except that in a snapshot (read
+    /// through the JDBC driver's metadata) integer columns that take their default from a sequence are `SERIAL`,
+    /// `BIGSERIAL` or `SMALLSERIAL`.
+    static func sourceTypeName(_ facts: CatalogColumn?, fromSnapshot: Bool) -> String {
+        let name = facts?.sourceTypeName ?? ""
+        guard fromSnapshot, facts?.defaultExpression?.contains("nextval(") == true else { return name }
+        switch name {
+        case "INT4": return "SERIAL"
+        case "INT8": return "BIGSERIAL"
+        case "INT2": return "SMALLSERIAL"
+        default: return name
+        }
+    }
+
+    /// A column's value schema and value change under its column mapper, as Debezium's mappers make them.
+    private static func mapped(
+        _ c: ColumnConverter, mapper: ColumnMappers.Mapper?, column: String, type: PostgresType,
+        typeModifier: Int32, typeName: String, fromSnapshot: Bool
+    ) -> (schema: Schema, map: ((Value) -> Value)?) {
+        guard let mapper else { return (c.schema, nil) }
+        let length = SourceColumnFacts.length(type, typeModifier: typeModifier, fromSnapshot: fromSnapshot)
+        let character = SourceColumnFacts.isCharacter(type)
+        switch mapper {
+        case .truncate(let limit):
+            guard length < 0 || length > limit else { return (c.schema, nil) }
+            let schema = c.schema.appendingParameters([("truncateLength", String(limit))])
+            return (
+                schema,
+                { v in
+                    switch v {
+                    case .string(let s) where s.utf16.count > limit:
+                        .string(String(decoding: Array(s.utf16.prefix(limit)), as: UTF16.self))
+                    case .bytes(let b) where b.count > limit: .bytes(Array(b.prefix(limit)))
+                    default: v
+                    }
+                }
+            )
+        case .mask(let mask):
+            let schema = c.schema.appendingParameters([("masked", "true")])
+            return (schema, character ? { _ in .string(mask) } : nil)
+        case .hash(let algorithm, let salt, let v2):
+            let schema = c.schema.appendingParameters([("masked", "true")])
+            guard character else { return (schema, nil) }
+            return (
+                schema,
+                { v in
+                    guard case .string(let s) = v else { return v }
+                    let hash = ColumnMappers.hash(s, algorithm: algorithm, salt: salt, v2: v2)
+                    return .string(length > 0 ? String(hash.prefix(length)) : hash)
+                }
+            )
+        case .propagateSourceType:
+            var parameters = [
+                ("__debezium.source.column.type", typeName), ("__debezium.source.column.length", String(length)),
+            ]
+            if let scale = SourceColumnFacts.scale(type, typeModifier: typeModifier, fromSnapshot: fromSnapshot) {
+                parameters.append(("__debezium.source.column.scale", String(scale)))
+            }
+            parameters.append(("__debezium.source.column.name", column))
+            return (c.schema.appendingParameters(parameters), nil)
+        }
+    }
+
+    /// The row's value struct and key. Absent values (key-only old tuples) are null, or the column's fallback
+    /// when it is NOT NULL; unchanged TOASTed values take the old row's value where it has one (`REPLICA IDENTITY
+    /// FULL` sends it, as `unchangedFrom`), else become the placeholder. Column mappers change the value's fields,
+    /// never the key's. `fromSnapshot`: the row was read by a snapshot (some special values differ, as in Debezium).
+    func row(_ tuple: TupleData, unchangedFrom old: TupleData? = nil, fromSnapshot: Bool = false) throws -> Row {
         guard tuple.count == relation.columns.count else {
             throw PostgresError(
                 "\(relation.namespace).\(relation.name): row has \(tuple.count) columns, relation has \(relation.columns.count)"
@@ -95,51 +209,65 @@ final class PostgresTableSchema {
         values.reserveCapacity(columns.count)
         let old = old.flatMap { $0.count == tuple.count ? $0 : nil }
         for c in columns {
-            let schema = c.converter.schema
-            // An unchanged TOASTed value is read from the old row where that has it (no copy of either row).
-            let fromOld =
-                tuple.kinds[c.tupleIndex] == .unchangedToast && old.map { $0.kinds[c.tupleIndex] == .text } == true
-            switch fromOld ? .text : tuple.kinds[c.tupleIndex] {
-            case .text:
-                do {
-                    let text = fromOld ? old!.value(c.tupleIndex) : tuple.value(c.tupleIndex)
-                    let v: Value
-                    if fromSnapshot, let convertSnapshot = c.converter.convertSnapshot {
-                        v = try convertSnapshot(text)
-                    } else {
-                        v = try c.converter.convert(text)
-                    }
-                    values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
-                } catch let lost as PostgresValueConverter.UnrepresentableValue {
-                    if columnsWithLostValues.insert(c.tupleIndex).inserted {
-                        onLostValue(relation.columns[c.tupleIndex].name, lost.reason)
-                    }
-                    let v = lost.replacement
-                    values.append(v.isNull && !schema.isOptional ? c.converter.fallback : v)
-                } catch {
-                    let column = relation.columns[c.tupleIndex]
-                    throw PostgresError(
-                        "\(relation.namespace).\(relation.name).\(column.name) (type oid \(column.typeOID)): \(error)")
-                }
-            case .null:
-                values.append(schema.isOptional ? .null : c.converter.fallback)
-            case .unchangedToast:
-                switch schema.type {
-                case .string: values.append(.string(placeholder))
-                case .bytes where schema.name == nil: values.append(.bytes(Array(placeholder.utf8)))
-                default: values.append(schema.isOptional ? .null : c.converter.fallback)
-                }
-            case .binary:
-                throw PostgresError(
-                    "\(relation.namespace).\(relation.name): binary tuple values are not requested and not supported")
+            let v = try value(c.tupleIndex, c.converter, tuple, old: old, fromSnapshot: fromSnapshot)
+            if let map = c.map, tuple.kinds[c.tupleIndex] != .unchangedToast || old != nil {
+                values.append(map(v))
+            } else {
+                values.append(v)
             }
         }
-        return Struct(schema: valueSchema, values: values)
+        let value = Struct(schema: valueSchema, values: values)
+        guard let keySchema else { return Row(value: value, key: nil) }
+        let key = try keyParts.map { part -> Value in
+            switch part {
+            case .captured(let position): values[position]
+            case .separate(let tupleIndex, let converter):
+                try self.value(tupleIndex, converter, tuple, old: old, fromSnapshot: fromSnapshot)
+            }
+        }
+        return Row(value: value, key: Struct(schema: keySchema, values: key))
     }
 
-    /// The key struct taken from a row struct, or nil for tables without a key.
-    func key(of row: Struct) -> Struct? {
-        guard let keySchema else { return nil }
-        return Struct(schema: keySchema, values: keyColumns.map { row.values[$0] })
+    /// One column's value, as its converter makes it.
+    private func value(
+        _ index: Int, _ converter: ColumnConverter, _ tuple: TupleData, old: TupleData?, fromSnapshot: Bool
+    ) throws -> Value {
+        let schema = converter.schema
+        // An unchanged TOASTed value is read from the old row where that has it (no copy of either row).
+        let fromOld = tuple.kinds[index] == .unchangedToast && old.map { $0.kinds[index] == .text } == true
+        switch fromOld ? .text : tuple.kinds[index] {
+        case .text:
+            do {
+                let text = fromOld ? old!.value(index) : tuple.value(index)
+                let v: Value
+                if fromSnapshot, let convertSnapshot = converter.convertSnapshot {
+                    v = try convertSnapshot(text)
+                } else {
+                    v = try converter.convert(text)
+                }
+                return v.isNull && !schema.isOptional ? converter.fallback : v
+            } catch let lost as PostgresValueConverter.UnrepresentableValue {
+                if columnsWithLostValues.insert(index).inserted {
+                    onLostValue(relation.columns[index].name, lost.reason)
+                }
+                let v = lost.replacement
+                return v.isNull && !schema.isOptional ? converter.fallback : v
+            } catch {
+                let column = relation.columns[index]
+                throw PostgresError(
+                    "\(relation.namespace).\(relation.name).\(column.name) (type oid \(column.typeOID)): \(error)")
+            }
+        case .null:
+            return schema.isOptional ? .null : converter.fallback
+        case .unchangedToast:
+            switch schema.type {
+            case .string: return .string(placeholder)
+            case .bytes where schema.name == nil: return .bytes(Array(placeholder.utf8))
+            default: return schema.isOptional ? .null : converter.fallback
+            }
+        case .binary:
+            throw PostgresError(
+                "\(relation.namespace).\(relation.name): binary tuple values are not requested and not supported")
+        }
     }
 }

@@ -78,6 +78,13 @@ public final class Schema: Sendable {
 
     /// The value of parameter `key`, if set.
     public func parameter(_ key: String) -> String? { parameters?.first { $0.0 == key }?.1 }
+
+    /// The same schema with `extra` parameters after its own.
+    public func appendingParameters(_ extra: [(String, String)]) -> Schema {
+        Schema(
+            type: type, optional: isOptional, defaultValue: defaultValue, name: name, version: version, doc: doc,
+            parameters: (parameters ?? []) + extra, fields: fields, keySchema: keySchema, valueSchema: valueSchema)
+    }
 }
 
 /// A named, positioned member of a struct schema.

@@ -94,6 +94,31 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             ], extraEvents: 2 * Self.transactionsWithChanges)
     }
 
+    /// Column filters and mappers: an excluded column, truncation (text and bytes), masks, hashes (v1 and v2),
+    /// source types propagated to every other column, and `message.key.columns` for the table without a key (whose
+    /// update of `a` then is a key change: two more events).
+    func testColumnOptionsEqualDebezium() throws {
+        try compareWithReference(modes: columnOptions, extraEvents: 2)
+    }
+
+    /// The same in a snapshot, where Debezium reads column lengths through the JDBC driver.
+    func testColumnOptionsInASnapshotEqualDebezium() throws {
+        try compareWithReference(modes: columnOptions.merging(["snapshot.mode": "initial"]) { $1 }, snapshot: true)
+    }
+
+    private var columnOptions: [String: String] {
+        let t = "public\\.\(slot)"
+        return [
+            "column.exclude.list": "\(t)\\.b",
+            "column.truncate.to.3.chars": "\(t)\\.(t|v|by|ct)",
+            "column.mask.with.4.chars": "\(t)\\.c,\(t)_nopk\\.b,\(t)\\.i",
+            "column.mask.hash.SHA-256.with.salt.pepper": "\(t)\\.req",
+            "column.mask.hash.v2.MD5.with.salt.s": "\(t) Odd\\.Mixed Case",
+            "column.propagate.source.type": ".*",
+            "message.key.columns": "\(t)_nopk:a",
+        ]
+    }
+
     /// The transactions of `changes` and `specialValues` that change a captured table (the ALTER does not).
     static let transactionsWithChanges = 17
 

@@ -307,8 +307,8 @@ final class PostgresValueConverterTests: XCTestCase {
             }
         }
         for (key, value) in [
-            ("column.exclude.list", "public.t.ssn"), ("column.mask.with.4.chars", "public.t.card"),
-            ("transforms", "unwrap"), ("skipped.operations", "x"),
+            ("column.exclude.list", "("), ("column.mask.with.x.chars", "public.t.card"),
+            ("message.key.columns", "public.t"), ("transforms", "unwrap"), ("skipped.operations", "x"),
         ] {
             var c = base
             c[key] = value
