@@ -25,7 +25,6 @@ public struct PostgresConnectorConfig: Sendable {
     /// users meant to hide or shape, so a connector that sets them is refused.
     static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
         ("transforms", false, ""), ("predicates", false, ""),
-        ("snapshot.select.statement.overrides", false, ""),
     ]
 
     /// `snapshot.mode`: when the connector reads the captured tables whole before it streams.
@@ -61,6 +60,9 @@ public struct PostgresConnectorConfig: Sendable {
     public var snapshotFetchSize: Int
     /// `snapshot.include.collection.list`: of the captured tables, those the snapshot reads (all when empty).
     public var snapshotTables: TableFilter
+    /// `snapshot.select.statement.overrides` (a list of `schema.table`) and, for each,
+    /// `snapshot.select.statement.overrides.<schema>.<table>`: the statement a snapshot reads the table with.
+    public var snapshotSelectOverrides: [String: String]
     /// `message.prefix.include.list` / `message.prefix.exclude.list`: which logical decoding messages become
     /// events.
     public var messagePrefixes: NameFilter
@@ -111,6 +113,17 @@ public struct PostgresConnectorConfig: Sendable {
         heartbeatActionQuery = config.string("heartbeat.action.query")
         snapshotFetchSize = try config.int("snapshot.fetch.size", default: 10_240, range: 1...10_000_000)
         snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)
+        var overrides: [String: String] = [:]
+        for table in config.list("snapshot.select.statement.overrides") {
+            let key = "snapshot.select.statement.overrides." + table
+            guard let statement = config.string(key), !statement.trimmed.isEmpty else {
+                throw ConfigError.other(
+                    key: key,
+                    message: "snapshot.select.statement.overrides names \(table), so this key must hold its SELECT")
+            }
+            overrides[table] = statement
+        }
+        snapshotSelectOverrides = overrides
         messagePrefixes = try NameFilter(
             include: "message.prefix.include.list", exclude: "message.prefix.exclude.list", config)
         let mappers = try ColumnMappers(config)

@@ -64,7 +64,10 @@ extension PostgresConnectorTask {
             let table = try buildTable(relation, replacing: nil, fromSnapshot: true)
             tablesByID[oid] = table
             snapshotSchemas.append(table)
-            tables.append(.init(oid: oid, schema: schema, name: name, estimatedRows: Int64(row[3] ?? "") ?? -1))
+            tables.append(
+                .init(
+                    oid: oid, schema: schema, name: name, estimatedRows: Int64(row[3] ?? "") ?? -1,
+                    selectOverride: config.snapshotSelectOverrides[schema + "." + name]))
             columns.append(relation.columns.map(\.name))
         }
         snapshot = try PostgresSnapshot(

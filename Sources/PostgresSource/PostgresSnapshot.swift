@@ -13,6 +13,8 @@ final class PostgresSnapshot {
         var schema: String
         var name: String
         var estimatedRows: Int64
+        /// `snapshot.select.statement.overrides.<schema>.<table>`: the statement whose rows stand for the table's.
+        var selectOverride: String? = nil
         var qualifiedName: String { "\(schema).\(name)" }
     }
 
@@ -65,8 +67,11 @@ final class PostgresSnapshot {
         self.logger = logger
         self.startedMicros = startedMicros
         selects = zip(tables, columns).map { table, columns in
+            // An override is read by column name, so its columns may come in any order (Debezium maps them by
+            // position); rows it leaves out are not read, as in Debezium.
             "SELECT " + columns.map(connection.quoteIdentifier).joined(separator: ", ") + " FROM "
-                + connection.quoteIdentifier(table.schema) + "." + connection.quoteIdentifier(table.name)
+                + (table.selectOverride.map { "(\($0)) AS tributary_override" }
+                    ?? connection.quoteIdentifier(table.schema) + "." + connection.quoteIdentifier(table.name))
         }
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "begin the snapshot")
         if let exportedSnapshot {
@@ -119,7 +124,11 @@ final class PostgresSnapshot {
             if !cursorOpen {
                 try connection.query(
                     "DECLARE tributary_snapshot NO SCROLL CURSOR FOR " + selects[tableIndex],
-                    purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot",
+                    purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot"
+                        + (tables[tableIndex].selectOverride == nil
+                            ? ""
+                            : " with snapshot.select.statement.overrides.\(tables[tableIndex].qualifiedName) "
+                                + "(it must give every column of the table, by name)"),
                     ifDenied: """
                         GRANT SELECT ON \(connection.quoteIdentifier(tables[tableIndex].schema)).\
                         \(connection.quoteIdentifier(tables[tableIndex].name)) TO \

@@ -11,11 +11,11 @@ import XCTest
 final class SnapshotTests: ConnectorTestCase {
     override var slotBase: String { "snap" }
 
-    private func start() throws -> RunningConnector {
+    private func start(_ extra: [String: String] = [:]) throws -> RunningConnector {
         let connector = try RunningConnector(
             IntegrationEnvironment.connectorConfig(
                 name: slot, prefix: slot, slot: slot, tables: "public\\.\(slot)_.*",
-                extra: ["snapshot.mode": "initial", "snapshot.fetch.size": "400"]),
+                extra: ["snapshot.mode": "initial", "snapshot.fetch.size": "400"].merging(extra) { $1 }),
             offsetFile: offsetFile)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
         return connector
@@ -69,6 +69,25 @@ final class SnapshotTests: ConnectorTestCase {
         try connector.stop()
         XCTAssertEqual(again.count, 1511, "nothing read twice")
         XCTAssertEqual(again.last?.id, 1511)
+    }
+
+    /// `snapshot.select.statement.overrides`: the snapshot reads the rows the statement gives (here a filter and an
+    /// order, with the columns in another order than the table's), then streams every change.
+    func testSelectStatementOverridesShapeTheSnapshot() throws {
+        let db = try IntegrationEnvironment.sql()
+        tables.append(try IntegrationEnvironment.createTable("\(slot)_a", "id int PRIMARY KEY, v text"))
+        try db.query("INSERT INTO \(tables[0]) SELECT g, 'a' || g FROM generate_series(1, 10) g", purpose: "rows")
+        let table = "public.\(slot)_a"
+        let connector = try start([
+            "snapshot.select.statement.overrides": table,
+            "snapshot.select.statement.overrides.\(table)":
+                "SELECT v, id FROM \(tables[0]) WHERE id > 7 ORDER BY id DESC",
+        ])
+        try db.query("INSERT INTO \(tables[0]) VALUES (11, 'a11')", purpose: "row")
+        let a = try events("a", count: 4)
+        try connector.stop()
+        XCTAssertEqual(a.map(\.id), [10, 9, 8, 11])
+        XCTAssertEqual(a.map(\.op), ["r", "r", "r", "c"])
     }
 
     /// A stop in the middle of a snapshot: the next start reads the tables again (the snapshot was not

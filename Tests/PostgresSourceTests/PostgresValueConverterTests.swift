@@ -316,6 +316,15 @@ final class PostgresValueConverterTests: XCTestCase {
                 XCTAssertEqual(($0 as? ConfigError)?.key, key)
             }
         }
+        var override = base
+        override["snapshot.select.statement.overrides"] = "public.t"
+        XCTAssertThrowsError(try PostgresConnectorConfig(Config(override))) {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "snapshot.select.statement.overrides.public.t", "the missing key")
+        }
+        override["snapshot.select.statement.overrides.public.t"] = "SELECT * FROM public.t WHERE id > 5"
+        XCTAssertEqual(
+            try PostgresConnectorConfig(Config(override)).snapshotSelectOverrides,
+            ["public.t": "SELECT * FROM public.t WHERE id > 5"])
         var quiet = base
         quiet["provide.transaction.metadata"] = "false"
         quiet["transforms"] = ""
