@@ -10,13 +10,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["default-libmysqlclient-dev"])]),
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // OpenSSL's digests (column hashes, as Java's MessageDigest names them).
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "TributaryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Converters", dependencies: ["TributaryCore"]),
@@ -27,7 +28,7 @@ let package = Package(
             ]),
         // Debezium's change-event model shared by every source: envelope, source block, keys, filters, topics.
         .target(
-            name: "DebeziumEvents", dependencies: ["TributaryCore", .product(name: "Crypto", package: "swift-crypto")]),
+            name: "DebeziumEvents", dependencies: ["TributaryCore", "CCrypto"]),
         .target(
             name: "PostgresSource",
             dependencies: [

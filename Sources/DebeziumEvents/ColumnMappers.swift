@@ -1,4 +1,4 @@
-import Crypto
+import CCrypto
 import TributaryCore
 
 /// Debezium's column mappers: `column.truncate.to.N.chars`, `column.mask.with.N.chars`,
@@ -21,22 +21,38 @@ public struct ColumnMappers: @unchecked Sendable {
         case propagateSourceType
     }
 
-    /// The digests Java's `MessageDigest` offers that Tributary computes too.
-    public enum HashAlgorithm: String, Sendable, CaseIterable {
-        case md5 = "MD5"
-        case sha1 = "SHA-1"
-        case sha256 = "SHA-256"
-        case sha384 = "SHA-384"
-        case sha512 = "SHA-512"
+    /// A digest named as Java's `MessageDigest` names it (`MD5`, `SHA-1`, `SHA-256`, `SHA-512/256`, `SHA3-256`, …),
+    /// computed by OpenSSL.
+    public struct HashAlgorithm: Sendable, Equatable {
+        /// The Java name.
+        public let name: String
+        /// OpenSSL's name for it.
+        private let openSSLName: String
+
+        /// Nil for a name OpenSSL does not know.
+        public init?(javaName: String) {
+            let upper = javaName.uppercased()
+            // Java's SHA-1/SHA-2 names carry a hyphen OpenSSL's lack; SHA-512/256 is OpenSSL's SHA512-256.
+            var openSSL = upper
+            if upper.hasPrefix("SHA-") {
+                openSSL = "SHA" + String(upper.dropFirst(4)).replacing("/", with: "-")
+            }
+            guard EVP_get_digestbyname(openSSL) != nil else { return nil }
+            name = javaName
+            openSSLName = openSSL
+        }
+
+        public static func == (a: HashAlgorithm, b: HashAlgorithm) -> Bool { a.openSSLName == b.openSSLName }
 
         func digest(_ bytes: [UInt8]) -> [UInt8] {
-            switch self {
-            case .md5: Array(Insecure.MD5.hash(data: bytes))
-            case .sha1: Array(Insecure.SHA1.hash(data: bytes))
-            case .sha256: Array(SHA256.hash(data: bytes))
-            case .sha384: Array(SHA384.hash(data: bytes))
-            case .sha512: Array(SHA512.hash(data: bytes))
+            guard let md = EVP_get_digestbyname(openSSLName) else { return [] }
+            var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var size: UInt32 = 0
+            let ok = bytes.withUnsafeBytes { input in
+                EVP_Digest(input.baseAddress, input.count, &out, &size, md, nil)
             }
+            precondition(ok == 1 && Int(size) <= out.count, "EVP_Digest failed for \(name)")
+            return Array(out.prefix(Int(size)))
         }
     }
 
@@ -96,14 +112,9 @@ public struct ColumnMappers: @unchecked Sendable {
                         key: key, value: middle, expected: "column.mask.hash.<algorithm>.with.salt.<salt>")
                 }
                 let name = String(middle[..<separator.lowerBound])
-                guard
-                    let algorithm = HashAlgorithm.allCases.first(where: {
-                        $0.rawValue.lowercased() == name.lowercased()
-                    })
-                else {
+                guard let algorithm = HashAlgorithm(javaName: name) else {
                     throw ConfigError.invalid(
-                        key: key, value: name,
-                        expected: "a hash algorithm: " + HashAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))
+                        key: key, value: name, expected: "a hash algorithm such as MD5, SHA-1, SHA-256 or SHA-512")
                 }
                 let salt = Array(middle[separator.upperBound...].utf8)
                 rules.append(
