@@ -44,7 +44,8 @@ public struct ColumnMappers: @unchecked Sendable {
 
         public static func == (a: HashAlgorithm, b: HashAlgorithm) -> Bool { a.openSSLName == b.openSSLName }
 
-        func digest(_ bytes: [UInt8]) -> [UInt8] {
+        /// The digest of `bytes`.
+        public func digest(_ bytes: [UInt8]) -> [UInt8] {
             guard let md = EVP_get_digestbyname(openSSLName) else { return [] }
             var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
             var size: UInt32 = 0

@@ -165,6 +165,7 @@ public struct PostgresConnectorConfig: Sendable {
                     "interval.handling.mode", default: "numeric", allowed: ["numeric", "string"]))!,
             hstoreMode: try config.enumeration("hstore.handling.mode", default: .json),
             moneyFractionDigits: try config.int("money.fraction.digits", default: 2, range: 0...100),
-            includeUnknownDatatypes: try config.bool("include.unknown.datatypes", default: false))
+            includeUnknownDatatypes: try config.bool("include.unknown.datatypes", default: false),
+            unavailablePlaceholder: unavailableValuePlaceholder)
     }
 }

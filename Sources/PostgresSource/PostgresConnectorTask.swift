@@ -493,7 +493,7 @@ public final class PostgresConnectorTask: SourceTask {
         }
         let table = PostgresTableSchema(
             relation: relation, catalog: catalog, primaryKey: primaryKey, topicPrefix: config.topicPrefix,
-            converter: config.valueConverter, placeholder: config.unavailableValuePlaceholder,
+            converter: config.valueConverter,
             selection: config.columnSelection, fromSnapshot: fromSnapshot
         ) { column, typeName in
             logger.warning(

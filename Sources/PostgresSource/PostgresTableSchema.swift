@@ -58,7 +58,6 @@ final class PostgresTableSchema {
     let columns: [CapturedColumn]
     /// The key fields, in key order.
     let keyParts: [KeyPart]
-    private let placeholder: String
     /// Told (once per column) when a value has no Connect form in the current mode and becomes what Debezium
     /// makes of it (numeric NaN or ±Infinity in `decimal.handling.mode=precise`, multi-dimensional arrays).
     private let onLostValue: (_ column: String, _ reason: String) -> Void
@@ -69,7 +68,7 @@ final class PostgresTableSchema {
     /// `message.key.columns` overrides both.
     init(
         relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
-        converter: PostgresValueConverter, placeholder: String, selection: ColumnSelection = .all,
+        converter: PostgresValueConverter, selection: ColumnSelection = .all,
         fromSnapshot: Bool = false, onSkippedColumn: (_ column: String, _ typeName: String) -> Void,
         onLostValue: @escaping (_ column: String, _ reason: String) -> Void = { _, _ in }
     ) {
@@ -77,7 +76,6 @@ final class PostgresTableSchema {
         self.relation = relation
         self.catalog = catalog
         self.primaryKey = primaryKey
-        self.placeholder = placeholder
         let base = TopicName.sanitized("\(topicPrefix).\(relation.namespace).\(relation.name)")
         let qualified = relation.namespace + "." + relation.name
         topic = base
@@ -210,7 +208,9 @@ final class PostgresTableSchema {
         let old = old.flatMap { $0.count == tuple.count ? $0 : nil }
         for c in columns {
             let v = try value(c.tupleIndex, c.converter, tuple, old: old, fromSnapshot: fromSnapshot)
-            if let map = c.map, tuple.kinds[c.tupleIndex] != .unchangedToast || old != nil {
+            // Debezium's mappers see the stand-in for an unchanged TOASTed value too, but its bytes go by
+            // untruncated (a byte array, where truncation looks for a buffer).
+            if let map = c.map, !(v.isBytes && tuple.kinds[c.tupleIndex] == .unchangedToast && old == nil) {
                 values.append(map(v))
             } else {
                 values.append(v)
@@ -260,11 +260,7 @@ final class PostgresTableSchema {
         case .null:
             return schema.isOptional ? .null : converter.fallback
         case .unchangedToast:
-            switch schema.type {
-            case .string: return .string(placeholder)
-            case .bytes where schema.name == nil: return .bytes(Array(placeholder.utf8))
-            default: return schema.isOptional ? .null : converter.fallback
-            }
+            return converter.unchangedToast ?? (schema.isOptional ? .null : converter.fallback)
         case .binary:
             throw PostgresError(
                 "\(relation.namespace).\(relation.name): binary tuple values are not requested and not supported")

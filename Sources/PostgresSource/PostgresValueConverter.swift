@@ -1,4 +1,5 @@
 import Converters
+import DebeziumEvents
 import TributaryCore
 
 /// How one PostgreSQL column becomes a Connect field: its schema, how its text value converts, and what a
@@ -11,6 +12,8 @@ struct ColumnConverter {
     var convertSnapshot: ((ArraySlice<UInt8>) throws -> Value)? = nil
     /// Value for a NOT NULL column whose row value is absent (old key-only tuples): the default, else zero.
     let fallback: Value
+    /// What stands for an unchanged TOASTed value of this column, nil where Debezium gives null.
+    var unchangedToast: Value? = nil
 }
 
 /// Maps PostgreSQL types to Connect schemas and values as Debezium's `PostgresValueConverter` does, honouring
@@ -39,6 +42,8 @@ struct PostgresValueConverter {
     var moneyFractionDigits = 2
     /// `include.unknown.datatypes`: types without a Connect form become their text, as bytes.
     var includeUnknownDatatypes = false
+    /// `unavailable.value.placeholder`: what stands for an unchanged TOASTed value.
+    var unavailablePlaceholder = "__debezium_unavailable_value"
 
     struct ConversionError: Error, CustomStringConvertible {
         let description: String
@@ -128,7 +133,60 @@ struct PostgresValueConverter {
             type == .builtin(OID.date)
             ? mapping(typeOID: OID.date, typeModifier: typeModifier, viaJDBC: true) : nil
         return ColumnConverter(
-            schema: schema, convert: convert, convertSnapshot: snapshot?.1, fallback: defaultValue ?? zero)
+            schema: schema, convert: convert, convertSnapshot: snapshot?.1, fallback: defaultValue ?? zero,
+            unchangedToast: unchangedToast(type, schema: schema))
+    }
+
+    /// Debezium's stand-in for an unchanged TOASTed value (`UnchangedToastedPlaceholder`): the placeholder as
+    /// text or bytes (bytea in hex mode: the text); for text, json and jsonb arrays a one-element array of it, for
+    /// bytea arrays (bytes mode) one of its bytes; for integer and date arrays (but Connect dates) its bytes as
+    /// numbers, for uuid arrays the name-based UUID of its bytes; for hstore a one-entry map of it. Nil (null)
+    /// for other types and modes, as Debezium's conversions give.
+    func unchangedToast(_ type: PostgresType, schema: Schema) -> Value? {
+        let placeholder = unavailablePlaceholder
+        let bytes = Array(placeholder.utf8)
+        switch type {
+        case .named("hstore"):
+            return try? hstore().1(ArraySlice(#""\#(placeholder)"=>"\#(placeholder)""#.utf8))
+        case .builtin(let oid):
+            switch oid {
+            case 1009, 1015, 1014, 199, 3807:  // text, varchar, bpchar, json, jsonb arrays
+                return .array([.string(placeholder)])
+            case 1001:  // bytea[]
+                return binaryMode == .bytes ? .array([.bytes(bytes)]) : nil
+            case 1182 where timePrecisionMode == .connect:  // date[] as Connect dates: no stand-in
+                return nil
+            case 1007, 1182:  // int4[], date[]
+                return .array(bytes.map { .int32(Int32(Int8(bitPattern: $0))) })
+            case 1016:  // int8[]
+                return .array(bytes.map { .int64(Int64(Int8(bitPattern: $0))) })
+            case 2951:  // uuid[]
+                return .array([.string(Self.nameBasedUUID(bytes))])
+            default:
+                break
+            }
+        default:
+            break
+        }
+        // bytea in base64 modes has none either (Debezium's base64 conversion does not know the stand-in).
+        if type == .builtin(OID.bytea), binaryMode == .base64 || binaryMode == .base64UrlSafe { return nil }
+        switch schema.type {
+        case .string: return .string(placeholder)
+        case .bytes where schema.name == nil: return .bytes(bytes)
+        default: return nil
+        }
+    }
+
+    /// Java's `UUID.nameUUIDFromBytes`: the MD5 of the bytes, marked as a version 3 UUID.
+    static func nameBasedUUID(_ bytes: [UInt8]) -> String {
+        var d = ColumnMappers.HashAlgorithm(javaName: "MD5")?.digest(bytes) ?? [UInt8](repeating: 0, count: 16)
+        d[6] = (d[6] & 0x0F) | 0x30
+        d[8] = (d[8] & 0x3F) | 0x80
+        let text = hex(Array(d.prefix(16)))
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(text.dropFirst(range.lowerBound).prefix(range.count))
+        }
+        return parts.joined(separator: "-")
     }
 
     /// Whether Debezium gives columns of `type` schema defaults: built-in types it has a default parser for, and

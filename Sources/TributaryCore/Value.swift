@@ -21,6 +21,7 @@ public enum Value: Sendable, Equatable {
     case `struct`(Struct)
 
     public var isNull: Bool { if case .null = self { return true } else { return false } }
+    public var isBytes: Bool { if case .bytes = self { return true } else { return false } }
 }
 
 /// One entry of a map value.

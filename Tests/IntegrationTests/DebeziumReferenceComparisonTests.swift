@@ -51,6 +51,10 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         // leaves out).
         "INSERT INTO public.%T (req, m, b1, b8, vb, vbn, bz, e, ea, dpi, dmn, pt, i4r, nr, tsr, tzr, dr, i4ra, hs, hsa, lt, lta, ct, cta, tv, bx) VALUES ('r11', '$1,234.56', B'1', B'10100011', B'101', B'10000000001', B'0000', 'happy', '{sad,ok}', 5, 12.5, '(1.5,2)', '[1,5)', '(1.5,2.5]', '[2024-01-01 10:00,2024-01-02 11:00)', '[2024-01-01 10:00+02,2024-01-02 11:00+02)', '[2024-01-01,2024-02-01)', '{\"[1,3)\"}', 'a=>1, \"b c\"=>NULL, d=>\"x\\\"y\", k2=>v2', '{\"a=>1\"}', 'Top.Science', '{a.b,c}', 'MiXeD', '{X,y}', 'a fat cat', '((0,0),(1,2))')",
         "INSERT INTO public.%T (req, m) VALUES ('r12', '-$1,000,000.99')",
+        // Large values (stored TOASTed) of many types, then an update that leaves them unchanged: each becomes
+        // Debezium's stand-in for its type.
+        "INSERT INTO public.%T (req, t, by, j, jb, x, ia, ta, ua, bya, dta, hs, ct, tv, na, ba) SELECT 'toast', r, convert_to(r, 'UTF8'), to_json(r), to_jsonb(r), xmlelement(name a, r), (SELECT array_agg(g) FROM generate_series(1, 5000) g), ARRAY[r, 'b'], (SELECT array_agg(md5(g::text)::uuid) FROM generate_series(1, 1000) g), ARRAY[convert_to(r, 'UTF8')], (SELECT array_agg('2024-01-01'::date + g) FROM generate_series(1, 2000) g), hstore('k', r), r, to_tsvector(r), (SELECT array_agg((g % 900)::numeric(5,2)) FROM generate_series(1, 3000) g), (SELECT array_agg(g % 2 = 0) FROM generate_series(1, 5000) g) FROM (SELECT string_agg(md5(g::text), ' ') AS r FROM generate_series(1, 500) g) s",
+        "UPDATE public.%T SET i = 99 WHERE req = 'toast'",
         // Logical decoding messages: one outside any transaction, one inside (binary content).
         "SELECT pg_logical_emit_message(false, 'nt', 'hello')",
         "BEGIN; INSERT INTO public.%T_nopk VALUES (7, 'm'); SELECT pg_logical_emit_message(true, 'tx', '\\x00ff'::bytea); COMMIT",
@@ -68,8 +72,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         "INSERT INTO public.%T_nopk SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 400) g",
         "UPDATE public.%T_nopk SET a = 3 WHERE a = 2",
     ]
-    static let expectedEvents = 22  // 3 inserts, update, delete, tombstone, 3 nopk inserts and an update,
-    // odd-name insert, 9 inserts, 2 messages (streaming only: a snapshot reads rows, not messages)
+    static let expectedEvents = 24  // 3 inserts, update, delete, tombstone, 3 nopk inserts and an update,
+    // odd-name insert, 10 inserts and an update, 2 messages (streaming only: a snapshot reads rows, not messages)
 
     /// The same rows read by an initial snapshot (`op: "r"`), every type and special value included.
     func testSnapshotEqualsDebezium() throws {
@@ -120,7 +124,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     }
 
     /// The transactions of `changes` and `specialValues` that change a captured table (the ALTER does not).
-    static let transactionsWithChanges = 17
+    static let transactionsWithChanges = 19
 
     func testDoubleAndMicrosecondModesEqualDebezium() throws {
         try compareWithReference(modes: [
@@ -213,11 +217,22 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         reference.executableURL = URL(fileURLWithPath: "/bin/bash")
         reference.arguments = [Self.referenceScript, propertiesFile.path, String(expectedEvents), "5"]
         reference.standardOutput = try FileHandle(forWritingTo: output)
-        reference.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
+        let referenceLog = work.appendingPathComponent("reference.log")
+        FileManager.default.createFile(atPath: referenceLog.path, contents: nil)
+        reference.standardError = try FileHandle(forWritingTo: referenceLog)
+        defer {
+            // What the reference said, when it failed.
+            if !reference.isRunning, reference.terminationStatus != 0,
+                let log = try? String(contentsOf: referenceLog, encoding: .utf8)
+            {
+                print("reference exited with \(reference.terminationStatus):\n" + log.suffix(3000))
+            }
+        }
         reference.environment = try Self.referenceEnvironment(in: work)
         try reference.run()
         defer { if reference.isRunning { reference.terminate() } }
-        try IntegrationEnvironment.waitUntilStreaming(slot: referenceSlot, timeout: .seconds(600))
+        try IntegrationEnvironment.waitUntilStreaming(
+            slot: referenceSlot, timeout: .seconds(600), alive: { reference.isRunning })
 
         // Tributary, on its own slot.
         let offsets = work.appendingPathComponent("offsets.json").path

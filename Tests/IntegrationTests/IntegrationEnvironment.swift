@@ -65,11 +65,15 @@ enum IntegrationEnvironment {
         return Config(values)
     }
 
-    /// Waits until `slot` exists and a walsender is streaming from it.
-    static func waitUntilStreaming(slot: String, timeout: Duration = .seconds(180)) throws {
+    /// Waits until `slot` exists and a walsender is streaming from it; gives up early once `alive` says the
+    /// process meant to stream has gone.
+    static func waitUntilStreaming(
+        slot: String, timeout: Duration = .seconds(180), alive: () -> Bool = { true }
+    ) throws {
         let db = try sql()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
+            guard alive() else { return XCTFail("the process meant to stream from slot \(slot) exited") }
             let rows = try db.query(
                 "SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot], purpose: "poll slot")
             if rows.first?.first == "t" { return }

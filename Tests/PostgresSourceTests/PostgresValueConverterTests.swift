@@ -233,6 +233,28 @@ final class PostgresValueConverterTests: XCTestCase {
                 type: .unknown(name: "complex"), typeModifier: -1, optional: true, defaultExpression: nil))
     }
 
+    /// Debezium's stand-ins for unchanged TOASTed values, by type and mode (values from Debezium 3.6.3's events).
+    func testUnchangedToastStandIns() throws {
+        let c = PostgresValueConverter()
+        func standIn(_ oid: UInt32, _ converter: PostgresValueConverter = .init()) throws -> Value? {
+            try XCTUnwrap(converter.converter(typeOID: oid, typeModifier: -1, optional: true, defaultExpression: nil))
+                .unchangedToast
+        }
+        let placeholder = "__debezium_unavailable_value"
+        XCTAssertEqual(try standIn(OID.text), .string(placeholder))
+        XCTAssertEqual(try standIn(OID.bytea), .bytes(Array(placeholder.utf8)))
+        XCTAssertEqual(try standIn(OID.bytea, PostgresValueConverter(binaryMode: .hex)), .string(placeholder))
+        XCTAssertNil(try standIn(OID.bytea, PostgresValueConverter(binaryMode: .base64)))
+        XCTAssertEqual(try standIn(1009), .array([.string(placeholder)]))
+        XCTAssertEqual(try standIn(1007), .array(placeholder.utf8.map { .int32(Int32($0)) }))
+        XCTAssertNil(try standIn(1182, PostgresValueConverter(timePrecisionMode: .connect)))
+        XCTAssertEqual(try standIn(2951), .array([.string("b68a35a7-17ad-35b3-af2a-ae46edb4545a")]))
+        XCTAssertNil(try standIn(1231), "numeric[]: null")
+        XCTAssertEqual(
+            c.unchangedToast(.named("hstore"), schema: .string),
+            .string(#"{"__debezium_unavailable_value":"__debezium_unavailable_value"}"#))
+    }
+
     func testUnknownTypesAsTextWhenAsked() throws {
         let unknown = PostgresValueConverter(includeUnknownDatatypes: true)
         XCTAssertEqual(
