@@ -58,6 +58,16 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         // Logical decoding messages: one outside any transaction, one inside (binary content).
         "SELECT pg_logical_emit_message(false, 'nt', 'hello')",
         "BEGIN; INSERT INTO public.%T_nopk VALUES (7, 'm'); SELECT pg_logical_emit_message(true, 'tx', '\\x00ff'::bytea); COMMIT",
+        // The replica identity switched while streaming: NOTHING (inserts only: PostgreSQL refuses updates then),
+        // USING INDEX (a key change sends the old key), FULL (the old row), DEFAULT again.
+        "ALTER TABLE public.\"%T Odd\" REPLICA IDENTITY NOTHING",
+        "INSERT INTO public.\"%T Odd\" VALUES (3, 'nothing')",
+        "CREATE UNIQUE INDEX \"%T_odd_ui\" ON public.\"%T Odd\" (id); ALTER TABLE public.\"%T Odd\" REPLICA IDENTITY USING INDEX \"%T_odd_ui\"",
+        "UPDATE public.\"%T Odd\" SET id = 2, \"Mixed Case\" = 'index' WHERE id = 1",
+        "ALTER TABLE public.\"%T Odd\" REPLICA IDENTITY FULL",
+        "UPDATE public.\"%T Odd\" SET \"Mixed Case\" = 'full' WHERE id = 2",
+        "ALTER TABLE public.\"%T Odd\" REPLICA IDENTITY DEFAULT",
+        "DELETE FROM public.\"%T Odd\" WHERE id = 2",
     ]
     /// Values PostgreSQL holds that have no ordinary Connect form: each must become an event (as Debezium makes
     /// it), never a stopped connector.
@@ -72,8 +82,9 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         "INSERT INTO public.%T_nopk SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 400) g",
         "UPDATE public.%T_nopk SET a = 3 WHERE a = 2",
     ]
-    static let expectedEvents = 24  // 3 inserts, update, delete, tombstone, 3 nopk inserts and an update,
-    // odd-name insert, 10 inserts and an update, 2 messages (streaming only: a snapshot reads rows, not messages)
+    static let expectedEvents = 31  // 3 inserts, update, delete, tombstone, 3 nopk inserts and an update,
+    // odd-name insert, 10 inserts and an update, 2 messages (streaming only: a snapshot reads rows, not messages),
+    // on the odd-name table an insert, a key change (3 events), an update, a delete and its tombstone
 
     /// The same rows read by an initial snapshot (`op: "r"`), every type and special value included.
     func testSnapshotEqualsDebezium() throws {
@@ -124,7 +135,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     }
 
     /// The transactions of `changes` and `specialValues` that change a captured table (the ALTER does not).
-    static let transactionsWithChanges = 19
+    static let transactionsWithChanges = 23
 
     func testDoubleAndMicrosecondModesEqualDebezium() throws {
         try compareWithReference(modes: [
