@@ -50,6 +50,13 @@ public final class PostgresConnectorTask: SourceTask {
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
     private let source = PostgresSchemas.SourceFields()
+    /// Where the Begin message of the transaction being read stands in the stream: its first change, or 0 when an
+    /// Origin message follows it (the server then sends the Begin without a position). Debezium's BEGIN record
+    /// names the transaction by it.
+    private var beginLSN = LSN.zero
+    /// The replication origin of the transaction being read (name, LSN at the origin), from its Origin message;
+    /// cleared at the next Begin, as Debezium clears it.
+    private var currentOrigin: (name: String, lsn: LSN)?
     /// The value schema of logical decoding message events, built at the first one.
     private var messageValueSchema: Schema?
 
@@ -291,6 +298,8 @@ public final class PostgresConnectorTask: SourceTask {
         switch message {
         case .begin(_, let commitTime, let xid):
             transactionCounts = nil
+            currentOrigin = nil
+            beginLSN = lsn
             progress.begin(xid: xid, commitMicros: commitTime + PgOutputMessage.postgresEpochOffsetMicros)
         case .commit(_, _, let endLSN, _):
             endTransaction(at: lsn, into: &records)
@@ -369,7 +378,10 @@ public final class PostgresConnectorTask: SourceTask {
                         prefix: prefix, content: content, lsn: messageLSN,
                         at: RecordPosition(lsn: messageLSN, part: 0), standalone: true))
             }
-        case .origin, .type:
+        case .origin(let originLSN, let name):
+            // The transaction was replicated from elsewhere (a replication origin): its events name where from.
+            currentOrigin = (name, originLSN)
+        case .type:
             break
         }
     }
@@ -403,7 +415,7 @@ public final class PostgresConnectorTask: SourceTask {
                 if progress.emit(begin) {
                     records.append(
                         TransactionMetadata.begin(
-                            topic: config.transactionTopic, id: "\(xid):\(lsn.value)",
+                            topic: config.transactionTopic, id: "\(xid):\(beginLSN.value)",
                             commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
                             offset: offset(at: begin), nowMillis: Self.epochMicros() / 1000))
                 }
@@ -584,6 +596,7 @@ public final class PostgresConnectorTask: SourceTask {
         block[position: source.table] = .string(table.relation.name)
         block[position: source.txId] = info.txId.map { .int64($0) } ?? .null
         block[position: source.lsn] = .int64(Int64(lsn.value))
+        if origin.isStream { setOrigin(&block) }
         let envelope = ChangeEvent.envelope(
             schema: table.envelopeSchema, op: op, before: before, after: after, source: block.value,
             transaction: origin.isStream ? currentTransactionBlock : nil, nowMicros: nowMicros)
@@ -591,6 +604,12 @@ public final class PostgresConnectorTask: SourceTask {
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
             key: key, envelope: envelope, nowMicros: nowMicros,
             headers: recordHeaders ?? (origin.isStream ? headers.context : []))
+    }
+
+    private func setOrigin(_ block: inout SourceBlock) {
+        guard let currentOrigin else { return }
+        block[position: source.origin] = .string(currentOrigin.name)
+        block[position: source.originLSN] = .int64(Int64(currentOrigin.lsn.value))
     }
 
     /// The data collection logical decoding messages count for in transaction metadata (Debezium's
@@ -617,6 +636,7 @@ public final class PostgresConnectorTask: SourceTask {
         block[position: source.table] = .string("")
         block[position: source.txId] = standalone ? .null : progress.currentXid.map { .int64(Int64($0)) } ?? .null
         block[position: source.lsn] = .int64(Int64(lsn.value))
+        setOrigin(&block)
         let (contentSchema, contentValue) = config.valueConverter.binary(content)
         if messageValueSchema?.fields[4].schema.field(named: "content")?.schema.type != contentSchema.type {
             messageValueSchema = PostgresSchemas.messageValue(content: contentSchema)

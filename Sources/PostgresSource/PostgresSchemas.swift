@@ -19,12 +19,16 @@ enum PostgresSchemas {
         let table: Int
         let txId: Int
         let lsn: Int
+        let origin: Int
+        let originLSN: Int
 
         init() {
             schema = layout.position(of: "schema")
             table = layout.position(of: "table")
             txId = layout.position(of: "txId")
             lsn = layout.position(of: "lsn")
+            origin = layout.position(of: "origin")
+            originLSN = layout.position(of: "origin_lsn")
         }
     }
 

@@ -58,6 +58,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         // Logical decoding messages: one outside any transaction, one inside (binary content).
         "SELECT pg_logical_emit_message(false, 'nt', 'hello')",
         "BEGIN; INSERT INTO public.%T_nopk VALUES (7, 'm'); SELECT pg_logical_emit_message(true, 'tx', '\\x00ff'::bytea); COMMIT",
+        // A transaction replicated from elsewhere: its events name the replication origin and its LSN there.
+        "SELECT pg_replication_origin_create('%T_o'); SELECT pg_replication_origin_session_setup('%T_o'); BEGIN; SELECT pg_replication_origin_xact_setup('0/ABCDEF', now()); INSERT INTO public.%T_nopk VALUES (8, 'origin'); COMMIT; SELECT pg_replication_origin_session_reset(); SELECT pg_replication_origin_drop('%T_o')",
         // The replica identity switched while streaming: NOTHING (inserts only: PostgreSQL refuses updates then),
         // USING INDEX (a key change sends the old key), FULL (the old row), DEFAULT again.
         "ALTER TABLE public.\"%T Odd\" REPLICA IDENTITY NOTHING",
@@ -82,7 +84,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         "INSERT INTO public.%T_nopk SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 400) g",
         "UPDATE public.%T_nopk SET a = 3 WHERE a = 2",
     ]
-    static let expectedEvents = 31  // 3 inserts, update, delete, tombstone, 3 nopk inserts and an update,
+    static let expectedEvents = 32  // 3 inserts, update, delete, tombstone, 4 nopk inserts and an update,
     // odd-name insert, 10 inserts and an update, 2 messages (streaming only: a snapshot reads rows, not messages),
     // on the odd-name table an insert, a key change (3 events), an update, a delete and its tombstone
 
@@ -135,7 +137,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     }
 
     /// The transactions of `changes` and `specialValues` that change a captured table (the ALTER does not).
-    static let transactionsWithChanges = 23
+    static let transactionsWithChanges = 24
 
     func testDoubleAndMicrosecondModesEqualDebezium() throws {
         try compareWithReference(modes: [
@@ -242,8 +244,12 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         reference.environment = try Self.referenceEnvironment(in: work)
         try reference.run()
         defer { if reference.isRunning { reference.terminate() } }
-        try IntegrationEnvironment.waitUntilStreaming(
-            slot: referenceSlot, timeout: .seconds(600), alive: { reference.isRunning })
+        // Changes are made once the reference streams. A snapshot comparison makes none, and the reference may
+        // have read every expected event and ended before its slot ever became active.
+        if !snapshot {
+            try IntegrationEnvironment.waitUntilStreaming(
+                slot: referenceSlot, timeout: .seconds(600), alive: { reference.isRunning })
+        }
 
         // Tributary, on its own slot.
         let offsets = work.appendingPathComponent("offsets.json").path
