@@ -196,6 +196,13 @@ public final class KafkaProducer {
     /// Messages queued or in flight, not yet reported.
     public var outstanding: Int32 { rd_kafka_outq_len(handle) }
 
+    /// Sends what is queued now rather than after `linger.ms`: librdkafka ignores the linger while a flush runs,
+    /// so a flush of at most a millisecond starts the sending (and serves the reports that arrive meanwhile)
+    /// without waiting for the acknowledgements.
+    public func sendNow() {
+        _ = rd_kafka_flush(handle, 1)
+    }
+
     /// Waits until every queued message is reported, or throws after the timeout.
     public func flush(timeoutMilliseconds: Int32) throws {
         let err = rd_kafka_flush(handle, timeoutMilliseconds)

@@ -21,6 +21,8 @@ public protocol RecordProducer: AnyObject {
     var fatalError: KafkaError? { get }
     /// Creates topics that do not exist yet; gives up (throwing) when `cancelled` returns true.
     func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32, cancelled: () -> Bool) throws
+    /// Sends what is queued without waiting out `linger.ms`.
+    func sendNow()
 }
 
 /// Makes a producer from librdkafka properties, a logger, and the handler for delivery reports.

@@ -61,7 +61,8 @@ public final class SourceTaskRunner: Sendable {
         let settings = SourceTaskSettings(
             topicCreation: creation, offsetFlushInterval: .milliseconds(worker.offsetFlushIntervalMilliseconds),
             shutdownTimeout: .milliseconds(worker.shutdownTimeoutMilliseconds),
-            producerProperties: worker.producerProperties)
+            producerProperties: worker.producerProperties,
+            sendImmediatelyBelowRecords: worker.sendImmediatelyBelowRecords)
         return WorkerSourceTask(
             name: name, task: try plugins.sourceConnector(for: config).makeTask(config),
             keyConverter: try ConverterFactory.make(merged, prefix: "key.converter", isKey: true),

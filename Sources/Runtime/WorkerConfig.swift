@@ -10,6 +10,10 @@ public struct WorkerConfig: Sendable {
     /// `task.shutdown.graceful.timeout.ms` (Kafka Connect's default 5000): how long a stopping task waits for
     /// Kafka to acknowledge what is in flight.
     public var shutdownTimeoutMilliseconds: Int
+    /// `task.send.immediately.below.records` (Tributary's): a poll that brings fewer records than this means the
+    /// source has caught up, and its records go to Kafka at once instead of waiting out `linger.ms`; 0 turns it
+    /// off. Low latency when the source is quiet, full batches when it is busy.
+    public var sendImmediatelyBelowRecords: Int
     /// librdkafka settings for producers: `producer.*` and `kafka.*` keys with the prefix removed, plus
     /// `bootstrap.servers` and, where set, `security.protocol` / `sasl.*` / `ssl.*` from the worker itself.
     public var producerProperties: [String: String]
@@ -23,6 +27,8 @@ public struct WorkerConfig: Sendable {
             "offset.flush.interval.ms", default: 60_000, range: 1...86_400_000)
         shutdownTimeoutMilliseconds = try config.int(
             "task.shutdown.graceful.timeout.ms", default: 5_000, range: 0...86_400_000)
+        sendImmediatelyBelowRecords = try config.int(
+            "task.send.immediately.below.records", default: 16, range: 0...1_000_000)
         var producer: [String: String] = [:]
         for (k, v) in config.values
         where k.hasPrefix("security.") || k.hasPrefix("sasl.") || k.hasPrefix("ssl.") || k == "client.id" {

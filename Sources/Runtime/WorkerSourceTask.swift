@@ -16,16 +16,20 @@ public struct SourceTaskSettings: Sendable {
     public var shutdownTimeout: Duration
     /// librdkafka properties of the task's producer.
     public var producerProperties: [String: String]
+    /// `task.send.immediately.below.records`: smaller polls are sent at once rather than after `linger.ms`.
+    public var sendImmediatelyBelowRecords: Int
 
     public init(
         topicCreation: (partitions: Int32, replicationFactor: Int32)? = nil,
         offsetFlushInterval: Duration = .seconds(60),
-        shutdownTimeout: Duration = .seconds(5), producerProperties: [String: String]
+        shutdownTimeout: Duration = .seconds(5), producerProperties: [String: String],
+        sendImmediatelyBelowRecords: Int = 0
     ) {
         self.topicCreation = topicCreation
         self.offsetFlushInterval = offsetFlushInterval
         self.shutdownTimeout = shutdownTimeout
         self.producerProperties = producerProperties
+        self.sendImmediatelyBelowRecords = sendImmediatelyBelowRecords
     }
 }
 
@@ -174,6 +178,10 @@ public final class WorkerSourceTask: @unchecked Sendable {
                     produced += 1
                 }
                 if let offset = task.takeOffsetWithoutRecord() { tracker.addAcknowledged(offset) }
+                if !records.isEmpty && records.count < settings.sendImmediatelyBelowRecords {
+                    // The source has caught up: nothing more would join these records' batch within linger.ms.
+                    producer.sendNow()
+                }
                 producer.poll(timeoutMilliseconds: 0)
                 try checkProducer()
                 let now = clock.now

@@ -14,13 +14,14 @@ final class WorkerSourceTaskTests: XCTestCase {
 
     private func makeTask(
         source: FakeSourceTask, store: MemoryOffsetStore, producer: FakeProducer,
-        shutdownTimeout: Duration = .seconds(5)
+        shutdownTimeout: Duration = .seconds(5), sendImmediatelyBelowRecords: Int = 0
     ) throws -> WorkerSourceTask {
         WorkerSourceTask(
             name: "c", task: source, keyConverter: try JsonConverter(Config(), isKey: true),
             valueConverter: try JsonConverter(Config(), isKey: false), offsets: store,
             settings: SourceTaskSettings(
-                offsetFlushInterval: .milliseconds(50), shutdownTimeout: shutdownTimeout, producerProperties: [:]),
+                offsetFlushInterval: .milliseconds(50), shutdownTimeout: shutdownTimeout, producerProperties: [:],
+                sendImmediatelyBelowRecords: sendImmediatelyBelowRecords),
             makeProducer: producer.factory, logger: logger)
     }
 
@@ -40,6 +41,19 @@ final class WorkerSourceTaskTests: XCTestCase {
         XCTAssertEqual(store.stored("c")?["n"], .int(5), "records 1-5 were acknowledged")
         XCTAssertEqual(source.committed.last?["n"], .int(5))
         XCTAssertTrue(source.stopped)
+    }
+
+    /// A poll smaller than `task.send.immediately.below.records` (the source caught up) is sent at once; full
+    /// polls wait for librdkafka's batching.
+    func testCaughtUpPollsAreSentImmediately() throws {
+        for (threshold, expected) in [(0, 0), (8, 1), (11, 3)] {
+            let source = FakeSourceTask(records: 25)  // polls of 10, 10 and 5 records
+            let producer = FakeProducer()
+            let task = try makeTask(
+                source: source, store: MemoryOffsetStore(), producer: producer, sendImmediatelyBelowRecords: threshold)
+            try runThenStopInTime(task) {}
+            XCTAssertEqual(producer.sendNowCount, expected, "threshold \(threshold)")
+        }
     }
 
     /// A stop whose records Kafka never acknowledges (the broker is away) ends within the shutdown timeout and
@@ -226,6 +240,11 @@ final class FakeProducer: RecordProducer, @unchecked Sendable {
     private var hanging = 0
     private var onDelivery: KafkaProducer.DeliveryHandler = { _, _ in }
     private(set) var fatalError: KafkaError?
+    private let sendNows = Locked(0)
+    /// How often the task asked to send without waiting out the linger (read from the test's thread).
+    var sendNowCount: Int { sendNows.withLock { $0 } }
+
+    func sendNow() { sendNows.withLock { $0 += 1 } }
 
     var factory: RecordProducerFactory {
         { [self] _, _, onDelivery in
