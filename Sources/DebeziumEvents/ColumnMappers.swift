@@ -139,15 +139,7 @@ public struct ColumnMappers: @unchecked Sendable {
     /// Lower-case hex of the digest of `salt` and `value`, as Debezium's `MaskStrings` hashes: v1 digests the
     /// value's Java serialization (`ObjectOutputStream.writeObject` of the String), v2 its UTF-8 bytes.
     public static func hash(_ value: String, algorithm: HashAlgorithm, salt: [UInt8], v2: Bool) -> String {
-        let digest = algorithm.digest(salt + (v2 ? Array(value.utf8) : javaSerialized(value)))
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(digest.count * 2)
-        for b in digest {
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.lowercase(algorithm.digest(salt + (v2 ? Array(value.utf8) : javaSerialized(value))))
     }
 
     /// A String as Java's `ObjectOutputStream` writes it alone: the stream header, then `TC_STRING` with a 2-byte

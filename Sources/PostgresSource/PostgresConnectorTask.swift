@@ -363,10 +363,10 @@ public final class PostgresConnectorTask: SourceTask {
                     record(table, op: .truncate, before: nil, after: nil, key: nil, at: $0)
                 }
             }
-        case .message(let transactional, let messageLSN, let prefix, let content):
+        case .message(_, let messageLSN, let prefix, let content):
             guard config.messagePrefixes.includes(prefix) else { return }
-            // A transactional message arrives inside its transaction; any other outside every transaction.
-            _ = transactional
+            // A transactional message arrives inside its transaction (between Begin and Commit), any other outside
+            // every transaction: where it arrives says which it is.
             if progress.currentXid != nil {
                 emit(messageLSN, collection: Self.messageCollection, into: &records) {
                     messageRecord(prefix: prefix, content: content, lsn: messageLSN, at: $0, standalone: false)
@@ -500,7 +500,9 @@ public final class PostgresConnectorTask: SourceTask {
             WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord
             """, [String(relation.id)], purpose: "read the primary key of \(relation.namespace).\(relation.name)")
         let primaryKey = keyRows.compactMap { $0[0] }
-        if let current, current.relation == relation, current.catalog == catalog, current.primaryKey == primaryKey {
+        if let current, current.relation == relation, current.catalog == catalog, current.primaryKey == primaryKey,
+            current.fromSnapshot == fromSnapshot
+        {
             return current
         }
         let table = PostgresTableSchema(

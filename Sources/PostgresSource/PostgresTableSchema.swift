@@ -58,6 +58,8 @@ final class PostgresTableSchema {
     let columns: [CapturedColumn]
     /// The key fields, in key order.
     let keyParts: [KeyPart]
+    /// Built from the catalog for a snapshot (whose source type facts differ a little from the stream's).
+    let fromSnapshot: Bool
     /// Told (once per column) when a value has no Connect form in the current mode and becomes what Debezium
     /// makes of it (numeric NaN or ±Infinity in `decimal.handling.mode=precise`, multi-dimensional arrays).
     private let onLostValue: (_ column: String, _ reason: String) -> Void
@@ -76,6 +78,7 @@ final class PostgresTableSchema {
         self.relation = relation
         self.catalog = catalog
         self.primaryKey = primaryKey
+        self.fromSnapshot = fromSnapshot
         let base = TopicName.sanitized("\(topicPrefix).\(relation.namespace).\(relation.name)")
         let qualified = relation.namespace + "." + relation.name
         topic = base

@@ -182,7 +182,7 @@ struct PostgresValueConverter {
         var d = ColumnMappers.HashAlgorithm(javaName: "MD5")?.digest(bytes) ?? [UInt8](repeating: 0, count: 16)
         d[6] = (d[6] & 0x0F) | 0x30
         d[8] = (d[8] & 0x3F) | 0x80
-        let text = hex(Array(d.prefix(16)))
+        let text = Hex.lowercase(Array(d.prefix(16)))
         let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
             String(text.dropFirst(range.lowerBound).prefix(range.count))
         }
@@ -573,7 +573,7 @@ struct PostgresValueConverter {
         case .base64UrlSafe:
             return (.string, { .string(Base64.encodeString(try decode($0), urlSafe: true)) }, .string(""))
         case .hex:
-            return (.string, { .string(Self.hex(try decode($0))) }, .string(""))
+            return (.string, { .string(Hex.lowercase(try decode($0))) }, .string(""))
         }
     }
 
@@ -615,18 +615,6 @@ struct PostgresValueConverter {
     func binary(_ bytes: [UInt8]) -> (schema: Schema, value: Value) {
         let (schema, convert, zero) = binary(from: { Array($0) })
         return (schema, (try? convert(ArraySlice(bytes))) ?? zero)
-    }
-
-    /// Lower-case hex digits of `bytes`.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `money`: a Decimal at `money.fraction.digits` (rounded half up), a double, or the plain number as text, as
