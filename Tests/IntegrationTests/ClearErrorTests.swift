@@ -91,26 +91,10 @@ final class ClearErrorTests: XCTestCase {
         XCTAssertTrue(message.contains("choose another slot.name"), message)
     }
 
-    /// A server of its own (`scripts/services` in a scratch folder, on a free port) with `wal_level=replica`.
+    /// A server of its own with `wal_level=replica`.
     func testWalLevelNotLogicalNamesTheFix() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(slot + "_pg")
-        let port = Int.random(in: 30_000..<40_000)
-        // Through system(3), which waits for the script alone: Foundation's Process waits until every holder of
-        // the child's inherited descriptors exits, and the server it starts holds them.
-        func services(_ command: String) -> Int32 {
-            let script = IntegrationEnvironment.repositoryRoot.appendingPathComponent("scripts/services").path
-            return system(
-                """
-                TRIBUTARY_VAR='\(folder.path)' TRIBUTARY_PG_PORT=\(port) TRIBUTARY_PG_WAL_LEVEL=replica \
-                bash '\(script)' \(command) postgres >/dev/null 2>&1
-                """)
-        }
-        defer {
-            _ = services("stop")
-            try? FileManager.default.removeItem(at: folder)
-        }
-        XCTAssertEqual(services("start"), 0, "a server with wal_level=replica started")
-        let message = try startError(["database.port": String(port)])
+        let server = try PrivatePostgres(walLevel: "replica")
+        let message = try startError(["database.port": String(server.port)])
         XCTAssertTrue(message.contains("wal_level=replica"), message)
         XCTAssertTrue(message.contains("wal_level = logical"), message)
     }
