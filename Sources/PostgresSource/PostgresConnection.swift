@@ -28,7 +28,8 @@ public struct PostgresConnectionSettings: Sendable {
     public var address: String { "\(host):\(port)/\(database)" }
 
     /// A libpq connection string; `replication` adds `replication=database` for a logical walsender. Session
-    /// settings fix the text forms of values so that the decoder can read them (ISO dates in UTC, hex bytea).
+    /// settings fix the text forms of values so that the decoder can read them (ISO dates in UTC, hex bytea,
+    /// money as the C locale writes it).
     func connectionString(replication: Bool) -> String {
         var parts = [
             "host=" + quote(host), "port=\(port)", "user=" + quote(user), "dbname=" + quote(database),
@@ -37,6 +38,8 @@ public struct PostgresConnectionSettings: Sendable {
             "options="
                 + quote(
                     "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=iso_8601"
+                        // money in the C locale's form ($1,234.56), whatever the server's lc_monetary
+                        + " -c lc_monetary=C"
                 ),
         ]
         if let password { parts.append("password=" + quote(password)) }
