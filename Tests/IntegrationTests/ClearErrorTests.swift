@@ -4,9 +4,9 @@ import XCTest
 
 @testable import PostgresSource
 
-/// Setups that cannot work fail with a message that names the fix, tested against the real server: a missing
-/// REPLICATION attribute, a missing SELECT grant, a slot held by another process, a missing publication.
-/// Needs `scripts/services start`.
+/// Setups that cannot work fail with a message that names the fix, tested against real servers: a missing
+/// REPLICATION attribute, a missing SELECT grant, no right to create the publication, a slot held by another
+/// process, a missing publication, `wal_level` not logical (a private cluster). Needs `scripts/services start`.
 final class ClearErrorTests: XCTestCase {
     private var slot = ""
     private var table = ""
