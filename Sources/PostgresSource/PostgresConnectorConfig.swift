@@ -63,6 +63,9 @@ public struct PostgresConnectorConfig: Sendable {
     /// `snapshot.select.statement.overrides` (a list of `schema.table`) and, for each,
     /// `snapshot.select.statement.overrides.<schema>.<table>`: the statement a snapshot reads the table with.
     public var snapshotSelectOverrides: [String: String]
+    /// `snapshot.max.threads`: accepted as Debezium accepts it; tables are read one at a time for now (the same
+    /// events, in table order), which the task says in the log when more were asked for.
+    public var snapshotMaxThreads: Int
     /// `message.prefix.include.list` / `message.prefix.exclude.list`: which logical decoding messages become
     /// events.
     public var messagePrefixes: NameFilter
@@ -133,7 +136,7 @@ public struct PostgresConnectorConfig: Sendable {
                 ? nil : try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config),
             mappers: mappers.isEmpty ? nil : mappers,
             keyColumns: config.values["message.key.columns"] == nil ? nil : keyColumns)
-        _ = try config.int("snapshot.max.threads", default: 1, range: 1...1)
+        snapshotMaxThreads = try config.int("snapshot.max.threads", default: 1, range: 1...1024)
         for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
             guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })
             else { continue }

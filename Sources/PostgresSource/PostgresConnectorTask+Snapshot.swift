@@ -70,6 +70,11 @@ extension PostgresConnectorTask {
                     selectOverride: config.snapshotSelectOverrides[schema + "." + name]))
             columns.append(relation.columns.map(\.name))
         }
+        if config.snapshotMaxThreads > 1 {
+            logger.warning(
+                "snapshot.max.threads is accepted, but this version reads the tables one at a time",
+                metadata: ["snapshot.max.threads": "\(config.snapshotMaxThreads)", "tables": "\(tables.count)"])
+        }
         snapshot = try PostgresSnapshot(
             connection: connection, exportedSnapshot: created?.snapshotName, tables: tables, columns: columns,
             fetchSize: config.snapshotFetchSize, startedMicros: Self.epochMicros(),

@@ -318,7 +318,7 @@ final class PostgresValueConverterTests: XCTestCase {
         XCTAssertNoThrow(try PostgresConnectorConfig(Config(base)))
         for (key, value) in [
             ("database.port", "x"), ("plugin.name", "decoderbufs"), ("snapshot.mode", "sometimes"),
-            ("snapshot.max.threads", "4"),
+            ("snapshot.max.threads", "0"),
             ("slot.name", "Bad-Name"),
             ("decimal.handling.mode", "exact"), ("topic.prefix", "a b"),
         ] {
