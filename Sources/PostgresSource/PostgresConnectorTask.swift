@@ -57,8 +57,8 @@ public final class PostgresConnectorTask: SourceTask {
     /// The replication origin of the transaction being read (name, LSN at the origin), from its Origin message;
     /// cleared at the next Begin, as Debezium clears it.
     private var currentOrigin: (name: String, lsn: LSN)?
-    /// The value schema of logical decoding message events, built at the first one.
-    private var messageValueSchema: Schema?
+    /// The value schema of logical decoding message events (its content as `binary.handling.mode` says).
+    private let messageValueSchema: Schema
 
     public let sourcePartition: OffsetMap
     /// Debezium's context headers (a new run id per task instance) and key-change headers.
@@ -71,6 +71,7 @@ public final class PostgresConnectorTask: SourceTask {
         headers = ChangeEventHeaders(
             enabled: config.extendedHeaders, logicalName: config.topicPrefix, connectorName: "postgresql",
             runID: UUID().uuidString.lowercased())
+        messageValueSchema = PostgresSchemas.messageValue(content: config.valueConverter.binary([]).schema)
     }
 
     // MARK: Start
@@ -395,9 +396,7 @@ public final class PostgresConnectorTask: SourceTask {
         _ lsn: LSN, part: Int = 0, change table: PostgresTableSchema? = nil, into records: inout [SourceRecord],
         _ make: (RecordPosition) -> SourceRecord
     ) {
-        emit(
-            lsn, part: part, collection: table.map { $0.relation.namespace + "." + $0.relation.name }, into: &records,
-            make)
+        emit(lsn, part: part, collection: table?.qualifiedName, into: &records, make)
     }
 
     /// `collection`: the data collection the record counts for in transaction metadata (nil: none, as for
@@ -587,20 +586,11 @@ public final class PostgresConnectorTask: SourceTask {
             offset = snapshotOffset(isLast: isLast)
             info = (snapshot?.startedMicros ?? nowMicros, snapshot?.transactionID, marker)
         }
-        let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
-        var block = SourceBlock(
-            source.layout,
-            CommonSourceInfo(
-                version: TributaryVersion.string, connector: "postgresql", serverName: config.topicPrefix,
-                commitMicros: info.commitMicros, snapshot: info.marker, database: config.connection.database,
-                sequence: sequence))
-        block[position: source.schema] = .string(table.relation.namespace)
-        block[position: source.table] = .string(table.relation.name)
-        block[position: source.txId] = info.txId.map { .int64($0) } ?? .null
-        block[position: source.lsn] = .int64(Int64(lsn.value))
-        if origin.isStream { setOrigin(&block) }
+        let block = sourceBlock(
+            schema: table.relation.namespace, table: table.relation.name, txId: info.txId, lsn: lsn,
+            commitMicros: info.commitMicros, marker: info.marker, withOrigin: origin.isStream)
         let envelope = ChangeEvent.envelope(
-            schema: table.envelopeSchema, op: op, before: before, after: after, source: block.value,
+            schema: table.envelopeSchema, op: op, before: before, after: after, source: block,
             transaction: origin.isStream ? currentTransactionBlock : nil, nowMicros: nowMicros)
         return ChangeEvent.record(
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
@@ -608,10 +598,28 @@ public final class PostgresConnectorTask: SourceTask {
             headers: recordHeaders ?? (origin.isStream ? headers.context : []))
     }
 
-    private func setOrigin(_ block: inout SourceBlock) {
-        guard let currentOrigin else { return }
-        block[position: source.origin] = .string(currentOrigin.name)
-        block[position: source.originLSN] = .int64(Int64(currentOrigin.lsn.value))
+    /// The `source` block of a record at `lsn`: Debezium's common fields (with `sequence`, the last commit and
+    /// this LSN), PostgreSQL's, and (`withOrigin`) the replication origin of the transaction being read.
+    private func sourceBlock(
+        schema: String, table: String, txId: Int64?, lsn: LSN, commitMicros: Int64, marker: SnapshotMarker,
+        withOrigin: Bool
+    ) -> Struct {
+        let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
+        var block = SourceBlock(
+            source.layout,
+            CommonSourceInfo(
+                version: TributaryVersion.string, connector: "postgresql", serverName: config.topicPrefix,
+                commitMicros: commitMicros, snapshot: marker, database: config.connection.database,
+                sequence: sequence))
+        block[position: source.schema] = .string(schema)
+        block[position: source.table] = .string(table)
+        block[position: source.txId] = txId.map { .int64($0) } ?? .null
+        block[position: source.lsn] = .int64(Int64(lsn.value))
+        if withOrigin, let currentOrigin {
+            block[position: source.origin] = .string(currentOrigin.name)
+            block[position: source.originLSN] = .int64(Int64(currentOrigin.lsn.value))
+        }
+        return block.value
     }
 
     /// The data collection logical decoding messages count for in transaction metadata (Debezium's
@@ -626,29 +634,18 @@ public final class PostgresConnectorTask: SourceTask {
         prefix: String, content: [UInt8], lsn: LSN, at position: RecordPosition, standalone: Bool
     ) -> SourceRecord {
         let nowMicros = Self.epochMicros()
-        let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
-        let commitMicros = progress.currentCommitMicros == 0 ? nowMicros : progress.currentCommitMicros
-        var block = SourceBlock(
-            source.layout,
-            CommonSourceInfo(
-                version: TributaryVersion.string, connector: "postgresql", serverName: config.topicPrefix,
-                commitMicros: commitMicros, snapshot: .false, database: config.connection.database,
-                sequence: sequence))
-        block[position: source.schema] = .string("")
-        block[position: source.table] = .string("")
-        block[position: source.txId] = standalone ? .null : progress.currentXid.map { .int64(Int64($0)) } ?? .null
-        block[position: source.lsn] = .int64(Int64(lsn.value))
-        setOrigin(&block)
-        let (contentSchema, contentValue) = config.valueConverter.binary(content)
-        if messageValueSchema?.fields[4].schema.field(named: "content")?.schema.type != contentSchema.type {
-            messageValueSchema = PostgresSchemas.messageValue(content: contentSchema)
-        }
-        let valueSchema = messageValueSchema!
-        let message = Struct(schema: valueSchema.fields[4].schema, values: [.string(prefix), contentValue])
+        let block = sourceBlock(
+            schema: "", table: "", txId: standalone ? nil : progress.currentXid.map { Int64($0) }, lsn: lsn,
+            commitMicros: progress.currentCommitMicros == 0 ? nowMicros : progress.currentCommitMicros, marker: .false,
+            withOrigin: true)
+        let valueSchema = messageValueSchema
+        let message = Struct(
+            schema: valueSchema.fields[4].schema,
+            values: [.string(prefix), config.valueConverter.binary(content).value])
         let value = Struct(
             schema: valueSchema,
             values: [
-                .string("m"), .int64(nowMicros / 1000), .struct(block.value),
+                .string("m"), .int64(nowMicros / 1000), .struct(block),
                 (standalone ? nil : currentTransactionBlock).map { .struct($0) } ?? .null, .struct(message),
             ])
         var offset = offset(at: position)

@@ -48,6 +48,8 @@ final class PostgresTableSchema {
     }
 
     let relation: Relation
+    /// `schema.table`: how filters, mappers and transaction metadata name the table.
+    let qualifiedName: String
     /// The catalog facts and key the schemas were built from.
     let catalog: [String: CatalogColumn]
     let primaryKey: [String]
@@ -81,6 +83,7 @@ final class PostgresTableSchema {
         self.fromSnapshot = fromSnapshot
         let base = TopicName.sanitized("\(topicPrefix).\(relation.namespace).\(relation.name)")
         let qualified = relation.namespace + "." + relation.name
+        qualifiedName = qualified
         topic = base
         var captured: [CapturedColumn] = []
         var fields: [(String, Schema)] = []
