@@ -65,8 +65,6 @@ public struct ColumnMappers: @unchecked Sendable {
 
     private let rules: [Rule]
 
-    public var isEmpty: Bool { rules.isEmpty }
-
     public init(_ config: Config) throws {
         func patterns(_ key: String) throws -> [Regex<AnyRegexOutput>] { try TableFilter.patterns(key, config) }
         func matching(_ prefix: String, _ suffix: String) -> [(key: String, middle: String)] {

@@ -129,13 +129,9 @@ public struct PostgresConnectorConfig: Sendable {
         snapshotSelectOverrides = overrides
         messagePrefixes = try NameFilter(
             include: "message.prefix.include.list", exclude: "message.prefix.exclude.list", config)
-        let mappers = try ColumnMappers(config)
-        let keyColumns = try MessageKeyColumns(config)
         columnSelection = ColumnSelection(
-            filter: config.values["column.include.list"] == nil && config.values["column.exclude.list"] == nil
-                ? nil : try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config),
-            mappers: mappers.isEmpty ? nil : mappers,
-            keyColumns: config.values["message.key.columns"] == nil ? nil : keyColumns)
+            filter: try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config),
+            mappers: try ColumnMappers(config), keyColumns: try MessageKeyColumns(config))
         snapshotMaxThreads = try config.int("snapshot.max.threads", default: 1, range: 1...1024)
         for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
             guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })

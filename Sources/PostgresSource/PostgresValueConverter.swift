@@ -99,14 +99,6 @@ struct PostgresValueConverter {
         ]
     }
 
-    /// The converter for a column of a built-in type, or nil if the type has no Connect form.
-    func converter(typeOID: UInt32, typeModifier: Int32, optional: Bool, defaultExpression: String?) -> ColumnConverter?
-    {
-        converter(
-            type: .builtin(typeOID), typeModifier: typeModifier, optional: optional,
-            defaultExpression: defaultExpression)
-    }
-
     /// The converter for a column, or nil if the type has no Connect form (the column is then left out, as
     /// Debezium does with `include.unknown.datatypes=false`).
     func converter(
@@ -255,7 +247,7 @@ struct PostgresValueConverter {
         if case .builtin(let oid) = type, OID.geometric.contains(oid) {
             return binary(from: { Array(Self.javaGeometricText($0).utf8) })
         }
-        let text = binary(from: { Array($0) })
+        let textBytes = binary(from: { Array($0) })
         var isArray = false
         switch type {
         case .array: isArray = true
@@ -265,8 +257,8 @@ struct PostgresValueConverter {
             isArray = OID.knownArrayTypes.contains(oid)
         default: break
         }
-        guard isArray else { return text }
-        return array(of: text)
+        guard isArray else { return textBytes }
+        return array(of: textBytes)
     }
 
     /// An array of `element`, one-dimensional; elements NULL become null.
@@ -298,11 +290,9 @@ struct PostgresValueConverter {
     }
 
     private func enumeration(_ allowed: String, optional: Bool) -> Mapping {
-        (
+        text(
             DebeziumSemantic.schema(
-                DebeziumSemantic.enumeration, .string, optional: optional, parameters: [("allowed", allowed)]),
-            { .string(String(decoding: $0, as: UTF8.self)) }, .string("")
-        )
+                DebeziumSemantic.enumeration, .string, optional: optional, parameters: [("allowed", allowed)]))
     }
 
     /// Extension types Debezium knows by name.
@@ -310,7 +300,7 @@ struct PostgresValueConverter {
         switch name {
         case "hstore": hstore()
         case "ltree": semanticString(DebeziumSemantic.ltree)
-        case "citext", "isbn": (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+        case "citext", "isbn": text(.string)
         default: nil
         }
     }
@@ -332,7 +322,7 @@ struct PostgresValueConverter {
         case OID.float8:
             return (.float64, { .float64(try Self.floating($0, Double.self)) }, .float64(0))
         case OID.text, OID.varchar, OID.bpchar, OID.char, OID.name, OID.inet, OID.cidr, OID.macaddr, OID.macaddr8:
-            return (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+            return text(.string)
         case OID.json, OID.jsonb:
             return semanticString(DebeziumSemantic.json)
         case OID.xml:
@@ -354,9 +344,9 @@ struct PostgresValueConverter {
         case OID.tsvector:
             return semanticString(DebeziumSemantic.tsvector)
         case _ where OID.ranges.contains(typeOID):
-            return (.string, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+            return text(.string)
         case _ where OID.rangeArrays.contains(typeOID):
-            return array(of: (.optionalString, { .string(String(decoding: $0, as: UTF8.self)) }, .string("")))
+            return array(of: text(.optionalString))
         case OID.date:
             let schema =
                 timePrecisionMode == .connect
@@ -534,8 +524,11 @@ struct PostgresValueConverter {
         return elements
     }
 
-    private func semanticString(_ name: String) -> Mapping {
-        (DebeziumSemantic.schema(name, .string), { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
+    private func semanticString(_ name: String) -> Mapping { text(DebeziumSemantic.schema(name, .string)) }
+
+    /// Values passed on as the server's text, under `schema`.
+    private func text(_ schema: Schema) -> Mapping {
+        (schema, { .string(String(decoding: $0, as: UTF8.self)) }, .string(""))
     }
 
     private func binary() -> Mapping {

@@ -403,3 +403,13 @@ final class PostgresTypeTests: XCTestCase {
         XCTAssertNil(PostgresType.catalogRow(["x"]))
     }
 }
+
+extension PostgresValueConverter {
+    /// The converter for a column of a built-in type (the tests' shorthand).
+    func converter(typeOID: UInt32, typeModifier: Int32, optional: Bool, defaultExpression: String?) -> ColumnConverter?
+    {
+        converter(
+            type: .builtin(typeOID), typeModifier: typeModifier, optional: optional,
+            defaultExpression: defaultExpression)
+    }
+}
