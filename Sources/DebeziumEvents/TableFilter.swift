@@ -9,6 +9,9 @@ public struct TableFilter: @unchecked Sendable {
     private let schemaExclude: [Regex<AnyRegexOutput>]
     private let tableInclude: [Regex<AnyRegexOutput>]
     private let tableExclude: [Regex<AnyRegexOutput>]
+    /// `schema.table` names (lower case) captured whatever the lists say: the signal tables, as Debezium adds
+    /// `signal.data.collection` to its filters.
+    private var alwaysIncluded: Set<String> = []
 
     /// Only the tables that `key` lists (all when it is empty), for lists such as
     /// `snapshot.include.collection.list`.
@@ -47,15 +50,23 @@ public struct TableFilter: @unchecked Sendable {
         }
     }
 
+    /// This filter, capturing `tables` (`schema.table`) too.
+    public func including(_ tables: [String]) -> TableFilter {
+        var copy = self
+        copy.alwaysIncluded.formUnion(tables.map { $0.lowercased() })
+        return copy
+    }
+
     /// Whether changes of `schema.table` are captured. System schemas never are.
     public func includes(schema: String, table: String) -> Bool {
         if isSystemSchema(schema) { return false }
         func matches(_ list: [Regex<AnyRegexOutput>], _ s: String) -> Bool {
             list.contains { (try? $0.wholeMatch(in: s)) != nil }
         }
+        let full = schema + "." + table
+        if !alwaysIncluded.isEmpty && alwaysIncluded.contains(full.lowercased()) { return true }
         if !schemaInclude.isEmpty && !matches(schemaInclude, schema) { return false }
         if matches(schemaExclude, schema) { return false }
-        let full = schema + "." + table
         if !tableInclude.isEmpty && !matches(tableInclude, full) { return false }
         return !matches(tableExclude, full)
     }

@@ -92,24 +92,26 @@ final class PostgresConnection {
     /// The server's version as a number (`150004` for 15.4).
     var serverVersion: Int { Int(PQserverVersion(conn)) }
 
+    /// Sends `sql`, with its `$n` parameters as text (their types inferred by the server), and waits for the
+    /// result; the caller clears it.
+    private func execute(_ sql: String, _ parameters: [String?]) -> OpaquePointer? {
+        guard !parameters.isEmpty else { return PQexec(conn, sql) }
+        var cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in cStrings { free(p) } }
+        return cStrings.withUnsafeMutableBufferPointer { buf in
+            buf.withMemoryRebound(to: UnsafePointer<CChar>?.self) {
+                PQexecParams(conn, sql, Int32(parameters.count), nil, $0.baseAddress, nil, nil, 0)
+            }
+        }
+    }
+
     /// Runs SQL that returns rows (or none); values are the server's text forms, nil for NULL.
     @discardableResult
     /// `ifDenied`: the fix to name when the server refuses for lack of a privilege (SQLSTATE 42501).
     func query(
         _ sql: String, _ parameters: [String?] = [], purpose: String, ifDenied: String? = nil
     ) throws -> [[String?]] {
-        let result: OpaquePointer?
-        if parameters.isEmpty {
-            result = PQexec(conn, sql)
-        } else {
-            var cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
-            defer { for p in cStrings { free(p) } }
-            result = cStrings.withUnsafeMutableBufferPointer { buf in
-                buf.withMemoryRebound(to: UnsafePointer<CChar>?.self) {
-                    PQexecParams(conn, sql, Int32(parameters.count), nil, $0.baseAddress, nil, nil, 0)
-                }
-            }
-        }
+        let result = execute(sql, parameters)
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
@@ -134,8 +136,8 @@ final class PostgresConnection {
 
     /// Runs SQL that returns rows and hands them over as `TupleData` (each row's text values copied once into one
     /// buffer), for snapshots: no `String` per value.
-    func tuples(_ sql: String, purpose: String) throws -> [TupleData] {
-        let result = PQexec(conn, sql)
+    func tuples(_ sql: String, _ parameters: [String?] = [], purpose: String) throws -> [TupleData] {
+        let result = execute(sql, parameters)
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_TUPLES_OK else { throw resultError(result, purpose: purpose) }
         let rows = Int(PQntuples(result))

@@ -71,6 +71,13 @@ public struct PostgresConnectorConfig: Sendable {
     public var messagePrefixes: NameFilter
     /// `column.include.list` / `column.exclude.list`, the column mappers and `message.key.columns`.
     var columnSelection: ColumnSelection
+    /// `signal.data.collection`: the signal tables (`schema.table`), captured whatever the filters say. The first
+    /// receives the incremental snapshot's watermarks.
+    public var signalDataCollections: [String]
+    /// Whether signals are read from the signal table (`signal.enabled.channels` lists `source`, the default).
+    public var sourceSignalsEnabled: Bool
+    /// `incremental.snapshot.chunk.size`: rows read per incremental snapshot chunk.
+    public var incrementalSnapshotChunkSize: Int
 
     /// `publication.autocreate.mode`: what to do when the publication does not exist.
     public enum PublicationAutocreateMode: String, Sendable, CaseIterable {
@@ -140,9 +147,23 @@ public struct PostgresConnectorConfig: Sendable {
             throw ConfigError.other(
                 key: key, message: "not supported by this version of Tributary yet; remove it to run without it")
         }
+        // `schema.table`, each part possibly quoted.
+        signalDataCollections = config.list("signal.data.collection").map { name in
+            name.split(separator: ".", maxSplits: 1).map { part in
+                let text = String(part).trimmed
+                return text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\"")
+                    ? String(text.dropFirst().dropLast()) : text
+            }.joined(separator: ".")
+        }
+        let channels = config.list("signal.enabled.channels")
+        sourceSignalsEnabled = channels.isEmpty || channels.contains("source")
+        incrementalSnapshotChunkSize = try config.int(
+            "incremental.snapshot.chunk.size", default: 1024, range: 1...10_000_000)
+        _ = try config.choice(
+            "incremental.snapshot.watermarking.strategy", default: "insert_insert", allowed: ["insert_insert"])
         tableFilter = try TableFilter(config) { schema in
             schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast")
-        }
+        }.including(signalDataCollections)
         skippedOperations = try Operation.skipped(config)
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"

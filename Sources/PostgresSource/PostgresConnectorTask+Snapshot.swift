@@ -85,7 +85,7 @@ extension PostgresConnectorTask {
 
     /// A table's description as a Relation message would give it, from the catalog: columns in order (without
     /// generated ones, which pgoutput leaves out), and the replica identity's columns as key columns.
-    private func catalogRelation(
+    func catalogRelation(
         _ meta: PostgresConnection, oid: UInt32, schema: String, name: String
     ) throws -> Relation {
         let rows = try meta.query(

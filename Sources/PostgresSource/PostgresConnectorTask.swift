@@ -24,7 +24,7 @@ import Foundation
 public final class PostgresConnectorTask: SourceTask {
     let config: PostgresConnectorConfig
     let logger: Logger
-    private var metadata: PostgresConnection?
+    var metadata: PostgresConnection?
     private var stream: PostgresConnection?
     /// Table schemas by relation id (nil: not captured).
     var tablesByID: [UInt32: PostgresTableSchema?] = [:]
@@ -59,6 +59,11 @@ public final class PostgresConnectorTask: SourceTask {
     private var currentOrigin: (name: String, lsn: LSN)?
     /// The value schema of logical decoding message events (its content as `binary.handling.mode` says).
     private let messageValueSchema: Schema
+    /// The signal tables (`schema.table`, lower case) whose inserted rows are signals.
+    let signalTables: Set<String>
+    /// The incremental snapshot (signalled through the signal table), and the table its chunk was read from.
+    var incremental = IncrementalSnapshotStateMachine<TupleData>()
+    var incrementalRead: IncrementalSnapshotRead?
 
     public let sourcePartition: OffsetMap
     /// Debezium's context headers (a new run id per task instance) and key-change headers.
@@ -72,6 +77,7 @@ public final class PostgresConnectorTask: SourceTask {
             enabled: config.extendedHeaders, logicalName: config.topicPrefix, connectorName: "postgresql",
             runID: UUID().uuidString.lowercased())
         messageValueSchema = PostgresSchemas.messageValue(content: config.valueConverter.binary([]).schema)
+        signalTables = Set(config.signalDataCollections.map { $0.lowercased() })
     }
 
     // MARK: Start
@@ -87,6 +93,7 @@ public final class PostgresConnectorTask: SourceTask {
         }
         try checkReplicationAttribute(meta)
         try ensurePublication(meta)
+        try checkSignalTables(meta)
         let repl = try PostgresConnection(config.connection, replication: true)
         stream = repl
         let created = try ensureSlot(meta, repl, exportSnapshot: config.snapshotMode.mayNeedSnapshot)
@@ -108,7 +115,22 @@ public final class PostgresConnectorTask: SourceTask {
             logger.info("snapshot.mode=initial_only: the snapshot is done; not streaming")
             return
         }
+        do {
+            incremental = try IncrementalSnapshotStateMachine(storedOffset: storedOffset)
+        } catch {
+            logger.warning(
+                "the stored offset's incremental snapshot context is unreadable; that snapshot is not resumed",
+                metadata: ["error": "\(error)"])
+        }
         try startStreaming()
+        if let current = incremental.current {
+            logger.info(
+                "resuming the incremental snapshot",
+                metadata: [
+                    "table": "\(current.id)", "after_key": "\(incremental.context?.lastKey.map { "\($0)" } ?? "start")",
+                ])
+            try readIncrementalChunk()
+        }
     }
 
     /// Sends `START_REPLICATION` from where the progress state machine says the stream resumes.
@@ -193,6 +215,45 @@ public final class PostgresConnectorTask: SourceTask {
             metadata: [
                 "publication": "\(config.publicationName)", "mode": "\(config.publicationAutocreateMode.rawValue)",
             ])
+    }
+
+    /// The signal tables must exist and be published, or signals (and incremental snapshots, which wait for
+    /// their watermarks) never arrive: a filtered publication gains them, otherwise the log says what to do.
+    private func checkSignalTables(_ meta: PostgresConnection) throws {
+        for table in config.signalDataCollections {
+            let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
+            let quoted = parts.map(meta.quoteIdentifier).joined(separator: ".")
+            guard parts.count == 2,
+                try !meta.query(
+                    """
+                    SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $1 AND c.relname = $2
+                    """, parts, purpose: "look up signal table \(table)"
+                ).isEmpty
+            else {
+                logger.error(
+                    """
+                    signal.data.collection names a table that does not exist: no signals or incremental snapshots \
+                    until it does. Fix: CREATE TABLE \(quoted) (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, \
+                    data varchar(2048))
+                    """, metadata: ["table": "\(table)"])
+                continue
+            }
+            let published = try meta.query(
+                "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
+                [config.publicationName] + parts, purpose: "check that the publication has \(table)")
+            guard published.isEmpty else { continue }
+            let publication = meta.quoteIdentifier(config.publicationName)
+            if config.publicationAutocreateMode == .filtered {
+                try meta.query(
+                    "ALTER PUBLICATION \(publication) ADD TABLE \(quoted)", purpose: "add \(table) to the publication")
+                logger.info("added the signal table to the publication", metadata: ["table": "\(table)"])
+            } else {
+                logger.error(
+                    "the publication does not publish the signal table: no signals until it does. Fix: ALTER PUBLICATION \(publication) ADD TABLE \(quoted)",
+                    metadata: ["table": "\(table)"])
+            }
+        }
     }
 
     /// Makes sure the slot exists. A slot created now returns its consistent point and, with `exportSnapshot`,
@@ -308,13 +369,21 @@ public final class PostgresConnectorTask: SourceTask {
         case .relation(let relation):
             tablesByID[relation.id] = try buildTable(relation, replacing: tablesByID[relation.id] ?? nil)
         case .insert(let id, let new):
-            guard !config.skippedOperations.contains(.create), let table = try tableFor(id) else { return }
-            let after = try table.row(new)
-            emit(lsn, change: table, into: &records) {
-                record(table, op: .create, before: nil, after: after.value, key: after.key, at: $0)
+            guard let table = try tableFor(id) else { return }
+            // A signal acts before its own record; a chunk it asks for is read once that record is out.
+            let readChunk = isSignalTable(table) ? try signal(new, at: lsn, into: &records) : false
+            if !config.skippedOperations.contains(.create) {
+                incrementalChanged(table, new)
+                let after = try table.row(new)
+                emit(lsn, change: table, into: &records) {
+                    record(table, op: .create, before: nil, after: after.value, key: after.key, at: $0)
+                }
             }
+            if readChunk { try readIncrementalChunk() }
         case .update(let id, let old, let oldIsKeyOnly, let new):
             guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
+            incrementalChanged(table, new)
+            incrementalChanged(table, old)
             let after = try table.row(new, unchangedFrom: oldIsKeyOnly ? nil : old)
             let before = try old.map { try table.row($0) }
             let newKey = after.key
@@ -346,6 +415,7 @@ public final class PostgresConnectorTask: SourceTask {
             }
         case .delete(let id, let old, _):
             guard !config.skippedOperations.contains(.delete), let table = try tableFor(id) else { return }
+            incrementalChanged(table, old)
             let before = try table.row(old)
             let key = before.key
             emit(lsn, change: table, into: &records) {
@@ -357,6 +427,10 @@ public final class PostgresConnectorTask: SourceTask {
         case .truncate(let relationIDs, _):
             // One event per captured table, as Debezium emits them: no key, no row images. The tables of one
             // TRUNCATE share its LSN; their place in the message tells their records apart.
+            // Rows of a window read before a truncate must not come back after it, skipped or not.
+            for id in relationIDs {
+                if let table = try tableFor(id) { incremental.truncated(collection: table.qualifiedName) }
+            }
             guard !config.skippedOperations.contains(.truncate) else { return }
             for (part, id) in relationIDs.enumerated() {
                 guard let table = try tableFor(id) else { continue }
@@ -401,29 +475,34 @@ public final class PostgresConnectorTask: SourceTask {
 
     /// `collection`: the data collection the record counts for in transaction metadata (nil: none, as for
     /// tombstones).
-    private func emit(
+    func emit(
         _ lsn: LSN, part: Int = 0, collection: String?, into records: inout [SourceRecord],
         _ make: (RecordPosition) -> SourceRecord
     ) {
         let position = RecordPosition(lsn: lsn, part: part)
         currentTransactionBlock = nil
         if let collection, config.provideTransactionMetadata, let xid = progress.currentXid {
-            if transactionCounts == nil {
-                transactionCounts = TransactionCounts()
-                let begin = RecordPosition(lsn: lsn, part: -1)
-                if progress.emit(begin) {
-                    records.append(
-                        TransactionMetadata.begin(
-                            topic: config.transactionTopic, id: "\(xid):\(beginLSN.value)",
-                            commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
-                            offset: offset(at: begin), nowMillis: Self.epochMicros() / 1000))
-                }
-            }
+            beginTransactionIfNeeded(at: lsn, into: &records)
             let order = transactionCounts!.count(collection)
             currentTransactionBlock = TransactionMetadata.block(
                 id: "\(xid):\(lsn.value)", totalOrder: order.total, collectionOrder: order.inCollection)
         }
         if progress.emit(position) { records.append(make(position)) }
+    }
+
+    /// With transaction metadata, the transaction's BEGIN record, before the first of its records that counts
+    /// (at the LSN of that record, before everything else there, so that a resume skips or repeats it exactly as
+    /// that record).
+    func beginTransactionIfNeeded(at lsn: LSN, into records: inout [SourceRecord]) {
+        guard config.provideTransactionMetadata, transactionCounts == nil, let xid = progress.currentXid else { return }
+        transactionCounts = TransactionCounts()
+        let begin = RecordPosition(lsn: lsn, part: RecordPosition.beginPart)
+        guard progress.emit(begin) else { return }
+        records.append(
+            TransactionMetadata.begin(
+                topic: config.transactionTopic, id: "\(xid):\(beginLSN.value)",
+                commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
+                offset: offset(at: begin), nowMillis: Self.epochMicros() / 1000))
     }
 
     /// The transaction's END record (with its counts) at the Commit message's LSN, if it had changes.
@@ -548,14 +627,16 @@ public final class PostgresConnectorTask: SourceTask {
             "txId": progress.currentXid.map { .int(Int64($0)) } ?? .null, "ts_usec": .int(progress.currentCommitMicros),
         ]
         if position.part != 0 { offset["lsn_part"] = .int(Int64(position.part)) }
+        incremental.addOffsetEntries(to: &offset)
         return offset
     }
 
-    /// Where a record comes from: the stream (its position) or the snapshot (its marker, and whether it is the
-    /// snapshot's last record).
+    /// Where a record comes from: the stream (its position), the snapshot (its marker, and whether it is the
+    /// snapshot's last record), or an incremental snapshot's window (emitted at a position in the stream).
     enum Origin {
         case stream(RecordPosition)
         case snapshot(SnapshotMarker, isLast: Bool)
+        case incremental(RecordPosition)
 
         var isStream: Bool { if case .stream = self { true } else { false } }
     }
@@ -585,10 +666,18 @@ public final class PostgresConnectorTask: SourceTask {
             lsn = snapshotPosition
             offset = snapshotOffset(isLast: isLast)
             info = (snapshot?.startedMicros ?? nowMicros, snapshot?.transactionID, marker)
+        case .incremental(let position):
+            // Debezium's incremental reads: read now, outside any transaction, at no LSN of their own (the
+            // sequence names where the stream stands).
+            lsn = position.lsn
+            offset = self.offset(at: position)
+            info = (nowMicros, nil, .incremental)
         }
+        var isIncremental: Bool { if case .incremental = origin { true } else { false } }
         let block = sourceBlock(
             schema: table.relation.namespace, table: table.relation.name, txId: info.txId, lsn: lsn,
-            commitMicros: info.commitMicros, marker: info.marker, withOrigin: origin.isStream)
+            lsnInBlock: !isIncremental, commitMicros: info.commitMicros, marker: info.marker,
+            withOrigin: origin.isStream)
         let envelope = ChangeEvent.envelope(
             schema: table.envelopeSchema, op: op, before: before, after: after, source: block,
             transaction: origin.isStream ? currentTransactionBlock : nil, nowMicros: nowMicros)
@@ -599,10 +688,11 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     /// The `source` block of a record at `lsn`: Debezium's common fields (with `sequence`, the last commit and
-    /// this LSN), PostgreSQL's, and (`withOrigin`) the replication origin of the transaction being read.
+    /// this LSN), PostgreSQL's (`lsn` unless `lsnInBlock` is false), and (`withOrigin`) the replication origin of
+    /// the transaction being read.
     private func sourceBlock(
-        schema: String, table: String, txId: Int64?, lsn: LSN, commitMicros: Int64, marker: SnapshotMarker,
-        withOrigin: Bool
+        schema: String, table: String, txId: Int64?, lsn: LSN, lsnInBlock: Bool = true, commitMicros: Int64,
+        marker: SnapshotMarker, withOrigin: Bool
     ) -> Struct {
         let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
         var block = SourceBlock(
@@ -614,7 +704,7 @@ public final class PostgresConnectorTask: SourceTask {
         block[position: source.schema] = .string(schema)
         block[position: source.table] = .string(table)
         block[position: source.txId] = txId.map { .int64($0) } ?? .null
-        block[position: source.lsn] = .int64(Int64(lsn.value))
+        if lsnInBlock { block[position: source.lsn] = .int64(Int64(lsn.value)) }
         if withOrigin, let currentOrigin {
             block[position: source.origin] = .string(currentOrigin.name)
             block[position: source.originLSN] = .int64(Int64(currentOrigin.lsn.value))
@@ -686,8 +776,9 @@ public final class PostgresConnectorTask: SourceTask {
             offset["txId"] = .int(Int64(last.xid))
             offset["lsn"] = .int(Int64(last.position.lsn.value))
             offset["lsn_proc"] = .int(Int64(last.position.lsn.value))
-            if last.position.part > 0 { offset["lsn_part"] = .int(Int64(last.position.part)) }
+            if last.position.part != 0 { offset["lsn_part"] = .int(Int64(last.position.part)) }
         }
+        incremental.addOffsetEntries(to: &offset)
         records.append(
             Heartbeat.record(
                 topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,

@@ -17,5 +17,12 @@ struct RecordPosition: Comparable {
         self.init(lsn: LSN(UInt64(lsn)), part: Int(offset["lsn_part"]?.int64 ?? 0))
     }
 
+    /// The part of a transaction's BEGIN record: before every other record at the LSN of its first change.
+    static let beginPart = Int(Int32.min)
+
+    /// The part of the `index`th row of an incremental snapshot window emitted at a close watermark: after the
+    /// transaction's BEGIN record, before the watermark's own record.
+    static func windowPart(_ index: Int) -> Int { beginPart + 1 + index }
+
     static func < (a: RecordPosition, b: RecordPosition) -> Bool { (a.lsn, a.part) < (b.lsn, b.part) }
 }

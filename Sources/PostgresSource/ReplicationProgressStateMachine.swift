@@ -112,10 +112,16 @@ struct ReplicationProgressStateMachine {
     /// then not even built). A record handed out counts as in flight until acknowledged.
     mutating func emit(_ position: RecordPosition) -> Bool {
         guard let xid = currentXid else { return true }
-        if let skip = resumeSkip, skip.xid == xid, position <= skip.position { return false }
+        if delivered(position) { return false }
         lastRecordInTransaction = position
         lastEmitted = (xid, position)
         return true
+    }
+
+    /// Whether the record at `position` of the transaction being read reached Kafka before a restart.
+    func delivered(_ position: RecordPosition) -> Bool {
+        guard let xid = currentXid, let skip = resumeSkip, skip.xid == xid else { return false }
+        return position <= skip.position
     }
 
     /// Stands for the transaction of a record outside any (`standalone(at:)`); no real transaction has id 0.
