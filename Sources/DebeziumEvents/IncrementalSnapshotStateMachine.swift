@@ -1,9 +1,10 @@
+import TributaryCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import TributaryCore
 
 /// Debezium's incremental snapshot (the watermark algorithm of DBLog), as a pure state machine: which table is
 /// read, from which key on, which rows of the chunk read are still to be emitted, and what a restart resumes from.
@@ -244,7 +245,8 @@ public struct IncrementalSnapshotStateMachine<Row> {
         for (i, c) in context.collections.enumerated() {
             if i > 0 { collections += "," }
             collections += "{\"incremental_snapshot_collections_id\":" + Self.json(c.id)
-            collections += ",\"incremental_snapshot_collections_additional_condition\":" + Self.json(c.additionalCondition)
+            collections +=
+                ",\"incremental_snapshot_collections_additional_condition\":" + Self.json(c.additionalCondition)
             collections += ",\"incremental_snapshot_collections_surrogate_key\":" + Self.json(c.surrogateKey) + "}"
         }
         encoded[OffsetKey.collections] = .string(collections + "]")

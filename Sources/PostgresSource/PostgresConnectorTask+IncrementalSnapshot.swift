@@ -65,7 +65,10 @@ extension PostgresConnectorTask {
         case .stopSnapshot(let collections):
             logger.info(
                 "incremental snapshot stop requested",
-                metadata: ["id": "\(id)", "data_collections": "\(collections.isEmpty ? "all" : collections.joined(separator: ","))"])
+                metadata: [
+                    "id": "\(id)",
+                    "data_collections": "\(collections.isEmpty ? "all" : collections.joined(separator: ","))",
+                ])
             incremental.requestStop(collections)
             return false
         case .pauseSnapshot:
@@ -146,9 +149,13 @@ extension PostgresConnectorTask {
     func readIncrementalChunk() throws {
         guard let meta = metadata, let signalTable = config.signalDataCollections.first else { return }
         let chunkID = UUID().uuidString.lowercased()
+        let wasRunning = incremental.isRunning
         guard incremental.beginChunk(id: chunkID, matches: Self.collection(_:matches:)) else {
-            if !incremental.isRunning, incrementalRead != nil {
+            if wasRunning && !incremental.isRunning {
+                // Over (stopped, or the last table done): records still in flight carry the context, so store an
+                // offset without it after them, or a restart would take the snapshot up again.
                 incrementalRead = nil
+                offsetWithoutRecord = positionOffset()
                 logger.info("incremental snapshot done")
             }
             return
@@ -165,7 +172,8 @@ extension PostgresConnectorTask {
                 }
                 if incremental.context?.maximumKey == nil {
                     let maximum = try meta.query(
-                        chunkQuery(read, collection, meta, maximum: true), purpose: "read the largest key of \(collection.id)"
+                        chunkQuery(read, collection, meta, maximum: true),
+                        purpose: "read the largest key of \(collection.id)"
                     ).first
                     incremental.maximumKeyRead(maximum)
                     guard maximum != nil else {
@@ -237,7 +245,8 @@ extension PostgresConnectorTask {
         if let known = tablesByID[oid] {
             table = known
         } else {
-            table = try buildTable(catalogRelation(meta, oid: oid, schema: parts[0], name: parts[1]), replacing: nil, fromSnapshot: true)
+            table = try buildTable(
+                catalogRelation(meta, oid: oid, schema: parts[0], name: parts[1]), replacing: nil, fromSnapshot: true)
             tablesByID[oid] = table
         }
         guard let table else {
@@ -280,7 +289,10 @@ extension PostgresConnectorTask {
         var conditions: [String] = []
         var parameter = 0
         func placeholders() -> String {
-            "(" + key.map { _ in parameter += 1; return "$\(parameter)" }.joined(separator: ", ") + ")"
+            "("
+                + key.map { _ in
+                    parameter += 1; return "$\(parameter)"
+                }.joined(separator: ", ") + ")"
         }
         if !maximum, let context = incremental.context {
             if context.lastKey != nil { conditions.append(tuple + " > " + placeholders()) }
@@ -289,7 +301,8 @@ extension PostgresConnectorTask {
         if let condition = collection.additionalCondition { conditions.append("(" + condition + ")") }
         let columns = maximum ? key : read.table.relation.columns.map { q($0.name) }
         return "SELECT " + columns.joined(separator: ", ") + " FROM " + q(read.table.relation.namespace) + "."
-            + q(read.table.relation.name) + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            + q(read.table.relation.name)
+            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             + " ORDER BY " + key.map { maximum ? $0 + " DESC" : $0 }.joined(separator: ", ")
             + " LIMIT \(maximum ? 1 : config.incrementalSnapshotChunkSize)"
     }
@@ -301,7 +314,8 @@ extension PostgresConnectorTask {
         try meta.query(
             "INSERT INTO \(parts.joined(separator: ".")) VALUES ($1, $2, $3)", [id, type.rawValue, data],
             purpose: "write the incremental snapshot's watermark into \(table)",
-            ifDenied: "GRANT INSERT ON \(parts.joined(separator: ".")) TO \(meta.quoteIdentifier(config.connection.user))")
+            ifDenied:
+                "GRANT INSERT ON \(parts.joined(separator: ".")) TO \(meta.quoteIdentifier(config.connection.user))")
     }
 
     /// The captured tables `request` names (its data collections are regular expressions over `schema.table`;

@@ -758,8 +758,7 @@ public final class PostgresConnectorTask: SourceTask {
     // MARK: Heartbeats
 
     /// Every `heartbeat.interval.ms`, between transactions: runs `heartbeat.action.query`, then adds a heartbeat
-    /// record whose offset is that of the newest record handed out (so that acknowledging it acknowledges that
-    /// record too) with the end of the last transaction read.
+    /// record whose offset says where the stream stands (`positionOffset`).
     private func heartbeatIfDue(into records: inout [SourceRecord]) throws {
         guard config.heartbeatIntervalMilliseconds > 0, progress.currentXid == nil else { return }
         let now = ContinuousClock.now
@@ -768,6 +767,15 @@ public final class PostgresConnectorTask: SourceTask {
         if let query = config.heartbeatActionQuery, let meta = metadata {
             try meta.query(query, purpose: "run heartbeat.action.query")
         }
+        records.append(
+            Heartbeat.record(
+                topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
+                offset: positionOffset(), nowMillis: Self.epochMicros() / 1000))
+    }
+
+    /// An offset for where the stream stands, without a record of its own: that of the newest record handed out
+    /// (so that acknowledging it acknowledges that record too), with the end of the last transaction read.
+    func positionOffset() -> OffsetMap {
         var offset: OffsetMap = [
             "lsn_commit": progress.lastCommitEnd.map { .int(Int64($0.value)) } ?? .int(Int64(progress.startLSN.value)),
             "ts_usec": .int(progress.currentCommitMicros),
@@ -779,10 +787,7 @@ public final class PostgresConnectorTask: SourceTask {
             if last.position.part != 0 { offset["lsn_part"] = .int(Int64(last.position.part)) }
         }
         incremental.addOffsetEntries(to: &offset)
-        records.append(
-            Heartbeat.record(
-                topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
-                offset: offset, nowMillis: Self.epochMicros() / 1000))
+        return offset
     }
 
     // MARK: Commit

@@ -127,6 +127,13 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         try compareWithReference(modes: columnOptions.merging(["snapshot.mode": "initial"]) { $1 }, snapshot: true)
     }
 
+    /// An incremental snapshot (signal table, watermarks) of the same rows, each connector writing its own
+    /// watermarks and ignoring the other's; the table without a key is skipped by both. (The odd-name table is
+    /// left out: Debezium 3.6.3 cannot parse a data collection name with a space and skips it; Tributary reads it.)
+    func testIncrementalSnapshotEqualsDebezium() throws {
+        try compareWithReference(modes: [:], incremental: true)
+    }
+
     private var columnOptions: [String: String] {
         let t = "public\\.\(slot)"
         return [
@@ -170,12 +177,22 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     }
 
     /// `snapshot`: the changes are made before either connector starts, and both read the result by snapshot.
+    /// `incremental`: the same, read by an incremental snapshot that a signal asks for once both stream.
     private func compareWithReference(
-        modes: [String: String], extraChanges: [String] = [], extraEvents: Int = 0, snapshot: Bool = false
+        modes: [String: String], extraChanges: [String] = [], extraEvents: Int = 0, snapshot: Bool = false,
+        incremental: Bool = false
     ) throws {
         var expectedEvents = Self.expectedEvents + extraEvents
         let db = try IntegrationEnvironment.sql()
         let table = slot
+        var modes = modes
+        if incremental {
+            modes["signal.data.collection"] = "public.\(table)_signal"
+            try db.query(
+                "CREATE TABLE public.\(table)_signal (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))",
+                purpose: "create the signal table")
+        }
+        defer { if incremental { _ = try? db.query("DROP TABLE public.\(table)_signal", purpose: "drop") } }
         try db.query(
             """
             CREATE EXTENSION IF NOT EXISTS hstore; CREATE EXTENSION IF NOT EXISTS ltree;
@@ -210,10 +227,13 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         let statements = (Self.changes + Self.specialValues + extraChanges).map {
             $0.replacingOccurrences(of: "%T", with: table)
         }
-        if snapshot {
+        if snapshot || incremental {
             for statement in statements { try db.query(statement, purpose: "change") }
             let counts = try db.query(
-                "SELECT (SELECT count(*) FROM public.\(table)) + (SELECT count(*) FROM public.\(table)_nopk) + (SELECT count(*) FROM public.\"\(table) Odd\")",
+                "SELECT (SELECT count(*) FROM public.\(table))"
+                    + (incremental
+                        ? ""
+                        : " + (SELECT count(*) FROM public.\"\(table) Odd\") + (SELECT count(*) FROM public.\(table)_nopk)"),
                 purpose: "count rows")
             expectedEvents = Int((counts.first?.first ?? nil) ?? "") ?? 0
         }
@@ -232,7 +252,11 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let reference = Process()
         reference.executableURL = URL(fileURLWithPath: "/bin/bash")
-        reference.arguments = [Self.referenceScript, propertiesFile.path, String(expectedEvents), "5"]
+        // With an incremental snapshot the reference also prints the signal table's rows (both connectors'
+        // watermarks, in no set order): it runs until idle.
+        reference.arguments = [
+            Self.referenceScript, propertiesFile.path, String(incremental ? 1_000_000 : expectedEvents), "5",
+        ]
         reference.standardOutput = try FileHandle(forWritingTo: output)
         let referenceLog = work.appendingPathComponent("reference.log")
         FileManager.default.createFile(atPath: referenceLog.path, contents: nil)
@@ -262,24 +286,30 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
                 name: slot, prefix: prefix, slot: slot, tables: tables, extra: modes), offsetFile: offsets)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
 
-        if !snapshot {
+        if incremental {
+            try db.query(
+                "INSERT INTO public.\(table)_signal VALUES ('go', 'execute-snapshot', $1)",
+                [#"{"data-collections": ["public\\.\#(table)", "public\\.\#(table)_nopk"], "type": "incremental"}"#],
+                purpose: "signal")
+        } else if !snapshot {
             for statement in statements { try db.query(statement, purpose: "change") }
         }
 
         let deadline = Date().addingTimeInterval(180)
         while reference.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
         XCTAssertFalse(reference.isRunning, "the reference finished")
-        let ours = try IntegrationEnvironment.consume(
-            ["\(prefix).public.\(table)", "\(prefix).public.\(table)_nopk", "\(prefix).public.\(table)_Odd"]
-                + (modes["provide.transaction.metadata"] == "true" ? ["\(prefix).transaction"] : [])
-                + (snapshot ? [] : ["\(prefix).message"]),
-            count: expectedEvents)
+        let topics =
+            ["\(prefix).public.\(table)"]
+            + (incremental ? [] : ["\(prefix).public.\(table)_Odd", "\(prefix).public.\(table)_nopk"])
+            + (modes["provide.transaction.metadata"] == "true" ? ["\(prefix).transaction"] : [])
+            + (snapshot || incremental ? [] : ["\(prefix).message"])
+        let ours = try IntegrationEnvironment.consume(topics, count: expectedEvents)
         try connector.stop()
 
         let theirs = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("{") }
             .map { line in
                 try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            }
+            }.filter { topics.contains($0["topic"] as? String ?? "") }
         XCTAssertEqual(theirs.count, expectedEvents, "reference events")
         XCTAssertEqual(ours.count, expectedEvents, "Tributary events")
 
