@@ -73,6 +73,12 @@ public struct IncrementalSnapshotStateMachine<Row> {
         encodeContext()
     }
 
+    /// A snapshot of `collections` that goes on after `lastKey` in the first (an interrupted snapshot resumed).
+    public init(resuming collections: [Collection], lastKey: [String?]?) {
+        guard !collections.isEmpty else { return }
+        context = Context(collections: collections, lastKey: lastKey)
+    }
+
     public var isRunning: Bool { context != nil }
     /// The table being read.
     public var current: Collection? { context?.collections.first }
@@ -137,8 +143,9 @@ public struct IncrementalSnapshotStateMachine<Row> {
     }
 
     /// The rows of the current table after the last key, up to the maximum key, in key order. None: the table is
-    /// done, and the connector goes on with the next one in the same window (false).
-    public mutating func chunkRead(_ rows: [WindowRow]) -> Bool {
+    /// done, and the connector goes on with the next one in the same window (false). `end`: where the next chunk
+    /// starts when that is not the last row's key (chunks of heap pages).
+    public mutating func chunkRead(_ rows: [WindowRow], end: [String?]? = nil) -> Bool {
         guard let last = rows.last else {
             finishCollection()
             return false
@@ -148,8 +155,13 @@ public struct IncrementalSnapshotStateMachine<Row> {
             windowPositions[row.fingerprint] = window.count
             window.append(row)
         }
-        chunkEnd = last.chunkKey
+        chunkEnd = end ?? last.chunkKey
         return true
+    }
+
+    /// A range of the current table without rows: the next chunk starts at `key`.
+    public mutating func skip(to key: [String?]) {
+        context?.lastKey = key
     }
 
     /// The current table is done (or cannot be read): the next one follows, from its start.

@@ -137,13 +137,28 @@ final class PostgresConnection {
     /// Runs SQL that returns rows and hands them over as `TupleData` (each row's text values copied once into one
     /// buffer), for snapshots: no `String` per value.
     func tuples(_ sql: String, _ parameters: [String?] = [], purpose: String) throws -> [TupleData] {
+        try tuples(sql, parameters, purpose: purpose, ctidLast: false).rows
+    }
+
+    /// As `tuples`, for a query whose last column is `ctid`: the rows without it, and the heap page each row
+    /// lies on (where a snapshot resumes).
+    func tuplesWithPages(_ sql: String, purpose: String) throws -> (rows: [TupleData], pages: [UInt32]) {
+        try tuples(sql, [], purpose: purpose, ctidLast: true)
+    }
+
+    private func tuples(
+        _ sql: String, _ parameters: [String?], purpose: String, ctidLast: Bool
+    ) throws -> (rows: [TupleData], pages: [UInt32]) {
         let result = execute(sql, parameters)
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_TUPLES_OK else { throw resultError(result, purpose: purpose) }
         let rows = Int(PQntuples(result))
-        let cols = Int(PQnfields(result))
+        let cols = Int(PQnfields(result)) - (ctidLast ? 1 : 0)
+        precondition(cols >= 0, "a query for rows with pages must select ctid last")
         var out: [TupleData] = []
         out.reserveCapacity(rows)
+        var pages: [UInt32] = []
+        if ctidLast { pages.reserveCapacity(rows) }
         for r in 0..<rows {
             var size = 0
             for c in 0..<cols { size += Int(PQgetlength(result, Int32(r), Int32(c))) }
@@ -167,8 +182,23 @@ final class PostgresConnection {
             }
             precondition(bytes.count == size, "snapshot row larger than the lengths libpq reported")
             out.append(TupleData(bytes: bytes, kinds: kinds, ranges: ranges))
+            if ctidLast {
+                let length = Int(PQgetlength(result, Int32(r), Int32(cols)))
+                let text = UnsafeRawBufferPointer(start: PQgetvalue(result, Int32(r), Int32(cols)), count: length)
+                pages.append(Self.page(ofCTID: text))
+            }
         }
-        return out
+        return (out, pages)
+    }
+
+    /// The block number of a `ctid`'s text form, `(block,offset)`.
+    static func page(ofCTID text: UnsafeRawBufferPointer) -> UInt32 {
+        var page: UInt32 = 0
+        for byte in text.dropFirst() {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
+            page = page &* 10 &+ UInt32(byte - UInt8(ascii: "0"))
+        }
+        return page
     }
 
     private func resultError(_ result: OpaquePointer?, purpose: String, ifDenied: String? = nil) -> PostgresError {

@@ -9,12 +9,20 @@ import Foundation
 
 /// The table an incremental snapshot reads, as the current chunk read it, with its progress.
 struct IncrementalSnapshotRead {
+    /// How chunks are cut: by key (the primary key or the signal's `surrogate-key`, rows in key order), or by
+    /// heap pages (a resumed snapshot, or `surrogate-key` `ctid`; any table, with or without a key).
+    enum Chunking {
+        case key(columns: [String], indexes: [Int])
+        case pages(perChunk: Int)
+    }
+
     /// The schema the chunk's rows were read with (their columns are its relation's).
     var table: PostgresTableSchema
-    /// The columns chunks are read by (the primary key, or the signal's `surrogate-key`).
-    var keyColumns: [String]
-    /// Their places in the table's rows.
-    var keyIndexes: [Int]
+    var chunking: Chunking
+    /// The columns that identify a row among the stream's changes, and their places in the table's rows (none:
+    /// the table has no key, and streamed changes cannot supersede its rows).
+    var identityColumns: [String]
+    var identityIndexes: [Int]
     var estimatedRows: Int64
     var rows: Int64 = 0
     var started = ContinuousClock.now
@@ -24,6 +32,17 @@ struct IncrementalSnapshotRead {
 /// Signals from the signal table (`signal.data.collection`) and Debezium's incremental snapshots: chunks of
 /// `incremental.snapshot.chunk.size` rows read between two watermarks that this task writes into the signal
 /// table, and emitted when the stream reaches the second, minus the rows the stream changed meanwhile.
+extension IncrementalSnapshotRead {
+    var isPaged: Bool { if case .pages = chunking { true } else { false } }
+
+    func chunkDescription(_ rows: Int) -> String {
+        switch chunking {
+        case .key(let columns, _): "\(rows) rows by \(columns.joined(separator: ","))"
+        case .pages(let perChunk): "\(perChunk) pages"
+        }
+    }
+}
+
 extension PostgresConnectorTask {
     /// Whether `table` is a signal table whose rows are signals to act on.
     func isSignalTable(_ table: PostgresTableSchema) -> Bool {
@@ -93,12 +112,17 @@ extension PostgresConnectorTask {
 
     /// The rows of the closed window as reads (`op: "r"`, `source.snapshot` = `incremental`), in key order,
     /// between the transaction's BEGIN record and the close watermark's own record, as Debezium emits them.
+    /// `withBegin`: the watermark's own record follows (a row of the signal table), so the transaction's BEGIN
+    /// record goes first.
     private func emitWindow(
-        _ rows: [IncrementalSnapshotStateMachine<TupleData>.WindowRow], at lsn: LSN, into records: inout [SourceRecord]
+        _ rows: [IncrementalSnapshotStateMachine<TupleData>.WindowRow], at lsn: LSN, withBegin: Bool = true,
+        into records: inout [SourceRecord]
     ) throws {
         defer { incremental.windowEmitted() }
         guard var read = incrementalRead, !rows.isEmpty else { return }
-        if !config.skippedOperations.contains(.create) { beginTransactionIfNeeded(at: lsn, into: &records) }
+        if withBegin && !config.skippedOperations.contains(.create) {
+            beginTransactionIfNeeded(at: lsn, into: &records)
+        }
         for (i, row) in rows.enumerated() {
             incremental.handedOut(row)
             let after = try read.table.row(row.row, fromSnapshot: true)
@@ -114,16 +138,18 @@ extension PostgresConnectorTask {
     }
 
     /// A streamed change of `table` (its new row, or its old one): inside an open window it supersedes the
-    /// window's row with the same chunk key.
+    /// window's row with the same identity.
     func incrementalChanged(_ table: PostgresTableSchema, _ row: TupleData?) {
-        guard incremental.windowOpen, let row, let read = incrementalRead,
+        guard incremental.windowOpen, let row, let read = incrementalRead, !read.identityIndexes.isEmpty,
             table.qualifiedName == read.table.qualifiedName
         else { return }
         let indexes =
             table === read.table
-            ? read.keyIndexes
-            : read.keyColumns.compactMap { name in table.relation.columns.firstIndex { $0.name == name } }
-        guard indexes.count == read.keyColumns.count, let fingerprint = Self.fingerprint(row, indexes) else { return }
+            ? read.identityIndexes
+            : read.identityColumns.compactMap { name in table.relation.columns.firstIndex { $0.name == name } }
+        guard indexes.count == read.identityColumns.count, let fingerprint = Self.fingerprint(row, indexes) else {
+            return
+        }
         incremental.changed(collection: table.qualifiedName, fingerprint: fingerprint)
     }
 
@@ -143,38 +169,48 @@ extension PostgresConnectorTask {
 
     // MARK: Reading chunks
 
+    /// `surrogate-key` that reads a table by heap pages: how a resumed snapshot reads the rest of its tables.
+    static let pageChunking = "ctid"
+
+    /// The prefix of the logical decoding messages that serve as watermarks when no signal table is configured
+    /// (a resumed snapshot): never events.
+    static let watermarkPrefix = "__tributary.watermark"
+
     /// Starts the next chunk: writes its open watermark, reads up to `incremental.snapshot.chunk.size` rows of the
     /// current table after the last key (moving to the next table when one is done), and writes the close
     /// watermark. A table the database refuses to read is given up with an error in the log; streaming goes on.
+    /// When the snapshot is over, records still in flight carry its context: an offset without it follows them,
+    /// or a restart would take the snapshot up again.
     func readIncrementalChunk() throws {
-        guard let meta = metadata, let signalTable = config.signalDataCollections.first else { return }
-        let chunkID = UUID().uuidString.lowercased()
         let wasRunning = incremental.isRunning
-        guard incremental.beginChunk(id: chunkID, matches: Self.collection(_:matches:)) else {
+        defer {
             if wasRunning && !incremental.isRunning {
-                // Over (stopped, or the last table done): records still in flight carry the context, so store an
-                // offset without it after them, or a restart would take the snapshot up again.
                 incrementalRead = nil
                 offsetWithoutRecord = positionOffset()
                 logger.info("incremental snapshot done")
             }
-            return
         }
+        try readChunk()
+    }
+
+    private func readChunk() throws {
+        guard let meta = metadata else { return }
+        let chunkID = UUID().uuidString.lowercased()
+        guard incremental.beginChunk(id: chunkID, matches: Self.collection(_:matches:)) else { return }
         let opened = TemporalText.isoUTC(micros: Self.epochMicros(), fractionDigits: 6)
         do {
-            try insertSignal(
-                meta, into: signalTable, id: chunkID + "-open", type: .openWindow,
-                data: "{\"openWindowTimestamp\": \"\(opened)\"}")
+            try writeWatermark(
+                meta, id: chunkID + "-open", type: .openWindow, data: "{\"openWindowTimestamp\": \"\(opened)\"}")
             while let collection = incremental.current {
                 guard let read = try incrementalTarget(collection, meta) else {
                     incremental.finishCollection()
                     continue
                 }
+                incrementalRead = read
                 if incremental.context?.maximumKey == nil {
                     let maximum = try meta.query(
-                        chunkQuery(read, collection, meta, maximum: true),
-                        purpose: "read the largest key of \(collection.id)"
-                    ).first
+                        maximumQuery(read, collection, meta), purpose: "read the largest key of \(collection.id)"
+                    ).first.flatMap { $0 == ["0"] && read.isPaged ? nil : $0 }
                     incremental.maximumKeyRead(maximum)
                     guard maximum != nil else {
                         logger.info("incremental snapshot: table empty", metadata: ["table": "\(collection.id)"])
@@ -184,45 +220,96 @@ extension PostgresConnectorTask {
                         "incremental snapshot of table started",
                         metadata: [
                             "table": "\(collection.id)", "estimated_rows": "\(read.estimatedRows)",
-                            "chunk_size": "\(config.incrementalSnapshotChunkSize)",
-                            "from_key": "\(incremental.context?.lastKey.map { "\($0)" } ?? "start")",
+                            "chunk": "\(read.chunkDescription(config.incrementalSnapshotChunkSize))",
+                            "from": "\(incremental.context?.lastKey.map(Self.keyText) ?? "start")",
                         ])
                 }
-                let context = incremental.context
-                let parameters = (context?.lastKey ?? []) + (context?.maximumKey ?? [])
-                let tuples = try meta.tuples(
-                    chunkQuery(read, collection, meta, maximum: false), parameters,
-                    purpose: "read a chunk of \(collection.id) for the incremental snapshot")
-                let rows = tuples.map { tuple in
-                    IncrementalSnapshotStateMachine<TupleData>.WindowRow(
-                        fingerprint: Self.fingerprint(tuple, read.keyIndexes) ?? [],
-                        chunkKey: read.keyIndexes.map { i in
-                            tuple.kinds[i] == .null ? nil : String(decoding: tuple.value(i), as: UTF8.self)
-                        }, row: tuple)
-                }
-                incrementalRead = read
-                if incremental.chunkRead(rows) { break }
+                if try readRows(read, collection, meta) { break }
                 logger.info(
                     "incremental snapshot of table done",
                     metadata: [
-                        "table": "\(collection.id)", "rows": "\(read.rows)",
+                        "table": "\(collection.id)", "rows": "\(incrementalRead?.rows ?? 0)",
                         "seconds": "\((ContinuousClock.now - read.started).inSeconds)",
                     ])
             }
             let closed = TemporalText.isoUTC(micros: Self.epochMicros(), fractionDigits: 6)
-            try insertSignal(
-                meta, into: signalTable, id: chunkID + "-close", type: .closeWindow,
+            try writeWatermark(
+                meta, id: chunkID + "-close", type: .closeWindow,
                 data: "{\"openWindowTimestamp\": \"\(opened)\", \"closeWindowTimestamp\": \"\(closed)\"}")
         } catch {
             logger.error(
                 "incremental snapshot: table given up, streaming goes on",
                 metadata: ["table": "\(incremental.current?.id ?? "-")", "error": "\(error)"])
             incremental.abandonChunk()
-            try readIncrementalChunk()
+            try readChunk()
         }
     }
 
-    /// The current table's schema and chunk key, or nil (said in the log) when it cannot be snapshotted.
+    /// Reads the next chunk of the current table into the window: true when it holds rows, false when the table
+    /// is done.
+    private func readRows(
+        _ read: IncrementalSnapshotRead, _ collection: IncrementalSnapshotCollection, _ meta: PostgresConnection
+    ) throws -> Bool {
+        let purpose = "read a chunk of \(collection.id) for the incremental snapshot"
+        typealias WindowRow = IncrementalSnapshotStateMachine<TupleData>.WindowRow
+        switch read.chunking {
+        case .key(_, let indexes):
+            let context = incremental.context
+            let tuples = try meta.tuples(
+                chunkQuery(read, collection, meta), (context?.lastKey ?? []) + (context?.maximumKey ?? []),
+                purpose: purpose)
+            return incremental.chunkRead(
+                tuples.map { tuple in
+                    WindowRow(
+                        fingerprint: Self.fingerprint(tuple, read.identityIndexes) ?? [],
+                        chunkKey: indexes.map { i in
+                            tuple.kinds[i] == .null ? nil : String(decoding: tuple.value(i), as: UTF8.self)
+                        }, row: tuple)
+                })
+        case .pages:
+            // Page ranges without live rows are passed over within the same window.
+            let pages = incremental.context?.maximumKey?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+            while true {
+                guard case .pages(let perChunk) = incrementalRead?.chunking ?? read.chunking else { return false }
+                let start = incremental.context?.lastKey?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+                guard start < pages else { return incremental.chunkRead([]) }
+                let end = min(start + perChunk, pages)
+                let tuples = try meta.tuples(
+                    chunkQuery(read, collection, meta), ["(\(start),0)", "(\(end),0)"], purpose: purpose)
+                // The next chunk spans as many pages as should hold `incremental.snapshot.chunk.size` rows.
+                let rowsPerPage = max(1, tuples.count / (end - start))
+                if let estimate = incrementalRead?.estimatedRows, estimate <= 0 {
+                    incrementalRead?.estimatedRows = Int64(pages * rowsPerPage)
+                }
+                incrementalRead?.chunking = .pages(
+                    perChunk: max(1, min(perChunk * 8, config.incrementalSnapshotChunkSize / rowsPerPage)))
+                guard !tuples.isEmpty else {
+                    incremental.skip(to: [String(end)])
+                    continue
+                }
+                // A crash while the window goes out reads the chunk again from its first page.
+                return incremental.chunkRead(
+                    tuples.enumerated().map { i, tuple in
+                        WindowRow(
+                            fingerprint: read.identityIndexes.isEmpty
+                                ? Self.uniqueFingerprint(i) : Self.fingerprint(tuple, read.identityIndexes) ?? [],
+                            chunkKey: [String(start)], row: tuple)
+                    }, end: [String(end)])
+            }
+        }
+    }
+
+    /// A chunk key for the log.
+    static func keyText(_ key: [String?]) -> String {
+        key.map { $0 ?? "null" }.joined(separator: ",")
+    }
+
+    /// A fingerprint no streamed change has (rows of a table without a key).
+    private static func uniqueFingerprint(_ i: Int) -> [UInt8] {
+        [0xFF] + withUnsafeBytes(of: i.bigEndian, Array.init)
+    }
+
+    /// The current table's schema and chunking, or nil (said in the log) when it cannot be snapshotted.
     private func incrementalTarget(
         _ collection: IncrementalSnapshotCollection, _ meta: PostgresConnection
     ) throws -> IncrementalSnapshotRead? {
@@ -230,7 +317,7 @@ extension PostgresConnectorTask {
         guard parts.count == 2,
             let found = try meta.query(
                 """
-                SELECT c.oid::text, c.reltuples::bigint::text FROM pg_class c
+                SELECT c.oid::text, c.reltuples::bigint::text, c.relpages::text FROM pg_class c
                 JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
                 """, parts, purpose: "look up \(collection.id)"
@@ -255,67 +342,119 @@ extension PostgresConnectorTask {
                 metadata: ["table": "\(collection.id)"])
             return nil
         }
-        let keyColumns = collection.surrogateKey.map { [$0] } ?? table.primaryKey
-        let keyIndexes = keyColumns.compactMap { name in table.relation.columns.firstIndex { $0.name == name } }
-        guard !keyColumns.isEmpty, keyIndexes.count == keyColumns.count else {
-            logger.warning(
-                keyColumns.isEmpty
-                    ? "incremental snapshot: table has no primary key, skipped; name a column in the signal's surrogate-key"
-                    : "incremental snapshot: surrogate-key is not a column of the table, skipped",
-                metadata: ["table": "\(collection.id)"])
-            return nil
+        func indexes(_ names: [String]) -> [Int] {
+            names.compactMap { name in table.relation.columns.firstIndex { $0.name == name } }
         }
-        if var read = incrementalRead, read.table.qualifiedName == table.qualifiedName {
-            read.table = table
-            read.keyColumns = keyColumns
-            read.keyIndexes = keyIndexes
-            return read
+        let estimatedRows = Int64(found[1] ?? "") ?? -1
+        let chunking: IncrementalSnapshotRead.Chunking
+        if collection.surrogateKey == Self.pageChunking {
+            // From the statistics when there are some (a table never analyzed has none); each chunk read corrects
+            // it with the rows it found.
+            let pages = Int(found[2] ?? "") ?? 0
+            let rowsPerPage = pages > 0 && estimatedRows > 0 ? max(1, Int(estimatedRows) / pages) : 100
+            chunking = .pages(perChunk: max(1, config.incrementalSnapshotChunkSize / rowsPerPage))
+        } else {
+            let keyColumns = collection.surrogateKey.map { [$0] } ?? table.primaryKey
+            let keyIndexes = indexes(keyColumns)
+            guard !keyColumns.isEmpty, keyIndexes.count == keyColumns.count else {
+                logger.warning(
+                    keyColumns.isEmpty
+                        ? "incremental snapshot: table has no primary key, skipped; name a column in the signal's surrogate-key (ctid reads it by pages)"
+                        : "incremental snapshot: surrogate-key is not a column of the table, skipped",
+                    metadata: ["table": "\(collection.id)"])
+                return nil
+            }
+            chunking = .key(columns: keyColumns, indexes: keyIndexes)
         }
-        return IncrementalSnapshotRead(
-            table: table, keyColumns: keyColumns, keyIndexes: keyIndexes,
-            estimatedRows: Int64(found[1] ?? "") ?? -1)
+        let identity: [String]
+        if case .key(let columns, _) = chunking { identity = columns } else { identity = table.primaryKey }
+        var read = IncrementalSnapshotRead(
+            table: table, chunking: chunking, identityColumns: identity, identityIndexes: indexes(identity),
+            estimatedRows: estimatedRows)
+        if let previous = incrementalRead, previous.table.qualifiedName == table.qualifiedName {
+            (read.rows, read.started, read.lastReport) = (previous.rows, previous.started, previous.lastReport)
+            if previous.isPaged && read.isPaged { read.chunking = previous.chunking }
+        }
+        return read
     }
 
-    /// The chunk's SELECT: the table's columns (as its relation lists them) after the last key (`$1…`) up to the
-    /// maximum key (the next parameters), with the signal's condition, in key order; or (`maximum`) the
-    /// largest key.
+    /// The chunk's SELECT: the table's columns (as its relation lists them), after the last key (`$1…`) up to
+    /// the maximum key (the next parameters) in key order, or within a range of heap pages (`$1`, `$2`), with
+    /// the signal's condition.
     private func chunkQuery(
-        _ read: IncrementalSnapshotRead, _ collection: IncrementalSnapshotCollection, _ meta: PostgresConnection,
-        maximum: Bool
+        _ read: IncrementalSnapshotRead, _ collection: IncrementalSnapshotCollection, _ meta: PostgresConnection
     ) -> String {
         let q = meta.quoteIdentifier
-        let key = read.keyColumns.map(q)
-        let tuple = "(" + key.joined(separator: ", ") + ")"
         var conditions: [String] = []
-        var parameter = 0
-        func placeholders() -> String {
-            "("
-                + key.map { _ in
-                    parameter += 1; return "$\(parameter)"
-                }.joined(separator: ", ") + ")"
-        }
-        if !maximum, let context = incremental.context {
-            if context.lastKey != nil { conditions.append(tuple + " > " + placeholders()) }
-            if context.maximumKey != nil { conditions.append(tuple + " <= " + placeholders()) }
+        var order = ""
+        switch read.chunking {
+        case .key(let columns, _):
+            let key = columns.map(q)
+            let tuple = "(" + key.joined(separator: ", ") + ")"
+            var parameter = 0
+            func placeholders() -> String {
+                "("
+                    + key.map { _ in
+                        parameter += 1
+                        return "$\(parameter)"
+                    }.joined(separator: ", ") + ")"
+            }
+            if incremental.context?.lastKey != nil { conditions.append(tuple + " > " + placeholders()) }
+            if incremental.context?.maximumKey != nil { conditions.append(tuple + " <= " + placeholders()) }
+            order = " ORDER BY " + key.joined(separator: ", ") + " LIMIT \(config.incrementalSnapshotChunkSize)"
+        case .pages:
+            conditions.append("ctid >= $1::tid AND ctid < $2::tid")
         }
         if let condition = collection.additionalCondition { conditions.append("(" + condition + ")") }
-        let columns = maximum ? key : read.table.relation.columns.map { q($0.name) }
-        return "SELECT " + columns.joined(separator: ", ") + " FROM " + q(read.table.relation.namespace) + "."
-            + q(read.table.relation.name)
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY " + key.map { maximum ? $0 + " DESC" : $0 }.joined(separator: ", ")
-            + " LIMIT \(maximum ? 1 : config.incrementalSnapshotChunkSize)"
+        return "SELECT " + read.table.relation.columns.map { q($0.name) }.joined(separator: ", ") + " FROM "
+            + q(read.table.relation.namespace) + "." + q(read.table.relation.name)
+            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + order
     }
 
-    private func insertSignal(
-        _ meta: PostgresConnection, into table: String, id: String, type: Signal.Kind, data: String
-    ) throws {
+    /// Where the current table's snapshot ends: its largest key (with the signal's condition), or its number of
+    /// heap pages.
+    private func maximumQuery(
+        _ read: IncrementalSnapshotRead, _ collection: IncrementalSnapshotCollection, _ meta: PostgresConnection
+    ) -> String {
+        let q = meta.quoteIdentifier
+        let table = q(read.table.relation.namespace) + "." + q(read.table.relation.name)
+        switch read.chunking {
+        case .key(let columns, _):
+            let key = columns.map(q)
+            return "SELECT " + key.joined(separator: ", ") + " FROM " + table
+                + (collection.additionalCondition.map { " WHERE (" + $0 + ")" } ?? "")
+                + " ORDER BY " + key.map { $0 + " DESC" }.joined(separator: ", ") + " LIMIT 1"
+        case .pages:
+            return "SELECT (pg_relation_size(\(meta.quoteLiteral(table))::regclass) / "
+                + "current_setting('block_size')::bigint)::text"
+        }
+    }
+
+    /// Writes a watermark: a row of the signal table as Debezium writes it, or (without a signal table) a
+    /// transactional logical decoding message, which needs no table and no privilege beyond replication.
+    private func writeWatermark(_ meta: PostgresConnection, id: String, type: Signal.Kind, data: String) throws {
+        guard let table = config.signalDataCollections.first else {
+            try meta.query(
+                "SELECT pg_logical_emit_message(true, $1, $2)", [Self.watermarkPrefix, id],
+                purpose: "write the incremental snapshot's watermark")
+            return
+        }
         let parts = table.split(separator: ".", maxSplits: 1).map { meta.quoteIdentifier(String($0)) }
+        let quoted = parts.joined(separator: ".")
         try meta.query(
-            "INSERT INTO \(parts.joined(separator: ".")) VALUES ($1, $2, $3)", [id, type.rawValue, data],
+            "INSERT INTO \(quoted) VALUES ($1, $2, $3)", [id, type.rawValue, data],
             purpose: "write the incremental snapshot's watermark into \(table)",
-            ifDenied:
-                "GRANT INSERT ON \(parts.joined(separator: ".")) TO \(meta.quoteIdentifier(config.connection.user))")
+            ifDenied: "GRANT INSERT ON \(quoted) TO \(meta.quoteIdentifier(config.connection.user))")
+    }
+
+    /// A watermark written as a logical decoding message arrived at `lsn`. Returns true when a chunk is to be
+    /// read next.
+    func watermark(_ content: [UInt8], at lsn: LSN, into records: inout [SourceRecord]) throws -> Bool {
+        let id = String(decoding: content, as: UTF8.self)
+        if incremental.open(signalID: id) { return false }
+        guard let rows = incremental.close(signalID: id) else { return false }
+        try emitWindow(rows, at: lsn, withBegin: false, into: &records)
+        return true
     }
 
     /// The captured tables `request` names (its data collections are regular expressions over `schema.table`;

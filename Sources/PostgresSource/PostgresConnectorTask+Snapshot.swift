@@ -6,6 +6,35 @@ enum PostgresSnapshotOffset {
     static let snapshot = "snapshot"
     /// True on the snapshot's last record: once it is stored, the snapshot is complete.
     static let lastRecord = "last_snapshot_record"
+    /// Where an interrupted snapshot goes on: the table being read, the heap page of the record's row, and the
+    /// table's storage (`relfilenode`) then.
+    static let resumeTable = "snapshot_resume_table"
+    static let resumePage = "snapshot_resume_page"
+    static let resumeFileNode = "snapshot_resume_filenode"
+}
+
+/// The table and heap page a snapshot record's row came from: an interrupted snapshot goes on from there.
+struct SnapshotResumePoint: Equatable {
+    var table: String
+    var page: UInt32
+    var fileNode: String
+
+    init(table: String, page: UInt32, fileNode: String) {
+        self.table = table
+        self.page = page
+        self.fileNode = fileNode
+    }
+
+    /// The point stored in an interrupted snapshot's offset, if any.
+    init?(_ offset: OffsetMap?) {
+        guard let offset, offset[PostgresSnapshotOffset.snapshot] == .bool(true),
+            offset[PostgresSnapshotOffset.lastRecord] != .bool(true),
+            let table = offset[PostgresSnapshotOffset.resumeTable]?.stringValue,
+            let page = offset[PostgresSnapshotOffset.resumePage]?.int64,
+            let fileNode = offset[PostgresSnapshotOffset.resumeFileNode]?.stringValue
+        else { return nil }
+        self.init(table: table, page: UInt32(clamping: page), fileNode: fileNode)
+    }
 }
 
 extension PostgresConnectorConfig.SnapshotMode {
@@ -44,30 +73,14 @@ extension PostgresConnectorTask {
                 "the replication slot existed already, so the snapshot cannot start exactly where the slot does: changes made since the slot's position may be emitted twice",
                 metadata: ["slot": "\(config.slotName)"])
         }
-        let candidates = try meta.query(
-            """
-            SELECT c.oid::text, n.nspname, c.relname, c.reltuples::bigint::text
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' ORDER BY n.nspname, c.relname
-            """, purpose: "list the tables to snapshot"
-        ).map { row in (rank: config.tableFilter.snapshotRank(schema: row[1] ?? "", table: row[2] ?? ""), row: row) }
-            .enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }.map(\.element.row)
-        var tables: [PostgresSnapshot.Table] = []
+        let tables = try snapshotTables(meta)
         var columns: [[String]] = []
         snapshotSchemas = []
-        for row in candidates {
-            guard let oidText = row[0], let oid = UInt32(oidText), let schema = row[1], let name = row[2],
-                config.tableFilter.includes(schema: schema, table: name),
-                config.snapshotTables.includes(schema: schema, table: name)
-            else { continue }
-            let relation = try catalogRelation(meta, oid: oid, schema: schema, name: name)
+        for t in tables {
+            let relation = try catalogRelation(meta, oid: t.oid, schema: t.schema, name: t.name)
             let table = try buildTable(relation, replacing: nil, fromSnapshot: true)
-            tablesByID[oid] = table
+            tablesByID[t.oid] = table
             snapshotSchemas.append(table)
-            tables.append(
-                .init(
-                    oid: oid, schema: schema, name: name, estimatedRows: Int64(row[3] ?? "") ?? -1,
-                    selectOverride: config.snapshotSelectOverrides[schema + "." + name]))
             columns.append(relation.columns.map(\.name))
         }
         if config.snapshotMaxThreads > 1 {
@@ -81,6 +94,78 @@ extension PostgresConnectorTask {
             logger: logger)
         progress = ReplicationProgressStateMachine(startingAt: created == nil ? nil : snapshotPosition)
         progress.holdsIdleConfirmation = true
+    }
+
+    /// The tables a snapshot reads, in its order: as `table.include.list` names them, alphabetically within one
+    /// pattern.
+    private func snapshotTables(_ meta: PostgresConnection) throws -> [PostgresSnapshot.Table] {
+        try meta.query(
+            """
+            SELECT c.oid::text, n.nspname, c.relname, c.reltuples::bigint::text, c.relfilenode::text
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' ORDER BY n.nspname, c.relname
+            """, purpose: "list the tables to snapshot"
+        ).map { row in (rank: config.tableFilter.snapshotRank(schema: row[1] ?? "", table: row[2] ?? ""), row: row) }
+            .enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }.map(\.element.row)
+            .compactMap { row in
+                guard let oid = row[0].flatMap({ UInt32($0) }), let schema = row[1], let name = row[2],
+                    config.tableFilter.includes(schema: schema, table: name),
+                    config.snapshotTables.includes(schema: schema, table: name)
+                else { return nil }
+                return PostgresSnapshot.Table(
+                    oid: oid, schema: schema, name: name, estimatedRows: Int64(row[3] ?? "") ?? -1,
+                    selectOverride: config.snapshotSelectOverrides[schema + "." + name], fileNode: row[4] ?? "")
+            }
+    }
+
+    /// Goes on with an interrupted snapshot instead of reading every table again, when it can: the slot still
+    /// holds every change since the snapshot began, so the stream starts there, and the table being read (from
+    /// the page of the last row in Kafka) and the tables after it are read as an incremental snapshot reads them,
+    /// by heap pages between watermarks, with streamed changes winning. Nothing committed is lost: a row changed
+    /// since the snapshot began comes through the stream, one unchanged is still on its page. False when the
+    /// snapshot has to start over (the offset has no resume point, PostgreSQL is older than 14, a table of the
+    /// rest has a select override, or the table being read is gone).
+    func resumeSnapshot(
+        _ meta: PostgresConnection, storedOffset: OffsetMap?, slotCreated: Bool
+    ) throws -> Bool {
+        guard let point = SnapshotResumePoint(storedOffset), !slotCreated,
+            config.snapshotMode == .initial || config.snapshotMode == .whenNeeded
+        else { return false }
+        guard meta.serverVersion >= 140_000 else {
+            logger.info("the interrupted snapshot starts over: going on by pages needs PostgreSQL 14 or later")
+            return false
+        }
+        let tables = try snapshotTables(meta)
+        guard let index = tables.firstIndex(where: { $0.qualifiedName == point.table }) else {
+            logger.info("the interrupted snapshot starts over: the table it was reading is gone")
+            return false
+        }
+        let rest = tables[index...]
+        if let overridden = rest.first(where: { $0.selectOverride != nil }) {
+            logger.info(
+                "the interrupted snapshot starts over: a table left to read has a select override",
+                metadata: ["table": "\(overridden.qualifiedName)"])
+            return false
+        }
+        let rewritten = rest.first?.fileNode != point.fileNode
+        incremental = IncrementalSnapshotStateMachine(
+            resuming: rest.map { IncrementalSnapshotCollection(id: $0.qualifiedName, surrogateKey: Self.pageChunking) },
+            lastKey: rewritten ? nil : [String(point.page)])
+        progress = ReplicationProgressStateMachine(storedOffset: storedOffset)
+        logger.info(
+            "resuming the interrupted snapshot: streaming from where it began, the rest read by pages",
+            metadata: [
+                "table": "\(point.table)", "from_page": "\(rewritten ? 0 : point.page)",
+                "tables_left": "\(rest.count)", "stream_from": "\(progress.startLSN)",
+            ])
+        if rewritten {
+            logger.warning(
+                "the table was rewritten (VACUUM FULL, CLUSTER) since the snapshot stopped: it is read again whole",
+                metadata: ["table": "\(point.table)"])
+        }
+        try startStreaming()
+        try readIncrementalChunk()
+        return true
     }
 
     /// A table's description as a Relation message would give it, from the catalog: columns in order (without
@@ -119,10 +204,14 @@ extension PostgresConnectorTask {
         for row in rows {
             guard let table = snapshotSchemas[row.table] else { continue }
             let after = try table.row(row.tuple, fromSnapshot: true)
+            let resume = row.page.map { page in
+                SnapshotResumePoint(
+                    table: table.qualifiedName, page: page, fileNode: snapshot.tables[row.table].fileNode)
+            }
             records.append(
                 record(
                     table, op: .read, before: nil, after: after.value, key: after.key,
-                    from: .snapshot(row.marker, isLast: row.isLast)))
+                    from: .snapshot(row.marker, isLast: row.isLast, resume: resume)))
         }
         if snapshot.isFinished {
             if !snapshot.emittedAny {
@@ -142,12 +231,19 @@ extension PostgresConnectorTask {
         return records
     }
 
-    /// The offset of a snapshot record: where the stream starts once the snapshot is complete.
-    func snapshotOffset(isLast: Bool) -> OffsetMap {
-        [
+    /// The offset of a snapshot record: where the stream starts once the snapshot is complete, and where the
+    /// snapshot goes on if it is interrupted.
+    func snapshotOffset(isLast: Bool, resume: SnapshotResumePoint? = nil) -> OffsetMap {
+        var offset: OffsetMap = [
             "lsn": .int(Int64(snapshotPosition.value)), "lsn_commit": .int(Int64(snapshotPosition.value)),
             "ts_usec": .int(snapshot?.startedMicros ?? 0), PostgresSnapshotOffset.snapshot: .bool(true),
             PostgresSnapshotOffset.lastRecord: .bool(isLast),
         ]
+        if let resume, !isLast {
+            offset[PostgresSnapshotOffset.resumeTable] = .string(resume.table)
+            offset[PostgresSnapshotOffset.resumePage] = .int(Int64(resume.page))
+            offset[PostgresSnapshotOffset.resumeFileNode] = .string(resume.fileNode)
+        }
+        return offset
     }
 }

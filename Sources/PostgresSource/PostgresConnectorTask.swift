@@ -99,6 +99,7 @@ public final class PostgresConnectorTask: SourceTask {
         let created = try ensureSlot(meta, repl, exportSnapshot: config.snapshotMode.mayNeedSnapshot)
 
         if config.snapshotMode.wantsSnapshot(storedOffset: storedOffset, slotCreated: created != nil) {
+            if try resumeSnapshot(meta, storedOffset: storedOffset, slotCreated: created != nil) { return }
             try startSnapshot(meta, created: created)
             return
         }
@@ -127,7 +128,7 @@ public final class PostgresConnectorTask: SourceTask {
             logger.info(
                 "resuming the incremental snapshot",
                 metadata: [
-                    "table": "\(current.id)", "after_key": "\(incremental.context?.lastKey.map { "\($0)" } ?? "start")",
+                    "table": "\(current.id)", "after_key": "\(incremental.context?.lastKey.map(Self.keyText) ?? "start")",
                 ])
             try readIncrementalChunk()
         }
@@ -439,6 +440,10 @@ public final class PostgresConnectorTask: SourceTask {
                 }
             }
         case .message(_, let messageLSN, let prefix, let content):
+            if prefix == Self.watermarkPrefix {
+                if try watermark(content, at: messageLSN, into: &records) { try readIncrementalChunk() }
+                return
+            }
             guard config.messagePrefixes.includes(prefix) else { return }
             // A transactional message arrives inside its transaction (between Begin and Commit), any other outside
             // every transaction: where it arrives says which it is.
@@ -635,7 +640,7 @@ public final class PostgresConnectorTask: SourceTask {
     /// snapshot's last record), or an incremental snapshot's window (emitted at a position in the stream).
     enum Origin {
         case stream(RecordPosition)
-        case snapshot(SnapshotMarker, isLast: Bool)
+        case snapshot(SnapshotMarker, isLast: Bool, resume: SnapshotResumePoint? = nil)
         case incremental(RecordPosition)
 
         var isStream: Bool { if case .stream = self { true } else { false } }
@@ -662,9 +667,9 @@ public final class PostgresConnectorTask: SourceTask {
             lsn = position.lsn
             offset = self.offset(at: position)
             info = (progress.currentCommitMicros, progress.currentXid.map { Int64($0) }, .false)
-        case .snapshot(let marker, let isLast):
+        case .snapshot(let marker, let isLast, let resume):
             lsn = snapshotPosition
-            offset = snapshotOffset(isLast: isLast)
+            offset = snapshotOffset(isLast: isLast, resume: resume)
             info = (snapshot?.startedMicros ?? nowMicros, snapshot?.transactionID, marker)
         case .incremental(let position):
             // Debezium's incremental reads: read now, outside any transaction, at no LSN of their own (the

@@ -15,6 +15,9 @@ final class PostgresSnapshot {
         var estimatedRows: Int64
         /// `snapshot.select.statement.overrides.<schema>.<table>`: the statement whose rows stand for the table's.
         var selectOverride: String? = nil
+        /// The table's storage (`pg_class.relfilenode`): a rewrite (VACUUM FULL, CLUSTER) changes it, and with it
+        /// where rows lie.
+        var fileNode: String = ""
         var qualifiedName: String { "\(schema).\(name)" }
     }
 
@@ -25,6 +28,8 @@ final class PostgresSnapshot {
         var marker: SnapshotMarker
         /// The last row of the whole snapshot: its offset says the snapshot is complete.
         var isLast: Bool
+        /// The heap page the row lies on (nil for rows of a select override): where a resumed snapshot goes on.
+        var page: UInt32?
     }
 
     let tables: [Table]
@@ -41,8 +46,9 @@ final class PostgresSnapshot {
     private var tableIndex = 0
     private var cursorOpen = false
     private var fetched: [TupleData] = []
+    private var fetchedPages: [UInt32] = []
     private var fetchedPosition = 0
-    private var held: (table: Int, tuple: TupleData, firstInTable: Bool)?
+    private var held: (table: Int, tuple: TupleData, page: UInt32?, firstInTable: Bool)?
     private var lastPulledTable: Int?
     private var emitted = false
     /// True once a row was handed out.
@@ -68,12 +74,17 @@ final class PostgresSnapshot {
         self.startedMicros = startedMicros
         selects = zip(tables, columns).map { table, columns in
             // An override is read by column name, so its columns may come in any order (Debezium maps them by
-            // position); rows it leaves out are not read, as in Debezium.
-            "SELECT " + columns.map(connection.quoteIdentifier).joined(separator: ", ") + " FROM "
+            // position); rows it leaves out are not read, as in Debezium. A table is read with each row's ctid,
+            // whose page says where a resumed snapshot goes on.
+            "SELECT " + columns.map(connection.quoteIdentifier).joined(separator: ", ")
+                + (table.selectOverride == nil ? ", ctid" : "") + " FROM "
                 + (table.selectOverride.map { "(\($0)) AS tributary_override" }
                     ?? connection.quoteIdentifier(table.schema) + "." + connection.quoteIdentifier(table.name))
         }
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "begin the snapshot")
+        // A scan that joins another one under way starts in the middle of the table; pages in order let a
+        // resumed snapshot go on from the page it stopped at.
+        try connection.query("SET LOCAL synchronize_seqscans = off", purpose: "read tables from their first page")
         if let exportedSnapshot {
             try connection.query(
                 "SET TRANSACTION SNAPSHOT " + connection.quoteLiteral(exportedSnapshot),
@@ -105,21 +116,23 @@ final class PostgresSnapshot {
                 break
             }
             if let h = held { rows.append(row(h, lastInTable: h.table != item.table, last: false)) }
-            held = (item.table, item.tuple, firstInTable: lastPulledTable != item.table)
+            held = (item.table, item.tuple, item.page, firstInTable: lastPulledTable != item.table)
             lastPulledTable = item.table
         }
         return rows
     }
 
-    private func row(_ h: (table: Int, tuple: TupleData, firstInTable: Bool), lastInTable: Bool, last: Bool) -> Row {
+    private func row(
+        _ h: (table: Int, tuple: TupleData, page: UInt32?, firstInTable: Bool), lastInTable: Bool, last: Bool
+    ) -> Row {
         defer { emitted = true }
         let marker = SnapshotMarker.snapshot(
             first: !emitted, last: last, firstInTable: h.firstInTable, lastInTable: lastInTable)
-        return Row(table: h.table, tuple: h.tuple, marker: marker, isLast: last)
+        return Row(table: h.table, tuple: h.tuple, marker: marker, isLast: last, page: h.page)
     }
 
     /// The next row of the current table, moving to the next table (through its cursor) when one ends.
-    private func pull() throws -> (table: Int, tuple: TupleData)? {
+    private func pull() throws -> (table: Int, tuple: TupleData, page: UInt32?)? {
         while tableIndex < tables.count {
             if !cursorOpen {
                 try connection.query(
@@ -144,11 +157,19 @@ final class PostgresSnapshot {
                 rowsInTable += 1
                 rowsTotal += 1
                 reportProgress()
-                return (tableIndex, fetched[fetchedPosition])
+                return (
+                    tableIndex, fetched[fetchedPosition],
+                    fetchedPosition < fetchedPages.count ? fetchedPages[fetchedPosition] : nil
+                )
             }
-            fetched = try connection.tuples(
-                "FETCH FORWARD \(fetchSize) FROM tributary_snapshot",
-                purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot")
+            let fetch = "FETCH FORWARD \(fetchSize) FROM tributary_snapshot"
+            let purpose = "read \(tables[tableIndex].qualifiedName) for the snapshot"
+            if tables[tableIndex].selectOverride == nil {
+                (fetched, fetchedPages) = try connection.tuplesWithPages(fetch, purpose: purpose)
+            } else {
+                fetched = try connection.tuples(fetch, purpose: purpose)
+                fetchedPages = []
+            }
             fetchedPosition = 0
             if fetched.isEmpty {
                 try connection.query("CLOSE tributary_snapshot", purpose: "close the snapshot cursor")
