@@ -149,6 +149,8 @@ extension CrashRecoveryTests {
         writerDone.wait()
         if let error = writerFailure.value { throw error }
 
+        // The snapshot, gone on with after the crashes, reads the rest of the table while it streams.
+        try tributary.waitUntilSnapshotsAreDone()
         try StandaloneProcess.stopWhenDelivered(process, slot: slot)
 
         let expected = try db.query("SELECT id, v FROM public.\(table)", purpose: "final state")
@@ -198,6 +200,24 @@ struct StandaloneProcess {
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
         try p.run()
         return p
+    }
+
+    /// Waits until the stored offset is a stream offset without an incremental snapshot under way: the initial
+    /// snapshot and any snapshot it went on as after a crash are complete.
+    func waitUntilSnapshotsAreDone(timeout: Duration = .seconds(180)) throws {
+        let offsets = worker.deletingLastPathComponent().appendingPathComponent("offsets.json").path
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let data = FileManager.default.contents(atPath: offsets),
+                let stored = (try? JSONSerialization.jsonObject(with: data)) as? [String: [String: Any]],
+                let offset = stored.values.first, offset["snapshot"] == nil,
+                offset["incremental_snapshot_collections"] == nil
+            {
+                return
+            }
+            usleep(100_000)
+        }
+        throw IntegrationFailure("the snapshots did not end within \(timeout)")
     }
 
     /// Lets the process deliver everything (the slot passes the end of the WAL written so far), then stops it
