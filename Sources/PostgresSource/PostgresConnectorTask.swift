@@ -128,7 +128,8 @@ public final class PostgresConnectorTask: SourceTask {
             logger.info(
                 "resuming the incremental snapshot",
                 metadata: [
-                    "table": "\(current.id)", "after_key": "\(incremental.context?.lastKey.map(Self.keyText) ?? "start")",
+                    "table": "\(current.id)",
+                    "after_key": "\(incremental.context?.lastKey.map(Self.keyText) ?? "start")",
                 ])
             try readIncrementalChunk()
         }

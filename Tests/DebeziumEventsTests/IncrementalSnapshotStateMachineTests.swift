@@ -146,4 +146,24 @@ final class IncrementalSnapshotStateMachineTests: XCTestCase {
         XCTAssertFalse(try Machine(storedOffset: after).isRunning)
         XCTAssertFalse(try Machine(storedOffset: nil).isRunning)
     }
+
+    func testAResumedSnapshotReadsByPagesFromWhereItStopped() {
+        var machine = Machine(
+            resuming: [.init(id: "public.a", surrogateKey: "ctid"), .init(id: "public.b", surrogateKey: "ctid")],
+            lastKey: ["120"])
+        XCTAssertEqual(machine.current?.id, "public.a")
+        XCTAssertEqual(machine.context?.lastKey, ["120"])
+        XCTAssertTrue(machine.beginChunk(id: "c1", matches: equalsPattern))
+        machine.maximumKeyRead(["500"])
+        machine.skip(to: ["140"])
+        XCTAssertEqual(machine.context?.lastKey, ["140"], "pages without rows are passed over")
+        let rows = [Machine.WindowRow(fingerprint: [1], chunkKey: ["140"], row: "r")]
+        XCTAssertTrue(machine.chunkRead(rows, end: ["160"]))
+        _ = machine.close(signalID: "c1-close")
+        machine.handedOut(rows[0])
+        XCTAssertEqual(machine.context?.lastKey, ["140"], "a crash now reads the chunk again from its first page")
+        machine.windowEmitted()
+        XCTAssertEqual(machine.context?.lastKey, ["160"], "the next chunk starts where this one ended")
+        XCTAssertFalse(Machine(resuming: [], lastKey: nil).isRunning)
+    }
 }

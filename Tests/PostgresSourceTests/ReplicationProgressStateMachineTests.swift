@@ -213,4 +213,35 @@ final class SnapshotDecisionTests: XCTestCase {
         m.holdsIdleConfirmation = false
         XCTAssertEqual(m.idle(), LSN(500))
     }
+
+    func testAnInterruptedSnapshotNamesWhereItGoesOn() {
+        var offset: OffsetMap = [
+            "snapshot": .bool(true), "last_snapshot_record": .bool(false), "snapshot_resume_table": .string("public.t"),
+            "snapshot_resume_page": .int(42), "snapshot_resume_filenode": .string("16384"),
+        ]
+        XCTAssertEqual(
+            SnapshotResumePoint(offset), SnapshotResumePoint(table: "public.t", page: 42, fileNode: "16384"))
+        offset["last_snapshot_record"] = .bool(true)
+        XCTAssertNil(SnapshotResumePoint(offset), "a complete snapshot goes on nowhere")
+        XCTAssertNil(SnapshotResumePoint(["snapshot": .bool(true), "last_snapshot_record": .bool(false)]))
+        XCTAssertNil(SnapshotResumePoint(nil))
+    }
+
+    func testTheHeapPageOfACTID() {
+        func page(_ text: String) -> UInt32 {
+            Array(text.utf8).withUnsafeBytes { PostgresConnection.page(ofCTID: $0) }
+        }
+        XCTAssertEqual(page("(0,1)"), 0)
+        XCTAssertEqual(page("(4294967295,7)"), 4_294_967_295)
+        XCTAssertEqual(page("(123,45)"), 123)
+    }
+
+    func testBeginAndWindowRecordsComeBeforeTheChangeAtTheirLSN() {
+        let lsn = LSN(100)
+        let begin = RecordPosition(lsn: lsn, part: RecordPosition.beginPart)
+        let window = (0..<3).map { RecordPosition(lsn: lsn, part: RecordPosition.windowPart($0)) }
+        let change = RecordPosition(lsn: lsn, part: 0)
+        XCTAssertEqual([change, window[2], begin, window[0], window[1]].sorted(), [begin] + window + [change])
+        XCTAssertLessThan(RecordPosition(lsn: lsn, part: -1), change, "offsets stored by earlier versions")
+    }
 }
