@@ -4,10 +4,33 @@ public enum PgOutputDecoder {
         public let description: String
     }
 
-    public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> PgOutputMessage {
+    /// The message types that carry their (sub)transaction's xid inside a block of a streamed transaction.
+    static let streamedTags: Set<UInt8> = Set("RYIUDTM".utf8)
+
+    /// The xid a message inside a stream block carries, without decoding the rest; nil for messages without one.
+    public static func streamedXid<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> UInt32? {
+        guard let tag = bytes.first, streamedTags.contains(tag), bytes.count >= 5 else { return nil }
+        return bytes.dropFirst().prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// `inStream`: the message comes from a block of a streamed transaction, where changes, relations, types and
+    /// messages carry an xid after their type.
+    public static func decode(_ bytes: [UInt8], inStream: Bool = false) throws(DecodeError) -> PgOutputMessage {
         var r = ByteReader(bytes)
         let tag = try r.u8()
+        if inStream && streamedTags.contains(tag) { _ = try r.u32() }
         switch tag {
+        case UInt8(ascii: "S"):
+            return .streamStart(xid: try r.u32(), firstSegment: try r.u8() == 1)
+        case UInt8(ascii: "E"):
+            return .streamStop
+        case UInt8(ascii: "c"):
+            let xid = try r.u32()
+            _ = try r.u8()
+            return .streamCommit(
+                xid: xid, commitLSN: LSN(try r.u64()), endLSN: LSN(try r.u64()), commitTime: try r.i64())
+        case UInt8(ascii: "A"):
+            return .streamAbort(xid: try r.u32(), subxid: try r.u32())
         case UInt8(ascii: "B"):
             return .begin(finalLSN: LSN(try r.u64()), commitTime: try r.i64(), xid: try r.u32())
         case UInt8(ascii: "C"):

@@ -1,4 +1,5 @@
-/// One message of PostgreSQL's `pgoutput` logical decoding plugin (protocol version 1).
+/// One message of PostgreSQL's `pgoutput` logical decoding plugin (protocol versions 1 and 2: version 2 adds the
+/// stream messages of large transactions sent while they are in progress).
 public enum PgOutputMessage: Sendable, Equatable {
     case begin(finalLSN: LSN, commitTime: Int64, xid: UInt32)
     case commit(flags: UInt8, commitLSN: LSN, endLSN: LSN, commitTime: Int64)
@@ -11,6 +12,14 @@ public enum PgOutputMessage: Sendable, Equatable {
     case delete(relationID: UInt32, old: TupleData, oldIsKeyOnly: Bool)
     case truncate(relationIDs: [UInt32], options: UInt8)
     case message(transactional: Bool, lsn: LSN, prefix: String, content: [UInt8])
+    /// A block of a large transaction's changes begins (`S`); the changes until `streamStop` carry its (or a
+    /// subtransaction's) xid.
+    case streamStart(xid: UInt32, firstSegment: Bool)
+    case streamStop
+    /// The streamed transaction committed (`c`): its changes take effect now.
+    case streamCommit(xid: UInt32, commitLSN: LSN, endLSN: LSN, commitTime: Int64)
+    /// The streamed transaction (`subxid` == `xid`) or one of its subtransactions rolled back (`A`).
+    case streamAbort(xid: UInt32, subxid: UInt32)
 
     /// Commit and begin timestamps are microseconds since 2000-01-01; this converts them to the Unix epoch.
     public static let postgresEpochOffsetMicros: Int64 = 946_684_800_000_000

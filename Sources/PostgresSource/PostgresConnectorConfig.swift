@@ -78,6 +78,9 @@ public struct PostgresConnectorConfig: Sendable {
     public var sourceSignalsEnabled: Bool
     /// `incremental.snapshot.chunk.size`: rows read per incremental snapshot chunk.
     public var incrementalSnapshotChunkSize: Int
+    /// `tributary.pgoutput.streaming` (PostgreSQL 14+): pgoutput protocol 2, which streams large transactions while
+    /// they are in progress; the task keeps them on disk until they commit, instead of the server.
+    public var pgoutputStreaming: Bool
 
     /// `publication.autocreate.mode`: what to do when the publication does not exist.
     public enum PublicationAutocreateMode: String, Sendable, CaseIterable {
@@ -157,6 +160,7 @@ public struct PostgresConnectorConfig: Sendable {
         }
         let channels = config.list("signal.enabled.channels")
         sourceSignalsEnabled = channels.isEmpty || channels.contains("source")
+        pgoutputStreaming = try config.bool("tributary.pgoutput.streaming", default: true)
         incrementalSnapshotChunkSize = try config.int(
             "incremental.snapshot.chunk.size", default: 1024, range: 1...10_000_000)
         _ = try config.choice(

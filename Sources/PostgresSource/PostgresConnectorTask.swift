@@ -64,6 +64,15 @@ public final class PostgresConnectorTask: SourceTask {
     /// The incremental snapshot (signalled through the signal table), and the table its chunk was read from.
     var incremental = IncrementalSnapshotStateMachine<TupleData>()
     var incrementalRead: IncrementalSnapshotRead?
+    /// Large transactions streamed while in progress (protocol 2), kept until they commit.
+    lazy var spill = StreamedTransactionSpill(
+        directory: FileManager.default.temporaryDirectory.path + "/tributary-\(config.slotName)-\(getpid())")
+    /// The transaction whose stream block is being read, if any.
+    var streamBlockXid: UInt32?
+    /// Where each streamed transaction's first block began (Debezium's BEGIN record names it).
+    var streamBegins: [UInt32: LSN] = [:]
+    /// The committed streamed transaction being handed out.
+    var replay: StreamedTransactionReplay?
 
     public let sourcePartition: OffsetMap
     /// Debezium's context headers (a new run id per task instance) and key-change headers.
@@ -139,9 +148,15 @@ public final class PostgresConnectorTask: SourceTask {
     func startStreaming() throws {
         guard let repl = stream else { throw PostgresError("task not started") }
         let startLSN = progress.startLSN
+        let streamLarge = config.pgoutputStreaming && repl.serverVersion >= 140_000
+        spill.removeAll()
+        streamBlockXid = nil
+        streamBegins.removeAll()
+        replay = nil
         let command =
             "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
-            + "(\"proto_version\" '1', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName)))"
+            + "(\"proto_version\" '\(streamLarge ? 2 : 1)', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName)))"
+            + (streamLarge ? ", \"streaming\" 'on'" : "")
             // Logical decoding messages (pg_logical_emit_message), as Debezium asks for them from PostgreSQL 14 on.
             + (repl.serverVersion >= 140_000 ? ", \"messages\" 'true')" : ")")
         try repl.startReplication(command)
@@ -311,6 +326,12 @@ public final class PostgresConnectorTask: SourceTask {
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(timeoutMilliseconds)
         while records.count < config.maxBatchSize {
+            if replay != nil {
+                // A committed large transaction is handed out before anything after it is read.
+                try continueReplay(into: &records)
+                if clock.now >= deadline { break }
+                continue
+            }
             switch try repl.readCopyData() {
             case .message(let pointer, let count):
                 defer { repl.freeMessage(pointer) }
@@ -342,6 +363,13 @@ public final class PostgresConnectorTask: SourceTask {
             guard bytes.count >= 25 else { throw PostgresError("short XLogData message") }
             let dataStart = LSN(bytes.loadBigEndianUInt64(at: 1))
             progress.received(walEnd: LSN(bytes.loadBigEndianUInt64(at: 9)))
+            if let xid = streamBlockXid, bytes.count > 25, bytes[25] != UInt8(ascii: "E") {
+                // A change of a transaction in progress: kept until it commits.
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[25...])
+                try spill.append(
+                    lsn: dataStart, subxid: PgOutputDecoder.streamedXid(bytes[25...]) ?? xid, message: payload)
+                return
+            }
             let message: PgOutputMessage
             do {
                 message = try PgOutputDecoder.decode(Array(bytes[25...]))
@@ -464,6 +492,57 @@ public final class PostgresConnectorTask: SourceTask {
             currentOrigin = (name, originLSN)
         case .type:
             break
+        case .streamStart(let xid, let first):
+            try spill.startBlock(xid: xid, first: first)
+            streamBlockXid = xid
+            if first { streamBegins[xid] = lsn }
+        case .streamStop:
+            spill.endBlock()
+            streamBlockXid = nil
+        case .streamAbort(let xid, let subxid):
+            spill.abort(xid: xid, subxid: subxid)
+            if xid == subxid { streamBegins[xid] = nil }
+        case .streamCommit(let xid, let commitLSN, let endLSN, let commitTime):
+            try handle(
+                .begin(finalLSN: commitLSN, commitTime: commitTime, xid: xid), lsn: streamBegins[xid] ?? commitLSN,
+                into: &records)
+            streamBegins[xid] = nil
+            replay = StreamedTransactionReplay(
+                reader: try spill.reader(xid: xid),
+                commit: .commit(
+                    flags: 0, commitLSN: commitLSN, endLSN: endLSN, commitTime: commitTime), commitPosition: lsn)
+        }
+    }
+
+    /// Hands out the next changes of the committed streamed transaction, as if they had come now (its Relation
+    /// messages describe tables for this transaction only: the tables are as before once it is done).
+    private func continueReplay(into records: inout [SourceRecord]) throws {
+        guard var current = replay else { return }
+        defer { replay = current.finished ? nil : current }
+        while records.count < config.maxBatchSize {
+            guard let record = try current.reader.next() else {
+                current.finished = true
+                for (id, saved) in current.savedTables {
+                    // (`updateValue`: an entry of nil, a table not captured, stays an entry.)
+                    if let saved {
+                        tablesByID.updateValue(saved, forKey: id)
+                    } else {
+                        tablesByID.removeValue(forKey: id)
+                    }
+                }
+                try handle(current.commit, lsn: current.commitPosition, into: &records)
+                return
+            }
+            let message: PgOutputMessage
+            do {
+                message = try PgOutputDecoder.decode(record.message, inStream: true)
+            } catch {
+                throw PostgresError("cannot decode streamed pgoutput message at \(record.lsn): \(error)")
+            }
+            if case .relation(let relation) = message, current.savedTables.index(forKey: relation.id) == nil {
+                current.savedTables.updateValue(tablesByID[relation.id], forKey: relation.id)
+            }
+            try handle(message, lsn: record.lsn, into: &records)
         }
     }
 
@@ -845,6 +924,8 @@ public final class PostgresConnectorTask: SourceTask {
     static func epochMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 
     public func stop() {
+        replay = nil
+        spill.removeAll()
         snapshot?.close()
         snapshot = nil
         try? sendStatus()
@@ -853,6 +934,17 @@ public final class PostgresConnectorTask: SourceTask {
         stream = nil
         metadata = nil
     }
+}
+
+/// A committed streamed transaction being handed out: its kept changes, then its commit.
+struct StreamedTransactionReplay {
+    let reader: StreamedTransactionSpill.Reader
+    let commit: PgOutputMessage
+    /// Where the Stream Commit message lies in the stream.
+    let commitPosition: LSN
+    /// The table entries its Relation messages replaced (nil: there was none), restored once it is done.
+    var savedTables: [UInt32: PostgresTableSchema??] = [:]
+    var finished = false
 }
 
 extension UnsafeRawBufferPointer {

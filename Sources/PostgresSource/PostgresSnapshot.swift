@@ -76,7 +76,8 @@ final class PostgresSnapshot {
             // An override is read by column name, so its columns may come in any order (Debezium maps them by
             // position); rows it leaves out are not read, as in Debezium. A table is read with each row's ctid,
             // whose page says where a resumed snapshot goes on.
-            "SELECT " + (columns.map(connection.quoteIdentifier) + (table.selectOverride == nil ? ["ctid"] : []))
+            "SELECT "
+                + (columns.map(connection.quoteIdentifier) + (table.selectOverride == nil ? ["ctid"] : []))
                 .joined(separator: ", ") + " FROM "
                 + (table.selectOverride.map { "(\($0)) AS tributary_override" }
                     ?? connection.quoteIdentifier(table.schema) + "." + connection.quoteIdentifier(table.name))

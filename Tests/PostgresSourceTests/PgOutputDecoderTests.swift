@@ -169,4 +169,33 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    func testStreamMessagesOfProtocolTwo() throws {
+        var start = MessageBytes()
+        start.char("S"); start.u32(900); start.u8(1)
+        XCTAssertEqual(try PgOutputDecoder.decode(start.bytes), .streamStart(xid: 900, firstSegment: true))
+        XCTAssertEqual(try PgOutputDecoder.decode(Array("E".utf8)), .streamStop)
+        var commit = MessageBytes()
+        commit.char("c"); commit.u32(900); commit.u8(0); commit.u64(100); commit.u64(148); commit.u64(5)
+        XCTAssertEqual(
+            try PgOutputDecoder.decode(commit.bytes),
+            .streamCommit(xid: 900, commitLSN: LSN(100), endLSN: LSN(148), commitTime: 5))
+        var abort = MessageBytes()
+        abort.char("A"); abort.u32(900); abort.u32(901)
+        XCTAssertEqual(try PgOutputDecoder.decode(abort.bytes), .streamAbort(xid: 900, subxid: 901))
+    }
+
+    func testChangesInsideAStreamBlockCarryTheirTransaction() throws {
+        var insert = MessageBytes()
+        insert.char("I"); insert.u32(901); insert.u32(16384); insert.char("N"); insert.tuple(["1", nil])
+        XCTAssertEqual(PgOutputDecoder.streamedXid(insert.bytes), 901)
+        guard case .insert(let id, let new) = try PgOutputDecoder.decode(insert.bytes, inStream: true) else {
+            return XCTFail("an insert")
+        }
+        XCTAssertEqual(id, 16384)
+        XCTAssertEqual(new.kinds, [.text, .null])
+        XCTAssertThrowsError(try PgOutputDecoder.decode(insert.bytes), "without the block, the xid is misread")
+        XCTAssertNil(PgOutputDecoder.streamedXid(Array("E".utf8)), "stream control messages carry none")
+        XCTAssertNil(PgOutputDecoder.streamedXid([UInt8(ascii: "I"), 0, 0]), "too short")
+    }
 }
