@@ -328,7 +328,7 @@ public final class PostgresConnectorTask: SourceTask {
         while records.count < config.maxBatchSize {
             if replay != nil {
                 // A committed large transaction is handed out before anything after it is read.
-                try continueReplay(into: &records)
+                try continueReplay(into: &records, until: deadline)
                 if clock.now >= deadline { break }
                 continue
             }
@@ -515,11 +515,12 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     /// Hands out the next changes of the committed streamed transaction, as if they had come now (its Relation
-    /// messages describe tables for this transaction only: the tables are as before once it is done).
-    private func continueReplay(into records: inout [SourceRecord]) throws {
+    /// messages describe tables for this transaction only: the tables are as before once it is done). Stops at a
+    /// full batch or at `deadline`, checked after every change, as the stream's reading does.
+    private func continueReplay(into records: inout [SourceRecord], until deadline: ContinuousClock.Instant) throws {
         guard var current = replay else { return }
         defer { replay = current.finished ? nil : current }
-        while records.count < config.maxBatchSize {
+        while records.count < config.maxBatchSize && ContinuousClock.now < deadline {
             guard let record = try current.reader.next() else {
                 current.finished = true
                 for (id, saved) in current.savedTables {
