@@ -41,7 +41,7 @@ public struct IncrementalSnapshotStateMachine<Row> {
 
     /// Nil while no snapshot runs.
     public private(set) var context: Context? {
-        didSet { encodeContext() }
+        didSet { encodeContext(previous: oldValue) }
     }
     /// The chunk whose watermarks are awaited, if any.
     public private(set) var chunkID: String?
@@ -70,13 +70,14 @@ public struct IncrementalSnapshotStateMachine<Row> {
             collections: collections, lastKey: try Self.decodeKey(offset?[OffsetKey.lastKey]),
             maximumKey: try Self.decodeKey(offset?[OffsetKey.maximumKey]),
             correlationID: offset?[OffsetKey.correlationID]?.stringValue)
-        encodeContext()
+        encodeContext(previous: nil)
     }
 
     /// A snapshot of `collections` that goes on after `lastKey` in the first (an interrupted snapshot resumed).
     public init(resuming collections: [Collection], lastKey: [String?]?) {
         guard !collections.isEmpty else { return }
         context = Context(collections: collections, lastKey: lastKey)
+        encodeContext(previous: nil)
     }
 
     public var isRunning: Bool { context != nil }
@@ -250,21 +251,27 @@ public struct IncrementalSnapshotStateMachine<Row> {
         context = running.collections.isEmpty ? nil : running
     }
 
-    private mutating func encodeContext() {
-        encoded.removeAll()
-        guard let context else { return }
-        var collections = "["
-        for (i, c) in context.collections.enumerated() {
-            if i > 0 { collections += "," }
-            collections += "{\"incremental_snapshot_collections_id\":" + Self.json(c.id)
-            collections +=
-                ",\"incremental_snapshot_collections_additional_condition\":" + Self.json(c.additionalCondition)
-            collections += ",\"incremental_snapshot_collections_surrogate_key\":" + Self.json(c.surrogateKey) + "}"
+    /// Re-encodes the parts of the context that changed (a window's rows change only the last key).
+    private mutating func encodeContext(previous: Context?) {
+        guard let context else { return encoded.removeAll() }
+        if previous == nil || previous?.collections != context.collections {
+            var collections = "["
+            for (i, c) in context.collections.enumerated() {
+                if i > 0 { collections += "," }
+                collections += "{\"incremental_snapshot_collections_id\":" + Self.json(c.id)
+                collections +=
+                    ",\"incremental_snapshot_collections_additional_condition\":" + Self.json(c.additionalCondition)
+                collections += ",\"incremental_snapshot_collections_surrogate_key\":" + Self.json(c.surrogateKey) + "}"
+            }
+            encoded[OffsetKey.collections] = .string(collections + "]")
         }
-        encoded[OffsetKey.collections] = .string(collections + "]")
-        if let key = context.lastKey { encoded[OffsetKey.lastKey] = .string(Self.json(key)) }
-        if let key = context.maximumKey { encoded[OffsetKey.maximumKey] = .string(Self.json(key)) }
-        if let id = context.correlationID { encoded[OffsetKey.correlationID] = .string(id) }
+        if previous == nil || previous?.lastKey != context.lastKey {
+            encoded[OffsetKey.lastKey] = context.lastKey.map { .string(Self.json($0)) }
+        }
+        if previous == nil || previous?.maximumKey != context.maximumKey {
+            encoded[OffsetKey.maximumKey] = context.maximumKey.map { .string(Self.json($0)) }
+        }
+        encoded[OffsetKey.correlationID] = context.correlationID.map { .string($0) }
     }
 
     private static func decodeKey(_ value: OffsetValue?) throws -> [String?]? {
