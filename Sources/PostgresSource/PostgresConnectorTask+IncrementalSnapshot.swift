@@ -49,38 +49,45 @@ extension PostgresConnectorTask {
         !signalTables.isEmpty && config.sourceSignalsEnabled && signalTables.contains(table.qualifiedName.lowercased())
     }
 
-    /// Acts on a row inserted into the signal table at `lsn`, before its own record. Returns true when a chunk
-    /// is to be read once that record is out. A signal whose record reached Kafka before a restart was acted on
-    /// then (its effect is in the stored offset), and is not acted on again.
-    func signal(_ row: TupleData, at lsn: LSN, into records: inout [SourceRecord]) throws -> Bool {
-        guard !progress.delivered(RecordPosition(lsn: lsn, part: 0)) else { return false }
+    /// What a signal asks for once its own record is out.
+    enum SignalFollowUp {
+        case none
+        /// Read the next incremental snapshot chunk.
+        case readChunk
+        /// Pause the stream for a blocking snapshot of these tables.
+        case blockingSnapshot(Signal.ExecuteSnapshot)
+    }
+
+    /// Acts on a row inserted into the signal table at `lsn`, before its own record, and says what follows once
+    /// that record is out. A signal whose record reached Kafka before a restart was acted on then (its effect is
+    /// in the stored offset), and is not acted on again.
+    func signal(_ row: TupleData, at lsn: LSN, into records: inout [SourceRecord]) throws -> SignalFollowUp {
+        guard !progress.delivered(RecordPosition(lsn: lsn, part: 0)) else { return .none }
         func text(_ i: Int) -> String? {
             i < row.count && row.kinds[i] == .text ? String(decoding: row.value(i), as: UTF8.self) : nil
         }
         guard let id = text(0), let type = text(1) else {
             logger.warning("signal row without id or type ignored", metadata: ["lsn": "\(lsn)"])
-            return false
+            return .none
         }
         let signal: Signal
         do {
             signal = try Signal(id: id, type: type, data: text(2))
         } catch {
             logger.warning("signal ignored", metadata: ["id": "\(id)", "reason": "\(error)"])
-            return false
+            return .none
         }
         switch signal.action {
         case .executeSnapshot(let request):
             guard request.kind == .incremental else {
-                logger.warning(
-                    "execute-snapshot of type blocking is not supported by this version; send type incremental",
-                    metadata: ["id": "\(id)"])
-                return false
+                logger.info("blocking snapshot requested", metadata: ["id": "\(id)"])
+                return .blockingSnapshot(request)
             }
             let collections = try expand(request)
             logger.info(
                 "incremental snapshot requested",
                 metadata: ["id": "\(id)", "data_collections": "\(collections.map(\.id).joined(separator: ","))"])
-            return incremental.execute(collections, correlationID: id)
+            return incremental.execute(collections, correlationID: id) ? .readChunk : .none
         case .stopSnapshot(let collections):
             logger.info(
                 "incremental snapshot stop requested",
@@ -89,24 +96,24 @@ extension PostgresConnectorTask {
                     "data_collections": "\(collections.isEmpty ? "all" : collections.joined(separator: ","))",
                 ])
             incremental.requestStop(collections)
-            return false
+            return .none
         case .pauseSnapshot:
             logger.info("incremental snapshot paused", metadata: ["id": "\(id)"])
             incremental.pause()
-            return false
+            return .none
         case .resumeSnapshot:
             logger.info("incremental snapshot resumed", metadata: ["id": "\(id)"])
-            return incremental.resume()
+            return incremental.resume() ? .readChunk : .none
         case .openWindow:
             _ = incremental.open(signalID: id)
-            return false
+            return .none
         case .closeWindow:
-            guard let rows = incremental.close(signalID: id) else { return false }
+            guard let rows = incremental.close(signalID: id) else { return .none }
             try emitWindow(rows, at: lsn, into: &records)
-            return true
+            return .readChunk
         case .log(let message):
             logger.info("signal: \(message)", metadata: ["id": "\(id)"])
-            return false
+            return .none
         }
     }
 
@@ -459,7 +466,7 @@ extension PostgresConnectorTask {
 
     /// The captured tables `request` names (its data collections are regular expressions over `schema.table`;
     /// one that matches none stays as written and is reported when its turn comes).
-    private func expand(_ request: Signal.ExecuteSnapshot) throws -> [IncrementalSnapshotCollection] {
+    func expand(_ request: Signal.ExecuteSnapshot) throws -> [IncrementalSnapshotCollection] {
         guard let meta = metadata else { return [] }
         let captured = try meta.query(
             """

@@ -96,6 +96,60 @@ extension PostgresConnectorTask {
         progress.holdsIdleConfirmation = true
     }
 
+    /// A blocking snapshot (`execute-snapshot` of type `blocking`), as Debezium runs it: the stream pauses after
+    /// the signal's record, the tables are read on a fresh snapshot (the signal's `additional-conditions` narrow
+    /// them), their rows go out with the snapshot markers and the signal's position, and the stream goes on. A
+    /// restart in the middle streams on from the signal without finishing it (Debezium's behaviour too).
+    func startBlockingSnapshot(_ request: Signal.ExecuteSnapshot, at lsn: LSN) throws {
+        guard let meta = metadata else { return }
+        let q = meta.quoteIdentifier
+        var tables: [PostgresSnapshot.Table] = []
+        var columns: [[String]] = []
+        snapshotSchemas = []
+        for collection in try expand(request) {
+            let parts = collection.id.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2,
+                let row = try meta.query(
+                    """
+                    SELECT c.oid::text, c.reltuples::bigint::text, c.relfilenode::text FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+                    """, parts, purpose: "look up \(collection.id)"
+                ).first, let oid = row[0].flatMap({ UInt32($0) })
+            else {
+                logger.warning("blocking snapshot: no such table, skipped", metadata: ["table": "\(collection.id)"])
+                continue
+            }
+            let known = tablesByID[oid]
+            let schema =
+                try known
+                ?? buildTable(
+                    catalogRelation(meta, oid: oid, schema: parts[0], name: parts[1]), replacing: nil,
+                    fromSnapshot: true)
+            if known == nil { tablesByID.updateValue(schema, forKey: oid) }
+            guard let schema else {
+                logger.warning(
+                    "blocking snapshot: table not captured, skipped", metadata: ["table": "\(collection.id)"])
+                continue
+            }
+            snapshotSchemas.append(schema)
+            columns.append(schema.relation.columns.map(\.name))
+            tables.append(
+                PostgresSnapshot.Table(
+                    oid: oid, schema: parts[0], name: parts[1], estimatedRows: Int64(row[1] ?? "") ?? -1,
+                    selectOverride: collection.additionalCondition.map {
+                        "SELECT * FROM \(q(parts[0])).\(q(parts[1])) WHERE (\($0))"
+                    }, fileNode: row[2] ?? ""))
+        }
+        guard !tables.isEmpty else { return }
+        snapshot = try PostgresSnapshot(
+            connection: try PostgresConnection(config.connection, replication: false), exportedSnapshot: nil,
+            tables: tables, columns: columns, fetchSize: config.snapshotFetchSize, startedMicros: Self.epochMicros(),
+            logger: logger)
+        snapshotPosition = lsn
+        blockingSnapshot = true
+    }
+
     /// The tables a snapshot reads, in its order: as `table.include.list` names them, alphabetically within one
     /// pattern.
     private func snapshotTables(_ meta: PostgresConnection) throws -> [PostgresSnapshot.Table] {
@@ -212,6 +266,17 @@ extension PostgresConnectorTask {
                 record(
                     table, op: .read, before: nil, after: after.value, key: after.key,
                     from: .snapshot(row.marker, isLast: row.isLast, resume: resume)))
+        }
+        if blockingSnapshot {
+            // The stream waits: its server must still hear from it.
+            try sendStatusIfDue()
+            if snapshot.isFinished {
+                snapshot.close()
+                self.snapshot = nil
+                blockingSnapshot = false
+                logger.info("blocking snapshot done; streaming goes on")
+            }
+            return records
         }
         if snapshot.isFinished {
             if !snapshot.emittedAny {

@@ -41,6 +41,8 @@ public final class PostgresConnectorTask: SourceTask {
     private var transactionCounts: TransactionCounts?
     /// The `transaction` block of the change being built.
     private var currentTransactionBlock: Struct?
+    /// True while a blocking snapshot (asked for by a signal) holds the stream.
+    var blockingSnapshot = false
     /// When the next heartbeat is due.
     private var nextHeartbeat = ContinuousClock.now
     /// Tables already warned about for having no key.
@@ -337,7 +339,8 @@ public final class PostgresConnectorTask: SourceTask {
                 defer { repl.freeMessage(pointer) }
                 let bytes = UnsafeRawBufferPointer(start: pointer, count: count)
                 try handleCopyData(bytes, into: &records)
-                if clock.now >= deadline { break }
+                // A blocking snapshot holds the stream until it is done.
+                if clock.now >= deadline || snapshot != nil { break }
                 continue
             case .wouldBlock:
                 if records.isEmpty && clock.now < deadline {
@@ -400,8 +403,8 @@ public final class PostgresConnectorTask: SourceTask {
             tablesByID[relation.id] = try buildTable(relation, replacing: tablesByID[relation.id] ?? nil)
         case .insert(let id, let new):
             guard let table = try tableFor(id) else { return }
-            // A signal acts before its own record; a chunk it asks for is read once that record is out.
-            let readChunk = isSignalTable(table) ? try signal(new, at: lsn, into: &records) : false
+            // A signal acts before its own record; what it asks for (a chunk, a blocking snapshot) follows it.
+            let followUp = isSignalTable(table) ? try signal(new, at: lsn, into: &records) : .none
             if !config.skippedOperations.contains(.create) {
                 incrementalChanged(table, new)
                 let after = try table.row(new)
@@ -409,7 +412,11 @@ public final class PostgresConnectorTask: SourceTask {
                     record(table, op: .create, before: nil, after: after.value, key: after.key, at: $0)
                 }
             }
-            if readChunk { try readIncrementalChunk() }
+            switch followUp {
+            case .none: break
+            case .readChunk: try readIncrementalChunk()
+            case .blockingSnapshot(let request): try startBlockingSnapshot(request, at: lsn)
+            }
         case .update(let id, let old, let oldIsKeyOnly, let new):
             guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
             incrementalChanged(table, new)
@@ -750,8 +757,14 @@ public final class PostgresConnectorTask: SourceTask {
             info = (progress.currentCommitMicros, progress.currentXid.map { Int64($0) }, .false)
         case .snapshot(let marker, let isLast, let resume):
             lsn = snapshotPosition
-            offset = snapshotOffset(isLast: isLast, resume: resume)
-            info = (snapshot?.startedMicros ?? nowMicros, snapshot?.transactionID, marker)
+            if blockingSnapshot {
+                // Where the stream stands (the signal): a restart streams on from there, as Debezium's does.
+                offset = positionOffset()
+                info = (snapshot?.startedMicros ?? nowMicros, progress.currentXid.map { Int64($0) }, marker)
+            } else {
+                offset = snapshotOffset(isLast: isLast, resume: resume)
+                info = (snapshot?.startedMicros ?? nowMicros, snapshot?.transactionID, marker)
+            }
         case .incremental(let position):
             // Debezium's incremental reads: read now, outside any transaction, at no LSN of their own (the
             // sequence names where the stream stands).
@@ -893,7 +906,7 @@ public final class PostgresConnectorTask: SourceTask {
     /// The position the slot is confirmed up to.
     public var confirmedPosition: LSN { progress.confirmedLSN }
 
-    private func sendStatusIfDue() throws {
+    func sendStatusIfDue() throws {
         if ContinuousClock.now - lastStatusSent >= statusInterval { try sendStatus() }
     }
 

@@ -221,4 +221,45 @@ final class IncrementalSnapshotTests: ConnectorTestCase {
         XCTAssertEqual(c.compactMap(\.id), Array(1...20), "read once, by the surrogate key")
         XCTAssertLessThan(d.count, 50000, "stopped before the end")
     }
+
+    /// `execute-snapshot` of type `blocking`: the stream pauses after the signal, the table is read whole with the
+    /// snapshot markers and the signal's position, then the stream goes on with what came after the signal.
+    func testABlockingSnapshotPausesTheStream() throws {
+        try createSignalTable()
+        let table = try IntegrationEnvironment.createTable("\(slot)_a", "id int PRIMARY KEY, v text")
+        tables.append(table)
+        let db = try IntegrationEnvironment.sql()
+        try db.query("INSERT INTO \(table) SELECT g, 'v' || g FROM generate_series(1, 5000) g", purpose: "rows")
+        let connector = try start(chunk: 1000)
+        try signal("execute-snapshot", #"{"data-collections": ["public.\#(slot)_a"], "type": "blocking"}"#)
+        try db.query("INSERT INTO \(table) SELECT g, 'after' FROM generate_series(5001, 5010) g", purpose: "rows")
+        try db.query("INSERT INTO \(table) VALUES (999999, 'sentinel')", purpose: "sentinel")
+        let consumer = try KafkaConsumer(properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers])
+        var values: [[String: Any]] = []
+        try consumer.forEach(
+            topics: ["\(slot).public.\(slot)_a"], minimum: Int.max, idleMilliseconds: 500, timeoutMilliseconds: 60_000
+        ) { m in
+            guard let value = try IntegrationEnvironment.json(m.value) as? [String: Any] else { return true }
+            values.append(value)
+            // (The snapshot may read the sentinel too: the stream's insert of it ends the wait.)
+            return (value["after"] as? [String: Any])?["id"] as? Int != 999_999 || value["op"] as? String != "c"
+        }
+        let signalRecord = try IntegrationEnvironment.consume(["\(slot).public.\(signalTable)"], count: 1).first
+        try connector.stop()
+
+        let reads = values.filter { $0["op"] as? String == "r" }
+        let sources = reads.compactMap { $0["source"] as? [String: Any] }
+        XCTAssertGreaterThanOrEqual(reads.count, 5000)
+        XCTAssertEqual(sources.first?["snapshot"] as? String, "first")
+        XCTAssertEqual(sources.last?["snapshot"] as? String, "last")
+        let signalSource =
+            (try IntegrationEnvironment.json(signalRecord?.value) as? [String: Any])?["source"]
+            as? [String: Any]
+        XCTAssertEqual(sources.first?["lsn"] as? Int, signalSource?["lsn"] as? Int, "the signal's position")
+        XCTAssertEqual(sources.first?["txId"] as? Int, signalSource?["txId"] as? Int)
+        XCTAssertEqual(values.prefix(reads.count).count, reads.count, "the reads come before the stream goes on")
+        XCTAssertTrue(values.prefix(reads.count).allSatisfy { $0["op"] as? String == "r" })
+        let creates = values.dropFirst(reads.count).compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
+        XCTAssertEqual(creates, Array(5001...5010) + [999_999], "then every change after the signal")
+    }
 }
