@@ -331,7 +331,7 @@ public final class PostgresConnectorTask: SourceTask {
             if replay != nil {
                 // A committed large transaction is handed out before anything after it is read.
                 try continueReplay(into: &records, until: deadline)
-                if clock.now >= deadline { break }
+                if clock.now >= deadline || snapshot != nil { break }
                 continue
             }
             switch try repl.readCopyData() {
@@ -527,7 +527,8 @@ public final class PostgresConnectorTask: SourceTask {
     private func continueReplay(into records: inout [SourceRecord], until deadline: ContinuousClock.Instant) throws {
         guard var current = replay else { return }
         defer { replay = current.finished ? nil : current }
-        while records.count < config.maxBatchSize && ContinuousClock.now < deadline {
+        // (A blocking snapshot asked for by one of its changes holds the rest, as it holds the stream.)
+        while records.count < config.maxBatchSize && ContinuousClock.now < deadline && snapshot == nil {
             guard let record = try current.reader.next() else {
                 current.finished = true
                 for (id, saved) in current.savedTables {
