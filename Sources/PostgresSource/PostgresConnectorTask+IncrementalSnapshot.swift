@@ -316,33 +316,51 @@ extension PostgresConnectorTask {
         [0xFF] + withUnsafeBytes(of: i.bigEndian, Array.init)
     }
 
+    /// A table a signal names, with its catalog facts and the schema its rows are read with (the stream's when
+    /// the stream described it, else one built from the catalog; nil when the filters leave it out).
+    struct SignalledTable {
+        var oid: UInt32
+        var schema: String
+        var name: String
+        var estimatedRows: Int64
+        var pages: Int
+        var fileNode: String
+        var table: PostgresTableSchema?
+    }
+
+    /// The table `id` (`schema.table`) names, or nil (said in the log, for `purpose`) when there is none.
+    func signalledTable(_ id: String, _ meta: PostgresConnection, for purpose: String) throws -> SignalledTable? {
+        let parts = id.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2,
+            let row = try meta.query(
+                """
+                SELECT c.oid::text, c.reltuples::bigint::text, c.relpages::text, c.relfilenode::text FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+                """, parts, purpose: "look up \(id)"
+            ).first, let oid = row[0].flatMap({ UInt32($0) })
+        else {
+            logger.warning("\(purpose): no such table, skipped (name it schema.table)", metadata: ["table": "\(id)"])
+            return nil
+        }
+        let known = tablesByID[oid]
+        let table =
+            try known
+            ?? buildTable(
+                catalogRelation(meta, oid: oid, schema: parts[0], name: parts[1]), replacing: nil, fromSnapshot: true)
+        // (`updateValue`: a table the filters leave out stays an entry, of nil.)
+        if known == nil { tablesByID.updateValue(table, forKey: oid) }
+        return SignalledTable(
+            oid: oid, schema: parts[0], name: parts[1], estimatedRows: Int64(row[1] ?? "") ?? -1,
+            pages: Int(row[2] ?? "") ?? 0, fileNode: row[3] ?? "", table: table)
+    }
+
     /// The current table's schema and chunking, or nil (said in the log) when it cannot be snapshotted.
     private func incrementalTarget(
         _ collection: IncrementalSnapshotCollection, _ meta: PostgresConnection
     ) throws -> IncrementalSnapshotRead? {
-        let parts = collection.id.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2,
-            let found = try meta.query(
-                """
-                SELECT c.oid::text, c.reltuples::bigint::text, c.relpages::text FROM pg_class c
-                JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-                """, parts, purpose: "look up \(collection.id)"
-            ).first, let oid = found[0].flatMap({ UInt32($0) })
-        else {
-            logger.warning(
-                "incremental snapshot: no such table, skipped (name it schema.table)",
-                metadata: ["table": "\(collection.id)"])
-            return nil
-        }
-        let table: PostgresTableSchema?
-        if let known = tablesByID[oid] {
-            table = known
-        } else {
-            table = try buildTable(
-                catalogRelation(meta, oid: oid, schema: parts[0], name: parts[1]), replacing: nil, fromSnapshot: true)
-            tablesByID[oid] = table
-        }
+        guard let found = try signalledTable(collection.id, meta, for: "incremental snapshot") else { return nil }
+        let table = found.table
         guard let table else {
             logger.warning(
                 "incremental snapshot: table not captured (table.include.list and the other filters), skipped",
@@ -352,12 +370,12 @@ extension PostgresConnectorTask {
         func indexes(_ names: [String]) -> [Int] {
             names.compactMap { name in table.relation.columns.firstIndex { $0.name == name } }
         }
-        let estimatedRows = Int64(found[1] ?? "") ?? -1
+        let estimatedRows = found.estimatedRows
         let chunking: IncrementalSnapshotRead.Chunking
         if collection.surrogateKey == Self.pageChunking {
             // From the statistics when there are some (a table never analyzed has none); each chunk read corrects
             // it with the rows it found.
-            let pages = Int(found[2] ?? "") ?? 0
+            let pages = found.pages
             let rowsPerPage = pages > 0 && estimatedRows > 0 ? max(1, Int(estimatedRows) / pages) : 100
             chunking = .pages(perChunk: max(1, config.incrementalSnapshotChunkSize / rowsPerPage))
         } else {

@@ -107,27 +107,8 @@ extension PostgresConnectorTask {
         var columns: [[String]] = []
         snapshotSchemas = []
         for collection in try expand(request) {
-            let parts = collection.id.split(separator: ".", maxSplits: 1).map(String.init)
-            guard parts.count == 2,
-                let row = try meta.query(
-                    """
-                    SELECT c.oid::text, c.reltuples::bigint::text, c.relfilenode::text FROM pg_class c
-                    JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-                    """, parts, purpose: "look up \(collection.id)"
-                ).first, let oid = row[0].flatMap({ UInt32($0) })
-            else {
-                logger.warning("blocking snapshot: no such table, skipped", metadata: ["table": "\(collection.id)"])
-                continue
-            }
-            let known = tablesByID[oid]
-            let schema =
-                try known
-                ?? buildTable(
-                    catalogRelation(meta, oid: oid, schema: parts[0], name: parts[1]), replacing: nil,
-                    fromSnapshot: true)
-            if known == nil { tablesByID.updateValue(schema, forKey: oid) }
-            guard let schema else {
+            guard let found = try signalledTable(collection.id, meta, for: "blocking snapshot") else { continue }
+            guard let schema = found.table else {
                 logger.warning(
                     "blocking snapshot: table not captured, skipped", metadata: ["table": "\(collection.id)"])
                 continue
@@ -136,10 +117,10 @@ extension PostgresConnectorTask {
             columns.append(schema.relation.columns.map(\.name))
             tables.append(
                 PostgresSnapshot.Table(
-                    oid: oid, schema: parts[0], name: parts[1], estimatedRows: Int64(row[1] ?? "") ?? -1,
+                    oid: found.oid, schema: found.schema, name: found.name, estimatedRows: found.estimatedRows,
                     selectOverride: collection.additionalCondition.map {
-                        "SELECT * FROM \(q(parts[0])).\(q(parts[1])) WHERE (\($0))"
-                    }, fileNode: row[2] ?? ""))
+                        "SELECT * FROM \(q(found.schema)).\(q(found.name)) WHERE (\($0))"
+                    }, fileNode: found.fileNode))
         }
         guard !tables.isEmpty else { return }
         snapshot = try PostgresSnapshot(
