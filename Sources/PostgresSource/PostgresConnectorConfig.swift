@@ -78,6 +78,16 @@ public struct PostgresConnectorConfig: Sendable {
     public var sourceSignalsEnabled: Bool
     /// `incremental.snapshot.chunk.size`: rows read per incremental snapshot chunk.
     public var incrementalSnapshotChunkSize: Int
+    /// `incremental.snapshot.watermarking.strategy`: how a chunk's close watermark is written.
+    public var watermarkingStrategy: WatermarkingStrategy
+
+    /// Debezium's watermarking strategies for incremental snapshots.
+    public enum WatermarkingStrategy: String, Sendable, CaseIterable {
+        /// The close watermark is a second row (`<chunk>-close`).
+        case insertInsert = "insert_insert"
+        /// The close watermark deletes the open one, so the signal table does not grow.
+        case insertDelete = "insert_delete"
+    }
     /// `tributary.pgoutput.streaming` (PostgreSQL 14+): pgoutput protocol 2, which streams large transactions while
     /// they are in progress; the task keeps them on disk until they commit, instead of the server.
     public var pgoutputStreaming: Bool
@@ -163,8 +173,8 @@ public struct PostgresConnectorConfig: Sendable {
         pgoutputStreaming = try config.bool("tributary.pgoutput.streaming", default: true)
         incrementalSnapshotChunkSize = try config.int(
             "incremental.snapshot.chunk.size", default: 1024, range: 1...10_000_000)
-        _ = try config.choice(
-            "incremental.snapshot.watermarking.strategy", default: "insert_insert", allowed: ["insert_insert"])
+        watermarkingStrategy = try config.enumeration(
+            "incremental.snapshot.watermarking.strategy", default: .insertInsert)
         tableFilter = try TableFilter(config) { schema in
             schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast")
         }.including(signalDataCollections)

@@ -109,7 +109,7 @@ extension PostgresConnectorTask {
             return .none
         case .closeWindow:
             guard let rows = incremental.close(signalID: id) else { return .none }
-            try emitWindow(rows, at: lsn, into: &records)
+            try emitWindow(rows, at: lsn, withBegin: !config.skippedOperations.contains(.create), into: &records)
             return .readChunk
         case .log(let message):
             logger.info("signal: \(message)", metadata: ["id": "\(id)"])
@@ -117,19 +117,31 @@ extension PostgresConnectorTask {
         }
     }
 
+    /// A row deleted from the signal table at `lsn` (`old`: its key) closes the window its id names, with
+    /// `incremental.snapshot.watermarking.strategy=insert_delete` (Debezium takes any such delete for a close
+    /// watermark, with `open` in its id read as `close`). True when a chunk is to be read once the delete's own
+    /// record is out.
+    func watermarkDeleted(_ old: TupleData, at lsn: LSN, into records: inout [SourceRecord]) throws -> Bool {
+        guard config.watermarkingStrategy == .insertDelete, !progress.delivered(RecordPosition(lsn: lsn, part: 0)),
+            old.count > 0, old.kinds[0] == .text
+        else { return false }
+        let id = String(decoding: old.value(0), as: UTF8.self).replacing("open", with: "close")
+        guard let rows = incremental.close(signalID: id) else { return false }
+        try emitWindow(rows, at: lsn, withBegin: !config.skippedOperations.contains(.delete), into: &records)
+        return true
+    }
+
     /// The rows of the closed window as reads (`op: "r"`, `source.snapshot` = `incremental`), in key order,
     /// between the transaction's BEGIN record and the close watermark's own record, as Debezium emits them.
-    /// `withBegin`: the watermark's own record follows (a row of the signal table), so the transaction's BEGIN
+    /// `withBegin`: the watermark's own record follows (a change of the signal table), so the transaction's BEGIN
     /// record goes first.
     private func emitWindow(
-        _ rows: [IncrementalSnapshotStateMachine<TupleData>.WindowRow], at lsn: LSN, withBegin: Bool = true,
+        _ rows: [IncrementalSnapshotStateMachine<TupleData>.WindowRow], at lsn: LSN, withBegin: Bool,
         into records: inout [SourceRecord]
     ) throws {
         defer { incremental.windowEmitted() }
         guard var read = incrementalRead, !rows.isEmpty else { return }
-        if withBegin && !config.skippedOperations.contains(.create) {
-            beginTransactionIfNeeded(at: lsn, into: &records)
-        }
+        if withBegin { beginTransactionIfNeeded(at: lsn, into: &records) }
         for (i, row) in rows.enumerated() {
             incremental.handedOut(row)
             let after = try read.table.row(row.row, fromSnapshot: true)
@@ -240,9 +252,18 @@ extension PostgresConnectorTask {
                     ])
             }
             let closed = TemporalText.isoUTC(micros: Self.epochMicros(), fractionDigits: 6)
-            try writeWatermark(
-                meta, id: chunkID + "-close", type: .closeWindow,
-                data: "{\"openWindowTimestamp\": \"\(opened)\", \"closeWindowTimestamp\": \"\(closed)\"}")
+            if config.watermarkingStrategy == .insertDelete, let table = config.signalDataCollections.first {
+                let quoted = table.split(separator: ".", maxSplits: 1).map { meta.quoteIdentifier(String($0)) }
+                    .joined(separator: ".")
+                try meta.query(
+                    "DELETE FROM \(quoted) WHERE id = $1", [chunkID + "-open"],
+                    purpose: "delete the incremental snapshot's open watermark from \(table)",
+                    ifDenied: "GRANT DELETE ON \(quoted) TO \(meta.quoteIdentifier(config.connection.user))")
+            } else {
+                try writeWatermark(
+                    meta, id: chunkID + "-close", type: .closeWindow,
+                    data: "{\"openWindowTimestamp\": \"\(opened)\", \"closeWindowTimestamp\": \"\(closed)\"}")
+            }
         } catch {
             logger.error(
                 "incremental snapshot: table given up, streaming goes on",

@@ -451,16 +451,21 @@ public final class PostgresConnectorTask: SourceTask {
                 }
             }
         case .delete(let id, let old, _):
-            guard !config.skippedOperations.contains(.delete), let table = try tableFor(id) else { return }
-            incrementalChanged(table, old)
-            let before = try table.row(old)
-            let key = before.key
-            emit(lsn, change: table, into: &records) {
-                record(table, op: .delete, before: before.value, after: nil, key: key, at: $0)
+            guard let table = try tableFor(id) else { return }
+            // A close watermark (insert_delete) acts before its own record; the next chunk is read after it.
+            let readChunk = isSignalTable(table) ? try watermarkDeleted(old, at: lsn, into: &records) : false
+            if !config.skippedOperations.contains(.delete) {
+                incrementalChanged(table, old)
+                let before = try table.row(old)
+                let key = before.key
+                emit(lsn, change: table, into: &records) {
+                    record(table, op: .delete, before: before.value, after: nil, key: key, at: $0)
+                }
+                if config.tombstonesOnDelete, let key {
+                    emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) }
+                }
             }
-            if config.tombstonesOnDelete, let key {
-                emit(lsn, part: 1, into: &records) { tombstone(table, key: key, at: $0) }
-            }
+            if readChunk { try readIncrementalChunk() }
         case .truncate(let relationIDs, _):
             // One event per captured table, as Debezium emits them: no key, no row images. The tables of one
             // TRUNCATE share its LSN; their place in the message tells their records apart.

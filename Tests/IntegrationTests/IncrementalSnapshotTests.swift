@@ -262,4 +262,23 @@ final class IncrementalSnapshotTests: ConnectorTestCase {
         let creates = values.dropFirst(reads.count).compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
         XCTAssertEqual(creates, Array(5001...5010) + [999_999], "then every change after the signal")
     }
+
+    /// `incremental.snapshot.watermarking.strategy=insert_delete`: each close watermark deletes its open one, so the
+    /// signal table keeps only the requests.
+    func testInsertDeleteWatermarksLeaveOnlyTheRequests() throws {
+        try createSignalTable()
+        let table = try IntegrationEnvironment.createTable("\(slot)_a", "id int PRIMARY KEY, v text")
+        tables.append(table)
+        let db = try IntegrationEnvironment.sql()
+        try db.query("INSERT INTO \(table) SELECT g, 'v' || g FROM generate_series(1, 1000) g", purpose: "rows")
+        let connector = try start(chunk: 100, ["incremental.snapshot.watermarking.strategy": "insert_delete"])
+        let signalled = try signal("execute-snapshot", #"{"data-collections": ["public.\#(slot)_a"]}"#)
+        try waitForIncrementalSnapshotEnd(after: signalled)
+        try db.query("INSERT INTO \(table) VALUES (999999, 'sentinel')", purpose: "sentinel")
+        let reads = try events("a", until: 999_999).filter { $0.op == "r" }
+        try connector.stop()
+        XCTAssertEqual(reads.compactMap(\.id), Array(1...1000), "every row, once, in key order")
+        let left = try db.query("SELECT type FROM public.\"\(signalTable)\"", purpose: "signals left")
+        XCTAssertEqual(left.map { $0[0] }, ["execute-snapshot"], "the watermarks are gone")
+    }
 }
