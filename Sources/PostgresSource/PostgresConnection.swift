@@ -106,8 +106,8 @@ final class PostgresConnection {
     }
 
     /// Runs SQL that returns rows (or none); values are the server's text forms, nil for NULL.
-    @discardableResult
     /// `ifDenied`: the fix to name when the server refuses for lack of a privilege (SQLSTATE 42501).
+    @discardableResult
     func query(
         _ sql: String, _ parameters: [String?] = [], purpose: String, ifDenied: String? = nil
     ) throws -> [[String?]] {
@@ -214,6 +214,11 @@ final class PostgresConnection {
     /// Quotes an identifier for SQL.
     func quoteIdentifier(_ name: String) -> String {
         "\"" + name.replacing("\"", with: "\"\"") + "\""
+    }
+
+    /// Quotes `schema.table` (split at its first dot) as a qualified name.
+    func quoteQualifiedName(_ name: String) -> String {
+        name.split(separator: ".", maxSplits: 1).map { quoteIdentifier(String($0)) }.joined(separator: ".")
     }
 
     /// Quotes a literal for SQL (standard_conforming_strings on).

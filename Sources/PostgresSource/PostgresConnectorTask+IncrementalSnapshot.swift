@@ -23,10 +23,7 @@ struct IncrementalSnapshotRead {
     /// the table has no key, and streamed changes cannot supersede its rows).
     var identityColumns: [String]
     var identityIndexes: [Int]
-    var estimatedRows: Int64
-    var rows: Int64 = 0
-    var started = ContinuousClock.now
-    var lastReport = ContinuousClock.now
+    var progress: TableProgress
 }
 
 /// Signals from the signal table (`signal.data.collection`) and Debezium's incremental snapshots: chunks of
@@ -151,8 +148,7 @@ extension PostgresConnectorTask {
                     from: .incremental(position))
             }
         }
-        read.rows += Int64(rows.count)
-        reportProgress(&read)
+        read.progress.add(Int64(rows.count), logger: logger, "incremental snapshot progress")
         incrementalRead = read
     }
 
@@ -172,8 +168,8 @@ extension PostgresConnectorTask {
         incremental.changed(collection: table.qualifiedName, fingerprint: fingerprint)
     }
 
-    /// The chunk key's values as bytes (kind, length, text), the same for a row read and a row streamed; nil
-    /// when a key value is an unchanged TOASTed one that the stream did not send.
+    /// The values of a row's identity columns as bytes (kind, length, text), the same for a row read and a row
+    /// streamed; nil when one is an unchanged TOASTed value that the stream did not send.
     static func fingerprint(_ row: TupleData, _ indexes: [Int]) -> [UInt8]? {
         var bytes: [UInt8] = []
         for i in indexes {
@@ -238,7 +234,7 @@ extension PostgresConnectorTask {
                     logger.info(
                         "incremental snapshot of table started",
                         metadata: [
-                            "table": "\(collection.id)", "estimated_rows": "\(read.estimatedRows)",
+                            "table": "\(collection.id)", "estimated_rows": "\(read.progress.estimatedRows)",
                             "chunk": "\(read.chunkDescription(config.incrementalSnapshotChunkSize))",
                             "from": "\(incremental.context?.lastKey.map(Self.keyText) ?? "start")",
                         ])
@@ -247,14 +243,13 @@ extension PostgresConnectorTask {
                 logger.info(
                     "incremental snapshot of table done",
                     metadata: [
-                        "table": "\(collection.id)", "rows": "\(incrementalRead?.rows ?? 0)",
-                        "seconds": "\((ContinuousClock.now - read.started).inSeconds)",
+                        "table": "\(collection.id)", "rows": "\(incrementalRead?.progress.rows ?? 0)",
+                        "seconds": "\(read.progress.seconds)",
                     ])
             }
             let closed = TemporalText.isoUTC(micros: Self.epochMicros(), fractionDigits: 6)
             if config.watermarkingStrategy == .insertDelete, let table = config.signalDataCollections.first {
-                let quoted = table.split(separator: ".", maxSplits: 1).map { meta.quoteIdentifier(String($0)) }
-                    .joined(separator: ".")
+                let quoted = meta.quoteQualifiedName(table)
                 try meta.query(
                     "DELETE FROM \(quoted) WHERE id = $1", [chunkID + "-open"],
                     purpose: "delete the incremental snapshot's open watermark from \(table)",
@@ -306,8 +301,8 @@ extension PostgresConnectorTask {
                     chunkQuery(read, collection, meta), ["(\(start),0)", "(\(end),0)"], purpose: purpose)
                 // The next chunk spans as many pages as should hold `incremental.snapshot.chunk.size` rows.
                 let rowsPerPage = max(1, tuples.count / (end - start))
-                if let estimate = incrementalRead?.estimatedRows, estimate <= 0 {
-                    incrementalRead?.estimatedRows = Int64(pages * rowsPerPage)
+                if let estimate = incrementalRead?.progress.estimatedRows, estimate <= 0 {
+                    incrementalRead?.progress.estimatedRows = Int64(pages * rowsPerPage)
                 }
                 incrementalRead?.chunking = .pages(
                     perChunk: max(1, min(perChunk * 8, config.incrementalSnapshotChunkSize / rowsPerPage)))
@@ -416,9 +411,9 @@ extension PostgresConnectorTask {
         if case .key(let columns, _) = chunking { identity = columns } else { identity = table.primaryKey }
         var read = IncrementalSnapshotRead(
             table: table, chunking: chunking, identityColumns: identity, identityIndexes: indexes(identity),
-            estimatedRows: estimatedRows)
+            progress: TableProgress(table: table.qualifiedName, estimatedRows: estimatedRows))
         if let previous = incrementalRead, previous.table.qualifiedName == table.qualifiedName {
-            (read.rows, read.started, read.lastReport) = (previous.rows, previous.started, previous.lastReport)
+            read.progress = previous.progress
             if previous.isPaged && read.isPaged { read.chunking = previous.chunking }
         }
         return read
@@ -485,8 +480,7 @@ extension PostgresConnectorTask {
                 purpose: "write the incremental snapshot's watermark")
             return
         }
-        let parts = table.split(separator: ".", maxSplits: 1).map { meta.quoteIdentifier(String($0)) }
-        let quoted = parts.joined(separator: ".")
+        let quoted = meta.quoteQualifiedName(table)
         try meta.query(
             "INSERT INTO \(quoted) VALUES ($1, $2, $3)", [id, type.rawValue, data],
             purpose: "write the incremental snapshot's watermark into \(table)",
@@ -535,24 +529,5 @@ extension PostgresConnectorTask {
     static func collection(_ id: String, matches pattern: String) -> Bool {
         guard let regex = try? Regex(pattern).ignoresCase() else { return id == pattern }
         return (try? regex.wholeMatch(in: id)) != nil
-    }
-
-    /// Every few seconds: the table, rows done of the estimate, rows/s and the time left.
-    private func reportProgress(_ read: inout IncrementalSnapshotRead) {
-        let now = ContinuousClock.now
-        guard now - read.lastReport >= .seconds(5) else { return }
-        read.lastReport = now
-        let elapsed = (now - read.started).inSeconds
-        let rate = elapsed > 0 ? Double(read.rows) / elapsed : 0
-        let left = max(0, read.estimatedRows - read.rows)
-        logger.info(
-            "incremental snapshot progress",
-            metadata: [
-                "table": "\(read.table.qualifiedName)", "rows": "\(read.rows)",
-                "estimated_rows": "\(max(read.estimatedRows, read.rows))",
-                "percent":
-                    "\(read.estimatedRows > 0 ? min(100, Int(read.rows * 100 / read.estimatedRows)) : 0)",
-                "rows_per_s": "\(Int(rate))", "eta_s": "\(rate > 0 ? Int(Double(left) / rate) : 0)",
-            ])
     }
 }

@@ -241,7 +241,7 @@ public final class PostgresConnectorTask: SourceTask {
     private func checkSignalTables(_ meta: PostgresConnection) throws {
         for table in config.signalDataCollections {
             let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
-            let quoted = parts.map(meta.quoteIdentifier).joined(separator: ".")
+            let quoted = meta.quoteQualifiedName(table)
             guard parts.count == 2,
                 try !meta.query(
                     """

@@ -56,11 +56,8 @@ final class PostgresSnapshot {
     private(set) var isFinished = false
 
     // Progress.
-    private let clock = ContinuousClock()
-    private var rowsInTable: Int64 = 0
+    private var tableProgress = TableProgress(table: "", estimatedRows: -1)
     private var rowsTotal: Int64 = 0
-    private var tableStarted = ContinuousClock.now
-    private var lastReport = ContinuousClock.now
 
     /// Opens the transaction; `exportedSnapshot` is the name `CREATE_REPLICATION_SLOT … EXPORT_SNAPSHOT` gave.
     init(
@@ -150,14 +147,13 @@ final class PostgresSnapshot {
                         snapshot.include.collection.list
                         """)
                 cursorOpen = true
-                rowsInTable = 0
-                tableStarted = clock.now
+                tableProgress = TableProgress(
+                    table: tables[tableIndex].qualifiedName, estimatedRows: tables[tableIndex].estimatedRows)
             }
             if fetchedPosition < fetched.count {
                 defer { fetchedPosition += 1 }
-                rowsInTable += 1
                 rowsTotal += 1
-                reportProgress()
+                tableProgress.add(1, logger: logger, "snapshot progress")
                 return (
                     tableIndex, fetched[fetchedPosition],
                     fetchedPosition < fetchedPages.count ? fetchedPages[fetchedPosition] : nil
@@ -178,32 +174,13 @@ final class PostgresSnapshot {
                 logger.info(
                     "snapshot of table done",
                     metadata: [
-                        "table": "\(tables[tableIndex].qualifiedName)", "rows": "\(rowsInTable)",
-                        "seconds": "\((clock.now - tableStarted).inSeconds)",
+                        "table": "\(tables[tableIndex].qualifiedName)", "rows": "\(tableProgress.rows)",
+                        "seconds": "\(tableProgress.seconds)",
                     ])
                 tableIndex += 1
             }
         }
         return nil
-    }
-
-    /// Every few seconds: the table, rows done of the estimate, rows/s and the time left.
-    private func reportProgress() {
-        let now = clock.now
-        guard now - lastReport >= .seconds(5) else { return }
-        lastReport = now
-        let table = tables[tableIndex]
-        let elapsed = (now - tableStarted).inSeconds
-        let rate = elapsed > 0 ? Double(rowsInTable) / elapsed : 0
-        let left = max(0, table.estimatedRows - rowsInTable)
-        logger.info(
-            "snapshot progress",
-            metadata: [
-                "table": "\(table.qualifiedName)", "rows": "\(rowsInTable)",
-                "estimated_rows": "\(max(table.estimatedRows, rowsInTable))",
-                "percent": "\(table.estimatedRows > 0 ? min(100, Int(rowsInTable * 100 / table.estimatedRows)) : 0)",
-                "rows_per_s": "\(Int(rate))", "eta_s": "\(rate > 0 ? Int(Double(left) / rate) : 0)",
-            ])
     }
 
     /// Ends the transaction and the connection.
