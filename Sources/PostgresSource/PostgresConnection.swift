@@ -64,20 +64,25 @@ final class PostgresConnection {
         self.settings = settings
         self.replication = replication
         let connectionString = settings.connectionString(replication: replication)
-        conn = PQconnectdb(connectionString)
-        if PQstatus(conn) != CONNECTION_OK {
+        // Whether another try may help is the server's state, not the words of the message: a server that does not
+        // answer, or answers that it is starting or stopping, may be back; one that accepts connections refused this
+        // one for its credentials, database or permissions, which a retry won't fix. A server that was starting up
+        // may have become ready before the ping asked, so a refusal from a server that now accepts is tried once
+        // more before it counts as final.
+        for attempt in 1...2 {
+            conn = PQconnectdb(connectionString)
+            if PQstatus(conn) == CONNECTION_OK { return }
             let reason = lastError
             PQfinish(conn)
             conn = nil
-            // Whether another try may help is the server's state, not the words of the message: a server that
-            // does not answer, or answers that it is starting or stopping, may be back; one that accepts
-            // connections refused this one for its credentials, database or permissions, which a retry won't fix.
             let ping = PQping(connectionString)
+            if ping == PQPING_OK && attempt == 1 { continue }
             let user = settings.user
             throw PostgresError(
                 "cannot connect to PostgreSQL at \(settings.address) as \(user)\(replication ? " for replication" : ""): \(reason)",
                 retriable: ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT)
         }
+        preconditionFailure("the second attempt returns or throws")
     }
 
     deinit { close() }

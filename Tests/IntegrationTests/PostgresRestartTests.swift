@@ -48,4 +48,27 @@ final class PostgresRestartTests: XCTestCase {
         }
         XCTAssertEqual(IntegrationEnvironment.firstOccurrences(ids), Array(1...100), "every change, in order")
     }
+
+    /// The CI run that failed on this: the reconnect was refused as the server started up, the server was ready by
+    /// the time the ping asked why, and the refusal was taken for a final one.
+    func testAServerThatBecameReadyAfterRefusingIsConnectedTo() throws {
+        let front = try StartingUpFront(targetPort: IntegrationEnvironment.postgresSettings.port, refusals: 1)
+        defer { front.shutDown() }
+        var settings = IntegrationEnvironment.postgresSettings
+        settings.port = front.port
+        let connection = try PostgresConnection(settings, replication: true)
+        XCTAssertEqual(try connection.query("IDENTIFY_SYSTEM", purpose: "identify").count, 1)
+        XCTAssertEqual(front.refused, 1)
+    }
+
+    func testAServerThatKeepsStartingUpIsRetried() throws {
+        let front = try StartingUpFront(targetPort: IntegrationEnvironment.postgresSettings.port, refusals: .max)
+        defer { front.shutDown() }
+        var settings = IntegrationEnvironment.postgresSettings
+        settings.port = front.port
+        XCTAssertThrowsError(try PostgresConnection(settings, replication: false)) { error in
+            XCTAssertTrue(error.isRetriable, "\(error)")
+            XCTAssertTrue("\(error)".contains("the database system is starting up"), "\(error)")
+        }
+    }
 }
