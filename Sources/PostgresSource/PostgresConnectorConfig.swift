@@ -63,8 +63,8 @@ public struct PostgresConnectorConfig: Sendable {
     /// `snapshot.select.statement.overrides` (a list of `schema.table`) and, for each,
     /// `snapshot.select.statement.overrides.<schema>.<table>`: the statement a snapshot reads the table with.
     public var snapshotSelectOverrides: [String: String]
-    /// `snapshot.max.threads`: accepted as Debezium accepts it; tables are read one at a time for now (the same
-    /// events, in table order), which the task says in the log when more were asked for.
+    /// `snapshot.max.threads`: connections that read a snapshot's tables in parallel, by chunks of heap pages (one
+    /// large table too), sharing one snapshot; rows go out in the order one connection gives them.
     public var snapshotMaxThreads: Int
     /// `message.prefix.include.list` / `message.prefix.exclude.list`: which logical decoding messages become
     /// events.

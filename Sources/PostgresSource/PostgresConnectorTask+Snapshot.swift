@@ -83,14 +83,9 @@ extension PostgresConnectorTask {
             snapshotSchemas.append(table)
             columns.append(relation.columns.map(\.name))
         }
-        if config.snapshotMaxThreads > 1 {
-            logger.warning(
-                "snapshot.max.threads is accepted, but this version reads the tables one at a time",
-                metadata: ["snapshot.max.threads": "\(config.snapshotMaxThreads)", "tables": "\(tables.count)"])
-        }
         snapshot = try PostgresSnapshot(
             connection: connection, exportedSnapshot: created?.snapshotName, tables: tables, columns: columns,
-            fetchSize: config.snapshotFetchSize, startedMicros: Self.epochMicros(),
+            fetchSize: config.snapshotFetchSize, readers: config.snapshotMaxThreads, startedMicros: Self.epochMicros(),
             logger: logger)
         progress = ReplicationProgressStateMachine(startingAt: created == nil ? nil : snapshotPosition)
         progress.holdsIdleConfirmation = true
@@ -125,8 +120,8 @@ extension PostgresConnectorTask {
         guard !tables.isEmpty else { return }
         snapshot = try PostgresSnapshot(
             connection: try PostgresConnection(config.connection, replication: false), exportedSnapshot: nil,
-            tables: tables, columns: columns, fetchSize: config.snapshotFetchSize, startedMicros: Self.epochMicros(),
-            logger: logger)
+            tables: tables, columns: columns, fetchSize: config.snapshotFetchSize, readers: config.snapshotMaxThreads,
+            startedMicros: Self.epochMicros(), logger: logger)
         snapshotPosition = lsn
         blockingSnapshot = true
     }

@@ -3,9 +3,11 @@ import Logging
 import TributaryCore
 
 /// One snapshot of the captured tables: a repeatable-read transaction (on the slot's exported snapshot when the
-/// slot was just created, so that the stream continues exactly where the snapshot ends) that reads each table
-/// through a cursor, `snapshot.fetch.size` rows at a time. Memory stays bounded by one fetch per table; records
-/// carry Debezium's snapshot markers, which need one row of look-ahead.
+/// slot was just created, so that the stream continues exactly where the snapshot ends) whose snapshot
+/// `snapshot.max.threads` readers share, reading the tables by chunks through cursors on connections of their own
+/// (`PostgresSnapshotReaders`) while the task's thread converts what they read. Rows come out in table order, each
+/// table in heap page order. Memory stays bounded by a few fetches; records carry Debezium's snapshot markers,
+/// which need one row of look-ahead.
 final class PostgresSnapshot {
     /// A table to read, with the catalog's row estimate for progress.
     struct Table {
@@ -43,8 +45,9 @@ final class PostgresSnapshot {
     /// The oldest transaction the snapshot's view does not see (`source.txId` of its records).
     let transactionID: Int64?
 
-    private var tableIndex = 0
-    private var cursorOpen = false
+    /// The readers; nil when there is no table to read.
+    private var readers: PostgresSnapshotReaders?
+    private var fetchedTable = 0
     private var fetched: [TupleData] = []
     private var fetchedPages: [UInt32] = []
     private var fetchedPosition = 0
@@ -57,12 +60,14 @@ final class PostgresSnapshot {
 
     // Progress.
     private var tableProgress = TableProgress(table: "", estimatedRows: -1)
+    private var progressTable: Int?
     private var rowsTotal: Int64 = 0
 
     /// Opens the transaction; `exportedSnapshot` is the name `CREATE_REPLICATION_SLOT … EXPORT_SNAPSHOT` gave.
+    /// `readers` is how many connections read the tables.
     init(
         connection: PostgresConnection, exportedSnapshot: String?, tables: [Table], columns: [[String]],
-        fetchSize: Int, startedMicros: Int64, logger: Logger
+        fetchSize: Int, readers: Int = 1, startedMicros: Int64, logger: Logger
     ) throws {
         self.connection = connection
         self.tables = tables
@@ -80,9 +85,6 @@ final class PostgresSnapshot {
                     ?? connection.quoteIdentifier(table.schema) + "." + connection.quoteIdentifier(table.name))
         }
         try connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "begin the snapshot")
-        // A scan that joins another one under way starts in the middle of the table; pages in order let a
-        // resumed snapshot go on from the page it stopped at.
-        try connection.query("SET LOCAL synchronize_seqscans = off", purpose: "read tables from their first page")
         if let exportedSnapshot {
             try connection.query(
                 "SET TRANSACTION SNAPSHOT " + connection.quoteLiteral(exportedSnapshot),
@@ -91,13 +93,49 @@ final class PostgresSnapshot {
         let xmin = try connection.query(
             "SELECT txid_snapshot_xmin(txid_current_snapshot())::text", purpose: "read the snapshot's horizon")
         transactionID = (xmin.first?.first ?? nil).flatMap { Int64($0) }
+        if !tables.isEmpty { try startReaders(max(1, readers)) }
         logger.info(
             "snapshot started",
             metadata: [
                 "tables": "\(tables.count)", "estimated_rows": "\(tables.reduce(0) { $0 + max(0, $1.estimatedRows) })",
                 "consistent":
                     "\(exportedSnapshot == nil ? "no exported snapshot (slot existed): changes may repeat" : "with the slot")",
+                "readers": "\(readers)",
             ])
+    }
+
+    /// Shares this transaction's snapshot with `count` readers and cuts the tables into chunks for them: by heap
+    /// pages where the server scans TID ranges (PostgreSQL 14 and later), whole tables otherwise.
+    private func startReaders(_ count: Int) throws {
+        let exported = try connection.query("SELECT pg_export_snapshot()", purpose: "share the snapshot with readers")
+        guard let name = exported.first?.first ?? nil else {
+            throw PostgresError("PostgreSQL at \(connection.settings.address) exported no snapshot for the readers")
+        }
+        let sizes = try connection.query(
+            """
+            SELECT c.oid::text, (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text,
+              c.relpages::text
+            FROM pg_class c WHERE c.oid = ANY ($1::oid[])
+            """, ["{" + tables.map { String($0.oid) }.joined(separator: ",") + "}"],
+            purpose: "read the sizes of the tables to snapshot")
+        var pagesByOID: [UInt32: (pages: Int64, statisticsPages: Int64)] = [:]
+        for row in sizes {
+            guard let oid = row[0].flatMap({ UInt32($0) }) else { continue }
+            pagesByOID[oid] = (Int64(row[1] ?? "") ?? 0, Int64(row[2] ?? "") ?? 0)
+        }
+        let byPages = connection.serverVersion >= 140_000
+        let plan = SnapshotChunkPlan.chunks(
+            tables.map { table in
+                let size = pagesByOID[table.oid] ?? (0, 0)
+                return SnapshotChunkPlan.TableSize(
+                    pages: size.pages,
+                    rowsPerPage: size.statisticsPages > 0 && table.estimatedRows > 0
+                        ? Double(table.estimatedRows) / Double(size.statisticsPages) : nil,
+                    byPages: byPages && table.selectOverride == nil)
+            }, rowsPerChunk: fetchSize * 4)
+        readers = try PostgresSnapshotReaders(
+            count: count, settings: connection.settings, exportedSnapshot: name, chunks: plan, tables: tables,
+            selects: selects, fetchSize: fetchSize)
     }
 
     /// Up to `limit` rows, in table order; none once the snapshot is finished.
@@ -129,62 +167,64 @@ final class PostgresSnapshot {
         return Row(table: h.table, tuple: h.tuple, marker: marker, isLast: last, page: h.page)
     }
 
-    /// The next row of the current table, moving to the next table (through its cursor) when one ends.
+    /// The next row, in table order, moving to the next fetch as one is used up.
     private func pull() throws -> (table: Int, tuple: TupleData, page: UInt32?)? {
-        while tableIndex < tables.count {
-            if !cursorOpen {
-                try connection.query(
-                    "DECLARE tributary_snapshot NO SCROLL CURSOR FOR " + selects[tableIndex],
-                    purpose: "read \(tables[tableIndex].qualifiedName) for the snapshot"
-                        + (tables[tableIndex].selectOverride == nil
-                            ? ""
-                            : " with snapshot.select.statement.overrides.\(tables[tableIndex].qualifiedName) "
-                                + "(it must give every column of the table, by name)"),
-                    ifDenied: """
-                        GRANT SELECT ON \(connection.quoteIdentifier(tables[tableIndex].schema)).\
-                        \(connection.quoteIdentifier(tables[tableIndex].name)) TO \
-                        \(connection.quoteIdentifier(connection.settings.user)), or leave the table out of \
-                        snapshot.include.collection.list
-                        """)
-                cursorOpen = true
-                tableProgress = TableProgress(
-                    table: tables[tableIndex].qualifiedName, estimatedRows: tables[tableIndex].estimatedRows)
-            }
+        while true {
             if fetchedPosition < fetched.count {
                 defer { fetchedPosition += 1 }
                 rowsTotal += 1
                 tableProgress.add(1, logger: logger, "snapshot progress")
                 return (
-                    tableIndex, fetched[fetchedPosition],
+                    fetchedTable, fetched[fetchedPosition],
                     fetchedPosition < fetchedPages.count ? fetchedPages[fetchedPosition] : nil
                 )
             }
-            let fetch = "FETCH FORWARD \(fetchSize) FROM tributary_snapshot"
-            let purpose = "read \(tables[tableIndex].qualifiedName) for the snapshot"
-            if tables[tableIndex].selectOverride == nil {
-                (fetched, fetchedPages) = try connection.tuplesWithPages(fetch, purpose: purpose)
-            } else {
-                fetched = try connection.tuples(fetch, purpose: purpose)
-                fetchedPages = []
-            }
-            fetchedPosition = 0
-            if fetched.isEmpty {
-                try connection.query("CLOSE tributary_snapshot", purpose: "close the snapshot cursor")
-                cursorOpen = false
+            guard let batch = try readers?.next() else { return nil }
+            switch batch {
+            case .rows(let table, let rows, let pages):
+                follow(table)
+                (fetchedTable, fetched, fetchedPages, fetchedPosition) = (table, rows, pages, 0)
+            case .tableDone(let table):
+                follow(table)
                 logger.info(
                     "snapshot of table done",
                     metadata: [
-                        "table": "\(tables[tableIndex].qualifiedName)", "rows": "\(tableProgress.rows)",
+                        "table": "\(tables[table].qualifiedName)", "rows": "\(tableProgress.rows)",
                         "seconds": "\(tableProgress.seconds)",
                     ])
-                tableIndex += 1
             }
         }
-        return nil
+    }
+
+    /// Starts the progress of `table` when its first rows (or its end, when it has none) come.
+    private func follow(_ table: Int) {
+        guard progressTable != table else { return }
+        progressTable = table
+        tableProgress = TableProgress(table: tables[table].qualifiedName, estimatedRows: tables[table].estimatedRows)
+    }
+
+    /// What reading `table` is for, in errors: with an override, what the override must give.
+    static func readPurpose(_ table: Table) -> String {
+        "read \(table.qualifiedName) for the snapshot"
+            + (table.selectOverride == nil
+                ? ""
+                : " with snapshot.select.statement.overrides.\(table.qualifiedName) "
+                    + "(it must give every column of the table, by name)")
+    }
+
+    /// The fix to name when the server refuses to let `table` be read.
+    static func deniedFix(_ table: Table, _ connection: PostgresConnection) -> String {
+        """
+        GRANT SELECT ON \(connection.quoteIdentifier(table.schema)).\(connection.quoteIdentifier(table.name)) TO \
+        \(connection.quoteIdentifier(connection.settings.user)), or leave the table out of \
+        snapshot.include.collection.list
+        """
     }
 
     /// Ends the transaction and the connection.
     func close() {
+        readers?.close()
+        readers = nil
         _ = try? connection.query("COMMIT", purpose: "end the snapshot")
         connection.close()
     }

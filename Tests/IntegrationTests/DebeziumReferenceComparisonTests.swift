@@ -256,7 +256,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         )
         .write(to: propertiesFile, atomically: true, encoding: .utf8)
         let output = work.appendingPathComponent("reference.jsonl")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let reference = Process()
         reference.executableURL = URL(fileURLWithPath: "/bin/bash")
         // With an incremental snapshot the reference also prints the signal table's rows (both connectors'
@@ -266,7 +266,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         ]
         reference.standardOutput = try FileHandle(forWritingTo: output)
         let referenceLog = work.appendingPathComponent("reference.log")
-        FileManager.default.createFile(atPath: referenceLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: referenceLog.path, contents: nil)
         reference.standardError = try FileHandle(forWritingTo: referenceLog)
         defer {
             // What the reference said, when it failed.

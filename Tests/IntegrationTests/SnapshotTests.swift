@@ -1,5 +1,7 @@
+import DebeziumEvents
 import Foundation
 import KafkaClient
+import Logging
 import Runtime
 import TributaryCore
 import XCTest
@@ -78,7 +80,7 @@ final class SnapshotTests: ConnectorTestCase {
         tables.append(try IntegrationEnvironment.createTable("\(slot)_a", "id int PRIMARY KEY, v text"))
         try db.query("INSERT INTO \(tables[0]) SELECT g, 'a' || g FROM generate_series(1, 10) g", purpose: "rows")
         let table = "public.\(slot)_a"
-        // (snapshot.max.threads is accepted as in Debezium; the tables are read one at a time.)
+        // Parallel readers read a table with an override whole, in the override's order.
         let connector = try start([
             "snapshot.max.threads": "4", "snapshot.select.statement.overrides": table,
             "snapshot.select.statement.overrides.\(table)":
@@ -200,5 +202,106 @@ final class SnapshotTests: ConnectorTestCase {
         try connector.stop()
         XCTAssertEqual(events.map(\.op), ["c", "c", "c"], "streamed once, not read by a second snapshot")
         XCTAssertEqual(events.map(\.id), [1, 2, 3])
+    }
+
+    /// One snapshot's rows as the task gets them, read with `readers` connections.
+    private func snapshotRows(
+        _ tables: [PostgresSnapshot.Table], readers: Int, fetchSize: Int, whileOpen: () throws -> Void = {}
+    ) throws -> [PostgresSnapshot.Row] {
+        let columns = try tables.map { table in
+            try IntegrationEnvironment.sql().query(
+                "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 ORDER BY attnum",
+                [String(table.oid)], purpose: "columns"
+            ).compactMap { $0[0] }
+        }
+        let snapshot = try PostgresSnapshot(
+            connection: try IntegrationEnvironment.sql(), exportedSnapshot: nil, tables: tables, columns: columns,
+            fetchSize: fetchSize, readers: readers, startedMicros: 0, logger: Logger(label: "test"))
+        defer { snapshot.close() }
+        try whileOpen()
+        var rows: [PostgresSnapshot.Row] = []
+        while !snapshot.isFinished { rows += try snapshot.next(limit: 37) }
+        return rows
+    }
+
+    private func snapshotTable(_ name: String, override: String? = nil) throws -> PostgresSnapshot.Table {
+        let row = try IntegrationEnvironment.sql().query(
+            "SELECT oid::text, reltuples::bigint::text FROM pg_class WHERE oid = $1::regclass", [name],
+            purpose: "table")
+        return PostgresSnapshot.Table(
+            oid: UInt32(row[0][0] ?? "") ?? 0, schema: "public", name: String(name.dropFirst(8).dropLast()),
+            estimatedRows: Int64(row[0][1] ?? "") ?? -1, selectOverride: override)
+    }
+
+    private static func sessions() throws -> Int {
+        let rows = try IntegrationEnvironment.sql().query(
+            "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'tributary'", purpose: "sessions")
+        return Int(rows[0][0] ?? "") ?? -1
+    }
+
+    /// `snapshot.max.threads`: readers on connections of their own read chunks of the tables by heap pages, and
+    /// the task gets every row in heap order, table after table, whether one reader reads or three. Rows moved by
+    /// updates and holes left by deletes make pages uneven; a table with an override, a small and an empty one
+    /// are read whole.
+    func testReadersGiveTheRowsInHeapOrderHoweverManyRead() throws {
+        let db = try IntegrationEnvironment.sql()
+        for name in ["big", "small", "empty", "over"] {
+            tables.append(try IntegrationEnvironment.createTable("\(slot)_\(name)", "id int PRIMARY KEY, v text"))
+        }
+        try db.query(
+            "INSERT INTO \(tables[0]) SELECT g, repeat('x', g % 300) FROM generate_series(1, 6000) g", purpose: "rows")
+        try db.query("DELETE FROM \(tables[0]) WHERE id % 7 = 0", purpose: "holes")
+        try db.query("UPDATE \(tables[0]) SET v = 'moved' WHERE id % 11 = 0", purpose: "moved rows")
+        try db.query("INSERT INTO \(tables[1]) VALUES (1, 's1'), (2, 's2')", purpose: "rows")
+        try db.query("INSERT INTO \(tables[3]) SELECT g, 'o' || g FROM generate_series(1, 500) g", purpose: "rows")
+        try db.query("ANALYZE \(tables[0])", purpose: "statistics")
+        let override = "SELECT * FROM \(tables[3]) WHERE id > 100 ORDER BY id DESC"
+        let snapshotTables = [
+            try snapshotTable(tables[0]), try snapshotTable(tables[1]), try snapshotTable(tables[2]),
+            try snapshotTable(tables[3], override: override),
+        ]
+        // What one plain query gives: the rows in heap order with their pages, then the override's rows.
+        var expected: [(table: Int, tuple: TupleData, page: UInt32?)] = []
+        for index in 0..<3 {
+            let (rows, pages) = try db.tuplesWithPages(
+                "SELECT id, v, ctid FROM \(tables[index]) ORDER BY ctid", purpose: "heap order")
+            expected += zip(rows, pages).map { (index, $0, $1) }
+        }
+        expected += try db.tuples("SELECT id, v FROM (\(override)) o", purpose: "override").map { (3, $0, nil) }
+        XCTAssertEqual(expected.count, 6000 - 6000 / 7 + 2 + 400)
+
+        var markers: [[SnapshotMarker]] = []
+        for readers in [1, 3] {
+            let before = try Self.sessions()
+            var during = 0
+            let rows = try snapshotRows(snapshotTables, readers: readers, fetchSize: 50) {
+                during = try Self.sessions()
+            }
+            XCTAssertEqual(during - before, 1 + readers, "the snapshot's connection and its readers")
+            XCTAssertEqual(try Self.sessions(), before, "the readers closed their connections")
+            XCTAssertEqual(rows.count, expected.count)
+            for (row, want) in zip(rows, expected) where (row.table, row.tuple, row.page) != want {
+                XCTFail("\(readers) readers: row \(row) where \(want) was expected")
+                break
+            }
+            XCTAssertEqual(rows.filter(\.isLast).count, 1)
+            XCTAssertEqual(rows.last?.isLast, true)
+            markers.append(rows.map(\.marker))
+        }
+        XCTAssertEqual(markers[0], markers[1])
+        XCTAssertEqual(markers[0].first, .first)
+        XCTAssertEqual(markers[0][6000 - 6000 / 7 - 1], .lastInDataCollection)
+        XCTAssertEqual(markers[0][6000 - 6000 / 7], .firstInDataCollection)
+        XCTAssertEqual(markers[0].last, .last)
+        XCTAssertGreaterThan(Set(expected.compactMap(\.page)).count, 20, "the big table spans many pages")
+    }
+
+    /// A reader's failure (here an override that does not parse) is the snapshot's, with the statement to fix.
+    func testAParallelReadersFailureFailsTheSnapshot() throws {
+        tables.append(try IntegrationEnvironment.createTable("\(slot)_a", "id int PRIMARY KEY, v text"))
+        let table = try snapshotTable(tables[0], override: "SELECT FROM WHERE")
+        XCTAssertThrowsError(try snapshotRows([table], readers: 2, fetchSize: 10)) { error in
+            XCTAssertTrue("\(error)".contains("snapshot.select.statement.overrides.public.\(slot)_a"), "\(error)")
+        }
     }
 }

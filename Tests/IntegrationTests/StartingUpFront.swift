@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import TributaryCore
 
 #if canImport(Glibc)
 import Glibc
@@ -12,15 +12,15 @@ final class StartingUpFront: Sendable {
     let port: Int
     private let listener: Int32
     private let targetPort: Int
-    private let refusalsLeft: Mutex<Int>
-    private let refusedCount = Atomic<Int>(0)
+    /// Refusals left to give, and refusals given.
+    private let refusals: Locked<(left: Int, given: Int)>
 
     /// How many connections were refused so far.
-    var refused: Int { refusedCount.load(ordering: .acquiring) }
+    var refused: Int { refusals.withLock { $0.given } }
 
     init(targetPort: Int, refusals: Int) throws {
         self.targetPort = targetPort
-        refusalsLeft = Mutex(refusals)
+        self.refusals = Locked((left: refusals, given: 0))
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
@@ -49,13 +49,13 @@ final class StartingUpFront: Sendable {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { break }
-            let refuse = refusalsLeft.withLock { left in
-                guard left > 0 else { return false }
-                left -= 1
+            let refuse = refusals.withLock { refusals in
+                guard refusals.left > 0 else { return false }
+                refusals.left -= 1
+                refusals.given += 1
                 return true
             }
             if refuse {
-                refusedCount.add(1, ordering: .releasing)
                 Self.refuseAsStartingUp(client)
             } else {
                 Thread { [self] in passThrough(client) }.start()
