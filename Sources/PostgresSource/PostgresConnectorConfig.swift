@@ -91,6 +91,10 @@ public struct PostgresConnectorConfig: Sendable {
     /// `tributary.pgoutput.streaming` (PostgreSQL 14+): pgoutput protocol 2, which streams large transactions while
     /// they are in progress; the task keeps them on disk until they commit, instead of the server.
     public var pgoutputStreaming: Bool
+    /// `tributary.pgoutput.binary` (PostgreSQL 14+): pgoutput sends values in binary, which spares the walsender
+    /// their text formatting; the task renders them as the server's text, so the events do not change. Tables
+    /// with a type the task cannot read in binary keep the stream in text mode.
+    public var pgoutputBinary: Bool
 
     /// `publication.autocreate.mode`: what to do when the publication does not exist.
     public enum PublicationAutocreateMode: String, Sendable, CaseIterable {
@@ -171,6 +175,7 @@ public struct PostgresConnectorConfig: Sendable {
         let channels = config.list("signal.enabled.channels")
         sourceSignalsEnabled = channels.isEmpty || channels.contains("source")
         pgoutputStreaming = try config.bool("tributary.pgoutput.streaming", default: true)
+        pgoutputBinary = try config.bool("tributary.pgoutput.binary", default: false)
         incrementalSnapshotChunkSize = try config.int(
             "incremental.snapshot.chunk.size", default: 1024, range: 1...10_000_000)
         watermarkingStrategy = try config.enumeration(

@@ -49,6 +49,11 @@ public final class PostgresConnectorTask: SourceTask {
     private var keylessTablesWarned = Set<UInt32>()
     /// True once `START_REPLICATION` was sent.
     private var streaming = false
+    /// Whether the stream was started with `binary` values.
+    private var streamingBinary = false
+    /// Slots whose stream met a table with a type binary mode cannot read: restarted in text mode, and kept in it
+    /// for the life of the process.
+    private static let textModeSlots = Locked<Set<String>>([])
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
     private let source = PostgresSchemas.SourceFields()
@@ -155,10 +160,12 @@ public final class PostgresConnectorTask: SourceTask {
         streamBlockXid = nil
         streamBegins.removeAll()
         replay = nil
+        streamingBinary = try binaryValuesReadable(serverVersion: repl.serverVersion)
         let command =
             "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
             + "(\"proto_version\" '\(streamLarge ? 2 : 1)', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName)))"
             + (streamLarge ? ", \"streaming\" 'on'" : "")
+            + (streamingBinary ? ", \"binary\" 'true'" : "")
             // Logical decoding messages (pg_logical_emit_message), as Debezium asks for them from PostgreSQL 14 on.
             + (repl.serverVersion >= 140_000 ? ", \"messages\" 'true')" : ")")
         try repl.startReplication(command)
@@ -169,7 +176,42 @@ public final class PostgresConnectorTask: SourceTask {
             metadata: [
                 "server": "\(config.connection.address)", "slot": "\(config.slotName)",
                 "publication": "\(config.publicationName)", "from": "\(startLSN)",
+                "values": "\(streamingBinary ? "binary" : "text")",
             ])
+    }
+
+    /// Whether to ask pgoutput for binary values (`tributary.pgoutput.binary`): only from PostgreSQL 14 on, and
+    /// only while every column of the publication's tables has a type `BinaryValueText` renders.
+    private func binaryValuesReadable(serverVersion: Int) throws -> Bool {
+        guard config.pgoutputBinary, let meta = metadata else { return false }
+        guard serverVersion >= 140_000 else {
+            logger.warning("tributary.pgoutput.binary needs PostgreSQL 14 or later: streaming in text mode")
+            return false
+        }
+        if Self.textModeSlots.withLock({ $0.contains(config.slotName) }) { return false }
+        let columns = try meta.query(
+            """
+            SELECT a.atttypid::text, n.nspname, c.relname, a.attname
+            FROM pg_publication_tables p
+            JOIN pg_namespace n ON n.nspname = p.schemaname
+            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE p.pubname = $1
+            """, [config.publicationName], purpose: "read the column types of the publication's tables")
+        let captured = columns.compactMap { row -> (oid: UInt32, column: String)? in
+            guard let oid = row[0].flatMap({ UInt32($0) }), let schema = row[1], let table = row[2],
+                config.tableFilter.includes(schema: schema, table: table)
+            else { return nil }
+            return (oid, "\(schema).\(table).\(row[3] ?? "")")
+        }
+        let types = try userTypes(captured.map(\.oid), meta: meta)
+        for column in captured where !BinaryValueText.renders(PostgresType.resolve(column.oid, rows: types)) {
+            logger.warning(
+                "tributary.pgoutput.binary: a column's type has no binary reading here; streaming in text mode",
+                metadata: ["column": "\(column.column)", "type_oid": "\(column.oid)"])
+            return false
+        }
+        return true
     }
 
     /// Logical replication needs a role with the REPLICATION attribute (or a superuser): said before anything else
@@ -400,9 +442,21 @@ public final class PostgresConnectorTask: SourceTask {
             endTransaction(at: lsn, into: &records)
             progress.commit(commitLSN: lsn, endLSN: endLSN)
         case .relation(let relation):
-            tablesByID[relation.id] = try buildTable(relation, replacing: tablesByID[relation.id] ?? nil)
-        case .insert(let id, let new):
+            let table = try buildTable(relation, replacing: tablesByID[relation.id] ?? nil)
+            if streamingBinary, let table,
+                let index = table.columnTypes.firstIndex(where: { !BinaryValueText.renders($0) })
+            {
+                // Its rows would come in binary that cannot be read: the stream starts again, in text mode, from
+                // where Kafka has everything.
+                Self.textModeSlots.withLock { _ = $0.insert(config.slotName) }
+                throw PostgresError(
+                    "\(table.qualifiedName).\(relation.columns[index].name) (type oid \(relation.columns[index].typeOID)) "
+                        + "has no binary reading here: the stream starts again in text mode", retriable: true)
+            }
+            tablesByID[relation.id] = table
+        case .insert(let id, let sent):
             guard let table = try tableFor(id) else { return }
+            let new = try table.withTextValues(sent)
             // A signal acts before its own record; what it asks for (a chunk, a blocking snapshot) follows it.
             let followUp = isSignalTable(table) ? try signal(new, at: lsn, into: &records) : .none
             if !config.skippedOperations.contains(.create) {
@@ -417,8 +471,10 @@ public final class PostgresConnectorTask: SourceTask {
             case .readChunk: try readIncrementalChunk()
             case .blockingSnapshot(let request): try startBlockingSnapshot(request, at: lsn)
             }
-        case .update(let id, let old, let oldIsKeyOnly, let new):
+        case .update(let id, let sentOld, let oldIsKeyOnly, let sent):
             guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
+            let new = try table.withTextValues(sent)
+            let old = try sentOld.map { try table.withTextValues($0) }
             incrementalChanged(table, new)
             incrementalChanged(table, old)
             let after = try table.row(new, unchangedFrom: oldIsKeyOnly ? nil : old)
@@ -450,8 +506,9 @@ public final class PostgresConnectorTask: SourceTask {
                         at: $0)
                 }
             }
-        case .delete(let id, let old, _):
+        case .delete(let id, let sentOld, _):
             guard let table = try tableFor(id) else { return }
+            let old = try table.withTextValues(sentOld)
             // A close watermark (insert_delete) acts before its own record; the next chunk is read after it.
             let readChunk = isSignalTable(table) ? try watermarkDeleted(old, at: lsn, into: &records) : false
             if !config.skippedOperations.contains(.delete) {

@@ -58,6 +58,8 @@ final class PostgresTableSchema {
     let valueSchema: Schema
     let envelopeSchema: Schema
     let columns: [CapturedColumn]
+    /// The type of each column of the relation, in tuple order (to read binary values).
+    let columnTypes: [PostgresType]
     /// The key fields, in key order.
     let keyParts: [KeyPart]
     /// Built from the catalog for a snapshot (whose source type facts differ a little from the stream's).
@@ -85,6 +87,7 @@ final class PostgresTableSchema {
         let qualified = relation.namespace + "." + relation.name
         qualifiedName = qualified
         topic = base
+        columnTypes = relation.columns.map { catalog[$0.name]?.type ?? .builtin($0.typeOID) }
         var captured: [CapturedColumn] = []
         var fields: [(String, Schema)] = []
         var converters: [String: (tupleIndex: Int, converter: ColumnConverter)] = [:]
@@ -232,6 +235,42 @@ final class PostgresTableSchema {
             }
         }
         return Row(value: value, key: Struct(schema: keySchema, values: key))
+    }
+
+    /// The row with each binary value (`tributary.pgoutput.binary`) replaced by the text the server would have sent
+    /// in text mode, so that everything after (converters, signals, the incremental snapshot's fingerprints) reads
+    /// one form; a row without binary values is returned as it is.
+    func withTextValues(_ tuple: TupleData) throws -> TupleData {
+        guard tuple.kinds.contains(.binary) else { return tuple }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(tuple.bytes.count * 2)
+        var kinds = tuple.kinds
+        var ranges: [(start: Int, count: Int)] = []
+        ranges.reserveCapacity(tuple.count)
+        for i in 0..<tuple.count {
+            switch kinds[i] {
+            case .text:
+                ranges.append((bytes.count, tuple.ranges[i].count))
+                bytes.append(contentsOf: tuple.value(i))
+            case .binary:
+                guard i < columnTypes.count else {
+                    throw PostgresError("\(qualifiedName): a row with more values than its relation has columns")
+                }
+                do {
+                    let start = bytes.count
+                    try BinaryValueText.append(tuple.value(i), type: columnTypes[i], to: &bytes)
+                    ranges.append((start, bytes.count - start))
+                    kinds[i] = .text
+                } catch {
+                    let column = relation.columns[i]
+                    throw PostgresError(
+                        "\(qualifiedName).\(column.name) (type oid \(column.typeOID)): binary value: \(error)")
+                }
+            case .null, .unchangedToast:
+                ranges.append((0, 0))
+            }
+        }
+        return TupleData(bytes: bytes, kinds: kinds, ranges: ranges)
     }
 
     /// One column's value, as its converter makes it.

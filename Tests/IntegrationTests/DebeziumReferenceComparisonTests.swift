@@ -106,6 +106,26 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             extraEvents: 2)
     }
 
+    /// `tributary.pgoutput.binary`: pgoutput sends every value in binary and Tributary renders the server's text
+    /// itself; the events must not change (every type of the table, the box column included).
+    func testBinaryValuesEqualDebezium() throws {
+        try compareWithReference(
+            modes: [
+                "skipped.operations": "none", "include.unknown.datatypes": "true", "tributary.pgoutput.binary": "true",
+            ],
+            extraChanges: ["TRUNCATE public.%T_nopk, public.\"%T Odd\""],
+            extraEvents: 2)
+    }
+
+    /// Binary values in the other handling modes (strings, base64, Connect's temporal types).
+    func testBinaryValuesInOtherModesEqualDebezium() throws {
+        try compareWithReference(
+            modes: [
+                "decimal.handling.mode": "string", "time.precision.mode": "connect", "binary.handling.mode": "base64",
+                "interval.handling.mode": "string", "hstore.handling.mode": "map", "tributary.pgoutput.binary": "true",
+            ])
+    }
+
     /// With transaction metadata too: BEGIN/END records and each event's `transaction` block.
     func testNonDefaultHandlingModesEqualDebezium() throws {
         try compareWithReference(
@@ -292,6 +312,13 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             IntegrationEnvironment.connectorConfig(
                 name: slot, prefix: prefix, slot: slot, tables: tables, extra: modes), offsetFile: offsets)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        if modes["tributary.pgoutput.binary"] == "true" {
+            // The walsender's command says how values are sent.
+            let command = try db.query(
+                "SELECT a.query FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid "
+                    + "WHERE s.slot_name = $1", [slot], purpose: "read the walsender's command")
+            XCTAssertTrue((command.first?.first ?? nil)?.contains("\"binary\" 'true'") == true, "\(command)")
+        }
 
         if incremental {
             try db.query(
