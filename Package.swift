@@ -35,6 +35,8 @@ let package = Package(
                 "CLibPQ", "TributaryCore", "DebeziumEvents", "Converters",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // MySQL/MariaDB binlog events: a pure decoder, shared by files and the replication stream.
+        .target(name: "BinlogProtocol"),
         .target(
             name: "Runtime",
             dependencies: [
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DebeziumEvents", "TributaryCore"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
+        .testTarget(name: "BinlogProtocolTests", dependencies: ["BinlogProtocol"]),
         // Integration tests: need PostgreSQL and the broker from scripts/services.
         .testTarget(
             name: "IntegrationTests",

@@ -1,0 +1,119 @@
+/// Decodes binlog events one at a time, in order: a state machine over the format description (checksums,
+/// post-header lengths) and the table maps that rows events refer to. No I/O: bytes in, events out, so that a
+/// file and a replication stream share it.
+public struct BinlogDecoder: Sendable {
+    public private(set) var format: BinlogEvent.FormatDescription?
+    /// Table maps by table id, as the latest TABLE_MAP of each gave them.
+    public private(set) var tables: [UInt64: TableMap] = [:]
+    /// Whether to check each event's CRC32 (when the format description says there is one).
+    public var verifiesChecksums = true
+
+    public init() {}
+
+    /// Decodes one whole event (header, body and any checksum).
+    public mutating func decode(_ event: ArraySlice<UInt8>) throws(BinlogError) -> (BinlogEventHeader, BinlogEvent) {
+        var r = ByteReader(event)
+        let header = try BinlogEventHeader(&r)
+        guard Int(header.eventSize) == event.count else {
+            throw BinlogError(.malformed, "event of \(event.count) bytes whose header says \(header.eventSize)")
+        }
+        if header.type == .formatDescription {
+            let description = try Self.formatDescription(&r, header: header)
+            format = description
+            return (header, .formatDescription(description))
+        }
+        let checksummed = format?.hasChecksum ?? false
+        if checksummed {
+            guard event.count >= BinlogEventHeader.size + 4 else {
+                throw BinlogError(.truncated, "event without its CRC32")
+            }
+            let body = event.dropLast(4)
+            let stored = event.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            if verifiesChecksums && BinlogChecksum.crc32(body) != stored {
+                throw BinlogError(.checksumMismatch, "\(header.type) event ending at \(header.nextPosition)")
+            }
+            r = ByteReader(body)
+            try r.skip(BinlogEventHeader.size)
+        }
+        return (header, try body(&r, header: header))
+    }
+
+    private func postHeaderLength(_ code: UInt8, default value: Int) -> Int {
+        guard let lengths = format?.postHeaderLengths, Int(code) >= 1, Int(code) <= lengths.count else { return value }
+        return Int(lengths[Int(code) - 1])
+    }
+
+    private mutating func body(_ r: inout ByteReader, header: BinlogEventHeader) throws(BinlogError) -> BinlogEvent {
+        let type = header.type
+        switch type {
+        case .rotate:
+            let position = try r.uint64()
+            return .rotate(position: position, file: String(decoding: r.rest(), as: UTF8.self))
+        case .query:
+            let threadID = try r.uint32()
+            let seconds = try r.uint32()
+            let databaseLength = Int(try r.uint8())
+            let errorCode = try r.uint16()
+            let statusLength = postHeaderLength(header.typeCode, default: 13) >= 13 ? Int(try r.uint16()) : 0
+            try r.skip(statusLength)
+            let database = String(decoding: try r.take(databaseLength), as: UTF8.self)
+            try r.skip(1)
+            return .query(
+                BinlogEvent.Query(
+                    threadID: threadID, executionSeconds: seconds, errorCode: errorCode, database: database,
+                    sql: String(decoding: r.rest(), as: UTF8.self)))
+        case .xid:
+            return .xid(try r.uint64())
+        case .tableMap:
+            let map = try TableMap(&r, tableIDSize: postHeaderLength(header.typeCode, default: 8) == 6 ? 4 : 6)
+            tables[map.tableID] = map
+            return .tableMap(map)
+        case .gtid:
+            _ = try r.uint8()  // flags
+            let sid = Array(try r.take(16))
+            let gno = try r.uint64()
+            return .gtid(Self.uuid(sid) + ":\(gno)")
+        case .anonymousGTID:
+            return .gtid(nil)
+        default:
+            guard let kind = type.rowsKind else { return .other(type) }
+            let version = [.writeRowsV2, .updateRowsV2, .deleteRowsV2].contains(type) ? 2 : 1
+            return .rows(
+                try RowsEvent(
+                    &r, kind: kind, version: version,
+                    tableIDSize: postHeaderLength(header.typeCode, default: 8) == 6 ? 4 : 6, tables: tables))
+        }
+    }
+
+    private static func formatDescription(
+        _ r: inout ByteReader, header: BinlogEventHeader
+    ) throws(BinlogError) -> BinlogEvent.FormatDescription {
+        let binlogVersion = try r.uint16()
+        let serverVersion = String(decoding: try r.take(50).prefix { $0 != 0 }, as: UTF8.self)
+        _ = try r.uint32()  // created
+        let headerLength = Int(try r.uint8())
+        var lengths = Array(r.rest())
+        // From MySQL 5.6.1 (and MariaDB 5.3) the description ends with the checksum algorithm and 4 checksum bytes.
+        var hasChecksum = false
+        if Self.knowsChecksums(serverVersion), lengths.count >= 5 {
+            hasChecksum = lengths[lengths.count - 5] == 1
+            lengths.removeLast(5)
+        }
+        return BinlogEvent.FormatDescription(
+            binlogVersion: binlogVersion, serverVersion: serverVersion, headerLength: headerLength,
+            postHeaderLengths: lengths, hasChecksum: hasChecksum)
+    }
+
+    /// Whether a server of `version` writes the checksum algorithm into its format description.
+    static func knowsChecksums(_ version: String) -> Bool {
+        let numbers = version.prefix { $0.isNumber || $0 == "." }.split(separator: ".").compactMap { Int($0) }
+        guard numbers.count >= 3 else { return false }
+        if version.lowercased().contains("mariadb") { return (numbers[0], numbers[1]) >= (5, 3) }
+        return (numbers[0], numbers[1], numbers[2]) >= (5, 6, 1)
+    }
+
+    private static func uuid(_ bytes: [UInt8]) -> String {
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { hex[$0].joined() }.joined(separator: "-")
+    }
+}

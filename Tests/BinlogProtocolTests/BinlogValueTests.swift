@@ -1,0 +1,65 @@
+import XCTest
+
+@testable import BinlogProtocol
+
+/// Column values in the binlog's formats, built from their documented layouts.
+final class BinlogValueTests: XCTestCase {
+    private func read(_ bytes: [UInt8], _ type: TableMap.ColumnType) throws -> BinlogValue {
+        var r = ByteReader(bytes[...])
+        let value = try BinlogValue.read(type, from: &r)
+        XCTAssertEqual(r.remaining, 0, "every byte read")
+        return value
+    }
+
+    func testDecimalsInBinaryForm() throws {
+        // DECIMAL(10,4) 1234.5678: 6 integral digits (3 bytes), 4 fraction digits (2 bytes), sign bit set.
+        XCTAssertEqual(
+            try read([0x80, 0x04, 0xD2, 0x16, 0x2E], .decimal(precision: 10, scale: 4)), .decimal("1234.5678"))
+        // The same negative: every bit inverted.
+        XCTAssertEqual(
+            try read([0x7F, 0xFB, 0x2D, 0xE9, 0xD1], .decimal(precision: 10, scale: 4)), .decimal("-1234.5678"))
+        XCTAssertEqual(try read([0x80, 0x00, 0x00, 0x00, 0x05], .decimal(precision: 10, scale: 4)), .decimal("0.0005"))
+    }
+
+    func testIntegersKeepTheirWidthForUnsignedColumns() throws {
+        let v = try read([0xFF, 0xFF, 0xFF], .int24)
+        XCTAssertEqual(v, .integer(-1, width: 3))
+        XCTAssertEqual(v.unsigned, 16_777_215)
+        XCTAssertEqual(try read([0xFE], .tiny).unsigned, 254)
+    }
+
+    func testFractionalTemporalTypes() throws {
+        // DATETIME2(3) 2024-02-29 13:45:01.123: year*13+month = 26324, then day, hour, minute, second.
+        let ym: Int64 = 2024 * 13 + 2
+        let ymd: Int64 = ym << 5 | 29
+        let hms: Int64 = 13 << 12 | 45 << 6 | 1
+        let packed: Int64 = (ymd << 17 | hms) + 0x80_0000_0000
+        let whole: [UInt8] = (0..<5).reversed().map { (i: Int64) -> UInt8 in
+            UInt8(truncatingIfNeeded: packed >> (8 * i))
+        }
+        let bytes = whole + [0x04, 0xCE]
+        XCTAssertEqual(
+            try read(bytes, .datetime2(fsp: 3)),
+            .datetime(year: 2024, month: 2, day: 29, hour: 13, minute: 45, second: 1, microsecond: 123_000))
+        // TIME2(0) -01:00:00.
+        let time: Int64 = 0x80_0000 - (1 << 12)
+        let timeBytes: [UInt8] = (0..<3).reversed().map { (i: Int64) -> UInt8 in
+            UInt8(truncatingIfNeeded: time >> (8 * i))
+        }
+        XCTAssertEqual(
+            try read(timeBytes, .time2(fsp: 0)),
+            .time(negative: true, hours: 1, minutes: 0, seconds: 0, microseconds: 0))
+        XCTAssertEqual(
+            try read([0x65, 0xE0, 0x81, 0x00, 0x01, 0xE2, 0x40], .timestamp2(fsp: 6)),
+            .timestamp(seconds: 0x65E0_8100, microseconds: 123_456))
+    }
+
+    func testShortValuesAreTruncatedNotCrashes() {
+        var r = ByteReader([0x01][...])
+        XCTAssertThrowsError(try BinlogValue.read(.longLong, from: &r)) {
+            XCTAssertEqual(($0 as? BinlogError)?.code, .truncated)
+        }
+        var s = ByteReader([0x05, 0x61][...])
+        XCTAssertThrowsError(try BinlogValue.read(.string(maxLength: 20), from: &s))
+    }
+}
