@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore",
+                "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore", "BinlogProtocol",
             ]),
     ]
 )

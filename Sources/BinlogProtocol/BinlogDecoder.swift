@@ -75,6 +75,40 @@ public struct BinlogDecoder: Sendable {
             return .gtid(Self.uuid(sid) + ":\(gno)")
         case .anonymousGTID:
             return .gtid(nil)
+        case .previousGTIDs:
+            var sets: [String] = []
+            for _ in 0..<(try r.uint64()) {
+                let sid = Self.uuid(Array(try r.take(16)))
+                var intervals: [String] = []
+                for _ in 0..<(try r.uint64()) {
+                    let start = try r.uint64()
+                    let end = try r.uint64()  // exclusive
+                    intervals.append(end - start == 1 ? "\(start)" : "\(start)-\(end - 1)")
+                }
+                sets.append(([sid] + intervals).joined(separator: ":"))
+            }
+            return .previousGTIDs(sets.joined(separator: ","))
+        case .mariaDBGTID:
+            let sequence = try r.uint64()
+            let domain = try r.uint32()
+            let flags = try r.uint8()
+            return .mariaDBGTID(
+                BinlogEvent.MariaDBGTID(domain: domain, server: header.serverID, sequence: sequence),
+                standalone: flags & 0x01 != 0)
+        case .mariaDBGTIDList:
+            let count = Int(try r.uint32() & 0x0FFF_FFFF)
+            var list: [BinlogEvent.MariaDBGTID] = []
+            for _ in 0..<count {
+                let domain = try r.uint32()
+                let server = try r.uint32()
+                list.append(BinlogEvent.MariaDBGTID(domain: domain, server: server, sequence: try r.uint64()))
+            }
+            return .mariaDBGTIDList(list)
+        case .mariaDBAnnotateRows:
+            return .rowsQuery(String(decoding: r.rest(), as: UTF8.self))
+        case .rowsQuery:
+            try r.skip(1)  // a length byte that only counts up to 255
+            return .rowsQuery(String(decoding: r.rest(), as: UTF8.self))
         default:
             guard let kind = type.rowsKind else { return .other(type) }
             let version = [.writeRowsV2, .updateRowsV2, .deleteRowsV2].contains(type) ? 2 : 1

@@ -10,6 +10,15 @@ public enum BinlogEvent: Equatable, Sendable {
     case rows(RowsEvent)
     /// MySQL's GTID of the next transaction (`uuid:gno`); nil for ANONYMOUS_GTID.
     case gtid(String?)
+    /// MySQL's PREVIOUS_GTIDS: the GTID set executed before this file (`uuid:1-5:7,uuid2:1-3`).
+    case previousGTIDs(String)
+    /// MariaDB's GTID of the next transaction (`domain-server-sequence`), and whether it is a standalone event
+    /// group (DDL, no BEGIN/XID).
+    case mariaDBGTID(MariaDBGTID, standalone: Bool)
+    /// MariaDB's GTID_LIST: the last GTID of each replication domain before this point.
+    case mariaDBGTIDList([MariaDBGTID])
+    /// The statement behind the next rows events (MariaDB's ANNOTATE_ROWS, MySQL's ROWS_QUERY).
+    case rowsQuery(String)
     /// Events Tributary does not act on, by type.
     case other(BinlogEventType)
 
@@ -22,6 +31,21 @@ public enum BinlogEvent: Equatable, Sendable {
         public var postHeaderLengths: [UInt8]
         /// Whether events end with a CRC32.
         public var hasChecksum: Bool
+    }
+
+    /// A MariaDB GTID: replication domain, originating server, sequence number.
+    public struct MariaDBGTID: Equatable, Hashable, Sendable, CustomStringConvertible {
+        public var domain: UInt32
+        public var server: UInt32
+        public var sequence: UInt64
+
+        public init(domain: UInt32, server: UInt32, sequence: UInt64) {
+            self.domain = domain
+            self.server = server
+            self.sequence = sequence
+        }
+
+        public var description: String { "\(domain)-\(server)-\(sequence)" }
     }
 
     /// QUERY: a statement (DDL, or BEGIN for row-based transactions).

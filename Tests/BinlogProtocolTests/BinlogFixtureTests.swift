@@ -53,6 +53,8 @@ final class BinlogFixtureTests: XCTestCase {
         guard case .formatDescription(let format) = events[0].1 else { return XCTFail("no format description first") }
         XCTAssertTrue(format.hasChecksum)
         XCTAssertEqual(format.serverVersion, "5.7.21-log")
+        XCTAssertTrue(events.contains { if case .previousGTIDs = $0.1 { true } else { false } })
+        XCTAssertEqual(events.filter { $0.1 == .gtid(nil) }.count, 60, "ANONYMOUS_GTID before each transaction")
         let tables = Set(
             events.compactMap { e -> String? in
                 if case .tableMap(let map) = e.1 { return map.database + "." + map.table }
