@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // OpenSSL's digests (column hashes, as Java's MessageDigest names them).
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // zstd, for MySQL 8's compressed transactions (TRANSACTION_PAYLOAD).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         .target(name: "TributaryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Converters", dependencies: ["TributaryCore"]),
@@ -36,7 +38,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // MySQL/MariaDB binlog events: a pure decoder, shared by files and the replication stream.
-        .target(name: "BinlogProtocol"),
+        .target(name: "BinlogProtocol", dependencies: ["CZstd"]),
         .target(
             name: "Runtime",
             dependencies: [

@@ -38,6 +38,49 @@ public struct BinlogDecoder: Sendable {
         return (header, try body(&r, header: header))
     }
 
+    /// Decodes the events inside a TRANSACTION_PAYLOAD (which carry no checksums of their own), handing each to
+    /// `body` as soon as it is whole: memory holds one event and one piece of decompressed output.
+    public mutating func decodePayload(
+        _ payload: BinlogEvent.TransactionPayload,
+        _ body: (BinlogEventHeader, BinlogEvent) throws(BinlogError) -> Void
+    ) throws(BinlogError) {
+        var pending: [UInt8] = []
+        var decoder = self
+        decoder.format?.hasChecksum = false
+        func drain() throws(BinlogError) {
+            var start = 0
+            while pending.count - start >= BinlogEventHeader.size {
+                let size = (9..<13).reversed().reduce(0) { $0 << 8 | Int(pending[start + $1]) }
+                guard size >= BinlogEventHeader.size else {
+                    throw BinlogError(.malformed, "an event of \(size) bytes in a transaction payload")
+                }
+                guard pending.count - start >= size else { break }
+                let (header, event) = try decoder.decode(pending[start..<start + size])
+                try body(header, event)
+                start += size
+            }
+            pending.removeFirst(start)
+        }
+        switch payload.compression {
+        case .none:
+            pending = payload.payload
+            try drain()
+        case .zstd:
+            let stream = try ZstdStream()
+            let complete = try stream.decompress(payload.payload[...]) { (piece) throws(BinlogError) in
+                pending.append(contentsOf: piece)
+                try drain()
+            }
+            guard complete else { throw BinlogError(.truncated, "a transaction payload's zstd frame ends early") }
+        case .other(let code):
+            throw BinlogError(.unsupportedType, "transaction payload compressed with method \(code)")
+        }
+        guard pending.isEmpty else {
+            throw BinlogError(.truncated, "a transaction payload ends inside an event (\(pending.count) bytes left)")
+        }
+        tables = decoder.tables
+    }
+
     private func postHeaderLength(_ code: UInt8, default value: Int) -> Int {
         guard let lengths = format?.postHeaderLengths, Int(code) >= 1, Int(code) <= lengths.count else { return value }
         return Int(lengths[Int(code) - 1])
@@ -104,6 +147,25 @@ public struct BinlogDecoder: Sendable {
                 list.append(BinlogEvent.MariaDBGTID(domain: domain, server: server, sequence: try r.uint64()))
             }
             return .mariaDBGTIDList(list)
+        case .transactionPayload:
+            // Fields (type, length, value: each a length-encoded integer) up to an end mark, then the payload.
+            var compression = BinlogEvent.TransactionPayload.Compression.none
+            var uncompressedSize: UInt64 = 0
+            while true {
+                let field = try r.packedInteger()
+                if field == 0 { break }
+                var value = ByteReader(try r.take(Int(try r.packedInteger())))
+                switch field {
+                case 2:
+                    let code = try value.packedInteger()
+                    compression = code == 0 ? .zstd : code == 255 ? .none : .other(code)
+                case 3: uncompressedSize = try value.packedInteger()
+                default: break
+                }
+            }
+            return .transactionPayload(
+                BinlogEvent.TransactionPayload(
+                    compression: compression, uncompressedSize: uncompressedSize, payload: Array(r.rest())))
         case .mariaDBAnnotateRows:
             return .rowsQuery(String(decoding: r.rest(), as: UTF8.self))
         case .rowsQuery:

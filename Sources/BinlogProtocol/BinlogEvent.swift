@@ -19,6 +19,9 @@ public enum BinlogEvent: Equatable, Sendable {
     case mariaDBGTIDList([MariaDBGTID])
     /// The statement behind the next rows events (MariaDB's ANNOTATE_ROWS, MySQL's ROWS_QUERY).
     case rowsQuery(String)
+    /// MySQL 8's TRANSACTION_PAYLOAD: a transaction's events, compressed; `BinlogDecoder.decodePayload` reads
+    /// them.
+    case transactionPayload(TransactionPayload)
     /// Events Tributary does not act on, by type.
     case other(BinlogEventType)
 
@@ -46,6 +49,18 @@ public enum BinlogEvent: Equatable, Sendable {
         }
 
         public var description: String { "\(domain)-\(server)-\(sequence)" }
+    }
+
+    /// The fields of a TRANSACTION_PAYLOAD, and its compressed events.
+    public struct TransactionPayload: Equatable, Sendable {
+        public enum Compression: Equatable, Sendable {
+            case zstd, none
+            case other(UInt64)
+        }
+
+        public var compression: Compression
+        public var uncompressedSize: UInt64
+        public var payload: [UInt8]
     }
 
     /// QUERY: a statement (DDL, or BEGIN for row-based transactions).

@@ -118,16 +118,46 @@ final class BinlogFixtureTests: XCTestCase {
         XCTAssertTrue(ddl.contains { $0.contains("CREATE TABLE actor") }, "\(ddl.prefix(5))")
     }
 
-    /// Aurora's own event type (100) and MySQL 8's compressed transaction (40) are passed over as other events,
-    /// the rest decoded.
+    /// Aurora's own event type (100) is passed over as another event, MySQL 8's compressed transaction (40) kept
+    /// for `decodePayload`.
     func testAuroraPaddingAndMySQL8Files() throws {
         let aurora = try decodeAll("mysql-bin.aurora-padding")
         XCTAssertEqual(counts(aurora), [15: 1, 35: 1, 34: 1, 100: 1, 2: 1])
         XCTAssertTrue(aurora.contains { $0.1 == .other(.other(100)) })
         let compressed = try decodeAll("mysql-bin.compressed")
         XCTAssertEqual(counts(compressed), [15: 1, 35: 1, 34: 1, 40: 1, 4: 1])
-        XCTAssertTrue(compressed.contains { $0.1 == .other(.transactionPayload) })
+        XCTAssertTrue(compressed.contains { if case .transactionPayload = $0.1 { true } else { false } })
         guard case .formatDescription(let format) = compressed.first?.1 else { return XCTFail("no format description") }
         XCTAssertTrue(format.serverVersion.hasPrefix("8.0.28"), format.serverVersion)
+    }
+
+    /// MySQL 8.0.28's compressed transaction: its events come out of the zstd payload (without checksums of their
+    /// own) and decode with the table maps inside it.
+    func testACompressedTransactionDecodesToItsEvents() throws {
+        var decoder = BinlogDecoder()
+        var inner: [(BinlogEventHeader, BinlogEvent)] = []
+        for (_, event) in try BinlogFile(try bytes("mysql-bin.compressed")) {
+            let (_, decoded) = try decoder.decode(event)
+            guard case .transactionPayload(let payload) = decoded else { continue }
+            XCTAssertEqual(payload.compression, .zstd)
+            XCTAssertEqual(payload.uncompressedSize, 960)
+            try decoder.decodePayload(payload) { header, event in inner.append((header, event)) }
+
+            // A payload cut short is an error, not a crash or a silent stop.
+            var cut = payload
+            cut.payload.removeLast(40)
+            var other = decoder
+            XCTAssertThrowsError(try other.decodePayload(cut) { _, _ in })
+        }
+        XCTAssertEqual(inner.map(\.0.typeCode), [2, 19, 31, 16])
+        guard case .query(let begin) = inner[0].1, case .tableMap(let map) = inner[1].1,
+            case .rows(let update) = inner[2].1
+        else { return XCTFail("\(inner.map(\.1))") }
+        XCTAssertEqual(begin.sql, "BEGIN")
+        XCTAssertEqual(update.tableID, map.tableID)
+        XCTAssertEqual(update.kind, .update)
+        XCTAssertEqual(update.rows.count, update.after.count)
+        XCTAssertGreaterThan(update.rows.count, 0)
+        XCTAssertEqual(decoder.tables[map.tableID]?.table, map.table, "the payload's table map is kept")
     }
 }
