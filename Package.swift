@@ -39,6 +39,7 @@ let package = Package(
             ]),
         // MySQL/MariaDB binlog events: a pure decoder, shared by files and the replication stream.
         .target(name: "BinlogProtocol", dependencies: ["CZstd"]),
+        .target(name: "MySQLSource", dependencies: ["CMariaDB", "BinlogProtocol", "TributaryCore"]),
         .target(
             name: "Runtime",
             dependencies: [
@@ -64,6 +65,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore", "BinlogProtocol",
+                "MySQLSource",
             ]),
     ]
 )

@@ -8,7 +8,13 @@ public struct BinlogDecoder: Sendable {
     /// Whether to check each event's CRC32 (when the format description says there is one).
     public var verifiesChecksums = true
 
-    public init() {}
+    /// Whether events carry a CRC32 before a format description says (a stream's first, fake ROTATE does when the
+    /// server checksums).
+    public var checksumsBeforeFormat = false
+
+    public init(checksumsBeforeFormat: Bool = false) {
+        self.checksumsBeforeFormat = checksumsBeforeFormat
+    }
 
     /// Decodes one whole event (header, body and any checksum).
     public mutating func decode(_ event: ArraySlice<UInt8>) throws(BinlogError) -> (BinlogEventHeader, BinlogEvent) {
@@ -22,7 +28,7 @@ public struct BinlogDecoder: Sendable {
             format = description
             return (header, .formatDescription(description))
         }
-        let checksummed = format?.hasChecksum ?? false
+        let checksummed = format?.hasChecksum ?? checksumsBeforeFormat
         if checksummed {
             guard event.count >= BinlogEventHeader.size + 4 else {
                 throw BinlogError(.truncated, "event without its CRC32")

@@ -5,64 +5,31 @@ import XCTest
 /// A binlog MariaDB 10.11 writes here (CRC32 checksums, GTIDs, `binlog_row_metadata=FULL`), fetched raw with
 /// `mariadb-binlog --read-from-remote-server --raw` and decoded: every event, and the values rows carry.
 final class MariaDBBinlogTests: XCTestCase {
-    static let port = Int(IntegrationEnvironment.environment["TRIBUTARY_MARIADB_PORT"] ?? "") ?? 13306
-
-    @discardableResult
-    private func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/" + tool)
-        process.arguments =
-            [
-                "--no-defaults", "-h", "127.0.0.1", "-P", String(Self.port), "-u", "tributary",
-                "-ptributary",
-            ] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        if let input {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            try process.run()
-            pipe.fileHandleForWriting.write(Data(input.utf8))
-            try pipe.fileHandleForWriting.close()
-        } else {
-            try process.run()
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw IntegrationFailure("\(tool) \(arguments.first ?? "") failed: \(problems)")
-        }
-        return text
-    }
-
     func testAMariaDBBinlogDecodesToTheRowsWritten() throws {
         let database = IntegrationEnvironment.uniqueName("bl")
-        try run("mariadb", ["-e", "FLUSH BINARY LOGS"])
-        let file = try run("mariadb", ["-N", "-e", "SHOW MASTER STATUS"]).split(separator: "\t").first.map(String.init)
-        let binlog = try XCTUnwrap(file)
-        try run(
-            "mariadb", [],
-            input: """
-                CREATE DATABASE \(database);
-                USE \(database);
-                CREATE TABLE t (id int PRIMARY KEY, ti tinyint unsigned, big bigint, d decimal(12,4), f double,
-                  v varchar(300), c char(3), b blob, dt datetime(3), ts timestamp(6) NULL, tm time(2), da date,
-                  y year, e enum('x','y','z'), s set('a','b','c'), bt bit(10), j json) CHARSET utf8mb4;
-                INSERT INTO t VALUES (1, 250, -9007199254740993, -1234.5678, 1.5, 'h\u{e9}llo', 'ab', x'00ff',
-                  '2024-02-29 13:45:01.123', '2024-02-29 13:45:01.654321', '-838:59:59.99', '1000-01-01', 2155, 'y',
-                  'a,c', b'1000000001', '{"k": [1, 2]}');
-                INSERT INTO t (id) VALUES (2);
-                UPDATE t SET v = 'changed', ti = 0 WHERE id = 1;
-                DELETE FROM t WHERE id = 2;
-                DROP DATABASE \(database);
-                FLUSH BINARY LOGS;
-                """)
+        try MariaDBEnvironment.sql("FLUSH BINARY LOGS")
+        let binlog = try XCTUnwrap(try MariaDBEnvironment.sql("SHOW MASTER STATUS").first?.first)
+        try MariaDBEnvironment.sql(
+            """
+            CREATE DATABASE \(database);
+            USE \(database);
+            CREATE TABLE t (id int PRIMARY KEY, ti tinyint unsigned, big bigint, d decimal(12,4), f double,
+              v varchar(300), c char(3), b blob, dt datetime(3), ts timestamp(6) NULL, tm time(2), da date,
+              y year, e enum('x','y','z'), s set('a','b','c'), bt bit(10), j json) CHARSET utf8mb4;
+            INSERT INTO t VALUES (1, 250, -9007199254740993, -1234.5678, 1.5, 'h\u{e9}llo', 'ab', x'00ff',
+              '2024-02-29 13:45:01.123', '2024-02-29 13:45:01.654321', '-838:59:59.99', '1000-01-01', 2155, 'y',
+              'a,c', b'1000000001', '{"k": [1, 2]}');
+            INSERT INTO t (id) VALUES (2);
+            UPDATE t SET v = 'changed', ti = 0 WHERE id = 1;
+            DELETE FROM t WHERE id = 2;
+            DROP DATABASE \(database);
+            FLUSH BINARY LOGS;
+            """)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(database)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try run("mariadb-binlog", ["--read-from-remote-server", "--raw", "--result-file=\(folder.path)/", binlog])
+        try MariaDBEnvironment.run(
+            "mariadb-binlog", ["--read-from-remote-server", "--raw", "--result-file=\(folder.path)/", binlog])
         let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(binlog)))
 
         var decoder = BinlogDecoder()
