@@ -214,6 +214,17 @@ public final class PostgresConnectorTask: SourceTask {
         return true
     }
 
+    /// A row with its binary values rendered as text. A value that cannot be rendered is not a stopped connector:
+    /// the stream starts again in text mode, from where Kafka has everything.
+    private func textValues(_ table: PostgresTableSchema, _ tuple: TupleData) throws -> TupleData {
+        do {
+            return try table.withTextValues(tuple)
+        } catch {
+            Self.textModeSlots.withLock { _ = $0.insert(config.slotName) }
+            throw PostgresError("\(error); the stream starts again in text mode", retriable: true)
+        }
+    }
+
     /// Logical replication needs a role with the REPLICATION attribute (or a superuser): said before anything else
     /// fails for it.
     private func checkReplicationAttribute(_ meta: PostgresConnection) throws {
@@ -456,7 +467,7 @@ public final class PostgresConnectorTask: SourceTask {
             tablesByID[relation.id] = table
         case .insert(let id, let sent):
             guard let table = try tableFor(id) else { return }
-            let new = try table.withTextValues(sent)
+            let new = try textValues(table, sent)
             // A signal acts before its own record; what it asks for (a chunk, a blocking snapshot) follows it.
             let followUp = isSignalTable(table) ? try signal(new, at: lsn, into: &records) : .none
             if !config.skippedOperations.contains(.create) {
@@ -473,8 +484,8 @@ public final class PostgresConnectorTask: SourceTask {
             }
         case .update(let id, let sentOld, let oldIsKeyOnly, let sent):
             guard !config.skippedOperations.contains(.update), let table = try tableFor(id) else { return }
-            let new = try table.withTextValues(sent)
-            let old = try sentOld.map { try table.withTextValues($0) }
+            let new = try textValues(table, sent)
+            let old = try sentOld.map { try textValues(table, $0) }
             incrementalChanged(table, new)
             incrementalChanged(table, old)
             let after = try table.row(new, unchangedFrom: oldIsKeyOnly ? nil : old)
@@ -508,7 +519,7 @@ public final class PostgresConnectorTask: SourceTask {
             }
         case .delete(let id, let sentOld, _):
             guard let table = try tableFor(id) else { return }
-            let old = try table.withTextValues(sentOld)
+            let old = try textValues(table, sentOld)
             // A close watermark (insert_delete) acts before its own record; the next chunk is read after it.
             let readChunk = isSignalTable(table) ? try watermarkDeleted(old, at: lsn, into: &records) : false
             if !config.skippedOperations.contains(.delete) {
