@@ -5,6 +5,23 @@ public struct TableMap: Equatable, Sendable {
     public var table: String
     public var columns: [ColumnType]
     public var nullable: [Bool]
+    /// What `binlog_row_metadata` (MySQL 8, MariaDB 10.5+) adds: MIN gives signedness and character sets, FULL
+    /// also names, ENUM and SET members and the primary key.
+    public var metadata = OptionalMetadata()
+
+    /// The optional metadata, per column where it is per column (nil where the event has none).
+    public struct OptionalMetadata: Equatable, Sendable {
+        public var columnNames: [String]?
+        /// For each column, whether it is UNSIGNED (always false for non-numeric columns).
+        public var unsigned: [Bool]?
+        /// For each column, its collation number if it is a character column.
+        public var collations: [Int?]?
+        /// For each column, its members if it is an ENUM / a SET.
+        public var enumMembers: [[String]?]?
+        public var setMembers: [[String]?]?
+        /// The primary key's columns, by index, in key order.
+        public var primaryKey: [Int]?
+    }
 
     /// A column's type as the binlog gives it, with the metadata its values need.
     public enum ColumnType: Equatable, Sendable {
@@ -100,6 +117,94 @@ public struct TableMap: Equatable, Sendable {
         for code in codes { columns.append(try ColumnType(code: code, metadata: &metadata)) }
         self.columns = columns
         nullable = try r.bitmap(count)
-        // MySQL 8's optional metadata (names, signedness, …) follows; read when the schema needs it.
+        while r.remaining > 0 {
+            let field = try r.uint8()
+            var value = ByteReader(try r.take(Int(try r.packedInteger())))
+            try read(field, &value)
+        }
+    }
+
+    /// Columns the optional metadata's signedness bitmap covers, and those its character sets cover.
+    private var numericColumns: [Int] {
+        columns.indices.filter {
+            switch columns[$0] {
+            case .tiny, .short, .int24, .long, .longLong, .float, .double, .decimal: true
+            default: false
+            }
+        }
+    }
+
+    private var characterColumns: [Int] {
+        columns.indices.filter {
+            switch columns[$0] {
+            case .string, .blob: true
+            default: false
+            }
+        }
+    }
+
+    private func columns(where kind: (ColumnType) -> Bool) -> [Int] { columns.indices.filter { kind(columns[$0]) } }
+
+    private mutating func read(_ field: UInt8, _ r: inout ByteReader) throws(BinlogError) {
+        switch field {
+        case 1:  // SIGNEDNESS: a bit per numeric column, most significant bit first, set for UNSIGNED
+            let numeric = numericColumns
+            let bytes = try r.take((numeric.count + 7) / 8)
+            var unsigned = [Bool](repeating: false, count: columns.count)
+            for (i, column) in numeric.enumerated() {
+                unsigned[column] = bytes[bytes.startIndex + i / 8] & (0x80 >> UInt8(i % 8)) != 0
+            }
+            metadata.unsigned = unsigned
+        case 2, 3:  // DEFAULT_CHARSET (a default, then exceptions by index), COLUMN_CHARSET (one per column)
+            let character = characterColumns
+            var collations = [Int?](repeating: nil, count: columns.count)
+            if field == 2 {
+                let fallback = Int(try r.packedInteger())
+                for column in character { collations[column] = fallback }
+                while r.remaining > 0 {
+                    let index = Int(try r.packedInteger())
+                    let collation = Int(try r.packedInteger())
+                    guard index < character.count else { throw BinlogError(.malformed, "charset of column \(index)") }
+                    collations[character[index]] = collation
+                }
+            } else {
+                for column in character where r.remaining > 0 { collations[column] = Int(try r.packedInteger()) }
+            }
+            metadata.collations = collations
+        case 4:  // COLUMN_NAME
+            var names: [String] = []
+            while r.remaining > 0 {
+                names.append(String(decoding: try r.take(Int(try r.packedInteger())), as: UTF8.self))
+            }
+            metadata.columnNames = names
+        case 5, 6:  // SET_STR_VALUE, ENUM_STR_VALUE: per column of the kind, a member count and the members
+            let kindColumns = columns { type in
+                if case .set = type { return field == 5 }
+                if case .enumeration = type { return field == 6 }
+                return false
+            }
+            var members = [[String]?](repeating: nil, count: columns.count)
+            for column in kindColumns where r.remaining > 0 {
+                var list: [String] = []
+                for _ in 0..<(try r.packedInteger()) {
+                    list.append(String(decoding: try r.take(Int(try r.packedInteger())), as: UTF8.self))
+                }
+                members[column] = list
+            }
+            if field == 5 { metadata.setMembers = members } else { metadata.enumMembers = members }
+        case 8:  // SIMPLE_PRIMARY_KEY
+            var key: [Int] = []
+            while r.remaining > 0 { key.append(Int(try r.packedInteger())) }
+            metadata.primaryKey = key
+        case 9:  // PRIMARY_KEY_WITH_PREFIX: index and prefix length pairs
+            var key: [Int] = []
+            while r.remaining > 0 {
+                key.append(Int(try r.packedInteger()))
+                _ = try r.packedInteger()
+            }
+            metadata.primaryKey = key
+        default:
+            break  // geometry types, ENUM/SET charsets, visibility: not needed for events
+        }
     }
 }

@@ -52,6 +52,23 @@ final class MariaDBBinlogTests: XCTestCase {
         XCTAssertEqual(gtids.map(\.sequence), Array(gtids[0].sequence..<gtids[0].sequence + 7))
         XCTAssertTrue(events.contains(.rowsQuery("DELETE FROM t WHERE id = 2")), "ANNOTATE_ROWS, on by default")
 
+        // binlog_row_metadata=FULL: names, signedness, members, key and character sets come with the table map.
+        let map = try XCTUnwrap(
+            events.lazy.compactMap { e -> TableMap? in
+                if case .tableMap(let map) = e { return map }
+                return nil
+            }.first)
+        XCTAssertEqual(
+            map.metadata.columnNames,
+            ["id", "ti", "big", "d", "f", "v", "c", "b", "dt", "ts", "tm", "da", "y", "e", "s", "bt", "j"])
+        XCTAssertEqual(map.metadata.unsigned?.enumerated().filter(\.element).map(\.offset), [1], "ti is unsigned")
+        XCTAssertEqual(map.metadata.enumMembers?[13], ["x", "y", "z"])
+        XCTAssertEqual(map.metadata.setMembers?[14], ["a", "b", "c"])
+        XCTAssertEqual(map.metadata.primaryKey, [0])
+        XCTAssertEqual(map.metadata.collations?[5], 45, "utf8mb4_general_ci")
+        XCTAssertEqual(map.metadata.collations?[7], 63, "a BLOB is binary")
+        XCTAssertNil(map.metadata.collations?[0] ?? nil)
+
         let rows = events.compactMap { e -> RowsEvent? in
             if case .rows(let rows) = e { return rows }
             return nil
