@@ -48,8 +48,8 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "Runtime", "KafkaClient", "Converters", "TributaryCore", "PostgresSource",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Runtime", "KafkaClient", "Converters", "TributaryCore", "PostgresSource", "MySQLSource",
+                "BinlogProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 

@@ -8,8 +8,9 @@ public enum BinlogValue: Equatable, Sendable {
     case double(Double)
     /// A DECIMAL as exact text (`-1234.50`).
     case decimal(String)
-    /// Strings, binary strings, BLOB/TEXT, GEOMETRY (WKB with a SRID prefix) and MySQL's binary JSON.
-    case bytes([UInt8])
+    /// Strings, binary strings, BLOB/TEXT, GEOMETRY (WKB with a SRID prefix) and MySQL's binary JSON: a slice of
+    /// the event's bytes (no copy per value).
+    case bytes(ArraySlice<UInt8>)
     case date(year: Int, month: Int, day: Int)
     case time(negative: Bool, hours: Int, minutes: Int, seconds: Int, microseconds: Int)
     case datetime(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, microsecond: Int)
@@ -67,9 +68,9 @@ public enum BinlogValue: Equatable, Sendable {
                 minute: Int((hms >> 6) % 64), second: Int(hms % 64), microsecond: try fraction(&r, fsp: fsp))
         case .time2(let fsp): return try time2(&r, fsp: fsp)
         case .string(let maxLength):
-            return .bytes(Array(try r.take(Int(try r.littleEndian(maxLength < 256 ? 1 : 2)))))
+            return .bytes(try r.take(Int(try r.littleEndian(maxLength < 256 ? 1 : 2))))
         case .blob(let lengthBytes), .geometry(let lengthBytes), .json(let lengthBytes):
-            return .bytes(Array(try r.take(Int(try r.littleEndian(lengthBytes)))))
+            return .bytes(try r.take(Int(try r.littleEndian(lengthBytes))))
         case .enumeration(let size): return .enumIndex(Int(try r.littleEndian(size)))
         case .set(let size): return .setBits(try r.littleEndian(size))
         case .bit(let bits): return .bits(Array(try r.take((bits + 7) / 8)))

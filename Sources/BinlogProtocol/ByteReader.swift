@@ -29,12 +29,22 @@ struct ByteReader {
 
     /// An unsigned little-endian integer of `count` bytes (at most 8).
     mutating func littleEndian(_ count: Int) throws(BinlogError) -> UInt64 {
-        try take(count).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        let bytes = try take(count)
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        for i in bytes.indices {
+            value |= UInt64(bytes[i]) << shift
+            shift += 8
+        }
+        return value
     }
 
     /// An unsigned big-endian integer of `count` bytes (at most 8).
     mutating func bigEndian(_ count: Int) throws(BinlogError) -> UInt64 {
-        try take(count).reduce(0) { $0 << 8 | UInt64($1) }
+        let bytes = try take(count)
+        var value: UInt64 = 0
+        for i in bytes.indices { value = value << 8 | UInt64(bytes[i]) }
+        return value
     }
 
     mutating func uint8() throws(BinlogError) -> UInt8 { try take(1).first! }

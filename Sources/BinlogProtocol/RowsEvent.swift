@@ -46,7 +46,8 @@ public struct RowsEvent: Equatable, Sendable {
     private static func image(
         _ r: inout ByteReader, table: TableMap, present: [Bool]
     ) throws(BinlogError) -> [BinlogValue?] {
-        let nulls = try r.bitmap(present.count { $0 })
+        // The null bitmap has a bit per present column; read in place rather than as an array per row.
+        let nulls = try r.take((present.count { $0 } + 7) / 8)
         var values: [BinlogValue?] = []
         values.reserveCapacity(present.count)
         var index = 0
@@ -55,8 +56,9 @@ public struct RowsEvent: Equatable, Sendable {
                 values.append(nil)
                 continue
             }
-            defer { index += 1 }
-            values.append(nulls[index] ? .null : try BinlogValue.read(table.columns[column], from: &r))
+            let isNull = nulls[nulls.startIndex + index / 8] & (1 << UInt8(index % 8)) != 0
+            index += 1
+            values.append(isNull ? .null : try BinlogValue.read(table.columns[column], from: &r))
         }
         return values
     }

@@ -109,8 +109,8 @@ final class BinlogFixtureTests: XCTestCase {
         }
         XCTAssertEqual(actors.count, 200)
         XCTAssertEqual(actors.first?[0], .integer(1, width: 2))
-        XCTAssertEqual(actors.first?[1], .bytes(Array("PENELOPE".utf8)))
-        XCTAssertEqual(actors.first?[2], .bytes(Array("GUINESS".utf8)))
+        XCTAssertEqual(actors.first?[1], .bytes(ArraySlice("PENELOPE".utf8)))
+        XCTAssertEqual(actors.first?[2], .bytes(ArraySlice("GUINESS".utf8)))
         let ddl = events.compactMap { e -> String? in
             if case .query(let q) = e.1 { return q.sql }
             return nil

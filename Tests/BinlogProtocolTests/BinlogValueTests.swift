@@ -63,3 +63,23 @@ final class BinlogValueTests: XCTestCase {
         XCTAssertThrowsError(try BinlogValue.read(.string(maxLength: 20), from: &s))
     }
 }
+
+final class BinlogChecksumTests: XCTestCase {
+    /// The standard check value, and lengths around the 8-byte stride against a byte-at-a-time CRC.
+    func testCRC32MatchesTheStandardAndTheBytewiseForm() {
+        XCTAssertEqual(BinlogChecksum.crc32(Array("123456789".utf8)[...]), 0xCBF4_3926)
+        func bytewise(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                crc ^= UInt32(b)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 1000] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            XCTAssertEqual(BinlogChecksum.crc32(bytes[...]), bytewise(bytes), "\(length) bytes")
+        }
+    }
+}

@@ -80,8 +80,8 @@ final class MariaDBBinlogTests: XCTestCase {
         XCTAssertEqual(first[2], .integer(-9_007_199_254_740_993, width: 8))
         XCTAssertEqual(first[3], .decimal("-1234.5678"))
         XCTAssertEqual(first[4], .double(1.5))
-        XCTAssertEqual(first[5], .bytes(Array("h\u{e9}llo".utf8)))
-        XCTAssertEqual(first[6], .bytes(Array("ab".utf8)))
+        XCTAssertEqual(first[5], .bytes(ArraySlice("h\u{e9}llo".utf8)))
+        XCTAssertEqual(first[6], .bytes(ArraySlice("ab".utf8)))
         XCTAssertEqual(first[7], .bytes([0x00, 0xFF]))
         XCTAssertEqual(
             first[8], .datetime(year: 2024, month: 2, day: 29, hour: 13, minute: 45, second: 1, microsecond: 123_000))
@@ -96,11 +96,11 @@ final class MariaDBBinlogTests: XCTestCase {
         XCTAssertEqual(first[13], .enumIndex(2))
         XCTAssertEqual(first[14], .setBits(0b101))
         XCTAssertEqual(first[15], .bits([0b10, 0b0000_0001]))
-        XCTAssertEqual(first[16], .bytes(Array(#"{"k": [1, 2]}"#.utf8)), "MariaDB's JSON is text")
+        XCTAssertEqual(first[16], .bytes(ArraySlice(#"{"k": [1, 2]}"#.utf8)), "MariaDB's JSON is text")
         let second = try XCTUnwrap(rows[1].rows.first)
         XCTAssertEqual(second[0], .integer(2, width: 4))
         XCTAssertEqual(second[1...].filter { $0 != .null }.count, 0, "the rest is NULL")
-        XCTAssertEqual(rows[2].after.first?[5], .bytes(Array("changed".utf8)))
-        XCTAssertEqual(rows[2].rows.first?[5], .bytes(Array("h\u{e9}llo".utf8)), "the before image")
+        XCTAssertEqual(rows[2].after.first?[5], .bytes(ArraySlice("changed".utf8)))
+        XCTAssertEqual(rows[2].rows.first?[5], .bytes(ArraySlice("h\u{e9}llo".utf8)), "the before image")
     }
 }
