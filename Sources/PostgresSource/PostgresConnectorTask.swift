@@ -25,7 +25,7 @@ public final class PostgresConnectorTask: SourceTask {
     let config: PostgresConnectorConfig
     let logger: Logger
     var metadata: PostgresConnection?
-    private var stream: PostgresConnection?
+    var stream: PostgresConnection?
     /// Table schemas by relation id (nil: not captured).
     var tablesByID: [UInt32: PostgresTableSchema?] = [:]
     var progress = ReplicationProgressStateMachine(storedOffset: nil)
@@ -40,32 +40,32 @@ public final class PostgresConnectorTask: SourceTask {
     /// The current transaction's counts, from its first change on (transaction metadata).
     private var transactionCounts: TransactionCounts?
     /// The `transaction` block of the change being built.
-    private var currentTransactionBlock: Struct?
+    var currentTransactionBlock: Struct?
     /// True while a blocking snapshot (asked for by a signal) holds the stream.
     var blockingSnapshot = false
     /// When the next heartbeat is due.
-    private var nextHeartbeat = ContinuousClock.now
+    var nextHeartbeat = ContinuousClock.now
     /// Tables already warned about for having no key.
     private var keylessTablesWarned = Set<UInt32>()
     /// True once `START_REPLICATION` was sent.
-    private var streaming = false
+    var streaming = false
     /// Whether the stream was started with `binary` values.
-    private var streamingBinary = false
+    var streamingBinary = false
     /// Slots whose stream met a table with a type binary mode cannot read: restarted in text mode, and kept in it
     /// for the life of the process.
-    private static let textModeSlots = Locked<Set<String>>([])
+    static let textModeSlots = Locked<Set<String>>([])
     private var lastStatusSent = ContinuousClock.now
     private let statusInterval = Duration.seconds(10)
-    private let source = PostgresSchemas.SourceFields()
+    let source = PostgresSchemas.SourceFields()
     /// Where the Begin message of the transaction being read stands in the stream: its first change, or 0 when an
     /// Origin message follows it (the server then sends the Begin without a position). Debezium's BEGIN record
     /// names the transaction by it.
     private var beginLSN = LSN.zero
     /// The replication origin of the transaction being read (name, LSN at the origin), from its Origin message;
     /// cleared at the next Begin, as Debezium clears it.
-    private var currentOrigin: (name: String, lsn: LSN)?
+    var currentOrigin: (name: String, lsn: LSN)?
     /// The value schema of logical decoding message events (its content as `binary.handling.mode` says).
-    private let messageValueSchema: Schema
+    let messageValueSchema: Schema
     /// The signal tables (`schema.table`, lower case) whose inserted rows are signals.
     let signalTables: Set<String>
     /// The incremental snapshot (signalled through the signal table), and the table its chunk was read from.
@@ -94,274 +94,6 @@ public final class PostgresConnectorTask: SourceTask {
             runID: UUID().uuidString.lowercased())
         messageValueSchema = PostgresSchemas.messageValue(content: config.valueConverter.binary([]).schema)
         signalTables = Set(config.signalDataCollections.map { $0.lowercased() })
-    }
-
-    // MARK: Start
-
-    public func start(storedOffset: OffsetMap?) throws {
-        let meta = try PostgresConnection(config.connection, replication: false)
-        metadata = meta
-        let walLevel = try meta.query("SHOW wal_level", purpose: "read wal_level").first?.first ?? nil
-        guard walLevel == "logical" else {
-            throw PostgresError(
-                "PostgreSQL at \(config.connection.address) has wal_level=\(walLevel ?? "?"); logical decoding needs wal_level = logical in postgresql.conf (then restart the server)"
-            )
-        }
-        try checkReplicationAttribute(meta)
-        try ensurePublication(meta)
-        try checkSignalTables(meta)
-        let repl = try PostgresConnection(config.connection, replication: true)
-        stream = repl
-        let created = try ensureSlot(meta, repl, exportSnapshot: config.snapshotMode.mayNeedSnapshot)
-
-        if config.snapshotMode.wantsSnapshot(storedOffset: storedOffset, slotCreated: created != nil) {
-            if try resumeSnapshot(meta, storedOffset: storedOffset, slotCreated: created != nil) { return }
-            try startSnapshot(meta, created: created)
-            return
-        }
-        progress = ReplicationProgressStateMachine(storedOffset: storedOffset)
-        if storedOffset != nil {
-            logger.info(
-                "resuming from stored offset",
-                metadata: [
-                    "lsn_commit": "\(progress.startLSN)",
-                    "lsn_proc": "\(progress.resumePosition.map { "\($0.lsn)" } ?? "-")",
-                ])
-        }
-        if config.snapshotMode == .initialOnly {
-            logger.info("snapshot.mode=initial_only: the snapshot is done; not streaming")
-            return
-        }
-        do {
-            incremental = try IncrementalSnapshotStateMachine(storedOffset: storedOffset)
-        } catch {
-            logger.warning(
-                "the stored offset's incremental snapshot context is unreadable; that snapshot is not resumed",
-                metadata: ["error": "\(error)"])
-        }
-        try startStreaming()
-        if let current = incremental.current {
-            logger.info(
-                "resuming the incremental snapshot",
-                metadata: [
-                    "table": "\(current.id)",
-                    "after_key": "\(incremental.context?.lastKey.map(Self.keyText) ?? "start")",
-                ])
-            try readIncrementalChunk()
-        }
-    }
-
-    /// Sends `START_REPLICATION` from where the progress state machine says the stream resumes.
-    func startStreaming() throws {
-        guard let repl = stream else { throw PostgresError("task not started") }
-        let startLSN = progress.startLSN
-        let streamLarge = config.pgoutputStreaming && repl.serverVersion >= 140_000
-        spill.removeAll()
-        streamBlockXid = nil
-        streamBegins.removeAll()
-        replay = nil
-        streamingBinary = try binaryValuesReadable(serverVersion: repl.serverVersion)
-        let command =
-            "START_REPLICATION SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL \(startLSN) "
-            + "(\"proto_version\" '\(streamLarge ? 2 : 1)', \"publication_names\" \(repl.quoteLiteral(repl.quoteIdentifier(config.publicationName)))"
-            + (streamLarge ? ", \"streaming\" 'on'" : "")
-            + (streamingBinary ? ", \"binary\" 'true'" : "")
-            // Logical decoding messages (pg_logical_emit_message), as Debezium asks for them from PostgreSQL 14 on.
-            + (repl.serverVersion >= 140_000 ? ", \"messages\" 'true')" : ")")
-        try repl.startReplication(command)
-        streaming = true
-        try sendStatus()
-        logger.info(
-            "streaming changes",
-            metadata: [
-                "server": "\(config.connection.address)", "slot": "\(config.slotName)",
-                "publication": "\(config.publicationName)", "from": "\(startLSN)",
-                "values": "\(streamingBinary ? "binary" : "text")",
-            ])
-    }
-
-    /// Whether to ask pgoutput for binary values (`tributary.pgoutput.binary`): only from PostgreSQL 14 on, and
-    /// only while every column of the publication's tables has a type `BinaryValueText` renders.
-    private func binaryValuesReadable(serverVersion: Int) throws -> Bool {
-        guard config.pgoutputBinary, let meta = metadata else { return false }
-        guard serverVersion >= 140_000 else {
-            logger.warning("tributary.pgoutput.binary needs PostgreSQL 14 or later: streaming in text mode")
-            return false
-        }
-        if Self.textModeSlots.withLock({ $0.contains(config.slotName) }) { return false }
-        let columns = try meta.query(
-            """
-            SELECT a.atttypid::text, n.nspname, c.relname, a.attname
-            FROM pg_publication_tables p
-            JOIN pg_namespace n ON n.nspname = p.schemaname
-            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
-            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-            WHERE p.pubname = $1
-            """, [config.publicationName], purpose: "read the column types of the publication's tables")
-        let captured = columns.compactMap { row -> (oid: UInt32, column: String)? in
-            guard let oid = row[0].flatMap({ UInt32($0) }), let schema = row[1], let table = row[2],
-                config.tableFilter.includes(schema: schema, table: table)
-            else { return nil }
-            return (oid, "\(schema).\(table).\(row[3] ?? "")")
-        }
-        let types = try userTypes(captured.map(\.oid), meta: meta)
-        for column in captured where !BinaryValueText.renders(PostgresType.resolve(column.oid, rows: types)) {
-            logger.warning(
-                "tributary.pgoutput.binary: a column's type has no binary reading here; streaming in text mode",
-                metadata: ["column": "\(column.column)", "type_oid": "\(column.oid)"])
-            return false
-        }
-        return true
-    }
-
-    /// A row with its binary values rendered as text. A value that cannot be rendered is not a stopped connector:
-    /// the stream starts again in text mode, from where Kafka has everything.
-    private func textValues(_ table: PostgresTableSchema, _ tuple: TupleData) throws -> TupleData {
-        do {
-            return try table.withTextValues(tuple)
-        } catch {
-            Self.textModeSlots.withLock { _ = $0.insert(config.slotName) }
-            throw PostgresError("\(error); the stream starts again in text mode", retriable: true)
-        }
-    }
-
-    /// Logical replication needs a role with the REPLICATION attribute (or a superuser): said before anything else
-    /// fails for it.
-    private func checkReplicationAttribute(_ meta: PostgresConnection) throws {
-        let row = try meta.query(
-            "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user",
-            purpose: "read the role's attributes"
-        ).first
-        guard row?.first == "f" else { return }
-        let role = meta.quoteIdentifier(config.connection.user)
-        throw PostgresError(
-            """
-            role \(role) of \(config.connection.address) lacks the REPLICATION attribute that logical replication \
-            needs. Fix: ALTER ROLE \(role) REPLICATION (as a superuser)
-            """)
-    }
-
-    private func ensurePublication(_ meta: PostgresConnection) throws {
-        let exists = try meta.query(
-            "SELECT 1 FROM pg_publication WHERE pubname = $1", [config.publicationName],
-            purpose: "look up the publication")
-        guard exists.isEmpty else { return }
-        let name = meta.quoteIdentifier(config.publicationName)
-        switch config.publicationAutocreateMode {
-        case .disabled:
-            throw PostgresError(
-                "publication \"\(config.publicationName)\" does not exist in \(config.connection.address) and publication.autocreate.mode=disabled: create it (CREATE PUBLICATION \(name) FOR ALL TABLES) or change publication.autocreate.mode"
-            )
-        case .filtered:
-            let rows = try meta.query(
-                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')",
-                purpose: "list tables for the publication")
-            let tables = rows.compactMap { r -> String? in
-                guard let s = r[0], let t = r[1], config.tableFilter.includes(schema: s, table: t) else { return nil }
-                return meta.quoteIdentifier(s) + "." + meta.quoteIdentifier(t)
-            }
-            guard !tables.isEmpty else {
-                throw PostgresError(
-                    "publication.autocreate.mode=filtered: no table of \(config.connection.address) matches table.include.list"
-                )
-            }
-            try meta.query(
-                "CREATE PUBLICATION \(name) FOR TABLE \(tables.joined(separator: ", "))",
-                purpose: "create the publication",
-                ifDenied: """
-                    creating a publication needs CREATE on the database and ownership of its tables: \
-                    GRANT CREATE ON DATABASE \(meta.quoteIdentifier(config.connection.database)) TO \
-                    \(meta.quoteIdentifier(config.connection.user)) and make the role own the tables, or have a \
-                    superuser create the publication (CREATE PUBLICATION \(name) FOR TABLE …) and set \
-                    publication.autocreate.mode=disabled
-                    """)
-        case .allTables:
-            try meta.query(
-                "CREATE PUBLICATION \(name) FOR ALL TABLES",
-                purpose:
-                    "create the publication (needs superuser for FOR ALL TABLES, or use publication.autocreate.mode=filtered)"
-            )
-        }
-        logger.info(
-            "created publication",
-            metadata: [
-                "publication": "\(config.publicationName)", "mode": "\(config.publicationAutocreateMode.rawValue)",
-            ])
-    }
-
-    /// The signal tables must exist and be published, or signals (and incremental snapshots, which wait for
-    /// their watermarks) never arrive: a filtered publication gains them, otherwise the log says what to do.
-    private func checkSignalTables(_ meta: PostgresConnection) throws {
-        for table in config.signalDataCollections {
-            let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
-            let quoted = meta.quoteQualifiedName(table)
-            guard parts.count == 2,
-                try !meta.query(
-                    """
-                    SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = $1 AND c.relname = $2
-                    """, parts, purpose: "look up signal table \(table)"
-                ).isEmpty
-            else {
-                logger.error(
-                    """
-                    signal.data.collection names a table that does not exist: no signals or incremental snapshots \
-                    until it does. Fix: CREATE TABLE \(quoted) (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, \
-                    data varchar(2048))
-                    """, metadata: ["table": "\(table)"])
-                continue
-            }
-            let published = try meta.query(
-                "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
-                [config.publicationName] + parts, purpose: "check that the publication has \(table)")
-            guard published.isEmpty else { continue }
-            let publication = meta.quoteIdentifier(config.publicationName)
-            if config.publicationAutocreateMode == .filtered {
-                try meta.query(
-                    "ALTER PUBLICATION \(publication) ADD TABLE \(quoted)", purpose: "add \(table) to the publication")
-                logger.info("added the signal table to the publication", metadata: ["table": "\(table)"])
-            } else {
-                logger.error(
-                    "the publication does not publish the signal table: no signals until it does. Fix: ALTER PUBLICATION \(publication) ADD TABLE \(quoted)",
-                    metadata: ["table": "\(table)"])
-            }
-        }
-    }
-
-    /// Makes sure the slot exists. A slot created now returns its consistent point and, with `exportSnapshot`,
-    /// the name of the snapshot it exported (valid until the next command on `repl`).
-    private func ensureSlot(
-        _ meta: PostgresConnection, _ repl: PostgresConnection, exportSnapshot: Bool
-    ) throws -> (consistentPoint: LSN, snapshotName: String?)? {
-        let rows = try meta.query(
-            "SELECT plugin, active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
-            [config.slotName], purpose: "look up the replication slot")
-        if let slot = rows.first {
-            guard slot[0] == "pgoutput" else {
-                throw PostgresError(
-                    "replication slot \"\(config.slotName)\" uses plugin \(slot[0] ?? "?"), not pgoutput: drop it or choose another slot.name"
-                )
-            }
-            if slot[1] == "t" {
-                // Often the walsender of a connection that just broke, still exiting: retried.
-                throw PostgresError(
-                    "replication slot \"\(config.slotName)\" is active for process \(slot[2] ?? "?"): another connector uses it; stop it or choose another slot.name",
-                    evenAtStart: true)
-            }
-            return nil
-        }
-        let created = try repl.query(
-            "CREATE_REPLICATION_SLOT \(repl.quoteIdentifier(config.slotName)) LOGICAL pgoutput "
-                + (exportSnapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT"),
-            purpose:
-                "create replication slot \"\(config.slotName)\" (the user needs the REPLICATION attribute; max_replication_slots must leave room)"
-        )
-        guard let row = created.first, row.count >= 3, let point = row[1].flatMap(LSN.init) else {
-            throw PostgresError("CREATE_REPLICATION_SLOT \"\(config.slotName)\" returned no consistent point")
-        }
-        logger.info(
-            "created replication slot", metadata: ["slot": "\(config.slotName)", "consistent_point": "\(point)"])
-        return (point, exportSnapshot ? row[2] : nil)
     }
 
     // MARK: Poll
@@ -694,7 +426,7 @@ public final class PostgresConnectorTask: SourceTask {
 
     /// The `pg_type` rows of the types among `oids` that are not built in, and of the types they build on (domain
     /// bases, array elements).
-    private func userTypes(
+    func userTypes(
         _ oids: [UInt32], meta: PostgresConnection
     ) throws -> [UInt32: PostgresType.CatalogRow] {
         var rows: [UInt32: PostgresType.CatalogRow] = [:]
@@ -784,185 +516,6 @@ public final class PostgresConnectorTask: SourceTask {
         return table
     }
 
-    // MARK: Records
-
-    /// Debezium's offset keys, plus `lsn_part` for the second and third records one change produces.
-    private func offset(at position: RecordPosition) -> OffsetMap {
-        var offset: OffsetMap = [
-            "lsn": .int(Int64(position.lsn.value)), "lsn_proc": .int(Int64(position.lsn.value)),
-            "lsn_commit": progress.lastCommitEnd.map { .int(Int64($0.value)) } ?? .null,
-            "txId": progress.currentXid.map { .int(Int64($0)) } ?? .null, "ts_usec": .int(progress.currentCommitMicros),
-        ]
-        if position.part != 0 { offset["lsn_part"] = .int(Int64(position.part)) }
-        incremental.addOffsetEntries(to: &offset)
-        return offset
-    }
-
-    /// Where a record comes from: the stream (its position), the snapshot (its marker, and whether it is the
-    /// snapshot's last record), or an incremental snapshot's window (emitted at a position in the stream).
-    enum Origin {
-        case stream(RecordPosition)
-        case snapshot(SnapshotMarker, isLast: Bool, resume: SnapshotResumePoint? = nil)
-        case incremental(RecordPosition)
-
-        var isStream: Bool { if case .stream = self { true } else { false } }
-    }
-
-    func record(
-        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?,
-        at position: RecordPosition
-    ) -> SourceRecord {
-        record(table, op: op, before: before, after: after, key: key, from: .stream(position))
-    }
-
-    /// `headers`: nil for the context headers alone (none for snapshot rows: Debezium's snapshot path adds none).
-    func record(
-        _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, from origin: Origin,
-        headers recordHeaders: [Header]? = nil
-    ) -> SourceRecord {
-        let nowMicros = Self.epochMicros()
-        let lsn: LSN
-        let offset: OffsetMap
-        let info: (commitMicros: Int64, txId: Int64?, marker: SnapshotMarker)
-        switch origin {
-        case .stream(let position):
-            lsn = position.lsn
-            offset = self.offset(at: position)
-            info = (progress.currentCommitMicros, progress.currentXid.map { Int64($0) }, .false)
-        case .snapshot(let marker, let isLast, let resume):
-            lsn = snapshotPosition
-            if blockingSnapshot {
-                // Where the stream stands (the signal): a restart streams on from there, as Debezium's does.
-                offset = positionOffset()
-                info = (snapshot?.startedMicros ?? nowMicros, progress.currentXid.map { Int64($0) }, marker)
-            } else {
-                offset = snapshotOffset(isLast: isLast, resume: resume)
-                info = (snapshot?.startedMicros ?? nowMicros, snapshot?.transactionID, marker)
-            }
-        case .incremental(let position):
-            // Debezium's incremental reads: read now, outside any transaction, at no LSN of their own (the
-            // sequence names where the stream stands).
-            lsn = position.lsn
-            offset = self.offset(at: position)
-            info = (nowMicros, nil, .incremental)
-        }
-        var isIncremental: Bool { if case .incremental = origin { true } else { false } }
-        let block = sourceBlock(
-            schema: table.relation.namespace, table: table.relation.name, txId: info.txId, lsn: lsn,
-            lsnInBlock: !isIncremental, commitMicros: info.commitMicros, marker: info.marker,
-            withOrigin: origin.isStream)
-        let envelope = ChangeEvent.envelope(
-            schema: table.envelopeSchema, op: op, before: before, after: after, source: block,
-            transaction: origin.isStream ? currentTransactionBlock : nil, nowMicros: nowMicros)
-        return ChangeEvent.record(
-            partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
-            key: key, envelope: envelope, nowMicros: nowMicros,
-            headers: recordHeaders ?? (origin.isStream ? headers.context : []))
-    }
-
-    /// The `source` block of a record at `lsn`: Debezium's common fields (with `sequence`, the last commit and
-    /// this LSN), PostgreSQL's (`lsn` unless `lsnInBlock` is false), and (`withOrigin`) the replication origin of
-    /// the transaction being read.
-    private func sourceBlock(
-        schema: String, table: String, txId: Int64?, lsn: LSN, lsnInBlock: Bool = true, commitMicros: Int64,
-        marker: SnapshotMarker, withOrigin: Bool
-    ) -> Struct {
-        let sequence = "[" + (progress.lastCommitLSN.map { "\"\($0.value)\"" } ?? "null") + ",\"\(lsn.value)\"]"
-        var block = SourceBlock(
-            source.layout,
-            CommonSourceInfo(
-                version: TributaryVersion.string, connector: "postgresql", serverName: config.topicPrefix,
-                commitMicros: commitMicros, snapshot: marker, database: config.connection.database,
-                sequence: sequence))
-        block[position: source.schema] = .string(schema)
-        block[position: source.table] = .string(table)
-        block[position: source.txId] = txId.map { .int64($0) } ?? .null
-        if lsnInBlock { block[position: source.lsn] = .int64(Int64(lsn.value)) }
-        if withOrigin, let currentOrigin {
-            block[position: source.origin] = .string(currentOrigin.name)
-            block[position: source.originLSN] = .int64(Int64(currentOrigin.lsn.value))
-        }
-        return block.value
-    }
-
-    /// The data collection logical decoding messages count for in transaction metadata (Debezium's
-    /// `LogicalDecodingMessageId`).
-    static let messageCollection = "LOGICAL_DECODING_MESSAGE"
-
-    /// A logical decoding message event (`op: "m"`) on `<topic.prefix>.message`, as Debezium's
-    /// `LogicalDecodingMessageMonitor` writes it: empty source schema and table, no headers. A transactional
-    /// message carries its transaction's id (and block); a standalone one neither, and its source time is that of
-    /// the last commit read.
-    private func messageRecord(
-        prefix: String, content: [UInt8], lsn: LSN, at position: RecordPosition, standalone: Bool
-    ) -> SourceRecord {
-        let nowMicros = Self.epochMicros()
-        let block = sourceBlock(
-            schema: "", table: "", txId: standalone ? nil : progress.currentXid.map { Int64($0) }, lsn: lsn,
-            commitMicros: progress.currentCommitMicros == 0 ? nowMicros : progress.currentCommitMicros, marker: .false,
-            withOrigin: true)
-        let valueSchema = messageValueSchema
-        let message = Struct(
-            schema: valueSchema.fields[4].schema,
-            values: [.string(prefix), config.valueConverter.binary(content).value])
-        let value = Struct(
-            schema: valueSchema,
-            values: [
-                .string("m"), .int64(nowMicros / 1000), .struct(block),
-                (standalone ? nil : currentTransactionBlock).map { .struct($0) } ?? .null, .struct(message),
-            ])
-        var offset = offset(at: position)
-        if standalone { offset["messageType"] = .string(ReplicationProgressStateMachine.standaloneMessageType) }
-        return SourceRecord(
-            sourcePartition: sourcePartition, sourceOffset: offset, topic: config.topicPrefix + ".message",
-            keySchema: PostgresSchemas.messageKey,
-            key: .struct(Struct(schema: PostgresSchemas.messageKey, values: [.string(prefix)])),
-            valueSchema: valueSchema, value: .struct(value), timestamp: nowMicros / 1000)
-    }
-
-    private func tombstone(
-        _ table: PostgresTableSchema, key: Struct, at position: RecordPosition, headers recordHeaders: [Header]? = nil
-    ) -> SourceRecord {
-        ChangeEvent.tombstone(
-            partition: sourcePartition, offset: offset(at: position), topic: table.topic, keySchema: table.keySchema!,
-            key: key, headers: recordHeaders ?? headers.context)
-    }
-
-    // MARK: Heartbeats
-
-    /// Every `heartbeat.interval.ms`, between transactions: runs `heartbeat.action.query`, then adds a heartbeat
-    /// record whose offset says where the stream stands (`positionOffset`).
-    private func heartbeatIfDue(into records: inout [SourceRecord]) throws {
-        guard config.heartbeatIntervalMilliseconds > 0, progress.currentXid == nil else { return }
-        let now = ContinuousClock.now
-        guard now >= nextHeartbeat else { return }
-        nextHeartbeat = now + .milliseconds(config.heartbeatIntervalMilliseconds)
-        if let query = config.heartbeatActionQuery, let meta = metadata {
-            try meta.query(query, purpose: "run heartbeat.action.query")
-        }
-        records.append(
-            Heartbeat.record(
-                topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
-                offset: positionOffset(), nowMillis: Self.epochMicros() / 1000))
-    }
-
-    /// An offset for where the stream stands, without a record of its own: that of the newest record handed out
-    /// (so that acknowledging it acknowledges that record too), with the end of the last transaction read.
-    func positionOffset() -> OffsetMap {
-        var offset: OffsetMap = [
-            "lsn_commit": progress.lastCommitEnd.map { .int(Int64($0.value)) } ?? .int(Int64(progress.startLSN.value)),
-            "ts_usec": .int(progress.currentCommitMicros),
-        ]
-        if let last = progress.lastEmitted {
-            offset["txId"] = .int(Int64(last.xid))
-            offset["lsn"] = .int(Int64(last.position.lsn.value))
-            offset["lsn_proc"] = .int(Int64(last.position.lsn.value))
-            if last.position.part != 0 { offset["lsn_part"] = .int(Int64(last.position.part)) }
-        }
-        incremental.addOffsetEntries(to: &offset)
-        return offset
-    }
-
     // MARK: Commit
 
     public func takeOffsetWithoutRecord() -> OffsetMap? {
@@ -984,14 +537,14 @@ public final class PostgresConnectorTask: SourceTask {
         if ContinuousClock.now - lastStatusSent >= statusInterval { try sendStatus() }
     }
 
-    private func sendStatus(confirming target: LSN) throws {
+    func sendStatus(confirming target: LSN) throws {
         logger.trace("confirming", metadata: ["lsn": "\(target)"])
         try sendStatus()
     }
 
     /// Standby status update: received up to the newest WAL position seen, flushed (safe to discard) up to the
     /// confirmed position.
-    private func sendStatus() throws {
+    func sendStatus() throws {
         // Before START_REPLICATION (during a snapshot) there is no stream to report to: the confirmed position
         // is kept, and reported once streaming starts.
         guard streaming, let repl = stream else { return }
@@ -1022,17 +575,6 @@ public final class PostgresConnectorTask: SourceTask {
         stream = nil
         metadata = nil
     }
-}
-
-/// A committed streamed transaction being handed out: its kept changes, then its commit.
-struct StreamedTransactionReplay {
-    let reader: StreamedTransactionSpill.Reader
-    let commit: PgOutputMessage
-    /// Where the Stream Commit message lies in the stream.
-    let commitPosition: LSN
-    /// The table entries its Relation messages replaced (nil: there was none), restored once it is done.
-    var savedTables: [UInt32: PostgresTableSchema??] = [:]
-    var finished = false
 }
 
 extension UnsafeRawBufferPointer {
