@@ -132,6 +132,7 @@ public struct BinlogDecoder: Sendable {
                 for _ in 0..<(try r.uint64()) {
                     let start = try r.uint64()
                     let end = try r.uint64()  // exclusive
+                    guard end > start else { throw BinlogError(.malformed, "GTID interval \(start) to \(end)") }
                     intervals.append(end - start == 1 ? "\(start)" : "\(start)-\(end - 1)")
                 }
                 sets.append(([sid] + intervals).joined(separator: ":"))
@@ -160,7 +161,7 @@ public struct BinlogDecoder: Sendable {
             while true {
                 let field = try r.packedInteger()
                 if field == 0 { break }
-                var value = ByteReader(try r.take(Int(try r.packedInteger())))
+                var value = ByteReader(try r.take(try r.length()))
                 switch field {
                 case 2:
                     let code = try value.packedInteger()

@@ -51,7 +51,7 @@ public enum BinlogValue: Equatable, Sendable {
             let v = Int(try r.littleEndian(3))
             return .time(negative: false, hours: v / 10000, minutes: v / 100 % 100, seconds: v % 100, microseconds: 0)
         case .datetime:
-            let v = Int(try r.uint64())
+            let v = Int(truncatingIfNeeded: try r.uint64())
             let d = v / 1_000_000, t = v % 1_000_000
             return .datetime(
                 year: d / 10000, month: d / 100 % 100, day: d % 100, hour: t / 10000, minute: t / 100 % 100,
@@ -68,10 +68,10 @@ public enum BinlogValue: Equatable, Sendable {
                 minute: Int((hms >> 6) % 64), second: Int(hms % 64), microsecond: try fraction(&r, fsp: fsp))
         case .time2(let fsp): return try time2(&r, fsp: fsp)
         case .string(let maxLength):
-            return .bytes(try r.take(Int(try r.littleEndian(maxLength < 256 ? 1 : 2))))
+            return .bytes(try r.take(ByteReader.length(try r.littleEndian(maxLength < 256 ? 1 : 2))))
         case .blob(let lengthBytes), .geometry(let lengthBytes), .json(let lengthBytes):
-            return .bytes(try r.take(Int(try r.littleEndian(lengthBytes))))
-        case .enumeration(let size): return .enumIndex(Int(try r.littleEndian(size)))
+            return .bytes(try r.take(ByteReader.length(try r.littleEndian(lengthBytes))))
+        case .enumeration(let size): return .enumIndex(Int(truncatingIfNeeded: try r.littleEndian(size)))
         case .set(let size): return .setBits(try r.littleEndian(size))
         case .bit(let bits): return .bits(Array(try r.take((bits + 7) / 8)))
         case .null: return .null

@@ -64,6 +64,15 @@ struct ByteReader {
         }
     }
 
+    /// A length-encoded integer used as a length or count: refused when it cannot be one here.
+    mutating func length() throws(BinlogError) -> Int { try Self.length(packedInteger()) }
+
+    /// A length read from the bytes, checked: no more than an `Int` holds.
+    static func length(_ value: UInt64) throws(BinlogError) -> Int {
+        guard value <= UInt64(Int.max) else { throw BinlogError(.malformed, "a length of \(value)") }
+        return Int(value)
+    }
+
     /// A bitmap of `count` bits, least significant bit first.
     mutating func bitmap(_ count: Int) throws(BinlogError) -> [Bool] {
         let bytes = try take((count + 7) / 8)

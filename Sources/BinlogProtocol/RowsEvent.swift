@@ -25,7 +25,7 @@ public struct RowsEvent: Equatable, Sendable {
         guard let table = tables[tableID] else {
             throw BinlogError(.malformed, "rows event for table id \(tableID) without a table map before it")
         }
-        let count = Int(try r.packedInteger())
+        let count = try r.length()
         guard count == table.columns.count else {
             throw BinlogError(
                 .malformed,
@@ -36,7 +36,10 @@ public struct RowsEvent: Equatable, Sendable {
         var rows: [[BinlogValue?]] = []
         var after: [[BinlogValue?]] = []
         while r.remaining > 0 {
+            let before = r.remaining
             rows.append(try Self.image(&r, table: table, present: present))
+            // An image of no columns reads nothing: the bytes after it cannot be rows.
+            guard r.remaining < before else { throw BinlogError(.malformed, "rows event whose images read no bytes") }
             if kind == .update { after.append(try Self.image(&r, table: table, present: presentAfter)) }
         }
         self.rows = rows

@@ -109,9 +109,9 @@ public struct TableMap: Equatable, Sendable {
         try r.skip(1)
         table = String(decoding: try r.take(Int(try r.uint8())), as: UTF8.self)
         try r.skip(1)
-        let count = Int(try r.packedInteger())
+        let count = try r.length()
         let codes = Array(try r.take(count))
-        var metadata = ByteReader(try r.take(Int(try r.packedInteger())))
+        var metadata = ByteReader(try r.take(try r.length()))
         var columns: [ColumnType] = []
         columns.reserveCapacity(count)
         for code in codes { columns.append(try ColumnType(code: code, metadata: &metadata)) }
@@ -119,7 +119,7 @@ public struct TableMap: Equatable, Sendable {
         nullable = try r.bitmap(count)
         while r.remaining > 0 {
             let field = try r.uint8()
-            var value = ByteReader(try r.take(Int(try r.packedInteger())))
+            var value = ByteReader(try r.take(try r.length()))
             try read(field, &value)
         }
     }
@@ -159,22 +159,22 @@ public struct TableMap: Equatable, Sendable {
             let character = characterColumns
             var collations = [Int?](repeating: nil, count: columns.count)
             if field == 2 {
-                let fallback = Int(try r.packedInteger())
+                let fallback = try r.length()
                 for column in character { collations[column] = fallback }
                 while r.remaining > 0 {
-                    let index = Int(try r.packedInteger())
-                    let collation = Int(try r.packedInteger())
+                    let index = try r.length()
+                    let collation = try r.length()
                     guard index < character.count else { throw BinlogError(.malformed, "charset of column \(index)") }
                     collations[character[index]] = collation
                 }
             } else {
-                for column in character where r.remaining > 0 { collations[column] = Int(try r.packedInteger()) }
+                for column in character where r.remaining > 0 { collations[column] = try r.length() }
             }
             metadata.collations = collations
         case 4:  // COLUMN_NAME
             var names: [String] = []
             while r.remaining > 0 {
-                names.append(String(decoding: try r.take(Int(try r.packedInteger())), as: UTF8.self))
+                names.append(String(decoding: try r.take(try r.length()), as: UTF8.self))
             }
             metadata.columnNames = names
         case 5, 6:  // SET_STR_VALUE, ENUM_STR_VALUE: per column of the kind, a member count and the members
@@ -187,19 +187,19 @@ public struct TableMap: Equatable, Sendable {
             for column in kindColumns where r.remaining > 0 {
                 var list: [String] = []
                 for _ in 0..<(try r.packedInteger()) {
-                    list.append(String(decoding: try r.take(Int(try r.packedInteger())), as: UTF8.self))
+                    list.append(String(decoding: try r.take(try r.length()), as: UTF8.self))
                 }
                 members[column] = list
             }
             if field == 5 { metadata.setMembers = members } else { metadata.enumMembers = members }
         case 8:  // SIMPLE_PRIMARY_KEY
             var key: [Int] = []
-            while r.remaining > 0 { key.append(Int(try r.packedInteger())) }
+            while r.remaining > 0 { key.append(try r.length()) }
             metadata.primaryKey = key
         case 9:  // PRIMARY_KEY_WITH_PREFIX: index and prefix length pairs
             var key: [Int] = []
             while r.remaining > 0 {
-                key.append(Int(try r.packedInteger()))
+                key.append(try r.length())
                 _ = try r.packedInteger()
             }
             metadata.primaryKey = key
