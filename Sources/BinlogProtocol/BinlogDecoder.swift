@@ -53,6 +53,7 @@ public struct BinlogDecoder: Sendable {
         var pending: [UInt8] = []
         var decoder = self
         decoder.format?.hasChecksum = false
+        decoder.checksumsBeforeFormat = false
         func drain() throws(BinlogError) {
             var start = 0
             while pending.count - start >= BinlogEventHeader.size {

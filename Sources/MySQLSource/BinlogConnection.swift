@@ -43,9 +43,11 @@ public final class BinlogConnection {
     private var rpl: UnsafeMutablePointer<MARIADB_RPL>?
     private let settings: Settings
     /// Whether the server appends a CRC32 to each event (`binlog_checksum`).
-    public let checksums: Bool
+    public private(set) var checksums = false
 
     public init(_ settings: Settings, from start: Start) throws {
+        // Every stored property has its value from here on, so a throw below still runs deinit, which closes what
+        // was opened.
         self.settings = settings
         guard let mysql = mysql_init(nil) else { throw MySQLError("cannot allocate a MariaDB client handle") }
         self.mysql = mysql
@@ -56,10 +58,7 @@ public final class BinlogConnection {
                 mysql, settings.host, settings.user, settings.password, nil, UInt32(settings.port), nil, 0)
                 != nil
         else {
-            let error = Self.error(mysql, "cannot connect to \(settings.address) as \(settings.user)")
-            mysql_close(mysql)
-            self.mysql = nil
-            throw error
+            throw Self.error(mysql, "cannot connect to \(settings.address) as \(settings.user)")
         }
         let checksum = try Self.query(mysql, "SELECT @@global.binlog_checksum", settings).first ?? "NONE"
         checksums = checksum.uppercased() != "NONE"
