@@ -3,18 +3,6 @@ import DebeziumEvents
 import Logging
 import TributaryCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// Building records: offsets, the source block, change, message and tombstone records, heartbeats.
 extension PostgresConnectorTask {
     /// Debezium's offset keys, plus `lsn_part` for the second and third records one change produces.

@@ -3,18 +3,6 @@ import DebeziumEvents
 import Logging
 import TributaryCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// Starting: the checks that name what to fix, the publication, the slot, and `START_REPLICATION`.
 extension PostgresConnectorTask {
     public func start(storedOffset: OffsetMap?) throws {
