@@ -59,11 +59,11 @@ enum BinaryValueText {
 
     /// Appends the text form of `value` to `out` (on a throw, `out` may hold part of it).
     static func append(_ value: ArraySlice<UInt8>, type: PostgresType, to out: inout [UInt8]) throws {
-        var reader = Reader(value)
+        var reader = ByteReader(value)
         try append(&reader, type: type, to: &out)
     }
 
-    private static func append(_ r: inout Reader, type: PostgresType, to out: inout [UInt8]) throws {
+    private static func append(_ r: inout ByteReader, type: PostgresType, to out: inout [UInt8]) throws {
         switch type {
         case .builtin(let oid):
             if let bound = rangeBounds[oid] {
@@ -78,29 +78,29 @@ enum BinaryValueText {
         case .array(let element): try appendArray(&r, element: element, to: &out)
         case .named("hstore"): try appendHStore(&r, to: &out)
         case .named("ltree"):
-            _ = try r.byte()  // the format's version
+            _ = try r.u8()  // the format's version
             out.append(contentsOf: r.rest())
         case .named("citext"): out.append(contentsOf: r.rest())
         case .named(let name), .unknown(let name): throw Malformed(description: "type \(name) has no binary form here")
         }
     }
 
-    private static func appendBuiltin(_ r: inout Reader, oid: UInt32, to out: inout [UInt8]) throws {
+    private static func appendBuiltin(_ r: inout ByteReader, oid: UInt32, to out: inout [UInt8]) throws {
         switch oid {
-        case OID.bool: out.append(try r.byte() != 0 ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case OID.int2: appendDecimal(Int64(Int16(bitPattern: try r.uint16())), to: &out)
-        case OID.int4: appendDecimal(Int64(Int32(bitPattern: try r.uint32())), to: &out)
-        case OID.int8: appendDecimal(Int64(bitPattern: try r.uint64()), to: &out)
-        case OID.oid: appendDecimal(Int64(try r.uint32()), to: &out)
-        case OID.float4: appendFloating(Float(bitPattern: try r.uint32()), to: &out)
-        case OID.float8: appendFloat8(Double(bitPattern: try r.uint64()), to: &out)
+        case OID.bool: out.append(try r.u8() != 0 ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case OID.int2: appendDecimal(Int64(Int16(bitPattern: try r.u16())), to: &out)
+        case OID.int4: appendDecimal(Int64(try r.i32()), to: &out)
+        case OID.int8: appendDecimal(try r.i64(), to: &out)
+        case OID.oid: appendDecimal(Int64(try r.u32()), to: &out)
+        case OID.float4: appendFloating(Float(bitPattern: try r.u32()), to: &out)
+        case OID.float8: appendFloat8(Double(bitPattern: try r.u64()), to: &out)
         case OID.text, OID.varchar, OID.bpchar, OID.char, OID.name, OID.json, OID.xml:
             out.append(contentsOf: r.rest())
         case OID.jsonb:
-            _ = try r.byte()  // the format's version
+            _ = try r.u8()  // the format's version
             out.append(contentsOf: r.rest())
         case OID.uuid:
-            let bytes = try r.bytes(16)
+            let bytes = try r.take(16)
             for (i, b) in bytes.enumerated() {
                 if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
                 appendHex(b, to: &out)
@@ -109,24 +109,24 @@ enum BinaryValueText {
             out.append(contentsOf: "\\x".utf8)
             for b in r.rest() { appendHex(b, to: &out) }
         case OID.numeric: try appendNumeric(&r, to: &out)
-        case OID.money: appendMoney(Int64(bitPattern: try r.uint64()), to: &out)
+        case OID.money: appendMoney(try r.i64(), to: &out)
         case OID.bit, OID.varbit:
-            let length = Int(Int32(bitPattern: try r.uint32()))
-            let bytes = try r.bytes((length + 7) / 8)
+            let length = Int(try r.i32())
+            let bytes = try r.take((length + 7) / 8)
             for i in 0..<length {
                 out.append(bytes[bytes.startIndex + i / 8] & (0x80 >> UInt8(i % 8)) != 0 ? 0x31 : 0x30)
             }
-        case OID.date: appendDate(Int32(bitPattern: try r.uint32()), to: &out)
-        case OID.time: appendTime(Int64(bitPattern: try r.uint64()), to: &out)
+        case OID.date: appendDate(try r.i32(), to: &out)
+        case OID.time: appendTime(try r.i64(), to: &out)
         case OID.timetz:
-            appendTime(Int64(bitPattern: try r.uint64()), to: &out)
-            appendOffset(-Int(Int32(bitPattern: try r.uint32())), to: &out)
+            appendTime(try r.i64(), to: &out)
+            appendOffset(-Int(try r.i32()), to: &out)
         case OID.timestamp, OID.timestamptz:
-            appendTimestamp(Int64(bitPattern: try r.uint64()), withOffset: oid == OID.timestamptz, to: &out)
+            appendTimestamp(try r.i64(), withOffset: oid == OID.timestamptz, to: &out)
         case OID.interval:
-            let micros = Int64(bitPattern: try r.uint64())
-            let days = Int32(bitPattern: try r.uint32())
-            let months = Int32(bitPattern: try r.uint32())
+            let micros = try r.i64()
+            let days = try r.i32()
+            let months = try r.i32()
             appendInterval(micros: micros, days: days, months: months, to: &out)
         case OID.point: try appendPoint(&r, to: &out)
         case lseg, box:
@@ -136,8 +136,8 @@ enum BinaryValueText {
             try appendPoint(&r, to: &out)
             if oid == lseg { out.append(UInt8(ascii: "]")) }
         case path, polygon:
-            let closed = try oid == polygon || r.byte() != 0
-            let count = Int(Int32(bitPattern: try r.uint32()))
+            let closed = try oid == polygon || r.u8() != 0
+            let count = Int(try r.i32())
             out.append(closed ? UInt8(ascii: "(") : UInt8(ascii: "["))
             for i in 0..<max(0, count) {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -148,19 +148,19 @@ enum BinaryValueText {
             out.append(UInt8(ascii: "<"))
             try appendPoint(&r, to: &out)
             out.append(UInt8(ascii: ","))
-            appendFloat8(Double(bitPattern: try r.uint64()), to: &out)
+            appendFloat8(Double(bitPattern: try r.u64()), to: &out)
             out.append(UInt8(ascii: ">"))
         case line:
             out.append(UInt8(ascii: "{"))
             for i in 0..<3 {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                appendFloat8(Double(bitPattern: try r.uint64()), to: &out)
+                appendFloat8(Double(bitPattern: try r.u64()), to: &out)
             }
             out.append(UInt8(ascii: "}"))
         case OID.inet, OID.cidr: try appendNetwork(&r, isCIDR: oid == OID.cidr, to: &out)
         case OID.tsvector: try appendTSVector(&r, to: &out)
         case OID.macaddr, OID.macaddr8:
-            for (i, b) in try r.bytes(oid == OID.macaddr ? 6 : 8).enumerated() {
+            for (i, b) in try r.take(oid == OID.macaddr ? 6 : 8).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ":")) }
                 appendHex(b, to: &out)
             }
@@ -171,11 +171,11 @@ enum BinaryValueText {
 
     // MARK: Numbers
 
-    private static func appendPoint(_ r: inout Reader, to out: inout [UInt8]) throws {
+    private static func appendPoint(_ r: inout ByteReader, to out: inout [UInt8]) throws {
         out.append(UInt8(ascii: "("))
-        appendFloat8(Double(bitPattern: try r.uint64()), to: &out)
+        appendFloat8(Double(bitPattern: try r.u64()), to: &out)
         out.append(UInt8(ascii: ","))
-        appendFloat8(Double(bitPattern: try r.uint64()), to: &out)
+        appendFloat8(Double(bitPattern: try r.u64()), to: &out)
         out.append(UInt8(ascii: ")"))
     }
 
@@ -264,11 +264,11 @@ enum BinaryValueText {
     }
 
     /// `numeric_send`'s form: digit count, weight (of the first base-10000 digit), sign, display scale, digits.
-    private static func appendNumeric(_ r: inout Reader, to out: inout [UInt8]) throws {
-        let count = Int(Int16(bitPattern: try r.uint16()))
-        let weight = Int(Int16(bitPattern: try r.uint16()))
-        let sign = try r.uint16()
-        let scale = Int(Int16(bitPattern: try r.uint16()))
+    private static func appendNumeric(_ r: inout ByteReader, to out: inout [UInt8]) throws {
+        let count = Int(try r.i16())
+        let weight = Int(try r.i16())
+        let sign = try r.u16()
+        let scale = Int(try r.i16())
         switch sign {
         case 0xC000: return out.append(contentsOf: "NaN".utf8)
         case 0xD000: return out.append(contentsOf: "Infinity".utf8)
@@ -279,7 +279,7 @@ enum BinaryValueText {
         guard count >= 0 else { throw Malformed(description: "numeric digit count \(count)") }
         var digits: [UInt16] = []
         digits.reserveCapacity(count)
-        for _ in 0..<count { digits.append(try r.uint16()) }
+        for _ in 0..<count { digits.append(try r.u16()) }
         func digit(_ i: Int) -> UInt64 { i >= 0 && i < digits.count ? UInt64(digits[i]) : 0 }
         if sign == 0x4000 { out.append(UInt8(ascii: "-")) }
         if weight < 0 {
@@ -419,17 +419,17 @@ enum BinaryValueText {
 
     /// `array_send`'s form: dimensions, a null flag, the element type, each dimension's length and lower bound,
     /// then the elements (length, -1 for null, and bytes).
-    private static func appendArray(_ r: inout Reader, element: PostgresType, to out: inout [UInt8]) throws {
-        let dimensions = Int(Int32(bitPattern: try r.uint32()))
-        _ = try r.uint32()  // whether there are nulls
-        _ = try r.uint32()  // the element type
+    private static func appendArray(_ r: inout ByteReader, element: PostgresType, to out: inout [UInt8]) throws {
+        let dimensions = Int(try r.i32())
+        _ = try r.u32()  // whether there are nulls
+        _ = try r.u32()  // the element type
         guard dimensions > 0 else { return out.append(contentsOf: "{}".utf8) }
         guard dimensions <= 6 else { throw Malformed(description: "array of \(dimensions) dimensions") }
         var lengths: [Int] = []
         var lowerBounds: [Int] = []
         for _ in 0..<dimensions {
-            lengths.append(Int(Int32(bitPattern: try r.uint32())))
-            lowerBounds.append(Int(Int32(bitPattern: try r.uint32())))
+            lengths.append(Int(try r.i32()))
+            lowerBounds.append(Int(try r.i32()))
         }
         if lowerBounds.contains(where: { $0 != 1 }) {
             for (length, lower) in zip(lengths, lowerBounds) {
@@ -445,7 +445,7 @@ enum BinaryValueText {
     }
 
     private static func appendArrayLevel(
-        _ r: inout Reader, lengths: ArraySlice<Int>, element: PostgresType, to out: inout [UInt8]
+        _ r: inout ByteReader, lengths: ArraySlice<Int>, element: PostgresType, to out: inout [UInt8]
     ) throws {
         out.append(UInt8(ascii: "{"))
         for i in 0..<lengths[lengths.startIndex] {
@@ -454,12 +454,12 @@ enum BinaryValueText {
                 try appendArrayLevel(&r, lengths: lengths.dropFirst(), element: element, to: &out)
                 continue
             }
-            let length = Int(Int32(bitPattern: try r.uint32()))
+            let length = Int(try r.i32())
             guard length >= 0 else {
                 out.append(contentsOf: "NULL".utf8)
                 continue
             }
-            var item = Reader(try r.bytes(length))
+            var item = ByteReader(try r.take(length))
             var text: [UInt8] = []
             try append(&item, type: element, to: &text)
             appendQuotedIfNeeded(text, to: &out)
@@ -485,8 +485,8 @@ enum BinaryValueText {
 
     /// `hstore_send`'s form: pair count, then each key and value (length, -1 for a null value, and bytes), written
     /// as `hstore_out` does: `"k"=>"v", "n"=>NULL`.
-    private static func appendHStore(_ r: inout Reader, to out: inout [UInt8]) throws {
-        let count = Int(Int32(bitPattern: try r.uint32()))
+    private static func appendHStore(_ r: inout ByteReader, to out: inout [UInt8]) throws {
+        let count = Int(try r.i32())
         func quoted(_ bytes: ArraySlice<UInt8>) {
             out.append(UInt8(ascii: "\""))
             for b in bytes {
@@ -497,26 +497,26 @@ enum BinaryValueText {
         }
         for i in 0..<max(0, count) {
             if i > 0 { out.append(contentsOf: ", ".utf8) }
-            quoted(try r.bytes(Int(Int32(bitPattern: try r.uint32()))))
+            quoted(try r.take(Int(try r.i32())))
             out.append(contentsOf: "=>".utf8)
-            let length = Int(Int32(bitPattern: try r.uint32()))
+            let length = Int(try r.i32())
             if length < 0 {
                 out.append(contentsOf: "NULL".utf8)
             } else {
-                quoted(try r.bytes(length))
+                quoted(try r.take(length))
             }
         }
     }
 
     /// `range_send`'s form: flags, then each finite bound (length and bytes), written as `range_out` does:
     /// `[1,5)`, `(,6)`, `empty`, bounds in double quotes when they need them.
-    private static func appendRange(_ r: inout Reader, bound: UInt32, to out: inout [UInt8]) throws {
-        let flags = try r.byte()
+    private static func appendRange(_ r: inout ByteReader, bound: UInt32, to out: inout [UInt8]) throws {
+        let flags = try r.u8()
         if flags & 0x01 != 0 { return out.append(contentsOf: "empty".utf8) }
         out.append(flags & 0x02 != 0 ? UInt8(ascii: "[") : UInt8(ascii: "("))
         for (infinite, separator) in [(flags & 0x08 != 0, UInt8(ascii: ",")), (flags & 0x10 != 0, 0)] {
             if !infinite {
-                var value = Reader(try r.bytes(Int(Int32(bitPattern: try r.uint32()))))
+                var value = ByteReader(try r.take(Int(try r.i32())))
                 var text: [UInt8] = []
                 try appendBuiltin(&value, oid: bound, to: &text)
                 let special: Set<UInt8> = [
@@ -540,11 +540,11 @@ enum BinaryValueText {
 
     /// `inet_send`'s form: family (2 for IPv4, 3 for IPv6), prefix bits, whether it is a `cidr`, address length
     /// and bytes. The prefix is written for `cidr` always, for `inet` when it is not the whole address.
-    private static func appendNetwork(_ r: inout Reader, isCIDR: Bool, to out: inout [UInt8]) throws {
-        let family = try r.byte()
-        let bits = Int(try r.byte())
-        _ = try r.byte()
-        let address = Array(try r.bytes(Int(try r.byte())))
+    private static func appendNetwork(_ r: inout ByteReader, isCIDR: Bool, to out: inout [UInt8]) throws {
+        let family = try r.u8()
+        let bits = Int(try r.u8())
+        _ = try r.u8()
+        let address = Array(try r.take(Int(try r.u8())))
         switch (family, address.count) {
         case (2, 4):
             for (i, b) in address.enumerated() {
@@ -611,22 +611,22 @@ enum BinaryValueText {
 
     /// `tsvectorsend`'s form: lexeme count, then each lexeme (NUL-terminated), its position count and positions
     /// (weight in the top two bits), written as `tsvectorout` does: `'fat':2A,4 'cat':3`.
-    private static func appendTSVector(_ r: inout Reader, to out: inout [UInt8]) throws {
-        let count = Int(Int32(bitPattern: try r.uint32()))
+    private static func appendTSVector(_ r: inout ByteReader, to out: inout [UInt8]) throws {
+        let count = Int(try r.i32())
         for i in 0..<max(0, count) {
             if i > 0 { out.append(UInt8(ascii: " ")) }
             out.append(UInt8(ascii: "'"))
             while true {
-                let b = try r.byte()
+                let b = try r.u8()
                 if b == 0 { break }
                 if b == UInt8(ascii: "'") || b == UInt8(ascii: "\\") { out.append(b) }
                 out.append(b)
             }
             out.append(UInt8(ascii: "'"))
-            let positions = Int(try r.uint16())
+            let positions = Int(try r.u16())
             for j in 0..<positions {
                 out.append(j == 0 ? UInt8(ascii: ":") : UInt8(ascii: ","))
-                let position = try r.uint16()
+                let position = try r.u16()
                 appendDigits(UInt64(position & 0x3FFF), to: &out)
                 switch position >> 14 {
                 case 3: out.append(UInt8(ascii: "A"))
@@ -642,38 +642,5 @@ enum BinaryValueText {
         let digits = Array("0123456789abcdef".utf8)
         out.append(digits[Int(b >> 4)])
         out.append(digits[Int(b & 0xF)])
-    }
-
-    /// Big-endian fields of a binary value, bounds checked.
-    struct Reader {
-        private let bytes: ArraySlice<UInt8>
-        private var position: Int
-
-        init(_ bytes: ArraySlice<UInt8>) {
-            self.bytes = bytes
-            position = bytes.startIndex
-        }
-
-        mutating func bytes(_ count: Int) throws -> ArraySlice<UInt8> {
-            guard count >= 0, bytes.endIndex - position >= count else {
-                throw Malformed(description: "value ends \(count) bytes early")
-            }
-            defer { position += count }
-            return bytes[position..<position + count]
-        }
-
-        mutating func byte() throws -> UInt8 { try bytes(1).first! }
-        mutating func uint16() throws -> UInt16 { UInt16(try unsigned(2)) }
-        mutating func uint32() throws -> UInt32 { UInt32(try unsigned(4)) }
-        mutating func uint64() throws -> UInt64 { try unsigned(8) }
-
-        private mutating func unsigned(_ count: Int) throws -> UInt64 {
-            try bytes(count).reduce(0) { $0 << 8 | UInt64($1) }
-        }
-
-        mutating func rest() -> ArraySlice<UInt8> {
-            defer { position = bytes.endIndex }
-            return bytes[position...]
-        }
     }
 }

@@ -123,22 +123,29 @@ public enum PgOutputDecoder {
                 ranges.append((0, 0))
             }
         }
-        return TupleData(bytes: r.bytes, kinds: kinds, ranges: ranges)
+        // The reader spans the whole message, so this array shares the message's storage (no copy).
+        return TupleData(bytes: Array(r.bytes), kinds: kinds, ranges: ranges)
     }
 }
 
 /// Big-endian reads over a byte array, throwing at the end instead of trapping.
+/// A bounds-checked cursor over big-endian fields: pgoutput messages, and binary values inside them.
 struct ByteReader {
-    let bytes: [UInt8]
-    private(set) var position = 0
+    let bytes: ArraySlice<UInt8>
+    private(set) var position: Int
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8]) { self.init(bytes[...]) }
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        position = bytes.startIndex
+    }
 
     typealias DecodeError = PgOutputDecoder.DecodeError
 
     mutating func take(_ n: Int) throws(DecodeError) -> ArraySlice<UInt8> {
-        guard n >= 0, position + n <= bytes.count else {
-            throw DecodeError(description: "message truncated at byte \(position)")
+        guard n >= 0, n <= bytes.endIndex - position else {
+            throw DecodeError(description: "message truncated at byte \(position - bytes.startIndex)")
         }
         defer { position += n }
         return bytes[position..<(position + n)]
@@ -165,8 +172,16 @@ struct ByteReader {
 
     mutating func i32() throws(DecodeError) -> Int32 { Int32(bitPattern: try u32()) }
 
-    mutating func i16() throws(DecodeError) -> Int16 {
-        Int16(bitPattern: try take(2).reduce(0) { $0 << 8 | UInt16($1) })
+    mutating func u16() throws(DecodeError) -> UInt16 {
+        try take(2).reduce(0) { $0 << 8 | UInt16($1) }
+    }
+
+    mutating func i16() throws(DecodeError) -> Int16 { Int16(bitPattern: try u16()) }
+
+    /// The bytes not read yet, all of them.
+    mutating func rest() -> ArraySlice<UInt8> {
+        defer { position = bytes.endIndex }
+        return bytes[position...]
     }
 
     mutating func cString() throws(DecodeError) -> String {
