@@ -222,31 +222,12 @@ enum BinaryValueText {
         }
         out.append(UInt8(ascii: "e"))
         out.append(exponent < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-        appendDigits(UInt64(exponent.magnitude), minimumWidth: 2, to: &out)
+        DecimalDigits.append(UInt64(exponent.magnitude), minimumWidth: 2, to: &out)
     }
 
     private static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
         if v < 0 { out.append(UInt8(ascii: "-")) }
-        appendDigits(v.magnitude, to: &out)
-    }
-
-    /// Decimal digits, zero-padded to `minimumWidth`, written in place (no array of their own).
-    private static func appendDigits(_ v: UInt64, minimumWidth: Int = 1, to out: inout [UInt8]) {
-        var count = 1
-        var t = v
-        while t >= 10 {
-            t /= 10
-            count += 1
-        }
-        let width = max(count, minimumWidth)
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-        var rest = v
-        var i = out.count - 1
-        while rest > 0 {
-            out[i] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            i -= 1
-        }
+        DecimalDigits.append(v.magnitude, to: &out)
     }
 
     /// Floating-point values as text that reads back to the same value (`NaN` and `±Infinity` as PostgreSQL
@@ -285,14 +266,14 @@ enum BinaryValueText {
         if weight < 0 {
             out.append(UInt8(ascii: "0"))
         } else {
-            for i in 0...weight { appendDigits(digit(i), minimumWidth: i == 0 ? 1 : 4, to: &out) }
+            for i in 0...weight { DecimalDigits.append(digit(i), minimumWidth: i == 0 ? 1 : 4, to: &out) }
         }
         guard scale > 0 else { return }
         out.append(UInt8(ascii: "."))
         var written = 0
         var i = weight + 1
         while written < scale {
-            appendDigits(digit(i), minimumWidth: 4, to: &out)
+            DecimalDigits.append(digit(i), minimumWidth: 4, to: &out)
             let take = min(4, scale - written)
             out.removeLast(4 - take)
             written += take
@@ -306,13 +287,13 @@ enum BinaryValueText {
         out.append(UInt8(ascii: "$"))
         let magnitude = cents.magnitude
         var whole: [UInt8] = []
-        appendDigits(magnitude / 100, to: &whole)
+        DecimalDigits.append(magnitude / 100, to: &whole)
         for (i, d) in whole.enumerated() {
             if i > 0 && (whole.count - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
             out.append(d)
         }
         out.append(UInt8(ascii: "."))
-        appendDigits(magnitude % 100, minimumWidth: 2, to: &out)
+        DecimalDigits.append(magnitude % 100, minimumWidth: 2, to: &out)
     }
 
     // MARK: Dates and times (microseconds and days since 2000-01-01)
@@ -331,28 +312,28 @@ enum BinaryValueText {
     /// `YYYY-MM-DD` of a day since 1970 (years before 1 as `1 - year`, for the era written after).
     private static func appendCivilDate(_ days: Int, to out: inout [UInt8]) {
         let (year, month, day) = TemporalText.civilFromDays(days)
-        appendDigits(UInt64(year > 0 ? year : 1 - year), minimumWidth: 4, to: &out)
+        DecimalDigits.append(UInt64(year > 0 ? year : 1 - year), minimumWidth: 4, to: &out)
         out.append(UInt8(ascii: "-"))
-        appendDigits(UInt64(month), minimumWidth: 2, to: &out)
+        DecimalDigits.append(UInt64(month), minimumWidth: 2, to: &out)
         out.append(UInt8(ascii: "-"))
-        appendDigits(UInt64(day), minimumWidth: 2, to: &out)
+        DecimalDigits.append(UInt64(day), minimumWidth: 2, to: &out)
     }
 
     /// `HH:MM:SS[.ffffff]`, trailing zeros of the fraction left out.
     private static func appendTime(_ micros: Int64, to out: inout [UInt8]) {
         let seconds = micros / 1_000_000
-        appendDigits(UInt64(seconds / 3600), minimumWidth: 2, to: &out)
+        DecimalDigits.append(UInt64(seconds / 3600), minimumWidth: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(UInt64(seconds / 60 % 60), minimumWidth: 2, to: &out)
+        DecimalDigits.append(UInt64(seconds / 60 % 60), minimumWidth: 2, to: &out)
         out.append(UInt8(ascii: ":"))
         appendSeconds(UInt64(seconds % 60), fraction: UInt64(micros % 1_000_000), to: &out)
     }
 
     private static func appendSeconds(_ seconds: UInt64, fraction: UInt64, to out: inout [UInt8]) {
-        appendDigits(seconds, minimumWidth: 2, to: &out)
+        DecimalDigits.append(seconds, minimumWidth: 2, to: &out)
         guard fraction > 0 else { return }
         var digits: [UInt8] = []
-        appendDigits(fraction, minimumWidth: 6, to: &digits)
+        DecimalDigits.append(fraction, minimumWidth: 6, to: &digits)
         while digits.last == UInt8(ascii: "0") { digits.removeLast() }
         out.append(UInt8(ascii: "."))
         out.append(contentsOf: digits)
@@ -362,13 +343,13 @@ enum BinaryValueText {
     private static func appendOffset(_ seconds: Int, to out: inout [UInt8]) {
         out.append(seconds < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
         let magnitude = UInt64(seconds.magnitude)
-        appendDigits(magnitude / 3600, minimumWidth: 2, to: &out)
+        DecimalDigits.append(magnitude / 3600, minimumWidth: 2, to: &out)
         guard magnitude % 3600 != 0 else { return }
         out.append(UInt8(ascii: ":"))
-        appendDigits(magnitude / 60 % 60, minimumWidth: 2, to: &out)
+        DecimalDigits.append(magnitude / 60 % 60, minimumWidth: 2, to: &out)
         guard magnitude % 60 != 0 else { return }
         out.append(UInt8(ascii: ":"))
-        appendDigits(magnitude % 60, minimumWidth: 2, to: &out)
+        DecimalDigits.append(magnitude % 60, minimumWidth: 2, to: &out)
     }
 
     private static func appendTimestamp(_ micros: Int64, withOffset: Bool, to out: inout [UInt8]) {
@@ -549,7 +530,7 @@ enum BinaryValueText {
         case (2, 4):
             for (i, b) in address.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ".")) }
-                appendDigits(UInt64(b), to: &out)
+                DecimalDigits.append(UInt64(b), to: &out)
             }
             if isCIDR || bits != 32 { appendPrefix(bits, to: &out) }
         case (3, 16):
@@ -562,7 +543,7 @@ enum BinaryValueText {
 
     private static func appendPrefix(_ bits: Int, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "/"))
-        appendDigits(UInt64(bits), to: &out)
+        DecimalDigits.append(UInt64(bits), to: &out)
     }
 
     /// An IPv6 address as PostgreSQL writes it: the longest run of two or more zero groups as `::`, and the last
@@ -593,7 +574,7 @@ enum BinaryValueText {
             {
                 for (j, b) in bytes[12...].enumerated() {
                     if j > 0 { out.append(UInt8(ascii: ".")) }
-                    appendDigits(UInt64(b), to: &out)
+                    DecimalDigits.append(UInt64(b), to: &out)
                 }
                 break
             }
@@ -627,7 +608,7 @@ enum BinaryValueText {
             for j in 0..<positions {
                 out.append(j == 0 ? UInt8(ascii: ":") : UInt8(ascii: ","))
                 let position = try r.u16()
-                appendDigits(UInt64(position & 0x3FFF), to: &out)
+                DecimalDigits.append(UInt64(position & 0x3FFF), to: &out)
                 switch position >> 14 {
                 case 3: out.append(UInt8(ascii: "A"))
                 case 2: out.append(UInt8(ascii: "B"))

@@ -134,7 +134,7 @@ enum TemporalText {
         let frac = Int(rem % 1_000_000)
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        func pad(_ v: Int, _ width: Int) { appendPadded(v, width: width, to: &out) }
+        func pad(_ v: Int, _ width: Int) { DecimalDigits.append(UInt64(v.magnitude), minimumWidth: width, to: &out) }
         if y < 0 {
             out.append(UInt8(ascii: "-"))
             pad(-y, 4)
@@ -152,18 +152,6 @@ enum TemporalText {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends a non-negative number with leading zeros up to `width` digits.
-    private static func appendPadded(_ v: Int, width: Int, to out: inout [UInt8]) {
-        var digits: [UInt8] = []
-        var x = v
-        repeat {
-            digits.append(UInt8(48 + x % 10))
-            x /= 10
-        } while x > 0
-        for _ in digits.count..<max(width, digits.count) { out.append(48) }
-        out.append(contentsOf: digits.reversed())
-    }
-
     /// ISO-8601 UTC time `HH:MM:SS[.f…]Z` of microseconds since midnight, as Debezium's `ZonedTime`.
     static func isoTimeUTC(micros: Int64, fractionDigits: Int) -> String {
         var out: [UInt8] = []
@@ -175,7 +163,7 @@ enum TemporalText {
 
     private static func appendTimeOfDay(seconds secs: Int, micros frac: Int, fractionDigits: Int, to out: inout [UInt8])
     {
-        func pad(_ v: Int, _ width: Int) { appendPadded(v, width: width, to: &out) }
+        func pad(_ v: Int, _ width: Int) { DecimalDigits.append(UInt64(v.magnitude), minimumWidth: width, to: &out) }
         pad(secs / 3600, 2)
         out.append(UInt8(ascii: ":"))
         pad(secs / 60 % 60, 2)
