@@ -1,3 +1,5 @@
+import TributaryCore
+
 /// The text PostgreSQL would have sent for a value pgoutput sent in binary (`tributary.pgoutput.binary`): the
 /// server's output function, with the session settings Tributary connects with (ISO dates, UTC, hex `bytea`,
 /// ISO 8601 intervals, money in the C locale). Rendering here moves the formatting off the walsender, the one
@@ -103,11 +105,11 @@ enum BinaryValueText {
             let bytes = try r.take(16)
             for (i, b) in bytes.enumerated() {
                 if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-                appendHex(b, to: &out)
+                Hex.append(CollectionOfOne(b), to: &out)
             }
         case OID.bytea:
             out.append(contentsOf: "\\x".utf8)
-            for b in r.rest() { appendHex(b, to: &out) }
+            Hex.append(r.rest(), to: &out)
         case OID.numeric: try appendNumeric(&r, to: &out)
         case OID.money: appendMoney(try r.i64(), to: &out)
         case OID.bit, OID.varbit:
@@ -162,7 +164,7 @@ enum BinaryValueText {
         case OID.macaddr, OID.macaddr8:
             for (i, b) in try r.take(oid == OID.macaddr ? 6 : 8).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ":")) }
-                appendHex(b, to: &out)
+                Hex.append(CollectionOfOne(b), to: &out)
             }
         default:
             throw Malformed(description: "type oid \(oid) has no binary form here")
@@ -617,11 +619,5 @@ enum BinaryValueText {
                 }
             }
         }
-    }
-
-    private static func appendHex(_ b: UInt8, to out: inout [UInt8]) {
-        let digits = Array("0123456789abcdef".utf8)
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0xF)])
     }
 }
