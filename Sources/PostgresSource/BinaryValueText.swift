@@ -453,14 +453,29 @@ enum BinaryValueText {
     /// An array element as `array_out` writes it: in double quotes (with `"` and `\` escaped) when it is empty,
     /// reads as NULL, or holds braces, commas, quotes, backslashes or white space.
     private static func appendQuotedIfNeeded(_ text: [UInt8], to out: inout [UInt8]) {
-        let special: Set<UInt8> = [0x7B, 0x7D, 0x2C, 0x22, 0x5C, 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
         let quote =
-            text.isEmpty || text.contains(where: special.contains)
+            text.isEmpty || text.contains(where: arraySpecial.contains)
             || (text.count == 4 && String(decoding: text, as: UTF8.self).lowercased() == "null")
         guard quote else { return out.append(contentsOf: text) }
+        appendQuoted(text, escape: .backslash, to: &out)
+    }
+
+    /// Bytes that make `array_out` quote an element: braces, comma, quote, backslash, white space.
+    private static let arraySpecial: Set<UInt8> = [0x7B, 0x7D, 0x2C, 0x22, 0x5C, 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
+    /// Bytes that make `range_out` quote a bound: quote, backslash, parentheses, brackets, comma, white space.
+    private static let rangeSpecial: Set<UInt8> = [
+        0x22, 0x5C, 0x28, 0x29, 0x5B, 0x5D, 0x2C, 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D,
+    ]
+
+    /// How quoted text escapes `"` and `\`: with a backslash (`array_out`, `hstore_out`), or by doubling them
+    /// (`range_out`).
+    private enum QuoteEscape { case backslash, doubling }
+
+    /// `text` in double quotes, its `"` and `\` escaped.
+    private static func appendQuoted(_ text: some Sequence<UInt8>, escape: QuoteEscape, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in text {
-            if b == 0x22 || b == 0x5C { out.append(0x5C) }
+            if b == 0x22 || b == 0x5C { out.append(escape == .backslash ? 0x5C : b) }
             out.append(b)
         }
         out.append(UInt8(ascii: "\""))
@@ -470,23 +485,15 @@ enum BinaryValueText {
     /// as `hstore_out` does: `"k"=>"v", "n"=>NULL`.
     private static func appendHStore(_ r: inout ByteReader, to out: inout [UInt8]) throws {
         let count = Int(try r.i32())
-        func quoted(_ bytes: ArraySlice<UInt8>) {
-            out.append(UInt8(ascii: "\""))
-            for b in bytes {
-                if b == 0x22 || b == 0x5C { out.append(0x5C) }
-                out.append(b)
-            }
-            out.append(UInt8(ascii: "\""))
-        }
         for i in 0..<max(0, count) {
             if i > 0 { out.append(contentsOf: ", ".utf8) }
-            quoted(try r.take(Int(try r.i32())))
+            appendQuoted(try r.take(Int(try r.i32())), escape: .backslash, to: &out)
             out.append(contentsOf: "=>".utf8)
             let length = Int(try r.i32())
             if length < 0 {
                 out.append(contentsOf: "NULL".utf8)
             } else {
-                quoted(try r.take(length))
+                appendQuoted(try r.take(length), escape: .backslash, to: &out)
             }
         }
     }
@@ -502,16 +509,8 @@ enum BinaryValueText {
                 var value = ByteReader(try r.take(Int(try r.i32())))
                 var text: [UInt8] = []
                 try appendBuiltin(&value, oid: bound, to: &text)
-                let special: Set<UInt8> = [
-                    0x22, 0x5C, 0x28, 0x29, 0x5B, 0x5D, 0x2C, 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D,
-                ]
-                if text.isEmpty || text.contains(where: special.contains) {
-                    out.append(UInt8(ascii: "\""))
-                    for b in text {
-                        if b == 0x22 || b == 0x5C { out.append(b) }
-                        out.append(b)
-                    }
-                    out.append(UInt8(ascii: "\""))
+                if text.isEmpty || text.contains(where: rangeSpecial.contains) {
+                    appendQuoted(text, escape: .doubling, to: &out)
                 } else {
                     out.append(contentsOf: text)
                 }
