@@ -121,17 +121,6 @@ extension PostgresConnectorTask {
         return true
     }
 
-    /// A row with its binary values rendered as text. A value that cannot be rendered is not a stopped connector:
-    /// the stream starts again in text mode, from where Kafka has everything.
-    func textValues(_ table: PostgresTableSchema, _ tuple: TupleData) throws -> TupleData {
-        do {
-            return try table.withTextValues(tuple)
-        } catch {
-            Self.textModeSlots.withLock { _ = $0.insert(config.slotName) }
-            throw PostgresError("\(error); the stream starts again in text mode", retriable: true)
-        }
-    }
-
     /// Logical replication needs a role with the REPLICATION attribute (or a superuser): said before anything else
     /// fails for it.
     private func checkReplicationAttribute(_ meta: PostgresConnection) throws {

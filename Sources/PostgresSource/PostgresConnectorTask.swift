@@ -144,6 +144,23 @@ public final class PostgresConnectorTask: SourceTask {
         return records
     }
 
+    /// A row with its binary values rendered as text. A value that cannot be rendered is not a stopped connector:
+    /// the stream turns to text mode.
+    private func textValues(_ table: PostgresTableSchema, _ tuple: TupleData) throws -> TupleData {
+        do {
+            return try table.withTextValues(tuple)
+        } catch {
+            throw turnToTextMode("\(error)")
+        }
+    }
+
+    /// Keeps this slot in text mode for the life of the process, and the retriable error that restarts the stream
+    /// in it, from where Kafka has everything.
+    private func turnToTextMode(_ reason: String) -> PostgresError {
+        Self.textModeSlots.withLock { _ = $0.insert(config.slotName) }
+        return PostgresError("\(reason): the stream starts again in text mode", retriable: true)
+    }
+
     private func handleCopyData(_ bytes: UnsafeRawBufferPointer, into records: inout [SourceRecord]) throws {
         guard let kind = bytes.first else { return }
         switch kind {
@@ -189,12 +206,10 @@ public final class PostgresConnectorTask: SourceTask {
             if streamingBinary, let table,
                 let index = table.columnTypes.firstIndex(where: { !BinaryValueText.renders($0) })
             {
-                // Its rows would come in binary that cannot be read: the stream starts again, in text mode, from
-                // where Kafka has everything.
-                Self.textModeSlots.withLock { _ = $0.insert(config.slotName) }
-                throw PostgresError(
+                // Its rows would come in binary that cannot be read.
+                throw turnToTextMode(
                     "\(table.qualifiedName).\(relation.columns[index].name) (type oid \(relation.columns[index].typeOID)) "
-                        + "has no binary reading here: the stream starts again in text mode", retriable: true)
+                        + "has no binary reading here")
             }
             tablesByID[relation.id] = table
         case .insert(let id, let sent):
