@@ -57,7 +57,7 @@ public struct BinlogDecoder: Sendable {
         func drain() throws(BinlogError) {
             var start = 0
             while pending.count - start >= BinlogEventHeader.size {
-                let size = (9..<13).reversed().reduce(0) { $0 << 8 | Int(pending[start + $1]) }
+                let size = BinlogEventHeader.eventSize(in: pending, at: start)
                 guard size >= BinlogEventHeader.size else {
                     throw BinlogError(.malformed, "an event of \(size) bytes in a transaction payload")
                 }

@@ -61,6 +61,13 @@ public struct BinlogEventHeader: Equatable, Sendable {
 
     public var type: BinlogEventType { BinlogEventType(code: typeCode) }
 
+    /// The `event_size` field of the event starting at `start` in `bytes` (whose header must be there whole):
+    /// where the next event begins, for splitting a buffer into events before decoding them.
+    static func eventSize(in bytes: some RandomAccessCollection<UInt8>, at start: Int) -> Int {
+        let at = bytes.index(bytes.startIndex, offsetBy: start + 9)
+        return bytes[at...].prefix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+    }
+
     init(_ r: inout ByteReader) throws(BinlogError) {
         timestamp = try r.uint32()
         typeCode = try r.uint8()

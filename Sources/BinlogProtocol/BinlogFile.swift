@@ -16,7 +16,7 @@ public struct BinlogFile: Sequence {
 
         public mutating func next() -> (position: Int, event: ArraySlice<UInt8>)? {
             guard bytes.count - position >= BinlogEventHeader.size else { return nil }
-            let size = (9..<13).reversed().reduce(0) { $0 << 8 | Int(bytes[position + $1]) }
+            let size = BinlogEventHeader.eventSize(in: bytes, at: position)
             guard size >= BinlogEventHeader.size, position + size <= bytes.count else { return nil }
             defer { position += size }
             return (position, bytes[position..<position + size])

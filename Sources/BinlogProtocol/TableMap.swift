@@ -126,8 +126,8 @@ public struct TableMap: Equatable, Sendable {
 
     /// Columns the optional metadata's signedness bitmap covers, and those its character sets cover.
     private var numericColumns: [Int] {
-        columns.indices.filter {
-            switch columns[$0] {
+        columns { type in
+            switch type {
             case .tiny, .short, .int24, .long, .longLong, .float, .double, .decimal: true
             default: false
             }
@@ -135,8 +135,8 @@ public struct TableMap: Equatable, Sendable {
     }
 
     private var characterColumns: [Int] {
-        columns.indices.filter {
-            switch columns[$0] {
+        columns { type in
+            switch type {
             case .string, .blob: true
             default: false
             }
