@@ -38,7 +38,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // MySQL/MariaDB binlog events: a pure decoder, shared by files and the replication stream.
-        .target(name: "BinlogProtocol", dependencies: ["CZstd"]),
+        .target(name: "BinlogProtocol", dependencies: ["CZstd", "TributaryCore"]),
         .target(name: "MySQLSource", dependencies: ["CMariaDB", "BinlogProtocol", "TributaryCore"]),
         .target(
             name: "Runtime",

@@ -1,3 +1,5 @@
+import TributaryCore
+
 /// Decodes binlog events one at a time, in order: a state machine over the format description (checksums,
 /// post-header lengths) and the table maps that rows events refer to. No I/O: bytes in, events out, so that a
 /// file and a replication stream share it.
@@ -217,7 +219,11 @@ public struct BinlogDecoder: Sendable {
     }
 
     private static func uuid(_ bytes: [UInt8]) -> String {
-        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
-        return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { hex[$0].joined() }.joined(separator: "-")
+        var out: [UInt8] = []
+        for (i, group) in [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].enumerated() {
+            if i > 0 { out.append(UInt8(ascii: "-")) }
+            Hex.append(bytes[group], to: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

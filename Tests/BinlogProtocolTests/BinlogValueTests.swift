@@ -83,3 +83,19 @@ final class BinlogChecksumTests: XCTestCase {
         }
     }
 }
+
+final class BinlogGTIDTests: XCTestCase {
+    /// A MySQL GTID event (flags, the server's UUID, the transaction number), built from the documented layout.
+    func testAMySQLGTIDReadsAsUUIDColonNumber() throws {
+        let sid: [UInt8] = [
+            0x3E, 0x11, 0xFA, 0x47, 0x71, 0xCA, 0x11, 0xE1, 0x9E, 0x33, 0xC8, 0x0A, 0xA9, 0x42, 0x95, 0x62,
+        ]
+        let body: [UInt8] = [1] + sid + withUnsafeBytes(of: UInt64(23).littleEndian) { Array($0) }
+        var header: [UInt8] = [0, 0, 0, 0, 33, 1, 0, 0, 0]
+        header += withUnsafeBytes(of: UInt32(19 + body.count).littleEndian) { Array($0) }
+        header += [0, 0, 0, 0, 0, 0]
+        var decoder = BinlogDecoder()
+        let (_, event) = try decoder.decode((header + body)[...])
+        XCTAssertEqual(event, .gtid("3e11fa47-71ca-11e1-9e33-c80aa9429562:23"))
+    }
+}
