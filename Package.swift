@@ -39,7 +39,14 @@ let package = Package(
             ]),
         // MySQL/MariaDB binlog events: a pure decoder, shared by files and the replication stream.
         .target(name: "BinlogProtocol", dependencies: ["CZstd", "TributaryCore"]),
-        .target(name: "MySQLSource", dependencies: ["CMariaDB", "BinlogProtocol", "TributaryCore"]),
+        // MySQL/MariaDB DDL: a pure parser and the table schemas it maintains.
+        .target(name: "MySQLDDL"),
+        .target(
+            name: "MySQLSource",
+            dependencies: [
+                "CMariaDB", "BinlogProtocol", "MySQLDDL", "TributaryCore", "DebeziumEvents", "Converters",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "Runtime",
             dependencies: [
@@ -60,6 +67,9 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
         .testTarget(name: "BinlogProtocolTests", dependencies: ["BinlogProtocol"]),
+        .testTarget(name: "MySQLDDLTests", dependencies: ["MySQLDDL"]),
+        .testTarget(
+            name: "MySQLSourceTests", dependencies: ["MySQLSource", "MySQLDDL", "BinlogProtocol", "TributaryCore"]),
         // Integration tests: need PostgreSQL and the broker from scripts/services.
         .testTarget(
             name: "IntegrationTests",
