@@ -308,12 +308,12 @@ enum BinaryValueText {
         if days == Int32.min { return out.append(contentsOf: "-infinity".utf8) }
         let civilDays = Int(days) + daysFrom1970To2000
         appendCivilDate(civilDays, to: &out)
-        if TemporalText.civilFromDays(civilDays).year <= 0 { out.append(contentsOf: " BC".utf8) }
+        if CivilTime.civilFromDays(civilDays).year <= 0 { out.append(contentsOf: " BC".utf8) }
     }
 
     /// `YYYY-MM-DD` of a day since 1970 (years before 1 as `1 - year`, for the era written after).
     private static func appendCivilDate(_ days: Int, to out: inout [UInt8]) {
-        let (year, month, day) = TemporalText.civilFromDays(days)
+        let (year, month, day) = CivilTime.civilFromDays(days)
         DecimalDigits.append(UInt64(year > 0 ? year : 1 - year), minimumWidth: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         DecimalDigits.append(UInt64(month), minimumWidth: 2, to: &out)
@@ -368,7 +368,7 @@ enum BinaryValueText {
         out.append(UInt8(ascii: " "))
         appendTime(time, to: &out)
         if withOffset { out.append(contentsOf: "+00".utf8) }
-        if TemporalText.civilFromDays(civilDays).year <= 0 { out.append(contentsOf: " BC".utf8) }
+        if CivilTime.civilFromDays(civilDays).year <= 0 { out.append(contentsOf: " BC".utf8) }
     }
 
     /// `IntervalStyle=iso_8601`: `P1Y2M3DT4H5M6.5S`, each part with its own sign, `PT0S` for zero.

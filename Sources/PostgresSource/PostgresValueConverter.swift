@@ -411,8 +411,8 @@ struct PostgresValueConverter {
                 { v in
                     if let text = Self.infinity(v, timestamptzInfinity) { return .string(text) }
                     let micros = try Self.temporal(v) { try TemporalText.timestamp($0) }
-                    return .string(TemporalText.isoUTC(micros: micros, fractionDigits: precision))
-                }, .string(TemporalText.isoUTC(micros: 0, fractionDigits: precision))
+                    return .string(CivilTime.isoUTC(micros: micros, fractionDigits: precision))
+                }, .string(CivilTime.isoUTC(micros: 0, fractionDigits: precision))
             )
         case OID.timetz:
             let precision = typeModifier < 0 ? 6 : Int(typeModifier)
@@ -420,10 +420,10 @@ struct PostgresValueConverter {
                 DebeziumSemantic.schema(DebeziumSemantic.zonedTime, .string),
                 { v in
                     .string(
-                        TemporalText.isoTimeUTC(
+                        CivilTime.isoTimeUTC(
                             micros: try Self.temporal(v) { try TemporalText.timeWithOffset($0) },
                             fractionDigits: precision))
-                }, .string(TemporalText.isoTimeUTC(micros: 0, fractionDigits: precision))
+                }, .string(CivilTime.isoTimeUTC(micros: 0, fractionDigits: precision))
             )
         case OID.interval:
             switch intervalMode {

@@ -1,31 +1,9 @@
+import TributaryCore
+
 /// Parses PostgreSQL's ISO text forms of dates and times (as sent with `DateStyle=ISO, TimeZone=UTC`) and
 /// formats ISO-8601 timestamps, without Foundation's calendar machinery.
 enum TemporalText {
     struct ParseError: Error {}
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// Year, month, day of a day number since 1970-01-01.
-    static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 
     private struct Cursor {
         let s: ArraySlice<UInt8>
@@ -65,7 +43,7 @@ enum TemporalText {
         var c = Cursor(s)
         let d = try dateFields(&c)
         guard c.atEnd || isBC(c) else { throw ParseError() }
-        return daysFromCivil(year: isBC(c) ? 1 - d.0 : d.0, month: d.1, day: d.2)
+        return CivilTime.daysFromCivil(year: isBC(c) ? 1 - d.0 : d.0, month: d.1, day: d.2)
     }
 
     private static func isBC(_ c: Cursor) -> Bool {
@@ -116,70 +94,8 @@ enum TemporalText {
         let micros = try timeFields(&c) - offsetMicros(&c)
         let bc = isBC(c)
         guard c.atEnd || bc else { throw ParseError() }
-        let days = daysFromCivil(year: bc ? 1 - d.0 : d.0, month: d.1, day: d.2)
+        let days = CivilTime.daysFromCivil(year: bc ? 1 - d.0 : d.0, month: d.1, day: d.2)
         return Int64(days) * 86_400_000_000 + micros
-    }
-
-    /// ISO-8601 UTC text `YYYY-MM-DDTHH:MM:SS[.f…]Z` with exactly `fractionDigits` fraction digits (none for 0),
-    /// as Debezium's `ZonedTimestamp` writes a column of that precision.
-    static func isoUTC(micros: Int64, fractionDigits: Int) -> String {
-        var days = micros / 86_400_000_000
-        var rem = micros % 86_400_000_000
-        if rem < 0 {
-            rem += 86_400_000_000
-            days -= 1
-        }
-        let (y, mo, d) = civilFromDays(Int(days))
-        let secs = Int(rem / 1_000_000)
-        let frac = Int(rem % 1_000_000)
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        func pad(_ v: Int, _ width: Int) { DecimalDigits.append(UInt64(v.magnitude), minimumWidth: width, to: &out) }
-        if y < 0 {
-            out.append(UInt8(ascii: "-"))
-            pad(-y, 4)
-        } else {
-            if y > 9999 { out.append(UInt8(ascii: "+")) }
-            pad(y, 4)
-        }
-        out.append(UInt8(ascii: "-"))
-        pad(mo, 2)
-        out.append(UInt8(ascii: "-"))
-        pad(d, 2)
-        out.append(UInt8(ascii: "T"))
-        appendTimeOfDay(seconds: secs, micros: frac, fractionDigits: fractionDigits, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// ISO-8601 UTC time `HH:MM:SS[.f…]Z` of microseconds since midnight, as Debezium's `ZonedTime`.
-    static func isoTimeUTC(micros: Int64, fractionDigits: Int) -> String {
-        var out: [UInt8] = []
-        appendTimeOfDay(
-            seconds: Int(micros / 1_000_000), micros: Int(micros % 1_000_000), fractionDigits: fractionDigits, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func appendTimeOfDay(seconds secs: Int, micros frac: Int, fractionDigits: Int, to out: inout [UInt8])
-    {
-        func pad(_ v: Int, _ width: Int) { DecimalDigits.append(UInt64(v.magnitude), minimumWidth: width, to: &out) }
-        pad(secs / 3600, 2)
-        out.append(UInt8(ascii: ":"))
-        pad(secs / 60 % 60, 2)
-        out.append(UInt8(ascii: ":"))
-        pad(secs % 60, 2)
-        if fractionDigits > 0 {
-            out.append(UInt8(ascii: "."))
-            var f = frac
-            var digits = 6
-            while digits > fractionDigits {
-                f /= 10
-                digits -= 1
-            }
-            pad(f, fractionDigits)
-            for _ in digits..<fractionDigits { out.append(48) }
-        }
     }
 
     /// `HH:MM:SS[.ffffff]+HH[:MM[:SS]]` (timetz) → microseconds since midnight in UTC, wrapped into one day.

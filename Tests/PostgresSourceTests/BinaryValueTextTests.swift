@@ -1,3 +1,4 @@
+import TributaryCore
 import XCTest
 
 @testable import PostgresSource
@@ -46,7 +47,7 @@ final class BinaryValueTextTests: XCTestCase {
 
     func testDatesTimesAndIntervals() throws {
         // 0044-03-15 BC: days since 2000-01-01.
-        let bc = TemporalText.daysFromCivil(year: -43, month: 3, day: 15) - 10_957
+        let bc = CivilTime.daysFromCivil(year: -43, month: 3, day: 15) - 10_957
         XCTAssertEqual(try text(be(Int32(bc)), .builtin(OID.date)), "0044-03-15 BC")
         XCTAssertEqual(try text(be(Int32.max), .builtin(OID.date)), "infinity")
         let micros = Int64(86_400_000_000) * 60 + 3_723_500_000  // 2000-03-01 01:02:03.5

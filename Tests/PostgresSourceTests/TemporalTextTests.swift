@@ -1,3 +1,4 @@
+import TributaryCore
 import XCTest
 
 @testable import PostgresSource
@@ -26,25 +27,25 @@ final class TemporalTextTests: XCTestCase {
 
     func testISOFormattingUsesTheColumnPrecision() {
         XCTAssertEqual(
-            TemporalText.isoUTC(micros: 1_709_207_101_123_456, fractionDigits: 6), "2024-02-29T11:45:01.123456Z")
-        XCTAssertEqual(TemporalText.isoUTC(micros: 1_709_214_301_000_000, fractionDigits: 0), "2024-02-29T13:45:01Z")
+            CivilTime.isoUTC(micros: 1_709_207_101_123_456, fractionDigits: 6), "2024-02-29T11:45:01.123456Z")
+        XCTAssertEqual(CivilTime.isoUTC(micros: 1_709_214_301_000_000, fractionDigits: 0), "2024-02-29T13:45:01Z")
         XCTAssertEqual(
-            TemporalText.isoUTC(micros: -2_208_988_799_900_000, fractionDigits: 6), "1900-01-01T00:00:00.100000Z")
-        XCTAssertEqual(TemporalText.isoUTC(micros: 1_500_000, fractionDigits: 3), "1970-01-01T00:00:01.500Z")
+            CivilTime.isoUTC(micros: -2_208_988_799_900_000, fractionDigits: 6), "1900-01-01T00:00:00.100000Z")
+        XCTAssertEqual(CivilTime.isoUTC(micros: 1_500_000, fractionDigits: 3), "1970-01-01T00:00:01.500Z")
     }
 
     func testCivilRoundTrip() {
         for days in stride(from: -800_000, through: 800_000, by: 997) {
-            let (y, m, d) = TemporalText.civilFromDays(days)
-            XCTAssertEqual(TemporalText.daysFromCivil(year: y, month: m, day: d), days)
+            let (y, m, d) = CivilTime.civilFromDays(days)
+            XCTAssertEqual(CivilTime.daysFromCivil(year: y, month: m, day: d), days)
         }
     }
 
     func testTimeWithOffsetInUTC() throws {
         XCTAssertEqual(try TemporalText.timeWithOffset(s("13:45:01.123456+02")), 42_301_123_456)
         XCTAssertEqual(try TemporalText.timeWithOffset(s("01:00:00+02")), 82_800_000_000, "wraps around midnight")
-        XCTAssertEqual(TemporalText.isoTimeUTC(micros: 42_301_123_456, fractionDigits: 6), "11:45:01.123456Z")
-        XCTAssertEqual(TemporalText.isoTimeUTC(micros: 49_501_000_000, fractionDigits: 0), "13:45:01Z")
+        XCTAssertEqual(CivilTime.isoTimeUTC(micros: 42_301_123_456, fractionDigits: 6), "11:45:01.123456Z")
+        XCTAssertEqual(CivilTime.isoTimeUTC(micros: 49_501_000_000, fractionDigits: 0), "13:45:01Z")
     }
 
     func testIntervalsAsDebeziumCountsThem() throws {

@@ -1,7 +1,7 @@
 /// Decimal digits written straight into a byte buffer, zero-padded to a width: for the text forms built byte by
 /// byte (timestamps, binary values rendered as text), without an array or a String per number.
-enum DecimalDigits {
-    static func append(_ v: UInt64, minimumWidth: Int = 1, to out: inout [UInt8]) {
+public enum DecimalDigits {
+    public static func append(_ v: UInt64, minimumWidth: Int = 1, to out: inout [UInt8]) {
         var count = 1
         var t = v
         while t >= 10 {
