@@ -30,7 +30,8 @@ let package = Package(
             ]),
         // Debezium's change-event model shared by every source: envelope, source block, keys, filters, topics.
         .target(
-            name: "DebeziumEvents", dependencies: ["TributaryCore", "CCrypto"]),
+            name: "DebeziumEvents",
+            dependencies: ["TributaryCore", "CCrypto", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "PostgresSource",
             dependencies: [

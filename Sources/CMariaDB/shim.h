@@ -18,3 +18,6 @@ static inline int tributary_rpl_set_flags(MARIADB_RPL *rpl, unsigned int flags) 
 static inline int tributary_set_read_timeout(MYSQL *mysql, const unsigned int *seconds) {
     return mysql_optionsv(mysql, MYSQL_OPT_READ_TIMEOUT, seconds);
 }
+static inline int tributary_set_connect_timeout(MYSQL *mysql, const unsigned int *seconds) {
+    return mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, seconds);
+}

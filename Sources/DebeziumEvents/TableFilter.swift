@@ -33,16 +33,20 @@ public struct TableFilter: @unchecked Sendable {
         }
     }
 
-    public init(_ config: Config, isSystemSchema: @escaping @Sendable (String) -> Bool = { _ in false }) throws {
+    /// `schemaLists` names the lists of schemas: `schema` (`schema.include.list`), or `database` for MySQL.
+    public init(
+        _ config: Config, schemaLists: String = "schema",
+        isSystemSchema: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) throws {
         self.isSystemSchema = isSystemSchema
         func patterns(_ key: String) throws -> [Regex<AnyRegexOutput>] { try Self.patterns(key, config) }
-        schemaInclude = try patterns("schema.include.list")
-        schemaExclude = try patterns("schema.exclude.list")
+        schemaInclude = try patterns(schemaLists + ".include.list")
+        schemaExclude = try patterns(schemaLists + ".exclude.list")
         tableInclude = try patterns("table.include.list")
         tableExclude = try patterns("table.exclude.list")
         if !schemaInclude.isEmpty && !schemaExclude.isEmpty {
             throw ConfigError.other(
-                key: "schema.exclude.list", message: "cannot be used together with schema.include.list")
+                key: schemaLists + ".exclude.list", message: "cannot be used together with \(schemaLists).include.list")
         }
         if !tableInclude.isEmpty && !tableExclude.isEmpty {
             throw ConfigError.other(

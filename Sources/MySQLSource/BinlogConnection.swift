@@ -1,6 +1,10 @@
 import BinlogProtocol
 import CMariaDB
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A replica's binlog stream from a MySQL or MariaDB server, through MariaDB Connector/C's replication API
 /// (`mariadb_rpl_*`): it registers with `server.id`, asks for the binlog from a file and position (or, on MariaDB,
 /// from a GTID position) and hands out each event's bytes as the server sent them, for `BinlogDecoder`. The
@@ -104,6 +108,15 @@ public final class BinlogConnection {
         rpl = nil
         if let mysql { mysql_close(mysql) }
         mysql = nil
+    }
+
+    /// Whether bytes from the server wait to be read, waiting up to `timeoutMilliseconds`: a reader with events in
+    /// hand hands them on instead of blocking for more. (Bytes the library already buffered do not count, so this
+    /// may say no when an event is ready; the caller then returns early, which is harmless.)
+    public func readable(timeoutMilliseconds: Int) -> Bool {
+        guard let mysql else { return false }
+        var fd = pollfd(fd: Int32(mysql_get_socket(mysql)), events: Int16(POLLIN), revents: 0)
+        return Glibc.poll(&fd, 1, Int32(timeoutMilliseconds)) > 0
     }
 
     /// The next event's bytes (header, body and checksum), blocking until the server sends one (heartbeats

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Logging
+import MySQLSource
 import PostgresSource
 import Runtime
 import TributaryCore
@@ -75,6 +76,11 @@ struct Standalone: ParsableCommand {
         var plugins = ConnectorPlugins()
         plugins.register(
             PostgresConnector(), className: PostgresConnectorConfig.className, aliases: ["PostgresConnector"])
+        plugins.register(
+            MySQLConnector(.mysql), className: MySQLConnectorConfig.Flavor.mysql.className, aliases: ["MySqlConnector"])
+        plugins.register(
+            MySQLConnector(.mariadb), className: MySQLConnectorConfig.Flavor.mariadb.className,
+            aliases: ["MariaDbConnector"])
         return plugins
     }
 

@@ -1,25 +1,26 @@
 import Logging
+import TributaryCore
 
-/// Progress through one table's rows, for the log: rows done of the estimate (`pg_class.reltuples`), rows/s and
+/// Progress through one table's rows, for the log: rows done of the estimate (`pg_class.reltuples`, `information_schema.tables.table_rows`), rows/s and
 /// the time left, said every few seconds. Shared by the snapshot and the incremental snapshot.
-struct TableProgress {
-    let table: String
+public struct TableProgress {
+    public let table: String
     /// The catalog's estimate (-1: unknown); a paged read may refine it from the rows its pages hold.
-    var estimatedRows: Int64
-    private(set) var rows: Int64 = 0
-    let started = ContinuousClock.now
+    public var estimatedRows: Int64
+    public private(set) var rows: Int64 = 0
+    public let started = ContinuousClock.now
     private var lastReport = ContinuousClock.now
 
-    init(table: String, estimatedRows: Int64) {
+    public init(table: String, estimatedRows: Int64) {
         self.table = table
         self.estimatedRows = estimatedRows
     }
 
     /// Seconds since the table's read began.
-    var seconds: Double { (ContinuousClock.now - started).inSeconds }
+    public var seconds: Double { (ContinuousClock.now - started).inSeconds }
 
     /// Counts `count` more rows and, at most every 5 s, logs `message` with the figures.
-    mutating func add(_ count: Int64, logger: Logger, _ message: Logger.Message) {
+    public mutating func add(_ count: Int64, logger: Logger, _ message: Logger.Message) {
         rows += count
         let now = ContinuousClock.now
         guard now - lastReport >= .seconds(5) else { return }

@@ -1,0 +1,148 @@
+import DebeziumEvents
+import TributaryCore
+
+/// The settings of Debezium's `MySqlConnector` and `MariaDbConnector`, read with Debezium's names and defaults.
+public struct MySQLConnectorConfig: Sendable {
+    /// Which of Debezium's two binlog connectors the configuration names: the `source.connector` value, the
+    /// source schema's name and the GTID flavour follow it.
+    public enum Flavor: String, Sendable {
+        case mysql
+        case mariadb
+
+        public var className: String {
+            switch self {
+            case .mysql: "io.debezium.connector.mysql.MySqlConnector"
+            case .mariadb: "io.debezium.connector.mariadb.MariaDbConnector"
+            }
+        }
+    }
+
+    /// `snapshot.mode`.
+    public enum SnapshotMode: String, Sendable, CaseIterable {
+        /// Tables and schemas when no offsets are stored (Debezium's default).
+        case initial
+        /// As `initial`, then stop: the connector only copies the tables.
+        case initialOnly = "initial_only"
+        /// Schemas only, then stream.
+        case noData = "no_data"
+        /// Debezium's older name for `no_data`.
+        case schemaOnly = "schema_only"
+        /// Debezium's older name for `no_data`.
+        case never
+        /// Tables and schemas at every start.
+        case always
+        /// When no offsets are stored, or the stored position is no longer in the binlog.
+        case whenNeeded = "when_needed"
+        /// Rebuild a lost schema history from the current schemas, then stream from the stored offsets.
+        case recovery
+        /// Debezium's older name for `recovery`.
+        case schemaOnlyRecovery = "schema_only_recovery"
+    }
+
+    /// `snapshot.locking.mode`.
+    public enum SnapshotLockingMode: String, Sendable, CaseIterable {
+        /// A global read lock only while the schemas and the binlog position are read.
+        case minimal
+        /// The lock for the whole snapshot.
+        case extended
+        /// No lock: safe only when no DDL runs during the snapshot.
+        case none
+    }
+
+    public var flavor: Flavor
+    public var name: String
+    public var connection: MySQLConnection.Settings
+    /// `database.server.id`.
+    public var serverID: UInt32
+    public var topicPrefix: String
+    public var tableFilter: TableFilter
+    public var columnFilter: NameFilter
+    public var keyColumns: MessageKeyColumns
+    public var snapshotMode: SnapshotMode
+    public var snapshotLockingMode: SnapshotLockingMode
+    /// `snapshot.include.collection.list`: of the captured tables, those the snapshot reads (all when empty).
+    public var snapshotTables: TableFilter
+    /// `include.schema.changes`: schema change events to the `topic.prefix` topic.
+    public var includeSchemaChanges: Bool
+    /// `include.query`: the statement behind each change in `source.query` (from ANNOTATE_ROWS/ROWS_QUERY).
+    public var includeQuery: Bool
+    /// `schema.history.internal.file.filename`: where the DDL history is kept.
+    public var schemaHistoryFile: String
+    public var tombstonesOnDelete: Bool
+    public var skippedOperations: Set<Operation>
+    public var maxBatchSize: Int
+    /// `heartbeat.interval.ms` (0: none) and `heartbeat.topics.prefix`.
+    public var heartbeatIntervalMilliseconds: Int
+    public var heartbeatTopicsPrefix: String
+    /// `extended.headers.enabled`.
+    public var extendedHeaders: Bool
+    var valueConverter: MySQLValueConverter
+
+    /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
+    /// ignored, since ignoring them would publish data their users meant to hide or shape.
+    static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
+        ("transforms", false, ""), ("predicates", false, ""), ("column.mask.", true, nil),
+        ("column.truncate.", true, nil), ("column.propagate.source.type", false, nil),
+        ("datatype.propagate.source.type", false, nil), ("provide.transaction.metadata", false, "false"),
+        ("signal.data.collection", false, nil), ("heartbeat.action.query", false, nil),
+        ("gtid.source.includes", false, nil), ("gtid.source.excludes", false, nil),
+    ]
+
+    public init(_ config: Config, flavor: Flavor) throws {
+        self.flavor = flavor
+        name = config.string("name") ?? "tributary-\(flavor.rawValue)"
+        var connection = MySQLConnection.Settings(
+            host: try config.required("database.hostname"),
+            port: try config.int("database.port", default: 3306, range: 1...65535),
+            user: try config.required("database.user"), password: config["database.password"])
+        connection.connectTimeoutSeconds =
+            UInt32(try config.int("connect.timeout.ms", default: 30_000, range: 1...3_600_000) / 1000 + 1)
+        self.connection = connection
+        // Debezium picks a random id in 5400…6400 by default; this one is stable per connector name.
+        let nameHash = name.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }
+        serverID = UInt32(
+            try config.int("database.server.id", default: 5400 + Int(nameHash % 1000), range: 1...4_294_967_295))
+        topicPrefix = try config.required("topic.prefix")
+        guard topicPrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }) else {
+            throw ConfigError.invalid(
+                key: "topic.prefix", value: topicPrefix, expected: "letters, digits, '.', '_' or '-'")
+        }
+        tableFilter = try TableFilter(config, schemaLists: "database") { database in
+            ["mysql", "sys", "performance_schema", "information_schema"].contains(database.lowercased())
+        }
+        columnFilter = try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config)
+        keyColumns = try MessageKeyColumns(config)
+        snapshotMode = try config.enumeration("snapshot.mode", default: .initial)
+        snapshotLockingMode = try config.enumeration("snapshot.locking.mode", default: .minimal)
+        snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)
+        includeSchemaChanges = try config.bool("include.schema.changes", default: true)
+        includeQuery = try config.bool("include.query", default: false)
+        guard let history = config.string("schema.history.internal.file.filename") else {
+            throw ConfigError.other(
+                key: "schema.history.internal.file.filename",
+                message: "is required: Tributary keeps the schema history of MySQL/MariaDB connectors in a file "
+                    + "(a schema history topic in Kafka is not supported yet)")
+        }
+        schemaHistoryFile = history
+        tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
+        skippedOperations = try Operation.skipped(config)
+        maxBatchSize = try config.int("max.batch.size", default: 2048, range: 1...1_000_000)
+        heartbeatIntervalMilliseconds = try config.int("heartbeat.interval.ms", default: 0, range: 0...86_400_000)
+        heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix") ?? Heartbeat.defaultTopicsPrefix
+        extendedHeaders = try config.bool("extended.headers.enabled", default: true)
+        valueConverter = MySQLValueConverter(
+            decimalMode: try config.enumeration("decimal.handling.mode", default: .precise),
+            timePrecisionMode: try config.enumeration("time.precision.mode", default: .adaptiveTimeMicroseconds),
+            bigIntUnsignedMode: try config.enumeration("bigint.unsigned.handling.mode", default: .long),
+            binaryMode: try config.enumeration("binary.handling.mode", default: .bytes))
+        for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
+            guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })
+            else { continue }
+            if let allowed = rule.allowed, value.trimmed.lowercased() == allowed { continue }
+            throw ConfigError.other(
+                key: key,
+                message: "not supported by this version of Tributary's \(flavor.rawValue) connector yet; "
+                    + "remove it to run without it")
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import BinlogProtocol
+import Converters
+import DebeziumEvents
+import TributaryCore
+
+/// Building records: the source block, change and tombstone records, heartbeats.
+extension MySQLConnectorTask {
+    /// Where a row came from: its binlog event, its number in the event, its transaction's GTID and thread.
+    struct RowInfo {
+        var header: BinlogEventHeader
+        var position: BinlogPosition
+        var row: Int
+        var gtid: String?
+        var thread: UInt32?
+    }
+
+    func record(
+        _ table: MySQLTableSchema, _ op: Operation, before: MySQLTableSchema.Row?, after: MySQLTableSchema.Row?,
+        _ info: RowInfo, offset: OffsetMap, headers recordHeaders: [Header]? = nil
+    ) -> SourceRecord {
+        let nowMicros = Self.epochMicros()
+        let block = sourceBlock(
+            table: table, commitMicros: Int64(info.header.timestamp) * 1_000_000, marker: .false,
+            serverID: info.header.serverID, gtid: info.gtid, position: info.position, row: info.row,
+            thread: info.thread, query: config.includeQuery ? rowsQuery : nil)
+        let envelope = ChangeEvent.envelope(
+            schema: table.envelopeSchema, op: op, before: before?.value, after: after?.value, source: block,
+            nowMicros: nowMicros)
+        return ChangeEvent.record(
+            partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
+            key: (after ?? before)?.key, envelope: envelope, nowMicros: nowMicros,
+            headers: recordHeaders ?? headers.context)
+    }
+
+    func tombstone(
+        _ table: MySQLTableSchema, key: Struct, offset: OffsetMap, headers recordHeaders: [Header]? = nil
+    ) -> SourceRecord {
+        ChangeEvent.tombstone(
+            partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema!, key: key,
+            headers: recordHeaders ?? headers.context)
+    }
+
+    /// A key change: Debezium emits a delete of the old key (and its tombstone) naming the new key in a header,
+    /// then a create naming the old key.
+    func appendKeyChange(
+        _ table: MySQLTableSchema, before: MySQLTableSchema.Row, after: MySQLTableSchema.Row, _ info: RowInfo,
+        at: OffsetMap, after afterOffset: OffsetMap, into records: inout [SourceRecord]
+    ) {
+        guard let oldKey = before.key, let newKey = after.key else { return }
+        let toNew = headers.keyChange(ChangeEventHeaders.newKey, key: SimpleHeaderFormat.bytes(.struct(newKey)))
+        let fromOld = headers.keyChange(ChangeEventHeaders.oldKey, key: SimpleHeaderFormat.bytes(.struct(oldKey)))
+        records.append(record(table, .delete, before: before, after: nil, info, offset: at, headers: toNew))
+        if config.tombstonesOnDelete { records.append(tombstone(table, key: oldKey, offset: at, headers: toNew)) }
+        records.append(record(table, .create, before: nil, after: after, info, offset: afterOffset, headers: fromOld))
+    }
+
+    /// The `source` block: Debezium's common fields and the binlog's.
+    func sourceBlock(
+        table: MySQLTableSchema, commitMicros: Int64, marker: SnapshotMarker, serverID: UInt32, gtid: String?,
+        position: BinlogPosition, row: Int, thread: UInt32?, query: String?
+    ) -> Struct {
+        var block = SourceBlock(
+            source.layout,
+            CommonSourceInfo(
+                version: TributaryVersion.string, connector: config.flavor.rawValue, serverName: config.topicPrefix,
+                commitMicros: commitMicros, snapshot: marker, database: table.table.database, sequence: nil))
+        block[position: source.table] = .string(table.table.name)
+        block[position: source.serverID] = .int64(Int64(serverID))
+        block[position: source.gtid] = gtid.map { .string($0) } ?? .null
+        block[position: source.file] = .string(position.file)
+        block[position: source.pos] = .int64(Int64(position.position))
+        block[position: source.row] = .int32(Int32(row))
+        block[position: source.thread] = thread.map { .int64(Int64($0)) } ?? .null
+        block[position: source.query] = query.map { .string($0) } ?? .null
+        return block.value
+    }
+
+    /// A heartbeat record when `heartbeat.interval.ms` has passed, carrying the last committed offset.
+    func heartbeatIfDue(into records: inout [SourceRecord]) throws {
+        guard config.heartbeatIntervalMilliseconds > 0, ContinuousClock.now >= nextHeartbeat, transaction == nil
+        else { return }
+        nextHeartbeat = ContinuousClock.now + .milliseconds(config.heartbeatIntervalMilliseconds)
+        records.append(
+            Heartbeat.record(
+                topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
+                offset: committed.map, nowMillis: Self.epochMicros() / 1000))
+    }
+}

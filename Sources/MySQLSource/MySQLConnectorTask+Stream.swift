@@ -1,0 +1,200 @@
+import BinlogProtocol
+import DebeziumEvents
+import MySQLDDL
+import TributaryCore
+
+/// Reading the binlog: transactions, DDL, rows.
+extension MySQLConnectorTask {
+    func handle(_ bytes: [UInt8], into records: inout [SourceRecord]) throws {
+        let header: BinlogEventHeader
+        let event: BinlogEvent
+        do {
+            (header, event) = try decoder.decode(bytes[...])
+        } catch {
+            throw MySQLError("cannot decode the binlog event after \(file):\(committed.position.position): \(error)")
+        }
+        if case .transactionPayload(let payload) = event {
+            var inner: [(BinlogEventHeader, BinlogEvent)] = []
+            try decoder.decodePayload(payload) { inner.append(($0, $1)) }
+            for (h, e) in inner { try handle(h, e, at: header, into: &records) }
+            return
+        }
+        try handle(header, event, at: header, into: &records)
+    }
+
+    /// `outer` is the event that carried this one (itself, or a compressed transaction's payload event): its
+    /// place in the binlog is the position.
+    private func handle(
+        _ header: BinlogEventHeader, _ event: BinlogEvent, at outer: BinlogEventHeader,
+        into records: inout [SourceRecord]
+    ) throws {
+        // Artificial events (the rotate and format description that open a stream) have no position.
+        let start = outer.nextPosition >= outer.eventSize ? UInt64(outer.nextPosition - outer.eventSize) : 0
+        let here = BinlogPosition(file: file, position: start)
+        if header.timestamp != 0 { committed.timestampSeconds = Int64(header.timestamp) }
+        switch event {
+        case .rotate(_, let next):
+            file = next
+        case .mariaDBGTID(let gtid, _):
+            transaction = TransactionState(begin: here, gtid: gtid, gtidText: gtid.description)
+        case .gtid(let gtid):
+            transaction = TransactionState(begin: here, gtid: nil, gtidText: gtid)
+        case .query(let query):
+            try handle(query, header: header, at: here, into: &records)
+        case .rowsQuery(let text):
+            rowsQuery = text
+        case .rows(let rows):
+            try handle(rows, header: header, at: here, into: &records)
+        case .xid:
+            commit(after: outer)
+        default:
+            break
+        }
+    }
+
+    private func handle(
+        _ query: BinlogEvent.Query, header: BinlogEventHeader, at here: BinlogPosition,
+        into records: inout [SourceRecord]
+    ) throws {
+        let sql = query.sql.trimmed
+        switch sql.uppercased() {
+        case "BEGIN", "START TRANSACTION":
+            if transaction == nil { transaction = TransactionState(begin: here) }
+            transaction?.thread = query.threadID
+            return
+        case "COMMIT":
+            // Tables without transactions (MyISAM, Aria) end their event group with a COMMIT query.
+            commit(after: header)
+            return
+        default: break
+        }
+        if sql.uppercased().hasPrefix("XA ") || sql.uppercased().hasPrefix("SAVEPOINT") {
+            return
+        }
+        try applyDDL(sql, database: query.database, at: here)
+        // A DDL statement is its own transaction.
+        commit(after: header)
+    }
+
+    /// Applies a DDL statement to the schemas and records it in the history (once: a statement read again after
+    /// a restart is recorded already). A statement that cannot be read stops the connector when it touches a
+    /// captured table, rather than leaving it with wrong columns.
+    private func applyDDL(_ sql: String, database: String, at here: BinlogPosition) throws {
+        let statement: DDLStatement
+        do {
+            statement = try DDLParser.parse(sql)
+        } catch {
+            let table = error.table.map { ($0.database ?? database, $0.name) }
+            if let table, config.tableFilter.includes(schema: table.0, table: table.1) {
+                throw MySQLError(
+                    "cannot read a DDL statement on the captured table \(table.0).\(table.1) at \(here): "
+                        + "\(error); its rows could not be read correctly after it. Statement: \(sql.prefix(500))")
+            }
+            logger.warning(
+                "skipping a statement the DDL parser cannot read",
+                metadata: ["position": "\(here)", "error": "\(error)", "statement": "\(sql.prefix(200))"])
+            return
+        }
+        if statement == .other { return }
+        let changes: [MySQLSchemaCatalog.Change]
+        do {
+            changes = try catalog.apply(statement, database: database)
+        } catch {
+            let table = error.table.map { ($0.database ?? database, $0.name) }
+            if let table, config.tableFilter.includes(schema: table.0, table: table.1) {
+                throw MySQLError("the DDL statement at \(here) does not fit the schema of \(table.0).\(table.1): \(error)")
+            }
+            logger.warning("a DDL statement does not fit the known schemas", metadata: ["error": "\(error)"])
+            return
+        }
+        tableSchemas = [:]
+        if !history.contains(binlogStatementAt: here) {
+            try history.append([.init(position: here, snapshot: false, database: database, ddl: sql)])
+        }
+        if !changes.isEmpty {
+            logger.info("schema changed", metadata: ["position": "\(here)", "statement": "\(sql.prefix(200))"])
+        }
+    }
+
+    /// The transaction (or DDL statement) ending with the event `header` is done: a restart begins after it.
+    private func commit(after header: BinlogEventHeader) {
+        if let gtid = transaction?.gtid { gtidState.commit(gtid) }
+        if header.nextPosition > 0 { committed.position = BinlogPosition(file: file, position: UInt64(header.nextPosition)) }
+        committed.eventsToSkip = 0
+        committed.rowsToSkip = 0
+        switch config.flavor {
+        case .mariadb: if !gtidState.isEmpty { committed.gtids = gtidState.text }
+        case .mysql: break
+        }
+        transaction = nil
+        skip = nil
+        rowsQuery = nil
+        offsetWithoutRecord = committed.map
+    }
+
+    private func handle(
+        _ rows: RowsEvent, header: BinlogEventHeader, at here: BinlogPosition, into records: inout [SourceRecord]
+    ) throws {
+        if transaction == nil { transaction = TransactionState(begin: here) }
+        let eventIndex = transaction!.rowsEvents
+        transaction!.rowsEvents += 1
+        guard let map = decoder.tables[rows.tableID] else { return }
+        var firstRow = 0
+        if let skip {
+            if eventIndex < skip.events { return }
+            if eventIndex == skip.events { firstRow = skip.rows }
+        }
+        let operation: Operation =
+            switch rows.kind {
+            case .write: .create
+            case .update: .update
+            case .delete: .delete
+            }
+        guard !config.skippedOperations.contains(operation),
+            let table = try tableSchema(database: map.database, table: map.table)
+        else { return }
+        let count = rows.rows.count
+        for i in firstRow..<count {
+            // The offset of a row's last record resumes after it; of its others, at it.
+            let after = offset(eventIndex: eventIndex, nextRow: i + 1, rowsInEvent: count)
+            let at = offset(eventIndex: eventIndex, nextRow: i, rowsInEvent: count)
+            let info = RowInfo(
+                header: header, position: here, row: i, gtid: transaction?.gtidText, thread: transaction?.thread)
+            switch rows.kind {
+            case .write:
+                let row = try table.row(rows.rows[i])
+                records.append(record(table, .create, before: nil, after: row, info, offset: after))
+            case .delete:
+                let row = try table.row(rows.rows[i])
+                records.append(record(table, .delete, before: row, after: nil, info, offset: at))
+                if config.tombstonesOnDelete, let key = row.key {
+                    records.append(tombstone(table, key: key, offset: after))
+                }
+                if !config.tombstonesOnDelete { records[records.count - 1].sourceOffset = after }
+            case .update:
+                let before = try table.row(rows.rows[i])
+                let row = try table.row(rows.after[i])
+                if let oldKey = before.key, let newKey = row.key, oldKey.values != newKey.values {
+                    appendKeyChange(table, before: before, after: row, info, at: at, after: after, into: &records)
+                } else {
+                    records.append(record(table, .update, before: before, after: row, info, offset: after))
+                }
+            }
+        }
+    }
+
+    /// The offset of a record of row `nextRow - 1` (or, for `nextRow` == the row, of a record before its last):
+    /// the transaction's start, with the rows events and rows delivered once it is in Kafka.
+    private func offset(eventIndex: Int, nextRow: Int, rowsInEvent: Int) -> OffsetMap {
+        var offset = committed
+        if let transaction { offset.position = transaction.begin }
+        if nextRow >= rowsInEvent {
+            offset.eventsToSkip = eventIndex + 1
+            offset.rowsToSkip = 0
+        } else {
+            offset.eventsToSkip = eventIndex
+            offset.rowsToSkip = nextRow
+        }
+        return offset.map
+    }
+}

@@ -1,0 +1,324 @@
+import BinlogProtocol
+import DebeziumEvents
+import Logging
+import MySQLDDL
+import TributaryCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Captures row changes of MySQL or MariaDB from the binlog as Debezium change events, after an optional
+/// snapshot of the tables.
+///
+/// Table schemas come from DDL: a schema snapshot (`SHOW CREATE TABLE`) when the connector first starts, then
+/// every DDL statement of the binlog, kept in the schema history so that a restart rebuilds the schemas as they
+/// were at the stored offset. Offsets follow Debezium's (`file`, `pos`, `gtids`, `event`, `row`): a restart in
+/// the middle of a transaction goes back to its first event and skips the rows already delivered.
+public final class MySQLConnectorTask: SourceTask {
+    let config: MySQLConnectorConfig
+    let logger: Logger
+    public let sourcePartition: OffsetMap
+    let source: MySQLSchemas.SourceFields
+    let headers: ChangeEventHeaders
+    let history: MySQLSchemaHistory
+    var catalog = MySQLSchemaCatalog()
+    /// Schemas of the tables changes were seen for, by `database.table`; nil for tables not captured.
+    var tableSchemas: [String: MySQLTableSchema?] = [:]
+    var binlog: BinlogConnection?
+    var decoder = BinlogDecoder()
+    /// The snapshot being read, if any; the stream starts once it is done.
+    var snapshot: MySQLSnapshot?
+    /// An offset to store without a record: after transactions with nothing captured, and snapshots of empty
+    /// tables.
+    var offsetWithoutRecord: OffsetMap?
+    /// Nothing left to read (`initial_only` after its snapshot).
+    var finished = false
+
+    // Stream state.
+    /// The binlog file being read.
+    var file = ""
+    /// Where the stream resumes, and the state it resumes with.
+    var committed: MySQLOffset
+    /// The transaction being read: where it began, its GTID, its rows events so far.
+    var transaction: TransactionState?
+    /// Rows events and rows of the first transaction to skip after a restart (delivered before it).
+    var skip: (events: Int, rows: Int)?
+    var gtidState = MariaDBGTIDState()
+    /// The statement of the rows events that follow (ANNOTATE_ROWS / ROWS_QUERY), for `include.query`.
+    var rowsQuery: String?
+    var nextHeartbeat = ContinuousClock.now
+    private var tablesWarned = Set<String>()
+
+    struct TransactionState {
+        var begin: BinlogPosition
+        var gtid: BinlogEvent.MariaDBGTID?
+        var gtidText: String?
+        var rowsEvents = 0
+        var thread: UInt32?
+    }
+
+    public init(config: MySQLConnectorConfig, logger: Logger = Logger(label: "tributary.mysql")) throws {
+        self.config = config
+        self.logger = logger
+        sourcePartition = ["server": .string(config.topicPrefix)]
+        source = MySQLSchemas.SourceFields(config.flavor)
+        headers = ChangeEventHeaders(
+            enabled: config.extendedHeaders, logicalName: config.topicPrefix, connectorName: config.flavor.rawValue,
+            runID: UUID().uuidString.lowercased())
+        history = try MySQLSchemaHistory(path: config.schemaHistoryFile)
+        committed = MySQLOffset(position: BinlogPosition(file: "", position: 4))
+    }
+
+    // MARK: Start
+
+    public func start(storedOffset: OffsetMap?) throws {
+        let stored = storedOffset.flatMap(MySQLOffset.init)
+        let connection = try MySQLConnection(config.connection)
+        defer { connection.close() }
+        try checkBinlogSettings(connection)
+        catalog.serverCharset = try connection.query("SELECT @@character_set_server").first?.first??.lowercased()
+            ?? "utf8mb4"
+        var mode = config.snapshotMode
+        if let stored, !stored.snapshotInProgress, mode == .whenNeeded || mode == .initial || mode == .recovery
+            || mode == .schemaOnlyRecovery || mode == .noData || mode == .schemaOnly || mode == .never
+            || mode == .initialOnly
+        {
+            if try !binlogHas(stored.position.file, connection) {
+                guard mode == .whenNeeded else {
+                    throw MySQLError(
+                        "the binlog file \(stored.position.file) that the stored offsets resume from is no longer on "
+                            + "\(config.connection.address) (purged): the changes since are lost to the connector; "
+                            + "set snapshot.mode=when_needed to take a new snapshot")
+                }
+                logger.warning(
+                    "the binlog file of the stored offsets was purged: taking a new snapshot",
+                    metadata: ["file": "\(stored.position.file)"])
+                mode = .always
+            } else if mode == .initialOnly {
+                logger.info("the snapshot of initial_only is complete: nothing more to read")
+                finished = true
+                return
+            } else {
+                if mode == .recovery || mode == .schemaOnlyRecovery {
+                    try recordSchemas(connection, at: stored.position, gtids: stored.gtids, replacing: true)
+                }
+                try startStreaming(from: stored)
+                return
+            }
+        }
+        switch mode {
+        case .noData, .schemaOnly, .never:
+            let position = try currentPosition(connection)
+            try recordSchemas(connection, at: position.position, gtids: position.gtids, replacing: true)
+            try startStreaming(from: position)
+        case .recovery, .schemaOnlyRecovery:
+            throw ConfigError.other(
+                key: "snapshot.mode", message: "\(mode.rawValue) needs stored offsets to recover the history for")
+        case .initial, .initialOnly, .always, .whenNeeded:
+            try beginSnapshot()
+        }
+    }
+
+    /// Row-based binlogs with full row images are what change events are built from; other settings would give
+    /// events without their rows, so they are refused with the setting to change.
+    private func checkBinlogSettings(_ connection: MySQLConnection) throws {
+        let row = try connection.query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []
+        guard row.count == 3 else { return }
+        if row[0] != "1" {
+            throw MySQLError("\(config.connection.address) writes no binlog: start it with log_bin enabled")
+        }
+        if row[1]?.uppercased() != "ROW" {
+            throw MySQLError(
+                "\(config.connection.address) has binlog_format=\(row[1] ?? "?"): change events need binlog_format=ROW")
+        }
+        if row[2]?.uppercased() != "FULL" {
+            throw MySQLError(
+                "\(config.connection.address) has binlog_row_image=\(row[2] ?? "?"): change events need FULL row images")
+        }
+    }
+
+    private func binlogHas(_ file: String, _ connection: MySQLConnection) throws -> Bool {
+        try connection.query("SHOW BINARY LOGS").contains { $0.first == file }
+    }
+
+    /// The end of the binlog now, with the GTID state that goes with it.
+    func currentPosition(_ connection: MySQLConnection) throws -> MySQLOffset {
+        guard let row = try connection.query("SHOW MASTER STATUS").first, row.count >= 2, let file = row[0],
+            let pos = row[1].flatMap({ UInt64($0) })
+        else { throw MySQLError("\(config.connection.address) reports no binlog position (SHOW MASTER STATUS)") }
+        var gtids: String?
+        switch config.flavor {
+        case .mariadb: gtids = try connection.query("SELECT @@gtid_binlog_pos").first?.first ?? nil
+        case .mysql: gtids = row.count >= 5 ? row[4] : nil
+        }
+        var offset = MySQLOffset(position: BinlogPosition(file: file, position: pos), gtids: gtids.flatMap { $0.isEmpty ? nil : $0 })
+        offset.serverID = 0
+        return offset
+    }
+
+    /// Reads the schemas of every table of the databases the filters capture (`SHOW CREATE TABLE`), records them
+    /// in the history at `position`, and makes them the catalog. With `replacing`, they start a new history.
+    func recordSchemas(
+        _ connection: MySQLConnection, at position: BinlogPosition, gtids: String?, replacing: Bool
+    ) throws {
+        var entries: [MySQLSchemaHistory.Entry] = []
+        var fresh = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
+        let databases = try connection.query(
+            "SELECT schema_name, default_character_set_name FROM information_schema.schemata ORDER BY schema_name")
+        for row in databases {
+            guard let database = row[0], let charset = row[1] else { continue }
+            guard !["mysql", "sys", "performance_schema", "information_schema"].contains(database.lowercased())
+            else { continue }
+            let tables = try connection.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = '\(Self.escape(database))' "
+                    + "AND table_type = 'BASE TABLE' ORDER BY table_name"
+            ).compactMap { $0.first ?? nil }
+            guard tables.contains(where: { config.tableFilter.includes(schema: database, table: $0) }) else { continue }
+            let create = "CREATE DATABASE \(MySQLConnection.quote(database)) CHARACTER SET \(charset)"
+            entries.append(.init(position: position, snapshot: true, database: database, ddl: create))
+            _ = try fresh.apply(try DDLParser.parse(create), database: database)
+            for table in tables {
+                let quoted = MySQLConnection.quote(database) + "." + MySQLConnection.quote(table)
+                guard let ddl = try connection.query("SHOW CREATE TABLE \(quoted)").first?.last ?? nil else { continue }
+                do {
+                    _ = try fresh.apply(try DDLParser.parse(ddl), database: database)
+                } catch {
+                    guard config.tableFilter.includes(schema: database, table: table) else {
+                        logger.warning(
+                            "cannot read the schema of a table that is not captured",
+                            metadata: ["table": "\(database).\(table)", "error": "\(error)"])
+                        continue
+                    }
+                    throw MySQLError("cannot read the schema of \(database).\(table): \(error)\n\(ddl)")
+                }
+                entries.append(.init(position: position, snapshot: true, database: database, ddl: ddl))
+            }
+        }
+        if replacing { try history.replace(with: entries) } else { try history.append(entries) }
+        catalog = fresh
+        tableSchemas = [:]
+        logger.info(
+            "recorded the schemas of the captured databases",
+            metadata: ["tables": "\(fresh.tables.count)", "position": "\(position)", "history": "\(history.path)"])
+    }
+
+    /// Rebuilds the schemas the history holds for `position` and starts the binlog there.
+    func startStreaming(from offset: MySQLOffset) throws {
+        guard !history.isEmpty else {
+            throw MySQLError(
+                "the schema history \(history.path) is empty or missing, so the schemas at the stored offsets are "
+                    + "unknown: set snapshot.mode=recovery once to rebuild it from the current schemas")
+        }
+        var rebuilt = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
+        for entry in history.entries(before: offset.position) {
+            _ = try rebuilt.apply(try DDLParser.parse(entry.ddl), database: entry.database)
+        }
+        catalog = rebuilt
+        tableSchemas = [:]
+        committed = offset
+        if config.flavor == .mariadb, let gtids = offset.gtids { gtidState = MariaDBGTIDState(gtids) ?? gtidState }
+        skip = offset.eventsToSkip > 0 || offset.rowsToSkip > 0 ? (offset.eventsToSkip, offset.rowsToSkip) : nil
+        file = offset.position.file
+        var settings = BinlogConnection.Settings(
+            host: config.connection.host, port: config.connection.port, user: config.connection.user,
+            password: config.connection.password, serverID: config.serverID)
+        // Heartbeats when idle bound how long a poll blocks.
+        settings.heartbeatSeconds = 0.5
+        let connection = try BinlogConnection(settings, from: .file(offset.position.file, position: offset.position.position))
+        decoder = BinlogDecoder(checksumsBeforeFormat: connection.checksums)
+        binlog = connection
+        logger.info(
+            "streaming the binlog",
+            metadata: [
+                "position": "\(offset.position)", "gtids": "\(offset.gtids ?? "")",
+                "skip_events": "\(offset.eventsToSkip)", "skip_rows": "\(offset.rowsToSkip)",
+            ])
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if c == "'" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
+    // MARK: Poll
+
+    public func poll(timeoutMilliseconds: Int) throws -> [SourceRecord] {
+        if snapshot != nil { return try pollSnapshot() }
+        guard !finished else {
+            usleep(UInt32(min(timeoutMilliseconds, 1000)) * 1000)
+            return []
+        }
+        guard binlog != nil else { throw MySQLError("task not started") }
+        var records: [SourceRecord] = []
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(timeoutMilliseconds)
+        while records.count < config.maxBatchSize {
+            guard let connection = binlog else { break }
+            // Events in hand go out as soon as the server has nothing more right now.
+            if !records.isEmpty && !connection.readable(timeoutMilliseconds: 0) { break }
+            guard let bytes = try connection.next() else {
+                throw MySQLError("\(config.connection.address) ended the binlog stream", retriable: true)
+            }
+            try handle(bytes, into: &records)
+            if clock.now >= deadline { break }
+        }
+        try heartbeatIfDue(into: &records)
+        return records
+    }
+
+    public func commit(offset: OffsetMap) throws {}
+
+    public func takeOffsetWithoutRecord() -> OffsetMap? {
+        defer { offsetWithoutRecord = nil }
+        return offsetWithoutRecord
+    }
+
+    public func stop() {
+        snapshot?.close()
+        snapshot = nil
+        binlog?.close()
+        binlog = nil
+    }
+
+    static func epochMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+
+    /// Warns once per table that a column was left out.
+    func warnSkippedColumn(_ table: String, _ column: String, _ typeName: String) {
+        guard tablesWarned.insert(table + "." + column).inserted else { return }
+        logger.warning(
+            "a column's type has no mapping: it is left out of the events",
+            metadata: ["table": "\(table)", "column": "\(column)", "type": "\(typeName)"])
+    }
+
+    /// The schema of a captured table (built once per table version); nil for tables not captured.
+    func tableSchema(database: String, table: String) throws -> MySQLTableSchema? {
+        let key = database + "." + table
+        if let known = tableSchemas[key] { return known }
+        guard config.tableFilter.includes(schema: database, table: table) else {
+            tableSchemas[key] = .some(nil)
+            return nil
+        }
+        guard let definition = catalog.table(database: database, name: table) else {
+            throw MySQLError(
+                "changes of \(key) arrived, but the schema history holds no schema for it: the history does not "
+                    + "match the binlog (set snapshot.mode=recovery to rebuild it)")
+        }
+        let schema = try MySQLTableSchema(
+            table: definition, topicPrefix: config.topicPrefix, converter: config.valueConverter,
+            source: source.layout, columnFilter: config.columnFilter, keyColumns: config.keyColumns
+        ) { column, typeName in warnSkippedColumn(key, column, typeName) }
+        tableSchemas[key] = schema
+        return schema
+    }
+}

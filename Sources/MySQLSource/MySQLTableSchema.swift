@@ -1,0 +1,109 @@
+import BinlogProtocol
+import DebeziumEvents
+import MySQLDDL
+import TributaryCore
+
+/// Everything needed to turn one table's row images into Debezium records: topic, key/value/envelope schemas
+/// (built once per table version) and a converter per captured column.
+final class MySQLTableSchema {
+    struct CapturedColumn {
+        /// The column's position in row images.
+        let index: Int
+        let converter: MySQLColumnConverter
+    }
+
+    /// A row as the value's struct and the key's (nil for tables without a key).
+    struct Row {
+        let value: Struct
+        let key: Struct?
+    }
+
+    let table: MySQLTable
+    let topic: String
+    let keySchema: Schema?
+    let valueSchema: Schema
+    let envelopeSchema: Schema
+    let columns: [CapturedColumn]
+    /// For each key field, its position among `columns`.
+    let keyPositions: [Int]
+
+    /// `onSkippedColumn` hears of columns whose type has no Connect form (left out, as Debezium leaves them out).
+    init(
+        table: MySQLTable, topicPrefix: String, converter: MySQLValueConverter, source: SourceBlockSchema,
+        columnFilter: NameFilter?, keyColumns: MessageKeyColumns?,
+        onSkippedColumn: (_ column: String, _ typeName: String) -> Void
+    ) throws {
+        self.table = table
+        let base = TopicName.sanitized("\(topicPrefix).\(table.database).\(table.name)")
+        topic = base
+        var captured: [CapturedColumn] = []
+        var fields: [(String, Schema)] = []
+        for (i, column) in table.columns.enumerated() {
+            if let columnFilter, !columnFilter.includes(table.qualifiedName + "." + column.name) { continue }
+            guard let c = try converter.converter(for: column) else {
+                onSkippedColumn(column.name, column.fullTypeName)
+                continue
+            }
+            captured.append(CapturedColumn(index: i, converter: c))
+            fields.append((column.name, c.schema))
+        }
+        columns = captured
+        let keyNames = keyColumns?.columns(for: table.qualifiedName) ?? table.primaryKey
+        var keyFields: [(String, Schema)] = []
+        var positions: [Int] = []
+        for name in keyNames {
+            guard let i = table.columnIndex(name), let p = captured.firstIndex(where: { $0.index == i }) else {
+                continue
+            }
+            keyFields.append((table.columns[i].name, captured[p].converter.schema))
+            positions.append(p)
+        }
+        keyPositions = positions
+        keySchema = keyFields.isEmpty ? nil : .struct(name: base + ".Key", fields: keyFields)
+        let value = Schema.struct(name: base + ".Value", optional: true, fields: fields)
+        valueSchema = value
+        envelopeSchema = ChangeEvent.envelopeSchema(name: base + ".Envelope", row: value, source: source)
+    }
+
+    /// A row image of the binlog as value and key. Columns left out of the image (`binlog_row_image=MINIMAL`)
+    /// are null.
+    func row(_ image: [BinlogValue?]) throws -> Row {
+        guard image.count == table.columns.count else {
+            throw MySQLError(
+                "a row of \(image.count) columns for \(table.qualifiedName), whose schema has \(table.columns.count)"
+                    + ": the schema history does not match the binlog")
+        }
+        var values: [Value] = []
+        values.reserveCapacity(columns.count)
+        for c in columns {
+            do {
+                values.append(try c.converter.value(image[c.index] ?? .null))
+            } catch {
+                throw MySQLError(
+                    "cannot convert column \(table.columns[c.index].name) of \(table.qualifiedName): \(error)")
+            }
+        }
+        return makeRow(values)
+    }
+
+    /// A row read as text (a snapshot): each column's bytes, nil for NULL.
+    func row(text: [ArraySlice<UInt8>?]) throws -> Row {
+        var values: [Value] = []
+        values.reserveCapacity(columns.count)
+        for c in columns {
+            do {
+                let raw = c.index < text.count ? text[c.index] : nil
+                values.append(try c.converter.value(try raw.map(c.converter.parseText) ?? .null))
+            } catch {
+                throw MySQLError(
+                    "cannot convert column \(table.columns[c.index].name) of \(table.qualifiedName): \(error)")
+            }
+        }
+        return makeRow(values)
+    }
+
+    private func makeRow(_ values: [Value]) -> Row {
+        let key = keySchema.map { schema in Struct(schema: schema, values: keyPositions.map { values[$0] }) }
+        return Row(value: Struct(schema: valueSchema, values: values), key: key)
+    }
+}
