@@ -29,7 +29,9 @@ extension MySQLConnectorTask {
                 let values = Dictionary(status.compactMap { row in row[0].map { ($0.lowercased(), row[1] ?? "") } }) {
                     a, _ in a
                 }
-                if let file = values["binlog_snapshot_file"], let pos = values["binlog_snapshot_position"].flatMap({ UInt64($0) }) {
+                if let file = values["binlog_snapshot_file"],
+                    let pos = values["binlog_snapshot_position"].flatMap({ UInt64($0) })
+                {
                     position.position = BinlogPosition(file: file, position: pos)
                 }
             }

@@ -102,7 +102,8 @@ extension MySQLConnectorTask {
         } catch {
             let table = error.table.map { ($0.database ?? database, $0.name) }
             if let table, config.tableFilter.includes(schema: table.0, table: table.1) {
-                throw MySQLError("the DDL statement at \(here) does not fit the schema of \(table.0).\(table.1): \(error)")
+                throw MySQLError(
+                    "the DDL statement at \(here) does not fit the schema of \(table.0).\(table.1): \(error)")
             }
             logger.warning("a DDL statement does not fit the known schemas", metadata: ["error": "\(error)"])
             return
@@ -119,7 +120,9 @@ extension MySQLConnectorTask {
     /// The transaction (or DDL statement) ending with the event `header` is done: a restart begins after it.
     private func commit(after header: BinlogEventHeader) {
         if let gtid = transaction?.gtid { gtidState.commit(gtid) }
-        if header.nextPosition > 0 { committed.position = BinlogPosition(file: file, position: UInt64(header.nextPosition)) }
+        if header.nextPosition > 0 {
+            committed.position = BinlogPosition(file: file, position: UInt64(header.nextPosition))
+        }
         committed.eventsToSkip = 0
         committed.rowsToSkip = 0
         switch config.flavor {

@@ -83,12 +83,14 @@ public final class MySQLConnectorTask: SourceTask {
         let connection = try MySQLConnection(config.connection)
         defer { connection.close() }
         try checkBinlogSettings(connection)
-        catalog.serverCharset = try connection.query("SELECT @@character_set_server").first?.first??.lowercased()
+        catalog.serverCharset =
+            try connection.query("SELECT @@character_set_server").first?.first??.lowercased()
             ?? "utf8mb4"
         var mode = config.snapshotMode
-        if let stored, !stored.snapshotInProgress, mode == .whenNeeded || mode == .initial || mode == .recovery
-            || mode == .schemaOnlyRecovery || mode == .noData || mode == .schemaOnly || mode == .never
-            || mode == .initialOnly
+        if let stored, !stored.snapshotInProgress,
+            mode == .whenNeeded || mode == .initial || mode == .recovery
+                || mode == .schemaOnlyRecovery || mode == .noData || mode == .schemaOnly || mode == .never
+                || mode == .initialOnly
         {
             if try !binlogHas(stored.position.file, connection) {
                 guard mode == .whenNeeded else {
@@ -140,7 +142,8 @@ public final class MySQLConnectorTask: SourceTask {
         }
         if row[2]?.uppercased() != "FULL" {
             throw MySQLError(
-                "\(config.connection.address) has binlog_row_image=\(row[2] ?? "?"): change events need FULL row images")
+                "\(config.connection.address) has binlog_row_image=\(row[2] ?? "?"): change events need FULL row images"
+            )
         }
     }
 
@@ -158,7 +161,8 @@ public final class MySQLConnectorTask: SourceTask {
         case .mariadb: gtids = try connection.query("SELECT @@gtid_binlog_pos").first?.first ?? nil
         case .mysql: gtids = row.count >= 5 ? row[4] : nil
         }
-        var offset = MySQLOffset(position: BinlogPosition(file: file, position: pos), gtids: gtids.flatMap { $0.isEmpty ? nil : $0 })
+        var offset = MySQLOffset(
+            position: BinlogPosition(file: file, position: pos), gtids: gtids.flatMap { $0.isEmpty ? nil : $0 })
         offset.serverID = 0
         return offset
     }
@@ -168,7 +172,10 @@ public final class MySQLConnectorTask: SourceTask {
     func recordSchemas(
         _ connection: MySQLConnection, at position: BinlogPosition, gtids: String?, replacing: Bool
     ) throws {
-        var entries: [MySQLSchemaHistory.Entry] = []
+        // The first entry marks the schema snapshot, so that a history of no tables is still a history.
+        var entries: [MySQLSchemaHistory.Entry] = [
+            .init(position: position, snapshot: true, database: "", ddl: "-- schema snapshot")
+        ]
         var fresh = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
         let databases = try connection.query(
             "SELECT schema_name, default_character_set_name FROM information_schema.schemata ORDER BY schema_name")
@@ -231,7 +238,8 @@ public final class MySQLConnectorTask: SourceTask {
             password: config.connection.password, serverID: config.serverID)
         // Heartbeats when idle bound how long a poll blocks.
         settings.heartbeatSeconds = 0.5
-        let connection = try BinlogConnection(settings, from: .file(offset.position.file, position: offset.position.position))
+        let connection = try BinlogConnection(
+            settings, from: .file(offset.position.file, position: offset.position.position))
         decoder = BinlogDecoder(checksumsBeforeFormat: connection.checksums)
         binlog = connection
         logger.info(

@@ -94,6 +94,9 @@ final class MySQLSchemaHistory {
     }
 
     private static func writeNew(_ entries: [Entry], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw MySQLError("cannot create the schema history \(path): errno \(errno)") }
+        close(fd)
         let history = try MySQLSchemaHistory(path: path)
         try history.append(entries)
     }

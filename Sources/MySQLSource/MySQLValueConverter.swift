@@ -65,7 +65,8 @@ struct MySQLValueConverter: Sendable {
             let bits = column.length ?? 1
             if bits <= 1 {
                 c = MySQLColumnConverter(
-                    schema: .boolean, convert: { v in
+                    schema: .boolean,
+                    convert: { v in
                         guard case .bits(let b) = v else { throw Self.mismatch(v, column) }
                         return .boolean(b.contains { $0 != 0 })
                     }, parseText: { .bits(Array($0)) }, fallback: .boolean(false))
@@ -98,7 +99,9 @@ struct MySQLValueConverter: Sendable {
                     return single ? .float32(Float(d)) : .float64(d)
                 },
                 parseText: { text in
-                    guard let d = Double(String(decoding: text, as: UTF8.self)) else { throw Self.badText(text, column) }
+                    guard let d = Double(String(decoding: text, as: UTF8.self)) else {
+                        throw Self.badText(text, column)
+                    }
                     return .double(d)
                 }, fallback: single ? .float32(0) : .float64(0))
         case "DECIMAL":
@@ -154,7 +157,8 @@ struct MySQLValueConverter: Sendable {
                 schema: DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string),
                 convert: { v in
                     guard case .timestamp(let seconds, let micros) = v else { throw Self.mismatch(v, column) }
-                    return .string(CivilTime.isoUTC(micros: seconds * 1_000_000 + Int64(micros), fractionDigits: digits))
+                    return .string(
+                        CivilTime.isoUTC(micros: seconds * 1_000_000 + Int64(micros), fractionDigits: digits))
                 },
                 parseText: { text in
                     // The snapshot's session runs in UTC, so the text is UTC; a zero timestamp is the epoch.
@@ -221,7 +225,9 @@ struct MySQLValueConverter: Sendable {
                 return make(i)
             },
             parseText: { text in
-                guard let i = Int64(String(decoding: text, as: UTF8.self)) else { throw MySQLValueError("not a number") }
+                guard let i = Int64(String(decoding: text, as: UTF8.self)) else {
+                    throw MySQLValueError("not a number")
+                }
                 return .integer(i, width: 8)
             }, fallback: make(0))
     }
@@ -232,7 +238,8 @@ struct MySQLValueConverter: Sendable {
         let make: (Int64, UInt64) -> Value
         switch (column.typeName, unsigned) {
         case ("TINYINT", false): (schema, make) = (.int8, { s, _ in .int8(Int8(truncatingIfNeeded: s)) })
-        case ("TINYINT", true), ("SMALLINT", false): (schema, make) = (.int16, { s, u in .int16(Int16(truncatingIfNeeded: unsigned ? Int64(u) : s)) })
+        case ("TINYINT", true), ("SMALLINT", false):
+            (schema, make) = (.int16, { s, u in .int16(Int16(truncatingIfNeeded: unsigned ? Int64(u) : s)) })
         case ("SMALLINT", true), ("MEDIUMINT", _), ("INT", false):
             (schema, make) = (.int32, { s, u in .int32(Int32(truncatingIfNeeded: unsigned ? Int64(u) : s)) })
         case ("INT", true), ("BIGINT", false): (schema, make) = (.int64, { s, u in .int64(unsigned ? Int64(u) : s) })
@@ -403,7 +410,8 @@ struct MySQLValueConverter: Sendable {
                 for k in 0..<8 { bits |= UInt64(wkb[at + k]) << (UInt64(k) * 8) }
                 return Double(bitPattern: wkb[0] == 1 ? bits : bits.byteSwapped)
             }
-            return .struct(Struct(schema: schema, values: [.float64(coordinate(5)), .float64(coordinate(13)), .bytes(wkb), srid]))
+            return .struct(
+                Struct(schema: schema, values: [.float64(coordinate(5)), .float64(coordinate(13)), .bytes(wkb), srid]))
         }
         return MySQLColumnConverter(
             schema: schema,

@@ -1,0 +1,68 @@
+import TributaryCore
+import XCTest
+
+@testable import MySQLSource
+
+final class MySQLOffsetTests: XCTestCase {
+    func testOffsetsRoundTripInDebeziumsKeys() throws {
+        var offset = MySQLOffset(position: BinlogPosition(file: "mariadb-bin.000003", position: 1234), gtids: "0-1-9")
+        offset.eventsToSkip = 2
+        offset.rowsToSkip = 5
+        offset.timestampSeconds = 1_700_000_000
+        offset.serverID = 7
+        let map = offset.map
+        XCTAssertEqual(map["file"], .string("mariadb-bin.000003"))
+        XCTAssertEqual(map["pos"], .int(1234))
+        XCTAssertEqual(map["event"], .int(2))
+        XCTAssertEqual(map["row"], .int(5))
+        XCTAssertEqual(map["gtids"], .string("0-1-9"))
+        XCTAssertNil(map["snapshot"])
+        XCTAssertEqual(MySQLOffset(map), offset)
+        XCTAssertNil(MySQLOffset(["pos": .int(4)]))
+        var snapshot = MySQLOffset(position: BinlogPosition(file: "f.000001", position: 4))
+        snapshot.snapshotInProgress = true
+        XCTAssertEqual(MySQLOffset(snapshot.map)?.snapshotInProgress, true)
+    }
+
+    func testBinlogPositionsOrderByFileNumber() {
+        let a = BinlogPosition(file: "bin.000009", position: 900)
+        let b = BinlogPosition(file: "bin.000010", position: 4)
+        XCTAssertLessThan(a, b)
+        XCTAssertLessThan(
+            BinlogPosition(file: "bin.000010", position: 4), BinlogPosition(file: "bin.000010", position: 5))
+    }
+
+    func testMariaDBGTIDStateAdvancesPerDomain() throws {
+        var state = try XCTUnwrap(MariaDBGTIDState("0-1-42, 3-2-7"))
+        state.commit(.init(domain: 0, server: 1, sequence: 43))
+        state.commit(.init(domain: 1, server: 5, sequence: 1))
+        XCTAssertEqual(state.text, "0-1-43,1-5-1,3-2-7")
+        XCTAssertNil(MariaDBGTIDState("0-1"))
+    }
+
+    func testTheSchemaHistoryReplaysWhatPrecedesAPosition() throws {
+        let path = FileManager.default.temporaryDirectory.path + "/history-\(UUID().uuidString).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try MySQLSchemaHistory(path: path)
+        let snap = BinlogPosition(file: "b.000001", position: 100)
+        let ddl = BinlogPosition(file: "b.000001", position: 500)
+        try history.append([
+            .init(position: snap, snapshot: true, database: "d", ddl: "CREATE TABLE t (a int)"),
+            .init(position: ddl, snapshot: false, database: "d", ddl: "ALTER TABLE t ADD b int"),
+        ])
+        let reread = try MySQLSchemaHistory(path: path)
+        XCTAssertEqual(reread.entries.count, 2)
+        XCTAssertEqual(reread.entries(before: snap).count, 1, "a snapshot's schemas hold at its own position")
+        XCTAssertEqual(reread.entries(before: ddl).count, 1, "a statement is read again when resuming at it")
+        XCTAssertEqual(reread.entries(before: BinlogPosition(file: "b.000002", position: 4)).count, 2)
+        XCTAssertTrue(reread.contains(binlogStatementAt: ddl))
+        // A line cut short by a crash is dropped.
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"database\":".utf8))
+        handle.closeFile()
+        XCTAssertEqual(try MySQLSchemaHistory(path: path).entries.count, 2)
+        try reread.replace(with: [])
+        XCTAssertEqual(try MySQLSchemaHistory(path: path).entries.count, 0)
+    }
+}
