@@ -92,8 +92,7 @@ final class MySQLTableSchema {
         values.reserveCapacity(columns.count)
         for c in columns {
             do {
-                let raw = c.index < text.count ? text[c.index] : nil
-                values.append(try c.converter.value(try raw.map(c.converter.parseText) ?? .null))
+                values.append(try c.converter.value(text: c.index < text.count ? text[c.index] : nil))
             } catch {
                 throw MySQLError(
                     "cannot convert column \(table.columns[c.index].name) of \(table.qualifiedName): \(error)")

@@ -14,6 +14,15 @@ struct MySQLColumnConverter {
     let parseText: (ArraySlice<UInt8>) throws -> BinlogValue
     /// The value of a NOT NULL column whose value has no Connect form (a zero date): Debezium's zero value.
     let fallback: Value
+    /// Character columns: the text protocol's bytes are UTF-8 (the connection's character set), not the column's.
+    var textIsUTF8 = false
+
+    /// A value read by the text protocol (nil for NULL).
+    func value(text: ArraySlice<UInt8>?) throws -> Value {
+        guard let text else { return try value(.null) }
+        if textIsUTF8 { return .string(String(decoding: text, as: UTF8.self)) }
+        return try value(try parseText(text))
+    }
 
     /// A value of a row: null (or the fallback of a NOT NULL column) where there is none.
     func value(_ v: BinlogValue) throws -> Value {
@@ -176,10 +185,12 @@ struct MySQLValueConverter: Sendable {
             return nil
         }
         let schema = c.schema.withOptional(optional)
-        c = MySQLColumnConverter(schema: schema, convert: c.convert, parseText: c.parseText, fallback: c.fallback)
+        c = MySQLColumnConverter(
+            schema: schema, convert: c.convert, parseText: c.parseText, fallback: c.fallback, textIsUTF8: c.textIsUTF8)
         guard let defaultValue = try defaultValue(column, c) else { return c }
         return MySQLColumnConverter(
-            schema: schema.withDefault(defaultValue), convert: c.convert, parseText: c.parseText, fallback: c.fallback)
+            schema: schema.withDefault(defaultValue), convert: c.convert, parseText: c.parseText, fallback: c.fallback,
+            textIsUTF8: c.textIsUTF8)
     }
 
     /// The schema default Debezium gives a column: its literal default converted like a value, or for NOT NULL
@@ -191,8 +202,7 @@ struct MySQLValueConverter: Sendable {
             if text.hasPrefix("b'") || text.hasPrefix("B'") {
                 bytes = Self.bitLiteral(text)[...]
             }
-            guard let v = try? c.parseText(bytes) else { return nil }
-            let converted = try? c.value(v)
+            let converted = try? c.value(text: bytes)
             return converted.flatMap { $0.isNull ? nil : $0 }
         case .expression:
             return column.nullable ? nil : c.fallback
@@ -325,8 +335,7 @@ struct MySQLValueConverter: Sendable {
                 guard case .bytes(let b) = v else { throw Self.mismatch(v, column) }
                 return .string(charset.decode(b))
             },
-            // The snapshot reads text in utf8mb4.
-            parseText: { .bytes($0) }, fallback: .string(""))
+            parseText: { .bytes($0) }, fallback: .string(""), textIsUTF8: true)
     }
 
     private func binary(_ column: MySQLColumn, padTo length: Int?) -> MySQLColumnConverter {

@@ -2,6 +2,7 @@ import Converters
 import Foundation
 import KafkaClient
 import Logging
+import MySQLSource
 import Runtime
 import TributaryCore
 import XCTest
@@ -120,6 +121,8 @@ enum IntegrationEnvironment {
     static var plugins: ConnectorPlugins {
         var plugins = ConnectorPlugins()
         plugins.register(PostgresConnector(), className: PostgresConnectorConfig.className)
+        plugins.register(MySQLConnector(.mariadb), className: MySQLConnectorConfig.Flavor.mariadb.className)
+        plugins.register(MySQLConnector(.mysql), className: MySQLConnectorConfig.Flavor.mysql.className)
         return plugins
     }
 

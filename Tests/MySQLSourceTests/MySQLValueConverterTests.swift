@@ -32,8 +32,7 @@ final class MySQLValueConverterTests: XCTestCase {
     ) throws
         -> Value
     {
-        let c = try converter(definition, modes)
-        return try c.value(try c.parseText(Array(s.utf8)[...]))
+        try converter(definition, modes).value(text: Array(s.utf8)[...])
     }
 
     func testIntegersWidenWhenUnsigned() throws {
@@ -79,6 +78,9 @@ final class MySQLValueConverterTests: XCTestCase {
         XCTAssertEqual(try value("a text charset utf8mb4", .bytes(Array("ünï".utf8)[...])), .string("ünï"))
         XCTAssertEqual(try value("a varchar(5) charset cp1251", .bytes([0xC4, 0xE0][...])), .string("Да"))
         XCTAssertThrowsError(try MySQLValueConverter().converter(for: try column("a varchar(5) charset nosuch")))
+        XCTAssertEqual(try text("a varchar(5) charset latin1", "café"), .string("café"), "the text protocol's UTF-8")
+        XCTAssertEqual(
+            try converter("a varchar(5) charset latin1 default 'é'").schema.defaultValue, .string("é"))
     }
 
     func testBinaryIsPaddedAndEncodedAsConfigured() throws {

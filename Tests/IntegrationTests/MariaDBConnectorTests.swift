@@ -1,0 +1,189 @@
+import Foundation
+import KafkaClient
+import TributaryCore
+import XCTest
+
+@testable import MySQLSource
+
+/// The MariaDB connector against the real server and broker: snapshot, streaming of every kind of column, DDL,
+/// and resuming in the middle of a transaction.
+final class MariaDBConnectorTests: XCTestCase {
+    /// A database of its own, an offsets file and a schema history file, all removed after the test.
+    private func prepare(_ base: String) throws -> (database: String, work: URL) {
+        let database = IntegrationEnvironment.uniqueName(base)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(database)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try MariaDBEnvironment.sql("CREATE DATABASE \(database)")
+        addTeardownBlock {
+            _ = try? MariaDBEnvironment.sql("DROP DATABASE IF EXISTS \(database)")
+            try? FileManager.default.removeItem(at: work)
+        }
+        return (database, work)
+    }
+
+    private func config(_ database: String, _ work: URL, _ extra: [String: String] = [:]) -> Config {
+        var values = [
+            "name": database, "connector.class": MySQLConnectorConfig.Flavor.mariadb.className,
+            "database.hostname": "127.0.0.1", "database.port": String(MariaDBEnvironment.port),
+            "database.user": "tributary", "database.password": "tributary",
+            "database.server.id": String(Int.random(in: 10_000...900_000)), "topic.prefix": database,
+            "database.include.list": database, "schema.history.internal.file.filename": work.path + "/history.jsonl",
+        ]
+        values.merge(extra) { $1 }
+        return Config(values)
+    }
+
+    private func payloads(_ messages: [ConsumedMessage]) throws -> [[String: Any]] {
+        try messages.compactMap { m in
+            guard let value = try IntegrationEnvironment.json(m.value) as? [String: Any] else { return nil }
+            return value["payload"] as? [String: Any]
+        }
+    }
+
+    func testSnapshotThenStreamingOfEveryKindOfColumn() throws {
+        let (db, work) = try prepare("mdb")
+        try MariaDBEnvironment.sql(
+            """
+            SET NAMES utf8mb4;
+            USE \(db);
+            CREATE TABLE kinds (
+              id int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, tiny tinyint, big bigint unsigned,
+              flag bool, price decimal(10,2) NOT NULL DEFAULT 1.50, f float, d double, name varchar(20) charset latin1,
+              body text charset utf8mb4, raw varbinary(8), fixed binary(3), mood enum('sad','happy'),
+              tags set('a','b','c'), y year, day date, t time(3), dt datetime(6), ts timestamp(3) NULL,
+              bits bit(10), pt point, doc json
+            );
+            INSERT INTO kinds VALUES (1, -8, 18446744073709551615, true, 12.34, 1.5, -2.25, 'café', 'ünï',
+              x'0102', x'01', 'happy', 'a,c', 2024, '2024-02-29', '-01:02:03.456', '2024-01-02 03:04:05.678901',
+              '2024-01-02 03:04:05.120', b'1000000001', ST_GeomFromText('POINT(1 2)'), '{"k": [1, 2]}');
+            """)
+        let connector = try RunningConnector(config(db, work), offsetFile: work.path + "/offsets.json")
+        let topic = "\(db).\(db).kinds"
+        var messages = try IntegrationEnvironment.consume([topic], count: 1)
+        XCTAssertEqual(messages.count, 1)
+        try MariaDBEnvironment.sql(
+            """
+            USE \(db);
+            INSERT INTO kinds (id, name, day) VALUES (2, 'Bob', '0000-00-00');
+            UPDATE kinds SET price = 99.99, name = 'Ann' WHERE id = 1;
+            ALTER TABLE kinds ADD COLUMN note varchar(10) NOT NULL DEFAULT 'n/a' AFTER id;
+            INSERT INTO kinds (id, note) VALUES (3, 'after');
+            DELETE FROM kinds WHERE id = 2;
+            """)
+        messages = try IntegrationEnvironment.consume([topic], count: 6)
+        try connector.stop()
+        let events = try payloads(messages)
+        XCTAssertEqual(events.map { $0["op"] as? String }, ["r", "c", "u", "c", "d"])
+        XCTAssertEqual(messages.count, 6, "the delete's tombstone")
+        XCTAssertNil(messages.last?.value)
+
+        let snapshot = try XCTUnwrap(events[0]["after"] as? [String: Any])
+        XCTAssertEqual(snapshot["tiny"] as? Int, -8)
+        XCTAssertEqual(snapshot["big"] as? Int, -1, "bigint.unsigned.handling.mode=long")
+        XCTAssertEqual(snapshot["flag"] as? Int, 1, "SHOW CREATE TABLE says tinyint(1)")
+        XCTAssertEqual(snapshot["price"] as? String, Base64.encodeString([0x04, 0xD2]))
+        XCTAssertEqual(snapshot["name"] as? String, "café")
+        XCTAssertEqual(snapshot["body"] as? String, "ünï")
+        XCTAssertEqual(snapshot["raw"] as? String, "AQI=")
+        XCTAssertEqual(snapshot["fixed"] as? String, "AQAA", "BINARY(3) padded with zero bytes")
+        XCTAssertEqual(snapshot["mood"] as? String, "happy")
+        XCTAssertEqual(snapshot["tags"] as? String, "a,c")
+        XCTAssertEqual(snapshot["y"] as? Int, 2024)
+        XCTAssertEqual(snapshot["day"] as? Int, 19782)
+        XCTAssertEqual(snapshot["t"] as? Int, -3_723_456_000)
+        XCTAssertEqual(snapshot["dt"] as? Int, 1_704_164_645_678_901)
+        XCTAssertEqual(snapshot["ts"] as? String, "2024-01-02T03:04:05.120Z")
+        XCTAssertEqual(snapshot["bits"] as? String, Base64.encodeString([0x01, 0x02]))
+        XCTAssertEqual((snapshot["pt"] as? [String: Any])?["x"] as? Double, 1)
+        XCTAssertEqual(snapshot["doc"] as? String, "{\"k\": [1, 2]}")
+        let snapshotSource = try XCTUnwrap(events[0]["source"] as? [String: Any])
+        XCTAssertEqual(snapshotSource["snapshot"] as? String, "last")
+        XCTAssertEqual(snapshotSource["connector"] as? String, "mariadb")
+        XCTAssertEqual(snapshotSource["db"] as? String, db)
+        XCTAssertEqual(snapshotSource["table"] as? String, "kinds")
+
+        let inserted = try XCTUnwrap(events[1]["after"] as? [String: Any])
+        XCTAssertTrue(inserted["day"] is NSNull, "a zero date of a nullable column is null")
+        XCTAssertEqual(inserted["price"] as? String, Base64.encodeString([0x00, 0x96]), "the column's default")
+        let updated = try XCTUnwrap(events[2]["after"] as? [String: Any])
+        let before = try XCTUnwrap(events[2]["before"] as? [String: Any])
+        XCTAssertEqual(before["name"] as? String, "café")
+        XCTAssertEqual(updated["name"] as? String, "Ann")
+        XCTAssertEqual(updated["t"] as? Int, -3_723_456_000, "the binlog's TIME2 as the snapshot's text")
+        XCTAssertEqual(updated["dt"] as? Int, 1_704_164_645_678_901)
+        XCTAssertEqual(updated["bits"] as? String, Base64.encodeString([0x01, 0x02]))
+        XCTAssertEqual(updated["doc"] as? String, "{\"k\": [1, 2]}")
+        let streamed = try XCTUnwrap(events[1]["source"] as? [String: Any])
+        XCTAssertEqual(streamed["snapshot"] as? String, "false")
+        XCTAssertTrue((streamed["gtid"] as? String)?.hasPrefix("0-1-") ?? false, "\(streamed)")
+        XCTAssertNotNil(streamed["file"] as? String)
+        let afterDDL = try XCTUnwrap(events[3]["after"] as? [String: Any])
+        XCTAssertEqual(afterDDL["note"] as? String, "after")
+        XCTAssertEqual(Array(afterDDL.keys).count, 22)
+    }
+
+    func testAStopInTheMiddleOfATransactionResumesWithoutGapOrRepeat() throws {
+        let (db, work) = try prepare("mdbresume")
+        try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY, v varchar(200))")
+        let offsets = work.path + "/offsets.json"
+        let settings = config(db, work, ["max.batch.size": "50"])
+        var connector = try RunningConnector(settings, offsetFile: offsets)
+        let topic = "\(db).\(db).t"
+        // One transaction of 3,000 rows: several rows events of many rows each.
+        var sql = "USE \(db); BEGIN;"
+        for batch in 0..<30 {
+            sql += "INSERT INTO t VALUES "
+            sql += (0..<100).map { "(\(batch * 100 + $0), '\(String(repeating: "x", count: 150))')" }.joined(
+                separator: ",")
+            sql += ";"
+        }
+        sql += "COMMIT;"
+        try MariaDBEnvironment.sql(sql)
+        _ = try IntegrationEnvironment.consume([topic], count: 200, timeout: 60_000)
+        try connector.stop()
+        connector = try RunningConnector(settings, offsetFile: offsets)
+        let messages = try IntegrationEnvironment.consume([topic], count: 3000, timeout: 90_000)
+        try connector.stop()
+        let ids = try payloads(messages).compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
+        XCTAssertEqual(ids.count, 3000, "every row once: \(ids.count) events")
+        XCTAssertEqual(Set(ids).count, 3000)
+    }
+
+    func testAMissingSchemaHistoryIsAClearError() throws {
+        let (db, work) = try prepare("mdbhist")
+        try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY)")
+        let offsets = work.path + "/offsets.json"
+        var connector = try RunningConnector(config(db, work, ["snapshot.mode": "no_data"]), offsetFile: offsets)
+        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (1)")
+        _ = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 1)
+        try connector.stop()
+        try FileManager.default.removeItem(atPath: work.path + "/history.jsonl")
+        connector = try RunningConnector(config(db, work), offsetFile: offsets)
+        let error = connector.waitForFailure(seconds: 30)
+        XCTAssertTrue(
+            "\(error.map { "\($0)" } ?? "")".contains("snapshot.mode=recovery"), "\(String(describing: error))")
+        connector = try RunningConnector(config(db, work, ["snapshot.mode": "recovery"]), offsetFile: offsets)
+        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (2)")
+        let messages = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 2)
+        try connector.stop()
+        XCTAssertEqual(
+            try payloads(messages).compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }, [1, 2])
+    }
+
+    func testConfigurationErrorsNameTheKey() throws {
+        let work = FileManager.default.temporaryDirectory
+        var values = config("x", work).values
+        values["schema.history.internal.file.filename"] = nil
+        XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
+            XCTAssertTrue("\(error)".contains("schema.history.internal.file.filename"), "\(error)")
+        }
+        values = config("x", work, ["decimal.handling.mode": "exact"]).values
+        XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
+            XCTAssertTrue("\(error)".contains("decimal.handling.mode"), "\(error)")
+        }
+        values = config("x", work, ["column.mask.with.5.chars": "x.y.z"]).values
+        XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
+            XCTAssertTrue("\(error)".contains("column.mask.with.5.chars"), "\(error)")
+        }
+    }
+}
