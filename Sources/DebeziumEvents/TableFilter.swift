@@ -75,6 +75,16 @@ public struct TableFilter: @unchecked Sendable {
         return !matches(tableExclude, full)
     }
 
+    /// Whether a schema (a MySQL database) passes the schema lists, whatever its tables: for statements about
+    /// the schema itself.
+    public func includes(schema: String) -> Bool {
+        if isSystemSchema(schema) { return false }
+        if !schemaInclude.isEmpty && !schemaInclude.contains(where: { (try? $0.wholeMatch(in: schema)) != nil }) {
+            return false
+        }
+        return !schemaExclude.contains { (try? $0.wholeMatch(in: schema)) != nil }
+    }
+
     /// Where a table stands in snapshot order: the position of the first `table.include.list` pattern that
     /// matches it (0 without such a list). Debezium reads tables in the order the list names them, and
     /// alphabetically among those one pattern matches.

@@ -1,6 +1,7 @@
 import BinlogProtocol
 import Converters
 import DebeziumEvents
+import MySQLDDL
 import TributaryCore
 
 /// Building records: the source block, change and tombstone records, heartbeats.
@@ -20,7 +21,8 @@ extension MySQLConnectorTask {
     ) -> SourceRecord {
         let nowMicros = Self.epochMicros()
         let block = sourceBlock(
-            table: table, commitMicros: Int64(info.header.timestamp) * 1_000_000, marker: .false,
+            database: table.table.database, table: table.table.name,
+            commitMicros: Int64(info.header.timestamp) * 1_000_000, marker: .false,
             serverID: info.header.serverID, gtid: info.gtid, position: info.position, row: info.row,
             thread: info.thread, query: config.includeQuery ? rowsQuery : nil)
         let envelope = ChangeEvent.envelope(
@@ -56,15 +58,15 @@ extension MySQLConnectorTask {
 
     /// The `source` block: Debezium's common fields and the binlog's.
     func sourceBlock(
-        table: MySQLTableSchema, commitMicros: Int64, marker: SnapshotMarker, serverID: UInt32, gtid: String?,
-        position: BinlogPosition, row: Int, thread: UInt32?, query: String?
+        database: String, table: String?, commitMicros: Int64, marker: SnapshotMarker, serverID: UInt32,
+        gtid: String?, position: BinlogPosition, row: Int, thread: UInt32?, query: String?
     ) -> Struct {
         var block = SourceBlock(
             source.layout,
             CommonSourceInfo(
                 version: TributaryVersion.string, connector: config.flavor.rawValue, serverName: config.topicPrefix,
-                commitMicros: commitMicros, snapshot: marker, database: table.table.database, sequence: nil))
-        block[position: source.table] = .string(table.table.name)
+                commitMicros: commitMicros, snapshot: marker, database: database, sequence: nil))
+        block[position: source.table] = table.map { .string($0) } ?? .null
         block[position: source.serverID] = .int64(Int64(serverID))
         block[position: source.gtid] = gtid.map { .string($0) } ?? .null
         block[position: source.file] = .string(position.file)
@@ -73,6 +75,43 @@ extension MySQLConnectorTask {
         block[position: source.thread] = thread.map { .int64(Int64($0)) } ?? .null
         block[position: source.query] = query.map { .string($0) } ?? .null
         return block.value
+    }
+
+    /// A schema change record of a DDL statement, when `include.schema.changes` is on and it concerns a captured
+    /// table (or, changing no table, an included database).
+    func schemaChangeRecord(
+        ddl: String, database: String, changes: [MySQLSchemaCatalog.Change], marker: SnapshotMarker,
+        position: BinlogPosition, header: BinlogEventHeader?, offset: OffsetMap
+    ) -> SourceRecord? {
+        guard config.includeSchemaChanges else { return nil }
+        let tables = changes.compactMap { change -> (String, String)? in
+            switch change {
+            case .created(let t), .altered(let t), .renamed(_, let t): (t.database, t.name)
+            case .dropped(let d, let t): (d, t)
+            case .truncated: nil
+            }
+        }
+        let captured = tables.filter { config.tableFilter.includes(schema: $0.0, table: $0.1) }
+        if tables.isEmpty {
+            guard !database.isEmpty, config.tableFilter.includes(schema: database) else { return nil }
+        } else if captured.isEmpty {
+            return nil
+        }
+        let millis = header.map { Int64($0.timestamp) * 1000 } ?? Self.epochMicros() / 1000
+        let block = sourceBlock(
+            database: database, table: captured.isEmpty ? nil : captured.map(\.1).joined(separator: ","),
+            commitMicros: millis * 1000, marker: marker, serverID: header?.serverID ?? 0,
+            gtid: transaction?.gtidText, position: position, row: 0, thread: nil, query: nil)
+        return schemaChange.record(
+            partition: sourcePartition, offset: offset, topic: config.topicPrefix, database: database, ddl: ddl,
+            changes: changes.filter { change in
+                switch change {
+                case .created(let t), .altered(let t), .renamed(_, let t):
+                    config.tableFilter.includes(schema: t.database, table: t.name)
+                case .dropped(let d, let t): config.tableFilter.includes(schema: d, table: t)
+                case .truncated: false
+                }
+            }, source: block, timestampMillis: millis)
     }
 
     /// A heartbeat record when `heartbeat.interval.ms` has passed, carrying the last committed offset.

@@ -35,7 +35,8 @@ extension MySQLConnectorTask {
                     position.position = BinlogPosition(file: file, position: pos)
                 }
             }
-            try recordSchemas(connection, at: position.position, gtids: position.gtids, replacing: true)
+            try recordSchemas(
+                connection, at: position.position, gtids: position.gtids, replacing: true, events: .snapshot)
             let estimates = try connection.query(
                 "SELECT table_schema, table_name, table_rows FROM information_schema.tables "
                     + "WHERE table_type = 'BASE TABLE'"
@@ -88,7 +89,8 @@ extension MySQLConnectorTask {
         let nowMicros = Self.epochMicros()
         for row in rows {
             let block = sourceBlock(
-                table: row.table, commitMicros: snapshot.startedMicros, marker: row.marker, serverID: 0, gtid: nil,
+                database: row.table.table.database, table: row.table.table.name, commitMicros: snapshot.startedMicros,
+                marker: row.marker, serverID: 0, gtid: nil,
                 position: snapshot.offset.position, row: 0, thread: nil, query: nil)
             let envelope = ChangeEvent.envelope(
                 schema: row.table.envelopeSchema, op: .read, before: nil, after: row.row.value, source: block,

@@ -71,15 +71,25 @@ extension MySQLConnectorTask {
         if sql.uppercased().hasPrefix("XA ") || sql.uppercased().hasPrefix("SAVEPOINT") {
             return
         }
-        try applyDDL(sql, database: query.database, at: here)
+        let changes = try applyDDL(sql, database: query.database, at: here)
         // A DDL statement is its own transaction.
         commit(after: header)
+        if let changes,
+            let record = schemaChangeRecord(
+                ddl: sql, database: query.database, changes: changes, marker: .false, position: here, header: header,
+                offset: committed.map)
+        {
+            records.append(record)
+        }
     }
 
     /// Applies a DDL statement to the schemas and records it in the history (once: a statement read again after
     /// a restart is recorded already). A statement that cannot be read stops the connector when it touches a
     /// captured table, rather than leaving it with wrong columns.
-    private func applyDDL(_ sql: String, database: String, at here: BinlogPosition) throws {
+    /// The tables it changed; nil for statements that change no schema.
+    private func applyDDL(
+        _ sql: String, database: String, at here: BinlogPosition
+    ) throws -> [MySQLSchemaCatalog.Change]? {
         let statement: DDLStatement
         do {
             statement = try DDLParser.parse(sql)
@@ -93,9 +103,12 @@ extension MySQLConnectorTask {
             logger.warning(
                 "skipping a statement the DDL parser cannot read",
                 metadata: ["position": "\(here)", "error": "\(error)", "statement": "\(sql.prefix(200))"])
-            return
+            return nil
         }
-        if statement == .other { return }
+        switch statement {
+        case .other, .use: return nil
+        default: break
+        }
         let changes: [MySQLSchemaCatalog.Change]
         do {
             changes = try catalog.apply(statement, database: database)
@@ -106,7 +119,7 @@ extension MySQLConnectorTask {
                     "the DDL statement at \(here) does not fit the schema of \(table.0).\(table.1): \(error)")
             }
             logger.warning("a DDL statement does not fit the known schemas", metadata: ["error": "\(error)"])
-            return
+            return nil
         }
         tableSchemas = [:]
         if !history.contains(binlogStatementAt: here) {
@@ -115,6 +128,7 @@ extension MySQLConnectorTask {
         if !changes.isEmpty {
             logger.info("schema changed", metadata: ["position": "\(here)", "statement": "\(sql.prefix(200))"])
         }
+        return changes
     }
 
     /// The transaction (or DDL statement) ending with the event `header` is done: a restart begins after it.

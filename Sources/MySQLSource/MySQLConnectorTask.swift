@@ -27,6 +27,7 @@ public final class MySQLConnectorTask: SourceTask {
     public let sourcePartition: OffsetMap
     let source: MySQLSchemas.SourceFields
     let headers: ChangeEventHeaders
+    let schemaChange: MySQLSchemaChange
     let history: MySQLSchemaHistory
     var catalog = MySQLSchemaCatalog()
     /// Schemas of the tables changes were seen for, by `database.table`; nil for tables not captured.
@@ -40,6 +41,8 @@ public final class MySQLConnectorTask: SourceTask {
     var offsetWithoutRecord: OffsetMap?
     /// Nothing left to read (`initial_only` after its snapshot).
     var finished = false
+    /// Records to hand out before anything else (a schema snapshot's schema change events).
+    var pending: [SourceRecord] = []
 
     // Stream state.
     /// The binlog file being read.
@@ -73,6 +76,7 @@ public final class MySQLConnectorTask: SourceTask {
             enabled: config.extendedHeaders, logicalName: config.topicPrefix, connectorName: config.flavor.rawValue,
             runID: UUID().uuidString.lowercased())
         history = try MySQLSchemaHistory(path: config.schemaHistoryFile)
+        schemaChange = MySQLSchemaChange(flavor: config.flavor, source: source.layout)
         committed = MySQLOffset(position: BinlogPosition(file: "", position: 4))
     }
 
@@ -109,7 +113,8 @@ public final class MySQLConnectorTask: SourceTask {
                 return
             } else {
                 if mode == .recovery || mode == .schemaOnlyRecovery {
-                    try recordSchemas(connection, at: stored.position, gtids: stored.gtids, replacing: true)
+                    try recordSchemas(
+                        connection, at: stored.position, gtids: stored.gtids, replacing: true, events: .none)
                 }
                 try startStreaming(from: stored)
                 return
@@ -118,7 +123,8 @@ public final class MySQLConnectorTask: SourceTask {
         switch mode {
         case .noData, .schemaOnly, .never:
             let position = try currentPosition(connection)
-            try recordSchemas(connection, at: position.position, gtids: position.gtids, replacing: true)
+            try recordSchemas(
+                connection, at: position.position, gtids: position.gtids, replacing: true, events: .stream)
             try startStreaming(from: position)
         case .recovery, .schemaOnlyRecovery:
             throw ConfigError.other(
@@ -169,8 +175,12 @@ public final class MySQLConnectorTask: SourceTask {
 
     /// Reads the schemas of every table of the databases the filters capture (`SHOW CREATE TABLE`), records them
     /// in the history at `position`, and makes them the catalog. With `replacing`, they start a new history.
+    ///
+    /// `events` says whether schema change events go out for them, and with which offset: one that makes a
+    /// restart take the snapshot again (`.snapshot`, data follows), or the stream's start (`.stream`).
     func recordSchemas(
-        _ connection: MySQLConnection, at position: BinlogPosition, gtids: String?, replacing: Bool
+        _ connection: MySQLConnection, at position: BinlogPosition, gtids: String?, replacing: Bool,
+        events: SchemaSnapshotEvents
     ) throws {
         // The first entry marks the schema snapshot, so that a history of no tables is still a history.
         var entries: [MySQLSchemaHistory.Entry] = [
@@ -190,12 +200,26 @@ public final class MySQLConnectorTask: SourceTask {
             guard tables.contains(where: { config.tableFilter.includes(schema: database, table: $0) }) else { continue }
             let create = "CREATE DATABASE \(MySQLConnection.quote(database)) CHARACTER SET \(charset)"
             entries.append(.init(position: position, snapshot: true, database: database, ddl: create))
-            _ = try fresh.apply(try DDLParser.parse(create), database: database)
+            let databaseChanges = try fresh.apply(try DDLParser.parse(create), database: database)
+            if events != .none {
+                pending +=
+                    schemaChangeRecord(
+                        ddl: create, database: database, changes: databaseChanges, marker: .true, position: position,
+                        header: nil, offset: schemaSnapshotOffset(position, gtids, events)
+                    ).map { [$0] } ?? []
+            }
             for table in tables {
                 let quoted = MySQLConnection.quote(database) + "." + MySQLConnection.quote(table)
                 guard let ddl = try connection.query("SHOW CREATE TABLE \(quoted)").first?.last ?? nil else { continue }
                 do {
-                    _ = try fresh.apply(try DDLParser.parse(ddl), database: database)
+                    let changes = try fresh.apply(try DDLParser.parse(ddl), database: database)
+                    if events != .none {
+                        pending +=
+                            schemaChangeRecord(
+                                ddl: ddl, database: database, changes: changes, marker: .true, position: position,
+                                header: nil, offset: schemaSnapshotOffset(position, gtids, events)
+                            ).map { [$0] } ?? []
+                    }
                 } catch {
                     guard config.tableFilter.includes(schema: database, table: table) else {
                         logger.warning(
@@ -214,6 +238,23 @@ public final class MySQLConnectorTask: SourceTask {
         logger.info(
             "recorded the schemas of the captured databases",
             metadata: ["tables": "\(fresh.tables.count)", "position": "\(position)", "history": "\(history.path)"])
+    }
+
+    /// Whether a schema snapshot emits schema change events, and where a restart after them goes.
+    enum SchemaSnapshotEvents {
+        case none
+        /// Rows follow: a restart before they are all in Kafka takes the snapshot again.
+        case snapshot
+        /// The stream follows from the snapshot's position.
+        case stream
+    }
+
+    private func schemaSnapshotOffset(
+        _ position: BinlogPosition, _ gtids: String?, _ events: SchemaSnapshotEvents
+    ) -> OffsetMap {
+        var offset = MySQLOffset(position: position, gtids: gtids)
+        offset.snapshotInProgress = events == .snapshot
+        return offset.map
     }
 
     /// Rebuilds the schemas the history holds for `position` and starts the binlog there.
@@ -262,6 +303,10 @@ public final class MySQLConnectorTask: SourceTask {
     // MARK: Poll
 
     public func poll(timeoutMilliseconds: Int) throws -> [SourceRecord] {
+        if !pending.isEmpty {
+            defer { pending = [] }
+            return pending
+        }
         if snapshot != nil { return try pollSnapshot() }
         guard !finished else {
             usleep(UInt32(min(timeoutMilliseconds, 1000)) * 1000)

@@ -170,6 +170,44 @@ final class MariaDBConnectorTests: XCTestCase {
             try payloads(messages).compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }, [1, 2])
     }
 
+    func testSchemaChangesGoToThePrefixTopic() throws {
+        let (db, work) = try prepare("mdbddl")
+        try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY, name varchar(20) NOT NULL)")
+        let connector = try RunningConnector(config(db, work), offsetFile: work.path + "/offsets.json")
+        _ = try IntegrationEnvironment.consume([db], count: 2)
+        try MariaDBEnvironment.sql(
+            "USE \(db); ALTER TABLE t ADD COLUMN mood enum('sad','happy') DEFAULT 'sad' AFTER id; CREATE TABLE u (x int)"
+        )
+        let messages = try IntegrationEnvironment.consume([db], count: 4)
+        try connector.stop()
+        let values = try messages.compactMap { try IntegrationEnvironment.json($0.value) as? [String: Any] }
+        let payloads = values.compactMap { $0["payload"] as? [String: Any] }
+        XCTAssertEqual(
+            payloads.compactMap { $0["ddl"] as? String }.map { String($0.prefix(12)) },
+            ["CREATE DATABA", "CREATE TABLE", "ALTER TABLE ", "CREATE TABLE"].map { String($0.prefix(12)) })
+        XCTAssertEqual(
+            (values[2]["schema"] as? [String: Any])?["name"] as? String,
+            "io.debezium.connector.mariadb.SchemaChangeValue")
+        let key = try XCTUnwrap(try IntegrationEnvironment.json(messages[2].key) as? [String: Any])
+        XCTAssertEqual((key["payload"] as? [String: Any])?["databaseName"] as? String, db)
+        let alter = payloads[2]
+        XCTAssertEqual((alter["source"] as? [String: Any])?["table"] as? String, "t")
+        XCTAssertEqual((alter["source"] as? [String: Any])?["snapshot"] as? String, "false")
+        XCTAssertEqual((payloads[1]["source"] as? [String: Any])?["snapshot"] as? String, "true")
+        let change = try XCTUnwrap((alter["tableChanges"] as? [[String: Any]])?.first)
+        XCTAssertEqual(change["type"] as? String, "ALTER")
+        XCTAssertEqual(change["id"] as? String, "\"\(db)\".\"t\"")
+        let table = try XCTUnwrap(change["table"] as? [String: Any])
+        XCTAssertEqual(table["primaryKeyColumnNames"] as? [String], ["id"])
+        let columns = try XCTUnwrap(table["columns"] as? [[String: Any]])
+        XCTAssertEqual(columns.compactMap { $0["name"] as? String }, ["id", "mood", "name"])
+        XCTAssertEqual(columns[1]["enumValues"] as? [String], ["sad", "happy"])
+        XCTAssertEqual(columns[1]["position"] as? Int, 2)
+        XCTAssertEqual(columns[2]["jdbcType"] as? Int, 12)
+        XCTAssertEqual(columns[2]["length"] as? Int, 20)
+        XCTAssertEqual(columns[2]["optional"] as? Bool, false)
+    }
+
     func testConfigurationErrorsNameTheKey() throws {
         let work = FileManager.default.temporaryDirectory
         var values = config("x", work).values

@@ -13,7 +13,8 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
         let database = IntegrationEnvironment.uniqueName(base)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent(database)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try MariaDBEnvironment.sql("CREATE DATABASE \(database); CREATE TABLE \(database).t (id int PRIMARY KEY, v int NOT NULL)")
+        try MariaDBEnvironment.sql(
+            "CREATE DATABASE \(database); CREATE TABLE \(database).t (id int PRIMARY KEY, v int NOT NULL)")
         addTeardownBlock {
             _ = try? MariaDBEnvironment.sql("DROP DATABASE IF EXISTS \(database)")
             try? FileManager.default.removeItem(at: work)
@@ -31,7 +32,8 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
     }
 
     private static var connection: MySQLConnection.Settings {
-        MySQLConnection.Settings(host: "127.0.0.1", port: MariaDBEnvironment.port, user: "tributary", password: "tributary")
+        MySQLConnection.Settings(
+            host: "127.0.0.1", port: MariaDBEnvironment.port, user: "tributary", password: "tributary")
     }
 
     /// Waits until the stored offset reached the end of the binlog, then stops the process gently.
@@ -176,6 +178,7 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
         print("mariadb snapshot crash recovery: \(total) events for \(rows) rows")
         XCTAssertEqual(last.count, rows, "every row arrived")
         let wrong = expected.filter { last[$0.key] != $0.value }
-        XCTAssertTrue(wrong.isEmpty, "last events differ for \(wrong.count) keys, e.g. \(wrong.first.map { "\($0)" } ?? "")")
+        XCTAssertTrue(
+            wrong.isEmpty, "last events differ for \(wrong.count) keys, e.g. \(wrong.first.map { "\($0)" } ?? "")")
     }
 }
