@@ -124,7 +124,8 @@ def show(m):
     if event["op"] == "r":
         where = f"snapshot={source.get('snapshot')}"
     else:
-        where = f"txId={source.get('txId')} committed={instant(source['ts_ms'], 1000)}"
+        transaction = f"txId={source.get('txId')}" if "txId" in source else f"gtid={source.get('gtid')}"
+        where = f"{transaction} committed={instant(source['ts_ms'], 1000)}"
     print(f"{topic:26} {OPS.get(event['op'], event['op']):9}  key={text(key)}  {where}")
     for side in ("before", "after"):
         if event.get(side) is not None:
