@@ -80,6 +80,7 @@ extension MySQLConnectorTask {
                 offset: committed.map)
         {
             records.append(record)
+            offsetWithoutRecord = nil
         }
     }
 
@@ -171,6 +172,9 @@ extension MySQLConnectorTask {
             let table = try tableSchema(database: map.database, table: map.table)
         else { return }
         let count = rows.rows.count
+        // Records follow the last commit's offset: storing that offset after them would move the stored
+        // position back.
+        if firstRow < count { offsetWithoutRecord = nil }
         for i in firstRow..<count {
             // The offset of a row's last record resumes after it; of its others, at it.
             let after = offset(eventIndex: eventIndex, nextRow: i + 1, rowsInEvent: count)

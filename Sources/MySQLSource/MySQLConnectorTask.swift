@@ -91,11 +91,8 @@ public final class MySQLConnectorTask: SourceTask {
             try connection.query("SELECT @@character_set_server").first?.first??.lowercased()
             ?? "utf8mb4"
         var mode = config.snapshotMode
-        if let stored, !stored.snapshotInProgress,
-            mode == .whenNeeded || mode == .initial || mode == .recovery
-                || mode == .schemaOnlyRecovery || mode == .noData || mode == .schemaOnly || mode == .never
-                || mode == .initialOnly
-        {
+        // Stored offsets of a finished snapshot resume, in every mode but `always`.
+        if let stored, !stored.snapshotInProgress, mode != .always {
             if try !binlogHas(stored.position.file, connection) {
                 guard mode == .whenNeeded else {
                     throw MySQLError(
