@@ -122,7 +122,7 @@ public enum BinlogValue: Equatable, Sendable {
 
     /// DECIMAL's binary form: groups of nine digits in four bytes (fewer for the leftover digits at either end),
     /// big-endian, the sign in the first bit (set for positive), negative values with every bit inverted.
-    private static func decimal(_ r: inout ByteReader, precision: Int, scale: Int) throws(BinlogError) -> String {
+    static func decimal(_ r: inout ByteReader, precision: Int, scale: Int) throws(BinlogError) -> String {
         let digitBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4]
         guard precision >= scale, scale >= 0, precision <= 65 else {
             throw BinlogError(.malformed, "DECIMAL(\(precision),\(scale))")

@@ -134,7 +134,7 @@ public struct MySQLConnectorConfig: Sendable {
             decimalMode: try config.enumeration("decimal.handling.mode", default: .precise),
             timePrecisionMode: try config.enumeration("time.precision.mode", default: .adaptiveTimeMicroseconds),
             bigIntUnsignedMode: try config.enumeration("bigint.unsigned.handling.mode", default: .long),
-            binaryMode: try config.enumeration("binary.handling.mode", default: .bytes))
+            binaryMode: try config.enumeration("binary.handling.mode", default: .bytes), binaryJSON: flavor == .mysql)
         for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
             guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })
             else { continue }

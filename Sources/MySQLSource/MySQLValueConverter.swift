@@ -58,6 +58,8 @@ struct MySQLValueConverter: Sendable {
     var timePrecisionMode = TimePrecisionMode.adaptiveTimeMicroseconds
     var bigIntUnsignedMode = BigIntUnsignedMode.long
     var binaryMode = BinaryMode.bytes
+    /// MySQL writes JSON columns to the binlog in its binary form; MariaDB as text.
+    var binaryJSON = false
 
     static let geometryName = "io.debezium.data.geometry.Geometry"
 
@@ -123,6 +125,7 @@ struct MySQLValueConverter: Sendable {
             }
         case "JSON":
             c = try string(column, schema: DebeziumSemantic.schema(DebeziumSemantic.json, .string))
+            if binaryJSON { c = json(column, text: c) }
         case "BINARY":
             c = binary(column, padTo: column.length ?? 1)
         case "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB":
@@ -336,6 +339,18 @@ struct MySQLValueConverter: Sendable {
                 return .string(charset.decode(b))
             },
             parseText: { .bytes($0) }, fallback: .string(""), textIsUTF8: true)
+    }
+
+    /// MySQL's binary JSON as Debezium writes it; an empty value (MySQL's for some failed updates) is null, or `{}`
+    /// in a NOT NULL column.
+    private func json(_ column: MySQLColumn, text: MySQLColumnConverter) -> MySQLColumnConverter {
+        MySQLColumnConverter(
+            schema: text.schema,
+            convert: { v in
+                guard case .bytes(let b) = v else { throw Self.mismatch(v, column) }
+                guard !b.isEmpty else { return nil }
+                return .string(try JSONBinary.text(b))
+            }, parseText: text.parseText, fallback: .string("{}"), textIsUTF8: true)
     }
 
     private func binary(_ column: MySQLColumn, padTo length: Int?) -> MySQLColumnConverter {

@@ -136,6 +136,17 @@ final class MySQLValueConverterTests: XCTestCase {
         XCTAssertEqual(try value("a year", .year(0)), .int32(2000), "Debezium reads year 0 as 2000")
     }
 
+    func testJSONIsTextInMariaDBAndBinaryInMySQL() throws {
+        XCTAssertEqual(try value("j json", .bytes(Array(#"{"a": 1}"#.utf8)[...])), .string(#"{"a": 1}"#))
+        var mysql = MySQLValueConverter()
+        mysql.binaryJSON = true
+        XCTAssertEqual(try value("j json", .bytes([0x04, 0x01][...]), mysql), .string("true"))
+        XCTAssertEqual(try value("j json", .bytes([][...]), mysql), .null)
+        XCTAssertEqual(try value("j json not null", .bytes([][...]), mysql), .string("{}"))
+        XCTAssertEqual(try text("j json", #"{"a": 1}"#, mysql), .string(#"{"a": 1}"#))
+        XCTAssertEqual(try converter("j json", mysql).schema.name, "io.debezium.data.Json")
+    }
+
     func testGeometriesCarryTheirWKBAndSRID() throws {
         // SRID 4326, then POINT(1 2) in little-endian WKB.
         var raw: [UInt8] = [0xE6, 0x10, 0, 0, 1, 1, 0, 0, 0]
