@@ -47,6 +47,11 @@ extension MySQLConnectorTask {
             try handle(rows, header: header, at: here, into: &records)
         case .xid:
             commit(after: outer)
+        case .other(.partialUpdateRows):
+            // Updates whose JSON columns hold only the change: skipping them would lose the updates.
+            throw MySQLError(
+                "the binlog at \(here) holds a PARTIAL_UPDATE_ROWS event (binlog_row_value_options=PARTIAL_JSON), "
+                    + "which this version cannot read: set binlog_row_value_options='' on the server")
         default:
             break
         }
