@@ -208,6 +208,28 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertEqual(columns[2]["optional"] as? Bool, false)
     }
 
+    func testALostBinlogConnectionIsReconnectedAndResumed() throws {
+        let (db, work) = try prepare("mdbkill")
+        try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY)")
+        var settings = config(db, work, ["snapshot.mode": "no_data"])
+        settings["errors.retry.delay.initial.ms"] = "100"
+        let connector = try RunningConnector(settings, offsetFile: work.path + "/offsets.json")
+        let topic = "\(db).\(db).t"
+        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (1)")
+        _ = try IntegrationEnvironment.consume([topic], count: 1)
+        // The server drops the replica's connection (as a restart or a network failure would).
+        let serverID = settings["database.server.id"]!
+        let dumps = try MariaDBEnvironment.sql(
+            "SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'")
+        XCTAssertFalse(dumps.isEmpty, "the replica of server id \(serverID) is connected")
+        for row in dumps { _ = try? MariaDBEnvironment.sql("KILL \(row[0])") }
+        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (2); INSERT INTO t VALUES (3)")
+        let messages = try IntegrationEnvironment.consume([topic], count: 3, timeout: 60_000)
+        try connector.stop()
+        let ids = try payloads(messages).compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }
+        XCTAssertEqual(IntegrationEnvironment.firstOccurrences(ids), [1, 2, 3])
+    }
+
     func testConfigurationErrorsNameTheKey() throws {
         let work = FileManager.default.temporaryDirectory
         var values = config("x", work).values
