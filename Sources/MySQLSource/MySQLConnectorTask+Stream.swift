@@ -180,10 +180,26 @@ extension MySQLConnectorTask {
         // Records follow the last commit's offset: storing that offset after them would move the stored
         // position back.
         if firstRow < count { offsetWithoutRecord = nil }
+        // The offset keys every row of the event shares, built once; each row's copy adds its `event` and `row`.
+        var base = committed
+        if let transaction { base.position = transaction.begin }
+        base.eventsToSkip = 0
+        base.rowsToSkip = 0
+        let shared = base.map
+        func offset(nextRow: Int) -> OffsetMap {
+            var map = shared
+            if nextRow >= count {
+                map["event"] = .int(Int64(eventIndex + 1))
+            } else {
+                if eventIndex != 0 { map["event"] = .int(Int64(eventIndex)) }
+                if nextRow != 0 { map["row"] = .int(Int64(nextRow)) }
+            }
+            return map
+        }
         for i in firstRow..<count {
             // The offset of a row's last record resumes after it; of its others, at it.
-            let after = offset(eventIndex: eventIndex, nextRow: i + 1, rowsInEvent: count)
-            let at = offset(eventIndex: eventIndex, nextRow: i, rowsInEvent: count)
+            let after = offset(nextRow: i + 1)
+            var at: OffsetMap { offset(nextRow: i) }
             let info = RowInfo(
                 header: header, position: here, row: i, gtid: transaction?.gtidText, thread: transaction?.thread)
             switch rows.kind {
@@ -207,20 +223,5 @@ extension MySQLConnectorTask {
                 }
             }
         }
-    }
-
-    /// The offset of a record of row `nextRow - 1` (or, for `nextRow` == the row, of a record before its last):
-    /// the transaction's start, with the rows events and rows delivered once it is in Kafka.
-    private func offset(eventIndex: Int, nextRow: Int, rowsInEvent: Int) -> OffsetMap {
-        var offset = committed
-        if let transaction { offset.position = transaction.begin }
-        if nextRow >= rowsInEvent {
-            offset.eventsToSkip = eventIndex + 1
-            offset.rowsToSkip = 0
-        } else {
-            offset.eventsToSkip = eventIndex
-            offset.rowsToSkip = nextRow
-        }
-        return offset.map
     }
 }
