@@ -32,7 +32,7 @@ final class MySQLSchemaHistory {
     /// dropped: its statement is read again from the binlog.
     init(path: String) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else { return }
+        guard let data = try Self.read(path) else { return }
         let lines = data.split(separator: UInt8(ascii: "\n"))
         for (n, line) in lines.enumerated() {
             do {
@@ -45,6 +45,25 @@ final class MySQLSchemaHistory {
     }
 
     var isEmpty: Bool { entries.isEmpty }
+
+    /// The file's bytes; nil when it does not exist. (Read with POSIX calls: FoundationEssentials' `contents(atPath:)`
+    /// leaks its buffer for empty files.)
+    private static func read(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw MySQLError("cannot open the schema history \(path): errno \(errno)")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            guard n >= 0 else { throw MySQLError("cannot read the schema history \(path): errno \(errno)") }
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<n])
+        }
+    }
 
     /// The statements that shaped the schemas in effect at `position` (a restart point), in order.
     func entries(before position: BinlogPosition) -> [Entry] {
