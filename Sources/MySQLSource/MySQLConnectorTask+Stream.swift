@@ -31,7 +31,10 @@ extension MySQLConnectorTask {
         // Artificial events (the rotate and format description that open a stream) have no position.
         let start = outer.nextPosition >= outer.eventSize ? UInt64(outer.nextPosition - outer.eventSize) : 0
         let here = BinlogPosition(file: file, position: start)
-        if header.timestamp != 0 { committed.timestampSeconds = Int64(header.timestamp) }
+        if header.timestamp != 0 {
+            committed.timestampSeconds = Int64(header.timestamp)
+            committed.serverID = header.serverID
+        }
         switch event {
         case .rotate(_, let next):
             file = next
@@ -204,24 +207,35 @@ extension MySQLConnectorTask {
                 header: header, position: here, row: i, gtid: transaction?.gtidText, thread: transaction?.thread)
             switch rows.kind {
             case .write:
-                let row = try table.row(rows.rows[i])
+                let row = try convert(table, rows.rows[i], at: here)
                 records.append(record(table, .create, before: nil, after: row, info, offset: after))
             case .delete:
-                let row = try table.row(rows.rows[i])
+                let row = try convert(table, rows.rows[i], at: here)
                 records.append(record(table, .delete, before: row, after: nil, info, offset: at))
                 if config.tombstonesOnDelete, let key = row.key {
                     records.append(tombstone(table, key: key, offset: after))
                 }
                 if !config.tombstonesOnDelete { records[records.count - 1].sourceOffset = after }
             case .update:
-                let before = try table.row(rows.rows[i])
-                let row = try table.row(rows.after[i])
+                let before = try convert(table, rows.rows[i], at: here)
+                let row = try convert(table, rows.after[i], at: here)
                 if let oldKey = before.key, let newKey = row.key, oldKey.values != newKey.values {
                     appendKeyChange(table, before: before, after: row, info, at: at, after: after, into: &records)
                 } else {
                     records.append(record(table, .update, before: before, after: row, info, offset: after))
                 }
             }
+        }
+    }
+
+    /// A row image as value and key; a value that cannot be converted is an error naming where it is.
+    private func convert(
+        _ table: MySQLTableSchema, _ image: [BinlogValue?], at here: BinlogPosition
+    ) throws -> MySQLTableSchema.Row {
+        do {
+            return try table.row(image)
+        } catch {
+            throw MySQLError("binlog \(here): \(error)")
         }
     }
 }

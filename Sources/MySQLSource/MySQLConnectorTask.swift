@@ -164,10 +164,8 @@ public final class MySQLConnectorTask: SourceTask {
         case .mariadb: gtids = try connection.query("SELECT @@gtid_binlog_pos").first?.first ?? nil
         case .mysql: gtids = row.count >= 5 ? row[4] : nil
         }
-        var offset = MySQLOffset(
+        return MySQLOffset(
             position: BinlogPosition(file: file, position: pos), gtids: gtids.flatMap { $0.isEmpty ? nil : $0 })
-        offset.serverID = 0
-        return offset
     }
 
     /// Reads the schemas of every table of the databases the filters capture (`SHOW CREATE TABLE`), records them
