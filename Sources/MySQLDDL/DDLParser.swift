@@ -136,19 +136,8 @@ public struct DDLParser {
     /// A `PRIMARY KEY (…)` (its columns), another index or constraint (empty), or nil when a column follows.
     private mutating func tableConstraint() throws(DDLError) -> [String]? {
         let start = i
-        if accept("CONSTRAINT") {
-            if !(peek?.isKeyword("PRIMARY") ?? false) && !(peek?.isKeyword("UNIQUE") ?? false)
-                && !(peek?.isKeyword("FOREIGN") ?? false) && !(peek?.isKeyword("CHECK") ?? false)
-            {
-                _ = try identifier()
-            }
-        }
-        if accept("PRIMARY") {
-            try expect("KEY")
-            let columns = try keyColumns()
-            skipToListEnd()
-            return columns
-        }
+        try constraintName()
+        if let columns = try primaryKey() { return columns }
         for keyword in ["UNIQUE", "INDEX", "KEY", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK", "PERIOD"]
         where peek?.isKeyword(keyword) == true {
             // A column may be named like a keyword only when quoted; bare, these start an index or constraint.
@@ -160,6 +149,22 @@ public struct DDLParser {
             return []
         }
         return nil
+    }
+
+    /// `CONSTRAINT [name]` before a key or a check, when written.
+    private mutating func constraintName() throws(DDLError) {
+        guard accept("CONSTRAINT") else { return }
+        let kinds = ["PRIMARY", "UNIQUE", "FOREIGN", "CHECK"]
+        if !kinds.contains(where: { peek?.isKeyword($0) == true }) { _ = try identifier() }
+    }
+
+    /// The columns of a `PRIMARY KEY (…)` that comes next, or nil.
+    private mutating func primaryKey() throws(DDLError) -> [String]? {
+        guard accept("PRIMARY") else { return nil }
+        try expect("KEY")
+        let columns = try keyColumns()
+        skipToListEnd()
+        return columns
     }
 
     /// `[name] [USING …] (col [(len)] [ASC|DESC], …)`: the column names.
@@ -388,19 +393,8 @@ public struct DDLParser {
 
     private mutating func alteration() throws(DDLError) -> DDLAlteration? {
         if accept("ADD") {
-            if accept("CONSTRAINT") {
-                if !(peek?.isKeyword("PRIMARY") ?? false) && !(peek?.isKeyword("UNIQUE") ?? false)
-                    && !(peek?.isKeyword("FOREIGN") ?? false) && !(peek?.isKeyword("CHECK") ?? false)
-                {
-                    _ = try identifier()
-                }
-            }
-            if accept("PRIMARY") {
-                try expect("KEY")
-                let columns = try keyColumns()
-                skipToListEnd()
-                return .addPrimaryKey(columns)
-            }
+            try constraintName()
+            if let columns = try primaryKey() { return .addPrimaryKey(columns) }
             for keyword in [
                 "UNIQUE", "INDEX", "KEY", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK", "PERIOD", "SYSTEM",
                 "PARTITION", "CONSTRAINT",
