@@ -71,7 +71,7 @@ struct MySQLValueConverter: Sendable {
         var c: MySQLColumnConverter
         switch type {
         case "BOOLEAN":
-            c = integerLike(.boolean, optional) { .boolean($0 != 0) }
+            c = boolean(column)
         case "BIT":
             let bits = column.length ?? 1
             if bits <= 1 {
@@ -228,21 +228,18 @@ struct MySQLValueConverter: Sendable {
 
     // MARK: Numbers
 
-    private func integerLike(
-        _ schema: Schema, _ optional: Bool, _ make: @escaping (Int64) -> Value
-    ) -> MySQLColumnConverter {
+    /// BOOLEAN as written in DDL: a TINYINT(1) holding 0 or not.
+    private func boolean(_ column: MySQLColumn) -> MySQLColumnConverter {
         MySQLColumnConverter(
-            schema: schema,
+            schema: .boolean,
             convert: { v in
-                guard case .integer(let i, _) = v else { return nil }
-                return make(i)
+                guard case .integer(let i, _) = v else { throw Self.mismatch(v, column) }
+                return .boolean(i != 0)
             },
             parseText: { text in
-                guard let i = Int64(String(decoding: text, as: UTF8.self)) else {
-                    throw MySQLValueError("not a number")
-                }
-                return .integer(i, width: 8)
-            }, fallback: make(0))
+                guard let i = Int64(String(decoding: text, as: UTF8.self)) else { throw Self.badText(text, column) }
+                return .integer(i, width: 1)
+            }, fallback: .boolean(false))
     }
 
     private func integer(_ column: MySQLColumn) -> MySQLColumnConverter {
