@@ -202,3 +202,45 @@ public struct MessageKeyColumns: @unchecked Sendable {
         entries.first { (try? $0.table.wholeMatch(in: table)) != nil }?.columns
     }
 }
+
+extension ColumnMappers.Mapper {
+    /// A column's value schema and the change to its values under this mapper, as Debezium's mappers make them.
+    /// `length` is the column's length as Debezium knows it (-1 when unknown), `scale` its scale, if any;
+    /// `isCharacter` says whether masks and hashes apply to it.
+    public func apply(
+        to schema: Schema, column: String, typeName: String, length: Int, scale: Int?, isCharacter: Bool
+    ) -> (schema: Schema, map: ((Value) -> Value)?) {
+        switch self {
+        case .truncate(let limit):
+            guard length < 0 || length > limit else { return (schema, nil) }
+            let cut: (Value) -> Value = { v in
+                switch v {
+                case .string(let s) where s.utf16.count > limit:
+                    return .string(String(decoding: Array(s.utf16.prefix(limit)), as: UTF16.self))
+                case .bytes(let b) where b.count > limit:
+                    return .bytes(Array(b.prefix(limit)))
+                default:
+                    return v
+                }
+            }
+            return (schema.appendingParameters([("truncateLength", String(limit))]), cut)
+        case .mask(let mask):
+            let masked: (Value) -> Value = { _ in .string(mask) }
+            return (schema.appendingParameters([("masked", "true")]), isCharacter ? masked : nil)
+        case .hash(let algorithm, let salt, let v2):
+            let hashed: (Value) -> Value = { v in
+                guard case .string(let s) = v else { return v }
+                let hash = ColumnMappers.hash(s, algorithm: algorithm, salt: salt, v2: v2)
+                return .string(length > 0 ? String(hash.prefix(length)) : hash)
+            }
+            return (schema.appendingParameters([("masked", "true")]), isCharacter ? hashed : nil)
+        case .propagateSourceType:
+            var parameters = [
+                ("__debezium.source.column.type", typeName), ("__debezium.source.column.length", String(length)),
+            ]
+            if let scale { parameters.append(("__debezium.source.column.scale", String(scale))) }
+            parameters.append(("__debezium.source.column.name", column))
+            return (schema.appendingParameters(parameters), nil)
+        }
+    }
+}

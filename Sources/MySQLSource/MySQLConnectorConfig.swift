@@ -58,6 +58,8 @@ public struct MySQLConnectorConfig: Sendable {
     public var tableFilter: TableFilter
     public var columnFilter: NameFilter
     public var keyColumns: MessageKeyColumns
+    /// The column mappers (`column.truncate.to.N.chars`, `column.mask.*`, `column.propagate.source.type`, …).
+    public var mappers: ColumnMappers
     public var snapshotMode: SnapshotMode
     public var snapshotLockingMode: SnapshotLockingMode
     /// `snapshot.include.collection.list`: of the captured tables, those the snapshot reads (all when empty).
@@ -81,9 +83,7 @@ public struct MySQLConnectorConfig: Sendable {
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
     static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
-        ("transforms", false, ""), ("predicates", false, ""), ("column.mask.", true, nil),
-        ("column.truncate.", true, nil), ("column.propagate.source.type", false, nil),
-        ("datatype.propagate.source.type", false, nil), ("provide.transaction.metadata", false, "false"),
+        ("transforms", false, ""), ("predicates", false, ""), ("provide.transaction.metadata", false, "false"),
         ("signal.data.collection", false, nil), ("heartbeat.action.query", false, nil),
         ("gtid.source.includes", false, nil), ("gtid.source.excludes", false, nil),
     ]
@@ -112,6 +112,7 @@ public struct MySQLConnectorConfig: Sendable {
         }
         columnFilter = try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config)
         keyColumns = try MessageKeyColumns(config)
+        mappers = try ColumnMappers(config)
         snapshotMode = try config.enumeration("snapshot.mode", default: .initial)
         snapshotLockingMode = try config.enumeration("snapshot.locking.mode", default: .minimal)
         snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)

@@ -364,7 +364,8 @@ public final class MySQLConnectorTask: SourceTask {
         }
         let schema = try MySQLTableSchema(
             table: definition, topicPrefix: config.topicPrefix, converter: config.valueConverter,
-            source: source.layout, columnFilter: config.columnFilter, keyColumns: config.keyColumns
+            source: source.layout, columnFilter: config.columnFilter, keyColumns: config.keyColumns,
+            mappers: config.mappers
         ) { column, typeName in warnSkippedColumn(key, column, typeName) }
         tableSchemas[key] = schema
         return schema

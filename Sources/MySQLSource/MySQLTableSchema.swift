@@ -10,6 +10,8 @@ final class MySQLTableSchema {
         /// The column's position in row images.
         let index: Int
         let converter: MySQLColumnConverter
+        /// The column mapper's change to the value (mask, hash, truncation), if any: values only, never keys.
+        let map: ((Value) -> Value)?
     }
 
     /// A row as the value's struct and the key's (nil for tables without a key).
@@ -26,11 +28,13 @@ final class MySQLTableSchema {
     let columns: [CapturedColumn]
     /// For each key field, its position among `columns`.
     let keyPositions: [Int]
+    /// Whether a column mapper changes some value (the key then takes the values before it).
+    private let mapsValues: Bool
 
     /// `onSkippedColumn` hears of columns whose type has no Connect form (left out, as Debezium leaves them out).
     init(
         table: MySQLTable, topicPrefix: String, converter: MySQLValueConverter, source: SourceBlockSchema,
-        columnFilter: NameFilter?, keyColumns: MessageKeyColumns?,
+        columnFilter: NameFilter?, keyColumns: MessageKeyColumns?, mappers: ColumnMappers? = nil,
         onSkippedColumn: (_ column: String, _ typeName: String) -> Void
     ) throws {
         self.table = table
@@ -44,10 +48,20 @@ final class MySQLTableSchema {
                 onSkippedColumn(column.name, column.fullTypeName)
                 continue
             }
-            captured.append(CapturedColumn(index: i, converter: c))
-            fields.append((column.name, c.schema))
+            var schema = c.schema
+            var map: ((Value) -> Value)?
+            if let mapper = mappers?.mapper(
+                table: table.qualifiedName, column: column.name, typeName: column.fullTypeName)
+            {
+                (schema, map) = mapper.apply(
+                    to: c.schema, column: column.name, typeName: column.fullTypeName, length: column.length ?? -1,
+                    scale: column.scale, isCharacter: column.isCharacter)
+            }
+            captured.append(CapturedColumn(index: i, converter: c, map: map))
+            fields.append((column.name, schema))
         }
         columns = captured
+        mapsValues = captured.contains { $0.map != nil }
         let keyNames = keyColumns?.columns(for: table.qualifiedName) ?? table.primaryKey
         var keyFields: [(String, Schema)] = []
         var positions: [Int] = []
@@ -103,6 +117,9 @@ final class MySQLTableSchema {
 
     private func makeRow(_ values: [Value]) -> Row {
         let key = keySchema.map { schema in Struct(schema: schema, values: keyPositions.map { values[$0] }) }
-        return Row(value: Struct(schema: valueSchema, values: values), key: key)
+        guard mapsValues else { return Row(value: Struct(schema: valueSchema, values: values), key: key) }
+        var mapped = values
+        for (i, c) in columns.enumerated() { if let map = c.map { mapped[i] = map(values[i]) } }
+        return Row(value: Struct(schema: valueSchema, values: mapped), key: key)
     }
 }

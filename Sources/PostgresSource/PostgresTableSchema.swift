@@ -159,47 +159,11 @@ final class PostgresTableSchema {
         typeModifier: Int32, typeName: String, fromSnapshot: Bool
     ) -> (schema: Schema, map: ((Value) -> Value)?) {
         guard let mapper else { return (c.schema, nil) }
-        let length = SourceColumnFacts.length(type, typeModifier: typeModifier, fromSnapshot: fromSnapshot)
-        let character = SourceColumnFacts.isCharacter(type)
-        switch mapper {
-        case .truncate(let limit):
-            guard length < 0 || length > limit else { return (c.schema, nil) }
-            let schema = c.schema.appendingParameters([("truncateLength", String(limit))])
-            return (
-                schema,
-                { v in
-                    switch v {
-                    case .string(let s) where s.utf16.count > limit:
-                        .string(String(decoding: Array(s.utf16.prefix(limit)), as: UTF16.self))
-                    case .bytes(let b) where b.count > limit: .bytes(Array(b.prefix(limit)))
-                    default: v
-                    }
-                }
-            )
-        case .mask(let mask):
-            let schema = c.schema.appendingParameters([("masked", "true")])
-            return (schema, character ? { _ in .string(mask) } : nil)
-        case .hash(let algorithm, let salt, let v2):
-            let schema = c.schema.appendingParameters([("masked", "true")])
-            guard character else { return (schema, nil) }
-            return (
-                schema,
-                { v in
-                    guard case .string(let s) = v else { return v }
-                    let hash = ColumnMappers.hash(s, algorithm: algorithm, salt: salt, v2: v2)
-                    return .string(length > 0 ? String(hash.prefix(length)) : hash)
-                }
-            )
-        case .propagateSourceType:
-            var parameters = [
-                ("__debezium.source.column.type", typeName), ("__debezium.source.column.length", String(length)),
-            ]
-            if let scale = SourceColumnFacts.scale(type, typeModifier: typeModifier, fromSnapshot: fromSnapshot) {
-                parameters.append(("__debezium.source.column.scale", String(scale)))
-            }
-            parameters.append(("__debezium.source.column.name", column))
-            return (c.schema.appendingParameters(parameters), nil)
-        }
+        return mapper.apply(
+            to: c.schema, column: column, typeName: typeName,
+            length: SourceColumnFacts.length(type, typeModifier: typeModifier, fromSnapshot: fromSnapshot),
+            scale: SourceColumnFacts.scale(type, typeModifier: typeModifier, fromSnapshot: fromSnapshot),
+            isCharacter: SourceColumnFacts.isCharacter(type))
     }
 
     /// The row's value struct and key. Absent values (key-only old tuples) are null, or the column's fallback
