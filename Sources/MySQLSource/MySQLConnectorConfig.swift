@@ -76,6 +76,10 @@ public struct MySQLConnectorConfig: Sendable {
     /// `heartbeat.interval.ms` (0: none) and `heartbeat.topics.prefix`.
     public var heartbeatIntervalMilliseconds: Int
     public var heartbeatTopicsPrefix: String
+    /// `provide.transaction.metadata`: BEGIN/END records on `<topic.prefix>.<topic.transaction>` and the events'
+    /// `transaction` block.
+    public var provideTransactionMetadata: Bool
+    public var transactionTopic: String
     /// `extended.headers.enabled`.
     public var extendedHeaders: Bool
     var valueConverter: MySQLValueConverter
@@ -83,7 +87,7 @@ public struct MySQLConnectorConfig: Sendable {
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
     static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
-        ("transforms", false, ""), ("predicates", false, ""), ("provide.transaction.metadata", false, "false"),
+        ("transforms", false, ""), ("predicates", false, ""),
         ("signal.data.collection", false, nil), ("heartbeat.action.query", false, nil),
         ("gtid.source.includes", false, nil), ("gtid.source.excludes", false, nil),
     ]
@@ -131,6 +135,8 @@ public struct MySQLConnectorConfig: Sendable {
         heartbeatIntervalMilliseconds = try config.int("heartbeat.interval.ms", default: 0, range: 0...86_400_000)
         heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix") ?? Heartbeat.defaultTopicsPrefix
         extendedHeaders = try config.bool("extended.headers.enabled", default: true)
+        provideTransactionMetadata = try config.bool("provide.transaction.metadata", default: false)
+        transactionTopic = topicPrefix + "." + (config.string("topic.transaction") ?? "transaction")
         valueConverter = MySQLValueConverter(
             decimalMode: try config.enumeration("decimal.handling.mode", default: .precise),
             timePrecisionMode: try config.enumeration("time.precision.mode", default: .adaptiveTimeMicroseconds),

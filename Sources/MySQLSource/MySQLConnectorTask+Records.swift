@@ -25,9 +25,15 @@ extension MySQLConnectorTask {
             commitMicros: Int64(info.header.timestamp) * 1_000_000, marker: .false,
             serverID: info.header.serverID, gtid: info.gtid, position: info.position, row: info.row,
             thread: info.thread, query: config.includeQuery ? rowsQuery : nil)
+        var transactionBlock: Struct?
+        if transaction?.counts != nil {
+            let order = transaction!.counts!.count(table.table.qualifiedName)
+            transactionBlock = TransactionMetadata.block(
+                id: transaction!.id, totalOrder: order.total, collectionOrder: order.inCollection)
+        }
         let envelope = ChangeEvent.envelope(
             schema: table.envelopeSchema, op: op, before: before?.value, after: after?.value, source: block,
-            nowMicros: nowMicros)
+            transaction: transactionBlock, nowMicros: nowMicros)
         return ChangeEvent.record(
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
             key: (after ?? before)?.key, envelope: envelope, nowMicros: nowMicros,

@@ -49,7 +49,7 @@ extension MySQLConnectorTask {
         case .rows(let rows):
             try handle(rows, header: header, at: here, into: &records)
         case .xid:
-            commit(after: outer)
+            commit(after: outer, into: &records)
         case .other(.partialUpdateRows):
             // Updates whose JSON columns hold only the change: skipping them would lose the updates.
             throw MySQLError(
@@ -72,7 +72,7 @@ extension MySQLConnectorTask {
             return
         case "COMMIT":
             // Tables without transactions (MyISAM, Aria) end their event group with a COMMIT query.
-            commit(after: header)
+            commit(after: header, into: &records)
             return
         default: break
         }
@@ -81,7 +81,7 @@ extension MySQLConnectorTask {
         }
         let changes = try applyDDL(sql, database: query.database, at: here)
         // A DDL statement is its own transaction.
-        commit(after: header)
+        commit(after: header, into: &records)
         if let changes,
             let record = schemaChangeRecord(
                 ddl: sql, database: query.database, changes: changes, marker: .false, position: here, header: header,
@@ -140,9 +140,11 @@ extension MySQLConnectorTask {
         return changes
     }
 
-    /// The transaction (or DDL statement) ending with the event `header` is done: a restart begins after it.
-    private func commit(after header: BinlogEventHeader) {
+    /// The transaction (or DDL statement) ending with the event `header` is done: a restart begins after it. Its
+    /// END record follows, when transaction metadata is on and it had changes.
+    private func commit(after header: BinlogEventHeader, into records: inout [SourceRecord]) {
         if let gtid = transaction?.gtid { gtidState.commit(gtid) }
+        let ended = transaction
         if header.nextPosition > 0 {
             committed.position = BinlogPosition(file: file, position: UInt64(header.nextPosition))
         }
@@ -156,6 +158,14 @@ extension MySQLConnectorTask {
         skip = nil
         rowsQuery = nil
         offsetWithoutRecord = committed.map
+        if let ended, let counts = ended.counts {
+            records.append(
+                TransactionMetadata.end(
+                    topic: config.transactionTopic, id: ended.id, counts: counts,
+                    commitMillis: Int64(header.timestamp) * 1000, partition: sourcePartition, offset: committed.map,
+                    nowMillis: Self.epochMicros() / 1000))
+            offsetWithoutRecord = nil
+        }
     }
 
     private func handle(
@@ -198,6 +208,14 @@ extension MySQLConnectorTask {
                 if nextRow != 0 { map["row"] = .int(Int64(nextRow)) }
             }
             return map
+        }
+        if config.provideTransactionMetadata, transaction?.counts == nil, firstRow < count, let t = transaction {
+            transaction!.counts = TransactionCounts()
+            records.append(
+                TransactionMetadata.begin(
+                    topic: config.transactionTopic, id: t.id, commitMillis: Int64(header.timestamp) * 1000,
+                    partition: sourcePartition, offset: offset(nextRow: firstRow), nowMillis: Self.epochMicros() / 1000
+                ))
         }
         for i in firstRow..<count {
             // The offset of a row's last record resumes after it; of its others, at it.

@@ -65,6 +65,11 @@ public final class MySQLConnectorTask: SourceTask {
         var gtidText: String?
         var rowsEvents = 0
         var thread: UInt32?
+        /// The transaction's events so far, once its BEGIN record went out (`provide.transaction.metadata`).
+        var counts: TransactionCounts?
+
+        /// Debezium's transaction id: the GTID, or where the transaction began.
+        var id: String { gtidText ?? "file=\(begin.file),pos=\(begin.position)" }
     }
 
     public init(config: MySQLConnectorConfig, logger: Logger = Logger(label: "tributary.mysql")) throws {

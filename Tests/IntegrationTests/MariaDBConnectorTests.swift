@@ -230,6 +230,33 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertEqual(IntegrationEnvironment.firstOccurrences(ids), [1, 2, 3])
     }
 
+    func testTransactionMetadata() throws {
+        let (db, work) = try prepare("mdbtx")
+        try MariaDBEnvironment.sql(
+            "USE \(db); CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)")
+        let connector = try RunningConnector(
+            config(db, work, ["snapshot.mode": "no_data", "provide.transaction.metadata": "true"]),
+            offsetFile: work.path + "/offsets.json")
+        try MariaDBEnvironment.sql(
+            "USE \(db); BEGIN; INSERT INTO a VALUES (1), (2); INSERT INTO b VALUES (1); COMMIT;")
+        let transactions = try IntegrationEnvironment.consume(["\(db).transaction"], count: 2)
+        let changes = try IntegrationEnvironment.consume(["\(db).\(db).a", "\(db).\(db).b"], count: 3)
+        try connector.stop()
+        let markers = try payloads(transactions)
+        XCTAssertEqual(markers.map { $0["status"] as? String }, ["BEGIN", "END"])
+        let id = try XCTUnwrap(markers[0]["id"] as? String)
+        XCTAssertTrue(id.hasPrefix("0-1-"), id)
+        XCTAssertEqual(markers[1]["event_count"] as? Int, 3)
+        let collections = try XCTUnwrap(markers[1]["data_collections"] as? [[String: Any]])
+        XCTAssertEqual(
+            Dictionary(
+                uniqueKeysWithValues: collections.map { ($0["data_collection"] as! String, $0["event_count"] as! Int) }),
+            ["\(db).a": 2, "\(db).b": 1])
+        let blocks = try payloads(changes).compactMap { $0["transaction"] as? [String: Any] }
+        XCTAssertEqual(blocks.compactMap { $0["total_order"] as? Int }.sorted(), [1, 2, 3])
+        XCTAssertEqual(Set(blocks.compactMap { $0["id"] as? String }), [id])
+    }
+
     func testConfigurationErrorsNameTheKey() throws {
         let work = FileManager.default.temporaryDirectory
         var values = config("x", work).values
