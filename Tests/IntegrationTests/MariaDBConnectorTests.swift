@@ -230,6 +230,30 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertEqual(IntegrationEnvironment.firstOccurrences(ids), [1, 2, 3])
     }
 
+    func testAPurgedBinlogIsAClearErrorOrANewSnapshotWhenNeeded() throws {
+        let (db, work) = try prepare("mdbpurge")
+        try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
+        let offsets = work.path + "/offsets.json"
+        var connector = try RunningConnector(config(db, work), offsetFile: offsets)
+        _ = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 1)
+        try connector.stop()
+        // The stored offsets name a binlog file the server no longer has, as after PURGE BINARY LOGS.
+        let text = try String(contentsOfFile: offsets, encoding: .utf8)
+        let purged = try Regex(#"mariadb-bin\.\d+"#)
+        try text.replacing(purged, with: "mariadb-bin.000000").write(toFile: offsets, atomically: true, encoding: .utf8)
+        connector = try RunningConnector(config(db, work), offsetFile: offsets)
+        let error = connector.waitForFailure(seconds: 30)
+        XCTAssertTrue("\(error.map { "\($0)" } ?? "")".contains("when_needed"), "\(String(describing: error))")
+        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (2)")
+        connector = try RunningConnector(config(db, work, ["snapshot.mode": "when_needed"]), offsetFile: offsets)
+        let messages = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 3)
+        try connector.stop()
+        let reads = try payloads(messages).filter { $0["op"] as? String == "r" }
+        XCTAssertEqual(
+            reads.compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }.suffix(2), [1, 2],
+            "a new snapshot reads the table again")
+    }
+
     func testTransactionMetadata() throws {
         let (db, work) = try prepare("mdbtx")
         try MariaDBEnvironment.sql(
