@@ -94,8 +94,8 @@ extension MySQLConnectorTask {
 
     /// Applies a DDL statement to the schemas and records it in the history (once: a statement read again after
     /// a restart is recorded already). A statement that cannot be read stops the connector when it touches a
-    /// captured table, rather than leaving it with wrong columns.
-    /// The tables it changed; nil for statements that change no schema.
+    /// captured table, rather than leaving it with wrong columns. Returns the tables it changed; nil for
+    /// statements that change no schema.
     private func applyDDL(
         _ sql: String, database: String, at here: BinlogPosition
     ) throws -> [MySQLSchemaCatalog.Change]? {

@@ -292,9 +292,13 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
             XCTAssertTrue("\(error)".contains("decimal.handling.mode"), "\(error)")
         }
-        values = config("x", work, ["column.mask.with.5.chars": "x.y.z"]).values
+        values = config("x", work, ["column.mask.with.five.chars": "x.y.z"]).values
         XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
-            XCTAssertTrue("\(error)".contains("column.mask.with.5.chars"), "\(error)")
+            XCTAssertTrue("\(error)".contains("column.mask.with.five.chars"), "\(error)")
+        }
+        values = config("x", work, ["signal.data.collection": "x.signals"]).values
+        XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
+            XCTAssertTrue("\(error)".contains("signal.data.collection"), "\(error)")
         }
     }
 }
