@@ -33,6 +33,13 @@ final class MariaDBConnectorTests: XCTestCase {
         return Config(values)
     }
 
+    /// Waits until a `no_data` start fixed its binlog position: its schema change events (the database's and one
+    /// per table) are in Kafka. Changes made before that are not the stream's.
+    private func waitForSchemaSnapshot(_ db: String, tables: Int) throws {
+        let events = try IntegrationEnvironment.consume([db], count: 1 + tables)
+        guard events.count >= 1 + tables else { throw IntegrationFailure("no schema snapshot of \(db)") }
+    }
+
     private func payloads(_ messages: [ConsumedMessage]) throws -> [[String: Any]] {
         try messages.compactMap { m in
             guard let value = try IntegrationEnvironment.json(m.value) as? [String: Any] else { return nil }
@@ -154,6 +161,7 @@ final class MariaDBConnectorTests: XCTestCase {
         try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY)")
         let offsets = work.path + "/offsets.json"
         var connector = try RunningConnector(config(db, work, ["snapshot.mode": "no_data"]), offsetFile: offsets)
+        try waitForSchemaSnapshot(db, tables: 1)
         try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (1)")
         _ = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 1)
         try connector.stop()
@@ -215,8 +223,9 @@ final class MariaDBConnectorTests: XCTestCase {
         settings["errors.retry.delay.initial.ms"] = "100"
         let connector = try RunningConnector(settings, offsetFile: work.path + "/offsets.json")
         let topic = "\(db).\(db).t"
+        try waitForSchemaSnapshot(db, tables: 1)
         try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (1)")
-        _ = try IntegrationEnvironment.consume([topic], count: 1)
+        XCTAssertEqual(try IntegrationEnvironment.consume([topic], count: 1).count, 1)
         // The server drops the replica's connection (as a restart or a network failure would).
         let serverID = settings["database.server.id"]!
         let dumps = try MariaDBEnvironment.sql(
@@ -261,6 +270,7 @@ final class MariaDBConnectorTests: XCTestCase {
         let connector = try RunningConnector(
             config(db, work, ["snapshot.mode": "no_data", "provide.transaction.metadata": "true"]),
             offsetFile: work.path + "/offsets.json")
+        try waitForSchemaSnapshot(db, tables: 2)
         try MariaDBEnvironment.sql(
             "USE \(db); BEGIN; INSERT INTO a VALUES (1), (2); INSERT INTO b VALUES (1); COMMIT;")
         let transactions = try IntegrationEnvironment.consume(["\(db).transaction"], count: 2)
