@@ -12,7 +12,10 @@ public enum JSONBinary {
         let type = try r.uint8()
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
-        try value(type: type, at: r.position, in: bytes, into: &out, depth: 0)
+        // A real document has at most one value per byte; a malformed one whose offsets point at shared or
+        // enclosing containers could otherwise make the walk exponential.
+        var budget = bytes.count + 16
+        try value(type: type, at: r.position, in: bytes, into: &out, depth: 0, budget: &budget)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -20,16 +23,19 @@ public enum JSONBinary {
 
     /// The value of `type` whose data starts at `start`.
     private static func value(
-        type: UInt8, at start: Int, in bytes: ArraySlice<UInt8>, into out: inout [UInt8], depth: Int
+        type: UInt8, at start: Int, in bytes: ArraySlice<UInt8>, into out: inout [UInt8], depth: Int,
+        budget: inout Int
     ) throws(BinlogError) {
         guard depth < maximumDepth else { throw BinlogError(.malformed, "JSON nested deeper than \(maximumDepth)") }
+        budget -= 1
+        guard budget >= 0 else { throw BinlogError(.malformed, "JSON with more values than bytes") }
         guard start >= bytes.startIndex, start <= bytes.endIndex else {
             throw BinlogError(.malformed, "JSON value offset outside the document")
         }
         var r = ByteReader(bytes[start...])
         switch type {
-        case 0x00, 0x01: try container(object: true, small: type == 0x00, &r, bytes, &out, depth)
-        case 0x02, 0x03: try container(object: false, small: type == 0x02, &r, bytes, &out, depth)
+        case 0x00, 0x01: try container(object: true, small: type == 0x00, &r, bytes, &out, depth, &budget)
+        case 0x02, 0x03: try container(object: false, small: type == 0x02, &r, bytes, &out, depth, &budget)
         case 0x04: literal(try r.uint8(), &out)
         case 0x05: number(Int64(Int16(bitPattern: try r.uint16())), &out)
         case 0x06: number(Int64(try r.uint16()), &out)
@@ -48,7 +54,7 @@ public enum JSONBinary {
 
     private static func container(
         object: Bool, small: Bool, _ r: inout ByteReader, _ bytes: ArraySlice<UInt8>, _ out: inout [UInt8],
-        _ depth: Int
+        _ depth: Int, _ budget: inout Int
     ) throws(BinlogError) {
         let base = r.position
         let count = Int(small ? UInt64(try r.uint16()) : UInt64(try r.uint32()))
@@ -91,7 +97,7 @@ public enum JSONBinary {
             default:
                 let offset = Int(small ? UInt64(try r.uint16()) : UInt64(try r.uint32()))
                 guard offset < size else { throw BinlogError(.malformed, "JSON value outside its container") }
-                try value(type: type, at: base + offset, in: bytes, into: &out, depth: depth + 1)
+                try value(type: type, at: base + offset, in: bytes, into: &out, depth: depth + 1, budget: &budget)
             }
         }
         out.append(object ? UInt8(ascii: "}") : UInt8(ascii: "]"))

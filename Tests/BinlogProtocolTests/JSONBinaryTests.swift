@@ -73,6 +73,11 @@ final class JSONBinaryTests: XCTestCase {
         XCTAssertThrowsError(try text([0x42]))
         // An offset pointing back at its own container must not recurse forever.
         XCTAssertThrowsError(try text([0x02, 0x01, 0x00, 0x07, 0x00, 0x02, 0x00, 0x00]))
+        // Two entries that both point back at their own array: without a bound the walk doubles at each level.
+        let fanOut: [UInt8] = [0x02, 0x02, 0x00, 0x0A, 0x00, 0x02, 0x00, 0x00, 0x02, 0x00, 0x00]
+        let started = ContinuousClock.now
+        XCTAssertThrowsError(try text(fanOut))
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(1))
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
             let length = Int.random(in: 1...40, using: &generator)
