@@ -15,4 +15,13 @@ public enum TopicName {
         if result.utf8.count > 249 { result = String(result.prefix(249)) }
         return result
     }
+
+    /// `topic.prefix`, required, of the characters a topic name allows.
+    public static func prefix(_ config: Config) throws(ConfigError) -> String {
+        let prefix = try config.required("topic.prefix")
+        guard prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }) else {
+            throw .invalid(key: "topic.prefix", value: prefix, expected: "letters, digits, '.', '_' or '-'")
+        }
+        return prefix
+    }
 }

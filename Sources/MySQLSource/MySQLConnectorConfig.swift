@@ -86,10 +86,10 @@ public struct MySQLConnectorConfig: Sendable {
 
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
-    static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
-        ("transforms", false, ""), ("predicates", false, ""),
-        ("signal.data.collection", false, nil), ("heartbeat.action.query", false, nil),
-        ("gtid.source.includes", false, nil), ("gtid.source.excludes", false, nil),
+    static let notYetSupported = [
+        UnsupportedSetting("transforms", allowed: ""), UnsupportedSetting("predicates", allowed: ""),
+        UnsupportedSetting("signal.data.collection"), UnsupportedSetting("heartbeat.action.query"),
+        UnsupportedSetting("gtid.source.includes"), UnsupportedSetting("gtid.source.excludes"),
     ]
 
     public init(_ config: Config, flavor: Flavor) throws {
@@ -106,11 +106,7 @@ public struct MySQLConnectorConfig: Sendable {
         let nameHash = name.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }
         serverID = UInt32(
             try config.int("database.server.id", default: 5400 + Int(nameHash % 1000), range: 1...4_294_967_295))
-        topicPrefix = try config.required("topic.prefix")
-        guard topicPrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }) else {
-            throw ConfigError.invalid(
-                key: "topic.prefix", value: topicPrefix, expected: "letters, digits, '.', '_' or '-'")
-        }
+        topicPrefix = try TopicName.prefix(config)
         tableFilter = try TableFilter(config, schemaLists: "database") { database in
             ["mysql", "sys", "performance_schema", "information_schema"].contains(database.lowercased())
         }
@@ -142,14 +138,7 @@ public struct MySQLConnectorConfig: Sendable {
             timePrecisionMode: try config.enumeration("time.precision.mode", default: .adaptiveTimeMicroseconds),
             bigIntUnsignedMode: try config.enumeration("bigint.unsigned.handling.mode", default: .long),
             binaryMode: try config.enumeration("binary.handling.mode", default: .bytes), binaryJSON: flavor == .mysql)
-        for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
-            guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })
-            else { continue }
-            if let allowed = rule.allowed, value.trimmed.lowercased() == allowed { continue }
-            throw ConfigError.other(
-                key: key,
-                message: "not supported by this version of Tributary's \(flavor.rawValue) connector yet; "
-                    + "remove it to run without it")
-        }
+        try config.refuse(
+            Self.notYetSupported, notSupportedBy: "this version of Tributary's \(flavor.rawValue) connector")
     }
 }

@@ -23,8 +23,8 @@ public struct PostgresConnectorConfig: Sendable {
 
     /// Settings Debezium has and this version does not implement yet. Ignoring them would publish data their
     /// users meant to hide or shape, so a connector that sets them is refused.
-    static let notYetSupported: [(key: String, isPrefix: Bool, allowed: String?)] = [
-        ("transforms", false, ""), ("predicates", false, ""),
+    static let notYetSupported = [
+        UnsupportedSetting("transforms", allowed: ""), UnsupportedSetting("predicates", allowed: ""),
     ]
 
     /// `snapshot.mode`: when the connector reads the captured tables whole before it streams.
@@ -118,11 +118,7 @@ public struct PostgresConnectorConfig: Sendable {
             sslMode: try config.enumeration("database.sslmode", default: SSLMode.prefer),
             connectTimeoutSeconds: try config.int("database.connect.timeout.ms", default: 30_000, range: 1...3_600_000)
                 / 1000 + 1)
-        topicPrefix = try config.required("topic.prefix")
-        guard topicPrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }) else {
-            throw ConfigError.invalid(
-                key: "topic.prefix", value: topicPrefix, expected: "letters, digits, '.', '_' or '-'")
-        }
+        topicPrefix = try TopicName.prefix(config)
         slotName = config.string("slot.name") ?? "debezium"
         guard slotName.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "_" }), slotName.count <= 63
         else {
@@ -157,13 +153,7 @@ public struct PostgresConnectorConfig: Sendable {
             filter: try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config),
             mappers: try ColumnMappers(config), keyColumns: try MessageKeyColumns(config))
         snapshotMaxThreads = try config.int("snapshot.max.threads", default: 1, range: 1...1024)
-        for (key, value) in config.values.sorted(by: { $0.key < $1.key }) {
-            guard let rule = Self.notYetSupported.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key })
-            else { continue }
-            if let allowed = rule.allowed, value.trimmed.lowercased() == allowed { continue }
-            throw ConfigError.other(
-                key: key, message: "not supported by this version of Tributary yet; remove it to run without it")
-        }
+        try config.refuse(Self.notYetSupported, notSupportedBy: "this version of Tributary")
         // `schema.table`, each part possibly quoted.
         signalDataCollections = config.list("signal.data.collection").map { name in
             name.split(separator: ".", maxSplits: 1).map { part in
