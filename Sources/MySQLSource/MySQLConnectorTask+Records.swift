@@ -19,7 +19,7 @@ extension MySQLConnectorTask {
         _ table: MySQLTableSchema, _ op: Operation, before: MySQLTableSchema.Row?, after: MySQLTableSchema.Row?,
         _ info: RowInfo, offset: OffsetMap, headers recordHeaders: [Header]? = nil
     ) -> SourceRecord {
-        let nowMicros = Self.epochMicros()
+        let nowMicros = WallClock.epochMicros()
         let block = sourceBlock(
             database: table.table.database, table: table.table.name,
             commitMicros: Int64(info.header.timestamp) * 1_000_000, marker: .false,
@@ -103,7 +103,7 @@ extension MySQLConnectorTask {
         } else if captured.isEmpty {
             return nil
         }
-        let millis = header.map { Int64($0.timestamp) * 1000 } ?? Self.epochMicros() / 1000
+        let millis = header.map { Int64($0.timestamp) * 1000 } ?? WallClock.epochMicros() / 1000
         let block = sourceBlock(
             database: database, table: captured.isEmpty ? nil : captured.map(\.1).joined(separator: ","),
             commitMicros: millis * 1000, marker: marker, serverID: header?.serverID ?? 0,
@@ -128,6 +128,6 @@ extension MySQLConnectorTask {
         records.append(
             Heartbeat.record(
                 topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
-                offset: committed.map, nowMillis: Self.epochMicros() / 1000))
+                offset: committed.map, nowMillis: WallClock.epochMicros() / 1000))
     }
 }

@@ -67,7 +67,7 @@ extension MySQLConnectorTask {
                 ])
             snapshot = MySQLSnapshot(
                 connection: connection, tables: tables, offset: position, estimates: estimates,
-                startedMicros: Self.epochMicros(), logger: logger)
+                startedMicros: WallClock.epochMicros(), logger: logger)
             if tables.isEmpty { offsetWithoutRecord = position.map }
         } catch {
             if locked { try? connection.execute("UNLOCK TABLES") }
@@ -86,7 +86,7 @@ extension MySQLConnectorTask {
         inProgress.snapshotInProgress = true
         let during = inProgress.map
         let done = snapshot.offset.map
-        let nowMicros = Self.epochMicros()
+        let nowMicros = WallClock.epochMicros()
         for row in rows {
             let block = sourceBlock(
                 database: row.table.table.database, table: row.table.table.name, commitMicros: snapshot.startedMicros,

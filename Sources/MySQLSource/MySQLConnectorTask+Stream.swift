@@ -163,7 +163,7 @@ extension MySQLConnectorTask {
                 TransactionMetadata.end(
                     topic: config.transactionTopic, id: ended.id, counts: counts,
                     commitMillis: Int64(header.timestamp) * 1000, partition: sourcePartition, offset: committed.map,
-                    nowMillis: Self.epochMicros() / 1000))
+                    nowMillis: WallClock.epochMicros() / 1000))
             offsetWithoutRecord = nil
         }
     }
@@ -214,7 +214,8 @@ extension MySQLConnectorTask {
             records.append(
                 TransactionMetadata.begin(
                     topic: config.transactionTopic, id: t.id, commitMillis: Int64(header.timestamp) * 1000,
-                    partition: sourcePartition, offset: offset(nextRow: firstRow), nowMillis: Self.epochMicros() / 1000
+                    partition: sourcePartition, offset: offset(nextRow: firstRow),
+                    nowMillis: WallClock.epochMicros() / 1000
                 ))
         }
         for i in firstRow..<count {

@@ -344,8 +344,6 @@ public final class MySQLConnectorTask: SourceTask {
         binlog = nil
     }
 
-    static func epochMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
-
     /// Warns once per table that a column was left out.
     func warnSkippedColumn(_ table: String, _ column: String, _ typeName: String) {
         guard tablesWarned.insert(table + "." + column).inserted else { return }

@@ -212,7 +212,7 @@ extension PostgresConnectorTask {
         guard let meta = metadata else { return }
         let chunkID = UUID().uuidString.lowercased()
         guard incremental.beginChunk(id: chunkID, matches: Self.collection(_:matches:)) else { return }
-        let opened = CivilTime.isoUTC(micros: Self.epochMicros(), fractionDigits: 6)
+        let opened = CivilTime.isoUTC(micros: WallClock.epochMicros(), fractionDigits: 6)
         do {
             try writeWatermark(
                 meta, id: chunkID + "-open", type: .openWindow, data: "{\"openWindowTimestamp\": \"\(opened)\"}")
@@ -247,7 +247,7 @@ extension PostgresConnectorTask {
                         "seconds": "\(read.progress.seconds)",
                     ])
             }
-            let closed = CivilTime.isoUTC(micros: Self.epochMicros(), fractionDigits: 6)
+            let closed = CivilTime.isoUTC(micros: WallClock.epochMicros(), fractionDigits: 6)
             if config.watermarkingStrategy == .insertDelete, let table = config.signalDataCollections.first {
                 let quoted = meta.quoteQualifiedName(table)
                 try meta.query(

@@ -39,7 +39,7 @@ extension PostgresConnectorTask {
         _ table: PostgresTableSchema, op: Operation, before: Struct?, after: Struct?, key: Struct?, from origin: Origin,
         headers recordHeaders: [Header]? = nil
     ) -> SourceRecord {
-        let nowMicros = Self.epochMicros()
+        let nowMicros = WallClock.epochMicros()
         let lsn: LSN
         let offset: OffsetMap
         let info: (commitMicros: Int64, txId: Int64?, marker: SnapshotMarker)
@@ -115,7 +115,7 @@ extension PostgresConnectorTask {
     func messageRecord(
         prefix: String, content: [UInt8], lsn: LSN, at position: RecordPosition, standalone: Bool
     ) -> SourceRecord {
-        let nowMicros = Self.epochMicros()
+        let nowMicros = WallClock.epochMicros()
         let block = sourceBlock(
             schema: "", table: "", txId: standalone ? nil : progress.currentXid.map { Int64($0) }, lsn: lsn,
             commitMicros: progress.currentCommitMicros == 0 ? nowMicros : progress.currentCommitMicros, marker: .false,
@@ -162,7 +162,7 @@ extension PostgresConnectorTask {
         records.append(
             Heartbeat.record(
                 topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
-                offset: positionOffset(), nowMillis: Self.epochMicros() / 1000))
+                offset: positionOffset(), nowMillis: WallClock.epochMicros() / 1000))
     }
 
     /// An offset for where the stream stands, without a record of its own: that of the newest record handed out

@@ -85,7 +85,8 @@ extension PostgresConnectorTask {
         }
         snapshot = try PostgresSnapshot(
             connection: connection, exportedSnapshot: created?.snapshotName, tables: tables, columns: columns,
-            fetchSize: config.snapshotFetchSize, readers: config.snapshotMaxThreads, startedMicros: Self.epochMicros(),
+            fetchSize: config.snapshotFetchSize, readers: config.snapshotMaxThreads,
+            startedMicros: WallClock.epochMicros(),
             logger: logger)
         progress = ReplicationProgressStateMachine(startingAt: created == nil ? nil : snapshotPosition)
         progress.holdsIdleConfirmation = true
@@ -121,7 +122,7 @@ extension PostgresConnectorTask {
         snapshot = try PostgresSnapshot(
             connection: try PostgresConnection(config.connection, replication: false), exportedSnapshot: nil,
             tables: tables, columns: columns, fetchSize: config.snapshotFetchSize, readers: config.snapshotMaxThreads,
-            startedMicros: Self.epochMicros(), logger: logger)
+            startedMicros: WallClock.epochMicros(), logger: logger)
         snapshotPosition = lsn
         blockingSnapshot = true
     }

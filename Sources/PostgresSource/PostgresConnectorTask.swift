@@ -416,7 +416,7 @@ public final class PostgresConnectorTask: SourceTask {
             TransactionMetadata.begin(
                 topic: config.transactionTopic, id: "\(xid):\(beginLSN.value)",
                 commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
-                offset: offset(at: begin), nowMillis: Self.epochMicros() / 1000))
+                offset: offset(at: begin), nowMillis: WallClock.epochMicros() / 1000))
     }
 
     /// The transaction's END record (with its counts) at the Commit message's LSN, if it had changes.
@@ -429,7 +429,7 @@ public final class PostgresConnectorTask: SourceTask {
             TransactionMetadata.end(
                 topic: config.transactionTopic, id: "\(xid):\(lsn.value)", counts: counts,
                 commitMillis: progress.currentCommitMicros / 1000, partition: sourcePartition,
-                offset: offset(at: position), nowMillis: Self.epochMicros() / 1000))
+                offset: offset(at: position), nowMillis: WallClock.epochMicros() / 1000))
     }
 
     private func tableFor(_ id: UInt32) throws -> PostgresTableSchema? {
@@ -565,7 +565,7 @@ public final class PostgresConnectorTask: SourceTask {
         guard streaming, let repl = stream else { return }
         let confirmed = progress.confirmedLSN
         var message: [UInt8] = [UInt8(ascii: "r")]
-        let now = Self.epochMicros() - PgOutputMessage.postgresEpochOffsetMicros
+        let now = WallClock.epochMicros() - PgOutputMessage.postgresEpochOffsetMicros
         for v in [
             max(progress.lastReceivedLSN, confirmed).value, confirmed.value, confirmed.value, UInt64(bitPattern: now),
         ] {
@@ -577,7 +577,6 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     /// Now, in microseconds since the Unix epoch.
-    static func epochMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 
     public func stop() {
         replay = nil
