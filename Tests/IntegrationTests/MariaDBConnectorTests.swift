@@ -22,15 +22,7 @@ final class MariaDBConnectorTests: XCTestCase {
     }
 
     private func config(_ database: String, _ work: URL, _ extra: [String: String] = [:]) -> Config {
-        var values = [
-            "name": database, "connector.class": MySQLConnectorConfig.Flavor.mariadb.className,
-            "database.hostname": "127.0.0.1", "database.port": String(MariaDBEnvironment.port),
-            "database.user": "tributary", "database.password": "tributary",
-            "database.server.id": String(Int.random(in: 10_000...900_000)), "topic.prefix": database,
-            "database.include.list": database, "schema.history.internal.file.filename": work.path + "/history.jsonl",
-        ]
-        values.merge(extra) { $1 }
-        return Config(values)
+        MariaDBEnvironment.connectorConfig(database, work: work, extra)
     }
 
     /// Waits until a `no_data` start fixed its binlog position: its schema change events (the database's and one

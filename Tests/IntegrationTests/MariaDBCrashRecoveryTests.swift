@@ -19,16 +19,9 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
             _ = try? MariaDBEnvironment.sql("DROP DATABASE IF EXISTS \(database)")
             try? FileManager.default.removeItem(at: work)
         }
-        var values = [
-            "name": database, "connector.class": MySQLConnectorConfig.Flavor.mariadb.className,
-            "database.hostname": "127.0.0.1", "database.port": String(MariaDBEnvironment.port),
-            "database.user": "tributary", "database.password": "tributary",
-            "database.server.id": String(Int.random(in: 10_000...900_000)), "topic.prefix": database,
-            "database.include.list": database, "schema.history.internal.file.filename": work.path + "/history.jsonl",
-            "max.batch.size": "500",
-        ]
-        values.merge(extra) { $1 }
-        return (database, try StandaloneProcess(work: work, connector: Config(values), schemasEnabled: false), work)
+        let config = MariaDBEnvironment.connectorConfig(
+            database, work: work, ["max.batch.size": "500"].merging(extra) { $1 })
+        return (database, try StandaloneProcess(work: work, connector: config, schemasEnabled: false), work)
     }
 
     private static var connection: MySQLConnection.Settings {

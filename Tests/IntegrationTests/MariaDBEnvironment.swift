@@ -1,5 +1,6 @@
 import Foundation
 import MySQLSource
+import TributaryCore
 
 /// The MariaDB server `scripts/services` starts, and its command-line clients.
 enum MariaDBEnvironment {
@@ -9,6 +10,20 @@ enum MariaDBEnvironment {
         BinlogConnection.Settings(
             host: "127.0.0.1", port: port, user: "tributary", password: "tributary",
             serverID: UInt32.random(in: 1000...1_000_000))
+    }
+
+    /// A MariaDbConnector configuration capturing `database` (also the connector's name and topic prefix), with
+    /// its schema history in `work`.
+    static func connectorConfig(_ database: String, work: URL, _ extra: [String: String] = [:]) -> Config {
+        var values = [
+            "name": database, "connector.class": MySQLConnectorConfig.Flavor.mariadb.className,
+            "database.hostname": "127.0.0.1", "database.port": String(port), "database.user": "tributary",
+            "database.password": "tributary", "database.server.id": String(Int.random(in: 10_000...900_000)),
+            "topic.prefix": database, "database.include.list": database,
+            "schema.history.internal.file.filename": work.path + "/history.jsonl",
+        ]
+        values.merge(extra) { $1 }
+        return Config(values)
     }
 
     /// Runs `mariadb` or `mariadb-binlog` with the test user; its standard output.
