@@ -46,6 +46,7 @@ let package = Package(
             name: "MySQLSource",
             dependencies: [
                 "CMariaDB", "BinlogProtocol", "MySQLDDL", "TributaryCore", "DebeziumEvents", "Converters",
+                "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

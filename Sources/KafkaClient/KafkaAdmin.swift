@@ -2,11 +2,11 @@ import CRdKafka
 
 /// Topic administration on an existing librdkafka client.
 enum KafkaAdmin {
-    /// Creates topics, waiting at most `timeoutMilliseconds` (plus 5 s for the reply), or until `cancelled`
+    /// Creates topics with the topic-level `configs` (`cleanup.policy`, `retention.ms`, …), waiting at most `timeoutMilliseconds` (plus 5 s for the reply), or until `cancelled`
     /// returns true (checked every 100 ms), which throws `KafkaError` `__TIMED_OUT`.
     static func createTopics(
         client: OpaquePointer, _ names: [String], partitions: Int32, replicationFactor: Int32,
-        timeoutMilliseconds: Int32, cancelled: () -> Bool = { false }
+        configs: [String: String] = [:], timeoutMilliseconds: Int32, cancelled: () -> Bool = { false }
     ) throws {
         guard !names.isEmpty else { return }
         var errstr = [CChar](repeating: 0, count: 512)
@@ -17,6 +17,10 @@ enum KafkaAdmin {
                 throw KafkaError(code: -1, message: "topic \(name): " + KafkaConfiguration.errorString(errstr))
             }
             specs.append(spec)
+            for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
+                let err = rd_kafka_NewTopic_set_config(spec, key, value)
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "topic \(name): \(key)") }
+            }
         }
         let queue = rd_kafka_queue_new(client)
         defer { rd_kafka_queue_destroy(queue) }

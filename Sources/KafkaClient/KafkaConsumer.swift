@@ -25,10 +25,13 @@ public final class KafkaConsumer {
     private let handle: OpaquePointer
     private let context: KafkaClientContext
 
-    public init(properties: [String: String], logger: Logger = Logger(label: "tributary.kafka")) throws {
+    /// A property librdkafka rejects is a `ConfigError` naming `origin` + its key.
+    public init(
+        properties: [String: String], origin: String = "consumer.", logger: Logger = Logger(label: "tributary.kafka")
+    ) throws {
         var props = ["enable.auto.commit": "false", "enable.partition.eof": "false", "group.id": "tributary-reader"]
         props.merge(properties) { $1 }
-        let conf = try KafkaConfiguration.make(props, origin: "consumer.")
+        let conf = try KafkaConfiguration.make(props, origin: origin)
         context = KafkaClientContext(logger: logger)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
         KafkaLogging.install(on: conf)
@@ -91,20 +94,67 @@ public final class KafkaConsumer {
 
     /// The next message, or nil if none came within the timeout.
     public func poll(timeoutMilliseconds: Int32) throws -> ConsumedMessage? {
-        guard let m = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return nil }
+        switch try next(timeoutMilliseconds: timeoutMilliseconds) {
+        case .message(let m): m
+        case .endOfPartition, .nothing: nil
+        }
+    }
+
+    /// What one wait for the next message found.
+    private enum Polled {
+        case message(ConsumedMessage)
+        /// The consumer reached the end of a partition: everything written to it before was delivered.
+        case endOfPartition
+        case nothing
+    }
+
+    private func next(timeoutMilliseconds: Int32) throws -> Polled {
+        guard let m = rd_kafka_consumer_poll(handle, timeoutMilliseconds) else { return .nothing }
         defer { rd_kafka_message_destroy(m) }
         let msg = m.pointee
         if msg.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            if msg.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
+            if msg.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return .endOfPartition }
             throw KafkaError(msg.err, context: "consume")
         }
         var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ts = rd_kafka_message_timestamp(m, &tsType)
-        return ConsumedMessage(
-            topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition, offset: msg.offset,
-            key: msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) },
-            value: msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) },
-            timestamp: ts, headers: Self.headers(of: m))
+        return .message(
+            ConsumedMessage(
+                topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition, offset: msg.offset,
+                key: msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) },
+                value: msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) },
+                timestamp: ts, headers: Self.headers(of: m)))
+    }
+
+    /// Reads one partition from its beginning to its end as the broker knows it now (the partition EOF, which
+    /// end offsets cannot give: brokers such as Tansu count them in batches), calling `body` with each message.
+    /// Throws when neither a message nor the end came for `idleMilliseconds`. Needs `enable.partition.eof=true`.
+    public func readToEnd(
+        topic: String, partition: Int32, idleMilliseconds: Int, _ body: (ConsumedMessage) throws -> Void
+    ) throws {
+        let list = rd_kafka_topic_partition_list_new(1)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, topic, partition)!.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+        let err = rd_kafka_assign(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "assign \(topic)") }
+        defer { rd_kafka_assign(handle, nil) }
+        let clock = ContinuousClock()
+        var quietSince = clock.now
+        while true {
+            switch try next(timeoutMilliseconds: 100) {
+            case .message(let m):
+                try body(m)
+                quietSince = clock.now
+            case .endOfPartition:
+                return
+            case .nothing:
+                if clock.now - quietSince > .milliseconds(idleMilliseconds) {
+                    throw KafkaError(
+                        RD_KAFKA_RESP_ERR__TIMED_OUT,
+                        context: "reading \(topic) partition \(partition): nothing came for \(idleMilliseconds) ms")
+                }
+            }
+        }
     }
 
     private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [Header] {

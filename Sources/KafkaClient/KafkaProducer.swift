@@ -52,9 +52,9 @@ public final class KafkaProducer {
     private var topics: [String: OpaquePointer] = [:]
 
     /// Properties are librdkafka's (`bootstrap.servers`, `linger.ms`, `compression.type`, …); idempotence and
-    /// `acks=all` are always on.
+    /// `acks=all` are always on. A property librdkafka rejects is a `ConfigError` naming `origin` + its key.
     public init(
-        properties: [String: String], logger: Logger = Logger(label: "tributary.kafka"),
+        properties: [String: String], origin: String = "producer.", logger: Logger = Logger(label: "tributary.kafka"),
         onDelivery: @escaping DeliveryHandler
     ) throws {
         var props = [
@@ -65,7 +65,7 @@ public final class KafkaProducer {
         props.merge(properties) { $1 }
         props["enable.idempotence"] = "true"
         props["acks"] = "all"
-        let conf = try KafkaConfiguration.make(props, origin: "producer.")
+        let conf = try KafkaConfiguration.make(props, origin: origin)
         callbacks = Callbacks(onDelivery, logger: logger)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
@@ -212,11 +212,11 @@ public final class KafkaProducer {
     /// Creates topics that do not exist yet (existing ones are left as they are); gives up when `cancelled`
     /// returns true.
     public func createTopics(
-        _ names: [String], partitions: Int32, replicationFactor: Int32, timeoutMilliseconds: Int32 = 30_000,
-        cancelled: () -> Bool = { false }
+        _ names: [String], partitions: Int32, replicationFactor: Int32, configs: [String: String] = [:],
+        timeoutMilliseconds: Int32 = 30_000, cancelled: () -> Bool = { false }
     ) throws {
         try KafkaAdmin.createTopics(
-            client: handle, names, partitions: partitions, replicationFactor: replicationFactor,
+            client: handle, names, partitions: partitions, replicationFactor: replicationFactor, configs: configs,
             timeoutMilliseconds: timeoutMilliseconds, cancelled: cancelled)
     }
 

@@ -26,6 +26,11 @@ struct MariaDBGTIDState: Equatable {
 
     var isEmpty: Bool { lastByDomain.isEmpty }
 
+    /// Whether every transaction `other` counts is counted here too: per domain, a sequence at least as far.
+    func covers(_ other: MariaDBGTIDState) -> Bool {
+        other.lastByDomain.allSatisfy { domain, gtid in (lastByDomain[domain]?.sequence ?? 0) >= gtid.sequence }
+    }
+
     var text: String {
         lastByDomain.keys.sorted().map { lastByDomain[$0]!.description }.joined(separator: ",")
     }

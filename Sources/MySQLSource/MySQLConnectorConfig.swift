@@ -68,8 +68,8 @@ public struct MySQLConnectorConfig: Sendable {
     public var includeSchemaChanges: Bool
     /// `include.query`: the statement behind each change in `source.query` (from ANNOTATE_ROWS/ROWS_QUERY).
     public var includeQuery: Bool
-    /// `schema.history.internal.file.filename`: where the DDL history is kept.
-    public var schemaHistoryFile: String
+    /// Where the DDL history is kept.
+    var schemaHistory: SchemaHistoryStorage
     public var tombstonesOnDelete: Bool
     public var skippedOperations: Set<Operation>
     public var maxBatchSize: Int
@@ -83,6 +83,44 @@ public struct MySQLConnectorConfig: Sendable {
     /// `extended.headers.enabled`.
     public var extendedHeaders: Bool
     var valueConverter: MySQLValueConverter
+
+    /// `schema.history.internal`: Debezium's history classes, by the keys they read.
+    enum SchemaHistoryStorage: Sendable, Equatable {
+        /// `FileSchemaHistory`: `schema.history.internal.file.filename`.
+        case file(path: String)
+        /// `KafkaSchemaHistory` (Debezium's default): `schema.history.internal.kafka.*`.
+        case kafka(KafkaSchemaHistoryStore.Settings)
+
+        static let key = "schema.history.internal"
+        static let fileClass = "io.debezium.storage.file.history.FileSchemaHistory"
+        static let kafkaClass = "io.debezium.storage.kafka.history.KafkaSchemaHistory"
+        static let fileKey = "schema.history.internal.file.filename"
+
+        /// The class named, or else the storage whose keys are set: Kafka's when both are.
+        init(_ config: Config) throws(ConfigError) {
+            switch config.string(Self.key) {
+            case Self.fileClass?:
+                self = .file(path: try config.required(Self.fileKey))
+            case Self.kafkaClass?:
+                self = .kafka(try KafkaSchemaHistoryStore.Settings(config))
+            case let other?:
+                throw ConfigError.invalid(
+                    key: Self.key, value: other, expected: "\(Self.kafkaClass) or \(Self.fileClass)")
+            case nil:
+                if config.string("schema.history.internal.kafka.topic") == nil, let path = config.string(Self.fileKey) {
+                    self = .file(path: path)
+                } else if config.string("schema.history.internal.kafka.topic") == nil {
+                    throw ConfigError.other(
+                        key: "schema.history.internal.kafka.topic",
+                        message: "is required: MySQL/MariaDB connectors keep the DDL history of the captured tables in "
+                            + "a Kafka topic (with schema.history.internal.kafka.bootstrap.servers), or in a file "
+                            + "(\(Self.fileKey))")
+                } else {
+                    self = .kafka(try KafkaSchemaHistoryStore.Settings(config))
+                }
+            }
+        }
+    }
 
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
@@ -118,13 +156,7 @@ public struct MySQLConnectorConfig: Sendable {
         snapshotTables = try TableFilter(tablesListedIn: "snapshot.include.collection.list", config)
         includeSchemaChanges = try config.bool("include.schema.changes", default: true)
         includeQuery = try config.bool("include.query", default: false)
-        guard let history = config.string("schema.history.internal.file.filename") else {
-            throw ConfigError.other(
-                key: "schema.history.internal.file.filename",
-                message: "is required: Tributary keeps the schema history of MySQL/MariaDB connectors in a file "
-                    + "(a schema history topic in Kafka is not supported yet)")
-        }
-        schemaHistoryFile = history
+        schemaHistory = try SchemaHistoryStorage(config)
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         skippedOperations = try Operation.skipped(config)
         maxBatchSize = try config.int("max.batch.size", default: 2048, range: 1...1_000_000)

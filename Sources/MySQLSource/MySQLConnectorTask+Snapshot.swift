@@ -33,10 +33,11 @@ extension MySQLConnectorTask {
                     let pos = values["binlog_snapshot_position"].flatMap({ UInt64($0) })
                 {
                     position.position = BinlogPosition(file: file, position: pos)
+                    position.gtids = try mariaDBGTIDs(at: position.position, connection)
                 }
             }
             try recordSchemas(
-                connection, at: position.position, gtids: position.gtids, replacing: true, events: .snapshot)
+                connection, at: position.position, gtids: position.gtids, events: .snapshot)
             let estimates = try connection.query(
                 "SELECT table_schema, table_name, table_rows FROM information_schema.tables "
                     + "WHERE table_type = 'BASE TABLE'"

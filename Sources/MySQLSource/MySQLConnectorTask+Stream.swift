@@ -131,8 +131,15 @@ extension MySQLConnectorTask {
             return nil
         }
         tableSchemas = [:]
-        if !history.contains(binlogStatementAt: here) {
-            try history.append([.init(position: here, snapshot: false, database: database, ddl: sql)])
+        // MariaDB: the statement is in force from the state that includes its own GTID.
+        var gtids: String?
+        if config.flavor == .mariadb, let own = transaction?.gtid {
+            var after = gtidState
+            after.commit(own)
+            gtids = after.text
+        }
+        if !history.contains(binlogStatementAt: here, gtids: gtids) {
+            try history.append([.init(position: here, snapshot: false, database: database, ddl: sql, gtids: gtids)])
         }
         if !changes.isEmpty {
             logger.info("schema changed", metadata: ["position": "\(here)", "statement": "\(sql.prefix(200))"])

@@ -80,7 +80,13 @@ public final class MySQLConnectorTask: SourceTask {
         headers = ChangeEventHeaders(
             enabled: config.extendedHeaders, logicalName: config.topicPrefix, connectorName: config.flavor.rawValue,
             runID: UUID().uuidString.lowercased())
-        history = try MySQLSchemaHistory(path: config.schemaHistoryFile)
+        let store: SchemaHistoryStore =
+            switch config.schemaHistory {
+            case .file(let path): FileSchemaHistoryStore(path: path)
+            case .kafka(let settings):
+                KafkaSchemaHistoryStore(settings, clientID: config.name + "-schemahistory", logger: logger)
+            }
+        history = MySQLSchemaHistory(store: store, server: config.topicPrefix)
         schemaChange = MySQLSchemaChange(flavor: config.flavor, source: source.layout)
         committed = MySQLOffset(position: BinlogPosition(file: "", position: 4))
     }
@@ -89,6 +95,7 @@ public final class MySQLConnectorTask: SourceTask {
 
     public func start(storedOffset: OffsetMap?) throws {
         let stored = storedOffset.flatMap(MySQLOffset.init)
+        try history.recover()
         let connection = try MySQLConnection(config.connection)
         defer { connection.close() }
         try checkBinlogSettings(connection)
@@ -98,12 +105,15 @@ public final class MySQLConnectorTask: SourceTask {
         var mode = config.snapshotMode
         // Stored offsets of a finished snapshot resume, in every mode but `always`.
         if let stored, !stored.snapshotInProgress, mode != .always {
-            if try !binlogHas(stored.position.file, connection) {
+            if try !binlogHolds(stored, connection) {
+                let what =
+                    stored.resumesByGTID(config.flavor)
+                    ? "transactions after the stored GTID position \(stored.gtids ?? "")"
+                    : "the binlog file \(stored.position.file) that the stored offsets resume from"
                 guard mode == .whenNeeded else {
                     throw MySQLError(
-                        "the binlog file \(stored.position.file) that the stored offsets resume from is no longer on "
-                            + "\(config.connection.address) (purged): the changes since are lost to the connector; "
-                            + "set snapshot.mode=when_needed to take a new snapshot")
+                        "\(what) are no longer on \(config.connection.address) (purged): the changes since are lost "
+                            + "to the connector; set snapshot.mode=when_needed to take a new snapshot")
                 }
                 logger.warning(
                     "the binlog file of the stored offsets was purged: taking a new snapshot",
@@ -116,7 +126,7 @@ public final class MySQLConnectorTask: SourceTask {
             } else {
                 if mode == .recovery || mode == .schemaOnlyRecovery {
                     try recordSchemas(
-                        connection, at: stored.position, gtids: stored.gtids, replacing: true, events: .none)
+                        connection, at: stored.position, gtids: stored.gtids, events: .none)
                 }
                 try startStreaming(from: stored)
                 return
@@ -126,7 +136,7 @@ public final class MySQLConnectorTask: SourceTask {
         case .noData, .schemaOnly, .never:
             let position = try currentPosition(connection)
             try recordSchemas(
-                connection, at: position.position, gtids: position.gtids, replacing: true, events: .stream)
+                connection, at: position.position, gtids: position.gtids, events: .stream)
             try startStreaming(from: position)
         case .recovery, .schemaOnlyRecovery:
             throw ConfigError.other(
@@ -155,37 +165,55 @@ public final class MySQLConnectorTask: SourceTask {
         }
     }
 
-    private func binlogHas(_ file: String, _ connection: MySQLConnection) throws -> Bool {
-        try connection.query("SHOW BINARY LOGS").contains { $0.first == file }
-    }
-
     /// The end of the binlog now, with the GTID state that goes with it.
     func currentPosition(_ connection: MySQLConnection) throws -> MySQLOffset {
         guard let row = try connection.query("SHOW MASTER STATUS").first, row.count >= 2, let file = row[0],
             let pos = row[1].flatMap({ UInt64($0) })
         else { throw MySQLError("\(config.connection.address) reports no binlog position (SHOW MASTER STATUS)") }
-        var gtids: String?
+        let position = BinlogPosition(file: file, position: pos)
         switch config.flavor {
-        case .mariadb: gtids = try connection.query("SELECT @@gtid_binlog_pos").first?.first ?? nil
-        case .mysql: gtids = row.count >= 5 ? row[4] : nil
+        case .mariadb: return MySQLOffset(position: position, gtids: try mariaDBGTIDs(at: position, connection))
+        case .mysql:
+            return MySQLOffset(
+                position: position, gtids: row.count >= 5 ? row[4].flatMap { $0.isEmpty ? nil : $0 } : nil)
         }
-        return MySQLOffset(
-            position: BinlogPosition(file: file, position: pos), gtids: gtids.flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// MariaDB's GTID state at a binlog position (`BINLOG_GTID_POS`): exact for that position, where
+    /// `@@gtid_binlog_pos` read beside it could already count a later transaction. Nil when it has none.
+    func mariaDBGTIDs(at position: BinlogPosition, _ connection: MySQLConnection) throws -> String? {
+        let gtids =
+            try connection.query(
+                "SELECT BINLOG_GTID_POS('\(Self.escape(position.file))', \(position.position))"
+            ).first?.first ?? nil
+        return gtids.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Whether the binlog still holds everything after `offset`: by GTIDs on MariaDB when the offset has them
+    /// (the server's first binlog file lists in its GTID_LIST event what was purged before it), by file otherwise.
+    private func binlogHolds(_ offset: MySQLOffset, _ connection: MySQLConnection) throws -> Bool {
+        let files = try connection.query("SHOW BINARY LOGS").compactMap { $0.first ?? nil }
+        guard config.flavor == .mariadb, let text = offset.gtids, let stored = MariaDBGTIDState(text) else {
+            return files.contains(offset.position.file)
+        }
+        guard let first = files.first else { return false }
+        let events = try connection.query("SHOW BINLOG EVENTS IN '\(Self.escape(first))' LIMIT 5")
+        guard let list = events.first(where: { $0.count > 5 && $0[2] == "Gtid_list" })?[5] else { return false }
+        let purged = MariaDBGTIDState(list.filter { $0 != "[" && $0 != "]" }) ?? MariaDBGTIDState()
+        return stored.covers(purged)
     }
 
     /// Reads the schemas of every table of the databases the filters capture (`SHOW CREATE TABLE`), records them
-    /// in the history at `position`, and makes them the catalog. With `replacing`, they start a new history.
+    /// in the history at `position` (a new generation of it), and makes them the catalog.
     ///
     /// `events` says whether schema change events go out for them, and with which offset: one that makes a
     /// restart take the snapshot again (`.snapshot`, data follows), or the stream's start (`.stream`).
     func recordSchemas(
-        _ connection: MySQLConnection, at position: BinlogPosition, gtids: String?, replacing: Bool,
-        events: SchemaSnapshotEvents
+        _ connection: MySQLConnection, at position: BinlogPosition, gtids: String?, events: SchemaSnapshotEvents
     ) throws {
-        // The first entry marks the schema snapshot, so that a history of no tables is still a history.
-        var entries: [MySQLSchemaHistory.Entry] = [
-            .init(position: position, snapshot: true, database: "", ddl: "-- schema snapshot")
-        ]
+        // The first entry marks the schema snapshot: a history of no tables is still a history, and what came
+        // before no longer counts.
+        var entries: [MySQLSchemaHistory.Entry] = [.snapshotStart(at: position, gtids: gtids)]
         var fresh = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
         let databases = try connection.query(
             "SELECT schema_name, default_character_set_name FROM information_schema.schemata ORDER BY schema_name")
@@ -199,7 +227,7 @@ public final class MySQLConnectorTask: SourceTask {
             ).compactMap { $0.first ?? nil }
             guard tables.contains(where: { config.tableFilter.includes(schema: database, table: $0) }) else { continue }
             let create = "CREATE DATABASE \(MySQLConnection.quote(database)) CHARACTER SET \(charset)"
-            entries.append(.init(position: position, snapshot: true, database: database, ddl: create))
+            entries.append(.init(position: position, snapshot: true, database: database, ddl: create, gtids: gtids))
             let databaseChanges = try fresh.apply(try DDLParser.parse(create), database: database)
             if events != .none {
                 pending +=
@@ -229,15 +257,15 @@ public final class MySQLConnectorTask: SourceTask {
                     }
                     throw MySQLError("cannot read the schema of \(database).\(table): \(error)\n\(ddl)")
                 }
-                entries.append(.init(position: position, snapshot: true, database: database, ddl: ddl))
+                entries.append(.init(position: position, snapshot: true, database: database, ddl: ddl, gtids: gtids))
             }
         }
-        if replacing { try history.replace(with: entries) } else { try history.append(entries) }
+        try history.append(entries)
         catalog = fresh
         tableSchemas = [:]
         logger.info(
             "recorded the schemas of the captured databases",
-            metadata: ["tables": "\(fresh.tables.count)", "position": "\(position)", "history": "\(history.path)"])
+            metadata: ["tables": "\(fresh.tables.count)", "position": "\(position)", "history": "\(history.store)"])
     }
 
     /// Whether a schema snapshot emits schema change events, and where a restart after them goes.
@@ -261,11 +289,12 @@ public final class MySQLConnectorTask: SourceTask {
     func startStreaming(from offset: MySQLOffset) throws {
         guard !history.isEmpty else {
             throw MySQLError(
-                "the schema history \(history.path) is empty or missing, so the schemas at the stored offsets are "
+                "the schema history in \(history.store) is empty or missing, so the schemas at the stored offsets are "
                     + "unknown: set snapshot.mode=recovery once to rebuild it from the current schemas")
         }
         var rebuilt = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
-        for entry in history.entries(before: offset.position) {
+        let gtids = offset.resumesByGTID(config.flavor) ? offset.gtids : nil
+        for entry in history.entries(before: offset.position, gtids: gtids) {
             _ = try rebuilt.apply(try DDLParser.parse(entry.ddl), database: entry.database)
         }
         catalog = rebuilt
@@ -279,14 +308,19 @@ public final class MySQLConnectorTask: SourceTask {
             password: config.connection.password, serverID: config.serverID)
         // Heartbeats when idle bound how long a poll blocks.
         settings.heartbeatSeconds = 0.5
-        let connection = try BinlogConnection(
-            settings, from: .file(offset.position.file, position: offset.position.position))
+        // MariaDB resumes by GTID, as Debezium's connector does: the position holds on another server of the
+        // replication topology, after a fail-over. The file and position say where on this one.
+        let start: BinlogConnection.Start =
+            offset.resumesByGTID(config.flavor)
+            ? .mariaDBGTID(offset.gtids ?? "") : .file(offset.position.file, position: offset.position.position)
+        let connection = try BinlogConnection(settings, from: start)
         decoder = BinlogDecoder(checksumsBeforeFormat: connection.checksums)
         binlog = connection
         logger.info(
             "streaming the binlog",
             metadata: [
                 "position": "\(offset.position)", "gtids": "\(offset.gtids ?? "")",
+                "by": "\(offset.resumesByGTID(config.flavor) ? "gtid" : "position")",
                 "skip_events": "\(offset.eventsToSkip)", "skip_rows": "\(offset.rowsToSkip)",
             ])
     }

@@ -33,6 +33,12 @@ struct MySQLOffset: Equatable {
         }
     }
 
+    /// Whether a restart asks the server for the binlog after `gtids` rather than at `position`: on MariaDB,
+    /// whenever the offset has GTIDs.
+    func resumesByGTID(_ flavor: MySQLConnectorConfig.Flavor) -> Bool {
+        flavor == .mariadb && gtids.flatMap(MariaDBGTIDState.init) != nil
+    }
+
     var map: OffsetMap {
         var map: OffsetMap = [
             "file": .string(position.file), "pos": .int(Int64(position.position)), "ts_sec": .int(timestampSeconds),

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TributaryCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -11,11 +7,15 @@ import Foundation
 #endif
 
 /// The connector's schema history (Debezium's `schema.history.internal`): every DDL statement that shaped the
-/// captured tables, with where it stands in the binlog, appended to a file of JSON lines. Replayed at start, it
-/// rebuilds the table schemas as they were at the stored offset, however the tables changed since.
+/// captured tables, with where it stands in the binlog, appended to a store (a file or a Kafka topic). Replayed at
+/// start, it rebuilds the table schemas as they were at the stored offset, however the tables changed since.
+///
+/// The history only grows. Each schema snapshot starts a new generation with a marker entry; a replay uses the
+/// newest generation that began at or before the resume position, so a snapshot that a crash interrupted before
+/// its offsets were stored leaves the previous schemas in force.
 final class MySQLSchemaHistory {
     /// One statement of the history.
-    struct Entry: Codable, Equatable {
+    struct Entry: Equatable {
         /// The binlog event of the statement, or the position a schema snapshot was read at.
         var position: BinlogPosition
         /// Read by a schema snapshot (applies at its position), rather than from the binlog (applies before it).
@@ -23,100 +23,132 @@ final class MySQLSchemaHistory {
         /// The statement's default database.
         var database: String
         var ddl: String
+        /// MariaDB: the GTID state from which on the entry is in force (the snapshot's, or the one that includes
+        /// the statement's own GTID). Compared with a resume position's GTIDs, it holds across the servers of a
+        /// replication topology, whose binlog files differ.
+        var gtids: String?
+
+        init(position: BinlogPosition, snapshot: Bool, database: String, ddl: String, gtids: String? = nil) {
+            self.position = position
+            self.snapshot = snapshot
+            self.database = database
+            self.ddl = ddl
+            self.gtids = gtids
+        }
+
+        /// The first entry of a schema snapshot: what came before it no longer counts.
+        static func snapshotStart(at position: BinlogPosition, gtids: String? = nil) -> Entry {
+            Entry(position: position, snapshot: true, database: "", ddl: snapshotMarker, gtids: gtids)
+        }
+
+        /// Whether the entry shaped the schemas at a resume point: by GTIDs when both have MariaDB GTIDs (a
+        /// statement is in force once its GTID is covered), by binlog position otherwise (a snapshot's entries at
+        /// their own position, a statement's after it).
+        func holds(at position: BinlogPosition, gtids resume: MariaDBGTIDState?) -> Bool {
+            if let resume, let own = gtids.flatMap(MariaDBGTIDState.init) { return resume.covers(own) }
+            return snapshot ? self.position <= position : self.position < position
+        }
+
+        /// Whether this is the binlog statement read again at `position` (with `gtids`, when MariaDB's).
+        func isStatement(at position: BinlogPosition, gtids other: String?) -> Bool {
+            guard !snapshot else { return false }
+            if let gtids, let other { return gtids == other }
+            return self.position == position
+        }
+
+        static let snapshotMarker = "-- schema snapshot"
+
+        var startsSnapshot: Bool { snapshot && ddl == Self.snapshotMarker }
     }
 
-    let path: String
+    /// An entry as stored: Debezium's history record document (`source`, `position`, `ts_ms`, `databaseName`,
+    /// `ddl`), so the topic reads like Debezium's. Debezium's `tableChanges` are left out: a replay parses the DDL.
+    private struct Record: Codable {
+        struct Source: Codable {
+            var server: String
+        }
+        struct Position: Codable {
+            var file: String
+            var pos: UInt64
+            var gtids: String?
+            var snapshot: Bool?
+        }
+        var source: Source
+        var position: Position
+        var timestamp: Int64
+        var databaseName: String
+        var ddl: String
+
+        enum CodingKeys: String, CodingKey {
+            case source, position, databaseName, ddl
+            case timestamp = "ts_ms"
+        }
+    }
+
+    let store: SchemaHistoryStore
+    /// The connector's logical name (`topic.prefix`), the records' `source.server`.
+    let server: String
     private(set) var entries: [Entry] = []
 
-    /// Reads the history at `path`; an absent file is an empty history. A last line cut short by a crash is
-    /// dropped: its statement is read again from the binlog.
-    init(path: String) throws {
-        self.path = path
-        guard let data = try Self.read(path) else { return }
-        let lines = data.split(separator: UInt8(ascii: "\n"))
-        for (n, line) in lines.enumerated() {
+    init(store: SchemaHistoryStore, server: String) {
+        self.store = store
+        self.server = server
+    }
+
+    /// Reads the stored history. A last record cut short by a crash is dropped: its statement is read again from
+    /// the binlog.
+    func recover() throws {
+        let records = try store.load()
+        var recovered: [Entry] = []
+        recovered.reserveCapacity(records.count)
+        for (n, bytes) in records.enumerated() {
             do {
-                entries.append(try JSONDecoder().decode(Entry.self, from: Data(line)))
+                let record = try JSONDecoder().decode(Record.self, from: Data(bytes))
+                recovered.append(
+                    Entry(
+                        position: BinlogPosition(file: record.position.file, position: record.position.pos),
+                        snapshot: record.position.snapshot ?? false, database: record.databaseName, ddl: record.ddl,
+                        gtids: record.position.gtids))
             } catch {
-                if n == lines.count - 1 { break }
-                throw MySQLError("the schema history \(path) is damaged at line \(n + 1): \(error)")
+                if n == records.count - 1, store.lastRecordMayBeTorn { break }
+                throw MySQLError("the schema history in \(store) is damaged at record \(n + 1): \(error)")
             }
         }
+        entries = recovered
     }
 
     var isEmpty: Bool { entries.isEmpty }
 
-    /// The file's bytes; nil when it does not exist. (Read with POSIX calls: FoundationEssentials' `contents(atPath:)`
-    /// leaks its buffer for empty files.)
-    private static func read(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw MySQLError("cannot open the schema history \(path): errno \(errno)")
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            guard n >= 0 else { throw MySQLError("cannot read the schema history \(path): errno \(errno)") }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: chunk[..<n])
-        }
+    /// The statements that shaped the schemas in effect at `position` (a restart point, with its MariaDB `gtids`),
+    /// in order: those of the newest schema snapshot at or before it, and the binlog's statements after that.
+    func entries(before position: BinlogPosition, gtids: String? = nil) -> [Entry] {
+        let resume = gtids.flatMap(MariaDBGTIDState.init)
+        let applicable = entries.filter { $0.holds(at: position, gtids: resume) }
+        guard let start = applicable.lastIndex(where: \.startsSnapshot) else { return applicable }
+        return Array(applicable[start...])
     }
 
-    /// The statements that shaped the schemas in effect at `position` (a restart point), in order.
-    func entries(before position: BinlogPosition) -> [Entry] {
-        entries.filter { $0.snapshot ? $0.position <= position : $0.position < position }
+    /// Whether the binlog statement at `position` (with `gtids`) is recorded already (read again after a restart).
+    func contains(binlogStatementAt position: BinlogPosition, gtids: String? = nil) -> Bool {
+        entries.contains { $0.isStatement(at: position, gtids: gtids) }
     }
 
-    /// Whether the binlog statement at `position` is recorded already (read again after a restart).
-    func contains(binlogStatementAt position: BinlogPosition) -> Bool {
-        entries.contains { !$0.snapshot && $0.position == position }
-    }
-
-    /// Appends entries and makes them durable before returning: offsets that rely on them are stored later.
+    /// Appends entries; durable when it returns.
     func append(_ new: [Entry]) throws {
         guard !new.isEmpty else { return }
-        var data = Data()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for entry in new {
-            data.append(try encoder.encode(entry))
-            data.append(UInt8(ascii: "\n"))
+        let timestamp = WallClock.epochMicros() / 1000
+        let records = try new.map { entry in
+            let record = Record(
+                source: .init(server: server),
+                position: .init(
+                    file: entry.position.file, pos: entry.position.position, gtids: entry.gtids,
+                    snapshot: entry.snapshot ? true : nil),
+                timestamp: timestamp, databaseName: entry.database, ddl: entry.ddl)
+            return [UInt8](try encoder.encode(record))
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else { throw MySQLError("cannot open the schema history \(path): errno \(errno)") }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(fd) == 0 else {
-            throw MySQLError("cannot write the schema history \(path): errno \(errno)")
-        }
+        try store.append(records)
         entries += new
-    }
-
-    /// Replaces the history (a new snapshot of the schemas): written to a new file, then renamed over the old.
-    func replace(with new: [Entry]) throws {
-        let temporary = path + ".new"
-        unlink(temporary)
-        let old = entries
-        entries = []
-        let final = path
-        do {
-            try MySQLSchemaHistory.writeNew(new, to: temporary)
-            guard rename(temporary, final) == 0 else { throw MySQLError("cannot rename \(temporary): errno \(errno)") }
-            entries = new
-        } catch {
-            entries = old
-            throw error
-        }
-    }
-
-    private static func writeNew(_ entries: [Entry], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw MySQLError("cannot create the schema history \(path): errno \(errno)") }
-        close(fd)
-        let history = try MySQLSchemaHistory(path: path)
-        try history.append(entries)
     }
 }

@@ -197,6 +197,8 @@ struct StandaloneProcess {
         let p = Process()
         p.executableURL = IntegrationEnvironment.executable
         p.arguments = ["standalone", worker.path, connector.path]
+        // Not the test's own output: a process a failed test leaves behind must not keep `swift test` waiting.
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
         try p.run()
         return p

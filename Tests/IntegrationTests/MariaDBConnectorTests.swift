@@ -8,17 +8,8 @@ import XCTest
 /// The MariaDB connector against the real server and broker: snapshot, streaming of every kind of column, DDL,
 /// and resuming in the middle of a transaction.
 final class MariaDBConnectorTests: XCTestCase {
-    /// A database of its own, an offsets file and a schema history file, all removed after the test.
     private func prepare(_ base: String) throws -> (database: String, work: URL) {
-        let database = IntegrationEnvironment.uniqueName(base)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent(database)
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try MariaDBEnvironment.sql("CREATE DATABASE \(database)")
-        addTeardownBlock {
-            _ = try? MariaDBEnvironment.sql("DROP DATABASE IF EXISTS \(database)")
-            try? FileManager.default.removeItem(at: work)
-        }
-        return (database, work)
+        try MariaDBEnvironment.prepare(base, for: self)
     }
 
     private func config(_ database: String, _ work: URL, _ extra: [String: String] = [:]) -> Config {
@@ -238,14 +229,19 @@ final class MariaDBConnectorTests: XCTestCase {
         var connector = try RunningConnector(config(db, work), offsetFile: offsets)
         _ = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 1)
         try connector.stop()
-        // The stored offsets name a binlog file the server no longer has, as after PURGE BINARY LOGS.
-        let text = try String(contentsOfFile: offsets, encoding: .utf8)
-        let purged = try Regex(#"mariadb-bin\.\d+"#)
-        try text.replacing(purged, with: "mariadb-bin.000000").write(toFile: offsets, atomically: true, encoding: .utf8)
+        // The transactions after the stored offsets leave the server: their binlog files are purged.
+        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (2); FLUSH BINARY LOGS")
+        let current = try XCTUnwrap(MariaDBEnvironment.sql("SHOW MASTER STATUS").first?.first)
+        // The server keeps files a replica's dump thread still reads (the stopped connector's may linger a moment).
+        for _ in 0..<60 {
+            try MariaDBEnvironment.sql("PURGE BINARY LOGS TO '\(current)'")
+            if try MariaDBEnvironment.sql("SHOW BINARY LOGS").first?.first == current { break }
+            usleep(500_000)
+        }
+        XCTAssertEqual(try MariaDBEnvironment.sql("SHOW BINARY LOGS").first?.first, current, "purged")
         connector = try RunningConnector(config(db, work), offsetFile: offsets)
         let error = connector.waitForFailure(seconds: 30)
         XCTAssertTrue("\(error.map { "\($0)" } ?? "")".contains("when_needed"), "\(String(describing: error))")
-        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (2)")
         connector = try RunningConnector(config(db, work, ["snapshot.mode": "when_needed"]), offsetFile: offsets)
         let messages = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 3)
         try connector.stop()
@@ -253,6 +249,35 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertEqual(
             reads.compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }.suffix(2), [1, 2],
             "a new snapshot reads the table again")
+    }
+
+    /// MariaDB resumes by GTID: offsets whose binlog file and position mean nothing on the server (as after a
+    /// fail-over to another server of the topology) still resume exactly, with the schemas of their time.
+    func testMariaDBResumesByGTIDWhateverTheStoredFile() throws {
+        let (db, work) = try prepare("mdbgtid")
+        try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY, v int)")
+        let offsets = work.path + "/offsets.json"
+        var connector = try RunningConnector(config(db, work, ["snapshot.mode": "no_data"]), offsetFile: offsets)
+        try waitForSchemaSnapshot(db, tables: 1)
+        try MariaDBEnvironment.sql("USE \(db); INSERT INTO t VALUES (1, 1); ALTER TABLE t ADD COLUMN w int FIRST")
+        _ = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 1)
+        _ = try IntegrationEnvironment.consume([db], count: 3)
+        try connector.stop()
+        try MariaDBEnvironment.sql(
+            "USE \(db); INSERT INTO t (id, v, w) VALUES (2, 2, 2); INSERT INTO t (id) VALUES (3)")
+        let text = try String(contentsOfFile: offsets, encoding: .utf8)
+        XCTAssertTrue(text.contains("gtids"), text)
+        try text.replacing(try Regex(#"mariadb-bin\.\d+"#), with: "other-bin.000001")
+            .replacing(try Regex(#""pos" *: *\d+"#), with: #""pos":4"#)
+            .write(toFile: offsets, atomically: true, encoding: .utf8)
+        connector = try RunningConnector(config(db, work), offsetFile: offsets)
+        let messages = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 3)
+        try connector.stop()
+        let after = try payloads(messages).compactMap { $0["after"] as? [String: Any] }
+        XCTAssertEqual(after.compactMap { $0["id"] as? Int }, [1, 2, 3], "no gap, no repeat")
+        XCTAssertEqual(after.last.flatMap { $0["w"] } as? NSNull, NSNull())
+        XCTAssertEqual(after[1]["w"] as? Int, 2, "read with the column added before the stop")
+        XCTAssertEqual(after[1]["v"] as? Int, 2)
     }
 
     func testTransactionMetadata() throws {
@@ -288,6 +313,7 @@ final class MariaDBConnectorTests: XCTestCase {
         var values = config("x", work).values
         values["schema.history.internal.file.filename"] = nil
         XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
+            XCTAssertTrue("\(error)".contains("schema.history.internal.kafka.topic"), "\(error)")
             XCTAssertTrue("\(error)".contains("schema.history.internal.file.filename"), "\(error)")
         }
         values = config("x", work, ["decimal.handling.mode": "exact"]).values

@@ -9,7 +9,8 @@ import XCTest
 /// the last committed value.
 final class MariaDBCrashRecoveryTests: XCTestCase {
     /// A database with the table `t (id int PRIMARY KEY, v int NOT NULL)`, a work folder, the standalone files.
-    private func prepare(_ base: String, _ extra: [String: String] = [:]) throws -> (String, StandaloneProcess, URL) {
+    /// With `kafkaHistory`, the schema history is in a topic rather than a file.
+    private func prepare(_ base: String, kafkaHistory: Bool = false) throws -> (String, StandaloneProcess, URL) {
         let database = IntegrationEnvironment.uniqueName(base)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent(database)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -19,8 +20,12 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
             _ = try? MariaDBEnvironment.sql("DROP DATABASE IF EXISTS \(database)")
             try? FileManager.default.removeItem(at: work)
         }
-        let config = MariaDBEnvironment.connectorConfig(
-            database, work: work, ["max.batch.size": "500"].merging(extra) { $1 })
+        var config = MariaDBEnvironment.connectorConfig(database, work: work, ["max.batch.size": "500"])
+        if kafkaHistory {
+            config["schema.history.internal.file.filename"] = nil
+            config["schema.history.internal.kafka.topic"] = database + "-history"
+            config["schema.history.internal.kafka.bootstrap.servers"] = IntegrationEnvironment.bootstrapServers
+        }
         return (database, try StandaloneProcess(work: work, connector: config, schemasEnabled: false), work)
     }
 
@@ -84,9 +89,12 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
         }
     }
 
+    /// With schema changes among the writes (a column added in front moves `v`), kept in a Kafka history: every
+    /// restart must read each row with the columns of its time.
     func testSIGKILLDuringStreamingLosesNothing() throws {
-        let (database, tributary, work) = try prepare("mcrash")
+        let (database, tributary, work) = try prepare("mcrash", kafkaHistory: true)
         var process = try tributary.launch()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // Changes before the snapshot are not events of their own: the writer starts once it is done.
         try waitUntilStreaming(work)
         let writerDone = DispatchSemaphore(value: 0)
@@ -96,10 +104,14 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
             do {
                 let w = try MySQLConnection(Self.connection)
                 var next = 1
-                for _ in 0..<200 {
+                for round in 0..<200 {
+                    if round == 60 { try w.execute("ALTER TABLE \(database).t ADD COLUMN front int DEFAULT 7 FIRST") }
+                    if round == 140 {
+                        try w.execute("ALTER TABLE \(database).t ADD COLUMN back varchar(5) DEFAULT 'b'")
+                    }
                     try w.execute("BEGIN")
                     for _ in 0..<5 {
-                        try w.execute("INSERT INTO \(database).t VALUES (\(next), 1)")
+                        try w.execute("INSERT INTO \(database).t (id, v) VALUES (\(next), 1)")
                         next += 1
                     }
                     for _ in 0..<5 {
@@ -154,6 +166,7 @@ final class MariaDBCrashRecoveryTests: XCTestCase {
             }
         }
         var process = try tributary.launch()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         for _ in 0..<2 {
             usleep(UInt32.random(in: 300_000...900_000))
             kill(process.processIdentifier, SIGKILL)

@@ -1,6 +1,7 @@
 import Foundation
 import MySQLSource
 import TributaryCore
+import XCTest
 
 /// The MariaDB server `scripts/services` starts, and its command-line clients.
 enum MariaDBEnvironment {
@@ -24,6 +25,19 @@ enum MariaDBEnvironment {
         ]
         values.merge(extra) { $1 }
         return Config(values)
+    }
+
+    /// A database of its own and a directory for the offsets and the schema history, removed after `test`.
+    static func prepare(_ base: String, for test: XCTestCase) throws -> (database: String, work: URL) {
+        let database = IntegrationEnvironment.uniqueName(base)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(database)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try sql("CREATE DATABASE \(database)")
+        test.addTeardownBlock {
+            _ = try? sql("DROP DATABASE IF EXISTS \(database)")
+            try? FileManager.default.removeItem(at: work)
+        }
+        return (database, work)
     }
 
     /// Runs `mariadb` or `mariadb-binlog` with the test user; its standard output.

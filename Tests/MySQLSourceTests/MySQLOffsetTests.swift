@@ -39,30 +39,4 @@ final class MySQLOffsetTests: XCTestCase {
         XCTAssertEqual(state.text, "0-1-43,1-5-1,3-2-7")
         XCTAssertNil(MariaDBGTIDState("0-1"))
     }
-
-    func testTheSchemaHistoryReplaysWhatPrecedesAPosition() throws {
-        let path = FileManager.default.temporaryDirectory.path + "/history-\(UUID().uuidString).jsonl"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let history = try MySQLSchemaHistory(path: path)
-        let snap = BinlogPosition(file: "b.000001", position: 100)
-        let ddl = BinlogPosition(file: "b.000001", position: 500)
-        try history.append([
-            .init(position: snap, snapshot: true, database: "d", ddl: "CREATE TABLE t (a int)"),
-            .init(position: ddl, snapshot: false, database: "d", ddl: "ALTER TABLE t ADD b int"),
-        ])
-        let reread = try MySQLSchemaHistory(path: path)
-        XCTAssertEqual(reread.entries.count, 2)
-        XCTAssertEqual(reread.entries(before: snap).count, 1, "a snapshot's schemas hold at its own position")
-        XCTAssertEqual(reread.entries(before: ddl).count, 1, "a statement is read again when resuming at it")
-        XCTAssertEqual(reread.entries(before: BinlogPosition(file: "b.000002", position: 4)).count, 2)
-        XCTAssertTrue(reread.contains(binlogStatementAt: ddl))
-        // A line cut short by a crash is dropped.
-        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
-        handle.seekToEndOfFile()
-        handle.write(Data("{\"database\":".utf8))
-        handle.closeFile()
-        XCTAssertEqual(try MySQLSchemaHistory(path: path).entries.count, 2)
-        try reread.replace(with: [])
-        XCTAssertEqual(try MySQLSchemaHistory(path: path).entries.count, 0)
-    }
 }
