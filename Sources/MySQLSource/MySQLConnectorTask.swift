@@ -116,8 +116,8 @@ public final class MySQLConnectorTask: SourceTask {
                             + "to the connector; set snapshot.mode=when_needed to take a new snapshot")
                 }
                 logger.warning(
-                    "the binlog file of the stored offsets was purged: taking a new snapshot",
-                    metadata: ["file": "\(stored.position.file)"])
+                    "the binlog of the stored offsets was purged: taking a new snapshot",
+                    metadata: ["file": "\(stored.position.file)", "gtids": "\(stored.gtids ?? "")"])
                 mode = .always
             } else if mode == .initialOnly {
                 logger.info("the snapshot of initial_only is complete: nothing more to read")
