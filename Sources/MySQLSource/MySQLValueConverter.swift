@@ -315,9 +315,13 @@ struct MySQLValueConverter: Sendable {
 
     /// Decimal text with exactly `scale` fraction digits (a default written as `1.5` of a DECIMAL(5,2)).
     static func withScale(_ text: String, _ scale: Int) -> String {
+        // The server's text has the column's scale: checked without splitting the text.
+        let utf8 = text.utf8
+        let point = utf8.firstIndex(of: UInt8(ascii: "."))
+        let fractionDigits = point.map { utf8.distance(from: utf8.index(after: $0), to: utf8.endIndex) } ?? 0
+        guard fractionDigits != scale else { return text }
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let fraction = parts.count > 1 ? String(parts[1]) : ""
-        guard fraction.count != scale else { return text }
         let fitted = String(fraction.prefix(scale)) + String(repeating: "0", count: max(0, scale - fraction.count))
         return String(parts[0]) + (scale > 0 ? "." + fitted : "")
     }

@@ -16,6 +16,10 @@ public struct BigDecimal: Sendable, Equatable, CustomStringConvertible {
     /// Parses decimal text such as `-12.50`, `7`, `1e3`, `.5`; the scale is the number of fraction digits
     /// (negative for exponents beyond them), as Java's `new BigDecimal(String)`. Nil if it is not a number.
     public init?(_ text: some StringProtocol) {
+        if let small = Self.small(text.utf8) {
+            self = small
+            return
+        }
         var digits: [UInt8] = []
         digits.reserveCapacity(text.utf8.count)
         var negative = false
@@ -86,15 +90,44 @@ public struct BigDecimal: Sendable, Equatable, CustomStringConvertible {
         self.scale = scale
     }
 
+    /// The common case of `init?(_ text:)`, without its digit array: plain decimal text of at most 18 digits (the
+    /// unscaled value fits an `Int64`). Nil for anything else, which the general parser then reads or refuses.
+    private static func small(_ text: some Collection<UInt8>) -> BigDecimal? {
+        var value: Int64 = 0
+        var digits = 0
+        var scale: Int32 = 0
+        var negative = false
+        var seenPoint = false
+        var first = true
+        for c in text {
+            switch c {
+            case UInt8(ascii: "-") where first: negative = true
+            case UInt8(ascii: "+") where first: break
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits += 1
+                guard digits <= 18 else { return nil }
+                value = value * 10 + Int64(c - UInt8(ascii: "0"))
+                if seenPoint { scale += 1 }
+            case UInt8(ascii: ".") where !seenPoint: seenPoint = true
+            default: return nil
+            }
+            first = false
+        }
+        guard digits > 0 else { return nil }
+        return BigDecimal(negative ? -value : value, scale: scale)
+    }
+
     public init(_ value: Int64, scale: Int32 = 0) {
-        let magnitude = value.magnitude
-        var digits: [UInt8] = []
-        var m = magnitude
-        repeat {
-            digits.append(UInt8(m % 10))
-            m /= 10
-        } while m > 0
-        self.init(decimalDigits: digits.reversed(), negative: value < 0, scale: scale)
+        // Big-endian two's complement, then the fewest bytes that keep the sign (as `BigInteger.toByteArray`).
+        let bytes = withUnsafeBytes(of: value.bigEndian) { Array($0) }
+        var start = 0
+        while start < 7,
+            (bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
+                || (bytes[start] == 0xFF && bytes[start + 1] & 0x80 != 0)
+        {
+            start += 1
+        }
+        self.init(unscaled: Array(bytes[start...]), scale: scale)
     }
 
     /// True if the unscaled value is negative.

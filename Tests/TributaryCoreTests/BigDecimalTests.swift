@@ -27,4 +27,31 @@ final class BigDecimalTests: XCTestCase {
         XCTAssertNil(BigDecimal(""))
         XCTAssertNil(BigDecimal("NaN"))
     }
+
+    /// Text of up to 18 digits takes a path of its own (an `Int64` rather than a digit array): it must give the
+    /// bytes the general path gives, at every length, sign and scale, and leave other text to the general path.
+    func testShortTextGivesTheBytesOfTheGeneralPath() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = [
+            "0", "-0", "+7", ".5", "5.", "-.25", "127", "-128", "128", "32767", "-32768", "999999999999999999",
+        ]
+        for _ in 0..<2000 {
+            let length = Int.random(in: 1...20, using: &generator)
+            var digits = (0..<length).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
+            if Bool.random(using: &generator) {
+                let point = Int.random(in: 0...length, using: &generator)
+                digits.insert(".", at: digits.index(digits.startIndex, offsetBy: point))
+            }
+            texts.append((Bool.random(using: &generator) ? "-" : "") + digits)
+        }
+        for text in texts {
+            let digits = text.compactMap { $0.wholeNumberValue.map(UInt8.init) }
+            let scale = text.firstIndex(of: ".").map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
+            let general = BigDecimal(decimalDigits: digits, negative: text.hasPrefix("-"), scale: Int32(scale))
+            XCTAssertEqual(BigDecimal(text), general, text)
+        }
+        XCTAssertNil(BigDecimal("1.2.3"))
+        XCTAssertNil(BigDecimal("-"))
+        XCTAssertEqual(BigDecimal("1e3")?.scale, -3)
+    }
 }
