@@ -2,8 +2,9 @@ import CRdKafka
 
 /// Topic administration on an existing librdkafka client.
 enum KafkaAdmin {
-    /// Creates topics with the topic-level `configs` (`cleanup.policy`, `retention.ms`, …), waiting at most `timeoutMilliseconds` (plus 5 s for the reply), or until `cancelled`
-    /// returns true (checked every 100 ms), which throws `KafkaError` `__TIMED_OUT`.
+    /// Creates topics with the topic-level `configs` (`cleanup.policy`, `retention.ms`, …), waiting at most
+    /// `timeoutMilliseconds` (plus 5 s for the reply), or until `cancelled` returns true (checked every 100 ms),
+    /// which throws `KafkaError` `__TIMED_OUT`.
     static func createTopics(
         client: OpaquePointer, _ names: [String], partitions: Int32, replicationFactor: Int32,
         configs: [String: String] = [:], timeoutMilliseconds: Int32, cancelled: () -> Bool = { false }
