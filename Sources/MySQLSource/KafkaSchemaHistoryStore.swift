@@ -65,12 +65,7 @@ final class KafkaSchemaHistoryStore: SchemaHistoryStore {
     var lastRecordMayBeTorn: Bool { false }
 
     func load() throws -> [[UInt8]] {
-        var properties = [
-            "bootstrap.servers": settings.bootstrapServers, "client.id": clientID, "group.id": clientID,
-            "enable.partition.eof": "true",
-        ]
-        properties.merge(settings.consumerProperties) { $1 }
-        let consumer = try KafkaConsumer(properties: properties, origin: Settings.consumerPrefix, logger: logger)
+        let consumer = try makeConsumer()
         if try ensureTopic(consumer) { return [] }
         var records: [[UInt8]] = []
         do {
@@ -86,13 +81,8 @@ final class KafkaSchemaHistoryStore: SchemaHistoryStore {
     }
 
     func append(_ records: [[UInt8]]) throws {
-        if !topicChecked {
-            var properties = ["bootstrap.servers": settings.bootstrapServers, "client.id": clientID]
-            properties.merge(settings.consumerProperties) { $1 }
-            try ensureTopic(try KafkaConsumer(properties: properties, origin: Settings.consumerPrefix, logger: logger))
-        }
-        let producer = try self.producer ?? makeProducer()
-        self.producer = producer
+        if !topicChecked { try ensureTopic(try makeConsumer()) }
+        let producer = try historyProducer()
         deliveries.failure = nil
         deliveries.acknowledged = 0
         do {
@@ -113,17 +103,31 @@ final class KafkaSchemaHistoryStore: SchemaHistoryStore {
         assert(deliveries.acknowledged == records.count, "every record of an append is acknowledged")
     }
 
-    private func makeProducer() throws -> KafkaProducer {
+    /// A consumer of the topic's one partition, which reports where it ends.
+    private func makeConsumer() throws -> KafkaConsumer {
+        var properties = [
+            "bootstrap.servers": settings.bootstrapServers, "client.id": clientID, "group.id": clientID,
+            "enable.partition.eof": "true",
+        ]
+        properties.merge(settings.consumerProperties) { $1 }
+        return try KafkaConsumer(properties: properties, origin: Settings.consumerPrefix, logger: logger)
+    }
+
+    /// The producer of the appends (and of the topic's creation), made at its first use.
+    private func historyProducer() throws -> KafkaProducer {
+        if let producer { return producer }
         var properties = ["bootstrap.servers": settings.bootstrapServers, "client.id": clientID, "linger.ms": "0"]
         properties.merge(settings.producerProperties) { $1 }
         let deliveries = self.deliveries
-        return try KafkaProducer(properties: properties, origin: Settings.producerPrefix, logger: logger) {
+        let made = try KafkaProducer(properties: properties, origin: Settings.producerPrefix, logger: logger) {
             _, result in
             switch result {
             case .success: deliveries.acknowledged += 1
             case .failure(let error): deliveries.failure = deliveries.failure ?? error
             }
         }
+        producer = made
+        return made
     }
 
     /// Creates the topic when it does not exist (and says so), and refuses one that has more than one partition.
@@ -143,8 +147,7 @@ final class KafkaSchemaHistoryStore: SchemaHistoryStore {
                     + "exactly one, so that its records keep their order")
         }
         if partitions == nil {
-            let producer = try self.producer ?? makeProducer()
-            self.producer = producer
+            let producer = try historyProducer()
             do {
                 try producer.createTopics(
                     [settings.topic], partitions: 1, replicationFactor: -1,

@@ -193,7 +193,7 @@ public final class MySQLConnectorTask: SourceTask {
     /// (the server's first binlog file lists in its GTID_LIST event what was purged before it), by file otherwise.
     private func binlogHolds(_ offset: MySQLOffset, _ connection: MySQLConnection) throws -> Bool {
         let files = try connection.query("SHOW BINARY LOGS").compactMap { $0.first ?? nil }
-        guard config.flavor == .mariadb, let text = offset.gtids, let stored = MariaDBGTIDState(text) else {
+        guard offset.resumesByGTID(config.flavor), let stored = offset.gtids.flatMap(MariaDBGTIDState.init) else {
             return files.contains(offset.position.file)
         }
         guard let first = files.first else { return false }
@@ -293,8 +293,8 @@ public final class MySQLConnectorTask: SourceTask {
                     + "unknown: set snapshot.mode=recovery once to rebuild it from the current schemas")
         }
         var rebuilt = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
-        let gtids = offset.resumesByGTID(config.flavor) ? offset.gtids : nil
-        for entry in history.entries(before: offset.position, gtids: gtids) {
+        let byGTID = offset.resumesByGTID(config.flavor)
+        for entry in history.entries(before: offset.position, gtids: byGTID ? offset.gtids : nil) {
             _ = try rebuilt.apply(try DDLParser.parse(entry.ddl), database: entry.database)
         }
         catalog = rebuilt
@@ -311,8 +311,7 @@ public final class MySQLConnectorTask: SourceTask {
         // MariaDB resumes by GTID, as Debezium's connector does: the position holds on another server of the
         // replication topology, after a fail-over. The file and position say where on this one.
         let start: BinlogConnection.Start =
-            offset.resumesByGTID(config.flavor)
-            ? .mariaDBGTID(offset.gtids ?? "") : .file(offset.position.file, position: offset.position.position)
+            byGTID ? .mariaDBGTID(offset.gtids ?? "") : .file(offset.position.file, position: offset.position.position)
         let connection = try BinlogConnection(settings, from: start)
         decoder = BinlogDecoder(checksumsBeforeFormat: connection.checksums)
         binlog = connection
@@ -320,7 +319,7 @@ public final class MySQLConnectorTask: SourceTask {
             "streaming the binlog",
             metadata: [
                 "position": "\(offset.position)", "gtids": "\(offset.gtids ?? "")",
-                "by": "\(offset.resumesByGTID(config.flavor) ? "gtid" : "position")",
+                "by": "\(byGTID ? "gtid" : "position")",
                 "skip_events": "\(offset.eventsToSkip)", "skip_rows": "\(offset.rowsToSkip)",
             ])
     }
