@@ -21,3 +21,9 @@ static inline int tributary_set_read_timeout(MYSQL *mysql, const unsigned int *s
 static inline int tributary_set_connect_timeout(MYSQL *mysql, const unsigned int *seconds) {
     return mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, seconds);
 }
+/* COM_BINLOG_DUMP_GTID: MySQL's command 0x1e (MariaDB's headers call the code COM_UNSUPPORTED). mariadb_rpl_open
+   sends only COM_BINLOG_DUMP, so the request goes through the connection's command method, as the library sends
+   its own; the events then come through mariadb_rpl_fetch as after mariadb_rpl_open. */
+static inline int tributary_binlog_dump_gtid(MYSQL *mysql, const unsigned char *payload, size_t length) {
+    return mysql->methods->db_command(mysql, (enum enum_server_command)0x1e, (const char *)payload, length, 1, 0);
+}

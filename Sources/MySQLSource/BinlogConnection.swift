@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// A replica's binlog stream from a MySQL or MariaDB server, through MariaDB Connector/C's replication API
-/// (`mariadb_rpl_*`): it registers with `server.id`, asks for the binlog from a file and position (or, on MariaDB,
-/// from a GTID position) and hands out each event's bytes as the server sent them, for `BinlogDecoder`. The
+/// (`mariadb_rpl_*`): it registers with `server.id`, asks for the binlog from a file and position (or after a GTID
+/// position: MariaDB's `@slave_connect_state`, MySQL's COM_BINLOG_DUMP_GTID) and hands out each event's bytes as the server sent them, for `BinlogDecoder`. The
 /// library's own parsing of events is not used.
 ///
 /// Used from one thread at a time.
@@ -17,6 +17,8 @@ public final class BinlogConnection {
         case file(String, position: UInt64)
         /// MariaDB: after the GTIDs of `@slave_connect_state` (`0-1-42,1-1-7`).
         case mariaDBGTID(String)
+        /// MySQL: every transaction not in the set (COM_BINLOG_DUMP_GTID), wherever the server has it.
+        case mysqlGTID(MySQLGTIDSet)
     }
 
     public struct Settings: Sendable {
@@ -87,17 +89,26 @@ public final class BinlogConnection {
         let (file, position): (String, UInt64) =
             switch start {
             case .file(let name, let position): (name, position)
-            case .mariaDBGTID: ("", 4)
+            case .mariaDBGTID, .mysqlGTID: ("", 4)
             }
         _ = file.withCString { tributary_rpl_set_file(rpl, $0, file.utf8.count) }
         _ = tributary_rpl_set_start(rpl, UInt(position))
         _ = tributary_rpl_set_server_id(rpl, settings.serverID)
         // BINLOG_DUMP_NON_BLOCK: end at the end of the binlog instead of waiting.
         _ = tributary_rpl_set_flags(rpl, settings.stopAtEnd ? 1 : 0)
-        guard mariadb_rpl_open(rpl) == 0 else {
-            throw MySQLError(
-                "cannot read the binlog of \(settings.address) from \(start): \(String(cString: mariadb_rpl_error(rpl)))",
-                errorNumber: mariadb_rpl_errno(rpl))
+        switch start {
+        case .mysqlGTID(let gtids):
+            let request = Self.dumpGTIDRequest(gtids, serverID: settings.serverID, nonBlocking: settings.stopAtEnd)
+            guard tributary_binlog_dump_gtid(mysql, request, request.count) == 0 else {
+                throw Self.error(mysql, "cannot read the binlog of \(settings.address) after the GTID set \(gtids)")
+            }
+        case .file, .mariaDBGTID:
+            guard mariadb_rpl_open(rpl) == 0 else {
+                throw MySQLError(
+                    "cannot read the binlog of \(settings.address) from \(start): "
+                        + String(cString: mariadb_rpl_error(rpl)),
+                    errorNumber: mariadb_rpl_errno(rpl))
+            }
         }
     }
 
@@ -138,6 +149,25 @@ public final class BinlogConnection {
             throw MySQLError("the binlog stream from \(settings.address) sent an empty event", retriable: true)
         }
         return Array(UnsafeBufferPointer(start: raw + 1, count: size - 1))
+    }
+
+    /// COM_BINLOG_DUMP_GTID's arguments: flags (2 bytes; BINLOG_THROUGH_GTID, and BINLOG_DUMP_NON_BLOCK to end at
+    /// the end of the binlog), the replica's server id (4), no file name (its length, 4, is 0), position 4 (8), then
+    /// the GTID set's size (4) and binary form. Little endian.
+    static func dumpGTIDRequest(_ gtids: MySQLGTIDSet, serverID: UInt32, nonBlocking: Bool) -> [UInt8] {
+        let set = gtids.encoded
+        var out: [UInt8] = []
+        out.reserveCapacity(2 + 4 + 4 + 8 + 4 + set.count)
+        func append<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+        }
+        append(UInt16(0x04 | (nonBlocking ? 0x01 : 0)))
+        append(serverID)
+        append(UInt32(0))
+        append(UInt64(4))
+        append(UInt32(set.count))
+        out += set
+        return out
     }
 
     private static func error(_ mysql: UnsafeMutablePointer<MYSQL>, _ what: String) -> MySQLError {

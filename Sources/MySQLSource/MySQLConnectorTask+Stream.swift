@@ -131,12 +131,21 @@ extension MySQLConnectorTask {
             return nil
         }
         tableSchemas = [:]
-        // MariaDB: the statement is in force from the state that includes its own GTID.
+        // The statement is in force from the GTIDs that include its own.
         var gtids: String?
-        if config.flavor == .mariadb, let own = transaction?.gtid {
-            var after = gtidState
-            after.commit(own)
-            gtids = after.text
+        switch config.flavor {
+        case .mariadb:
+            if let own = transaction?.gtid {
+                var after = gtidState
+                after.commit(own)
+                gtids = after.text
+            }
+        case .mysql:
+            if let own = transaction?.gtidText {
+                var after = mysqlGTIDs
+                after.insert(own)
+                gtids = after.description
+            }
         }
         if !history.contains(binlogStatementAt: here, gtids: gtids) {
             try history.append([.init(position: here, snapshot: false, database: database, ddl: sql, gtids: gtids)])
@@ -150,7 +159,6 @@ extension MySQLConnectorTask {
     /// The transaction (or DDL statement) ending with the event `header` is done: a restart begins after it. Its
     /// END record follows, when transaction metadata is on and it had changes.
     private func commit(after header: BinlogEventHeader, into records: inout [SourceRecord]) {
-        if let gtid = transaction?.gtid { gtidState.commit(gtid) }
         let ended = transaction
         if header.nextPosition > 0 {
             committed.position = BinlogPosition(file: file, position: UInt64(header.nextPosition))
@@ -158,8 +166,11 @@ extension MySQLConnectorTask {
         committed.eventsToSkip = 0
         committed.rowsToSkip = 0
         switch config.flavor {
-        case .mariadb: if !gtidState.isEmpty { committed.gtids = gtidState.text }
-        case .mysql: break
+        case .mariadb:
+            if let gtid = transaction?.gtid { gtidState.commit(gtid) }
+            if !gtidState.isEmpty { committed.gtids = gtidState.text }
+        case .mysql:
+            if let gtid = transaction?.gtidText, mysqlGTIDs.insert(gtid) { committed.gtids = mysqlGTIDs.description }
         }
         transaction = nil
         skip = nil

@@ -53,7 +53,9 @@ public final class MySQLConnectorTask: SourceTask {
     var transaction: TransactionState?
     /// Rows events and rows of the first transaction to skip after a restart (delivered before it).
     var skip: (events: Int, rows: Int)?
+    /// The GTIDs of the transactions done, in the server's notation (only one of the two is used).
     var gtidState = MariaDBGTIDState()
+    var mysqlGTIDs = MySQLGTIDSet()
     /// The statement of the rows events that follow (ANNOTATE_ROWS / ROWS_QUERY), for `include.query`.
     var rowsQuery: String?
     var nextHeartbeat = ContinuousClock.now
@@ -107,7 +109,7 @@ public final class MySQLConnectorTask: SourceTask {
         if let stored, !stored.snapshotInProgress, mode != .always {
             if try !binlogHolds(stored, connection) {
                 let what =
-                    stored.resumesByGTID(config.flavor)
+                    stored.gtidPosition(config.flavor) != nil
                     ? "transactions after the stored GTID position \(stored.gtids ?? "")"
                     : "the binlog file \(stored.position.file) that the stored offsets resume from"
                 guard mode == .whenNeeded else {
@@ -174,8 +176,9 @@ public final class MySQLConnectorTask: SourceTask {
         switch config.flavor {
         case .mariadb: return MySQLOffset(position: position, gtids: try mariaDBGTIDs(at: position, connection))
         case .mysql:
-            return MySQLOffset(
-                position: position, gtids: row.count >= 5 ? row[4].flatMap { $0.isEmpty ? nil : $0 } : nil)
+            // Executed_Gtid_Set, in Debezium's form (MySQL breaks its lines after the commas).
+            let executed = row.count >= 5 ? row[4].flatMap(MySQLGTIDSet.init) : nil
+            return MySQLOffset(position: position, gtids: executed.flatMap { $0.isEmpty ? nil : $0.description })
         }
     }
 
@@ -189,18 +192,28 @@ public final class MySQLConnectorTask: SourceTask {
         return gtids.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Whether the binlog still holds everything after `offset`: by GTIDs on MariaDB when the offset has them
-    /// (the server's first binlog file lists in its GTID_LIST event what was purged before it), by file otherwise.
+    /// Whether the binlog still holds everything after `offset`. By GTIDs when the offset resumes by them: on
+    /// MariaDB the server's first binlog file lists in its GTID_LIST event what was purged before it, MySQL says it
+    /// in `@@gtid_purged`. By file otherwise.
     private func binlogHolds(_ offset: MySQLOffset, _ connection: MySQLConnection) throws -> Bool {
         let files = try connection.query("SHOW BINARY LOGS").compactMap { $0.first ?? nil }
-        guard offset.resumesByGTID(config.flavor), let stored = offset.gtids.flatMap(MariaDBGTIDState.init) else {
+        switch offset.gtidPosition(config.flavor) {
+        case nil:
             return files.contains(offset.position.file)
+        case .mariadb(let stored):
+            guard let first = files.first else { return false }
+            let events = try connection.query("SHOW BINLOG EVENTS IN '\(Self.escape(first))' LIMIT 5")
+            guard let list = events.first(where: { $0.count > 5 && $0[2] == "Gtid_list" })?[5] else { return false }
+            let purged = MariaDBGTIDState(list.filter { $0 != "[" && $0 != "]" }) ?? MariaDBGTIDState()
+            return stored.covers(purged)
+        case .mysql(let stored):
+            let text = try connection.query("SELECT @@GLOBAL.gtid_purged").first?.first ?? nil
+            guard let purged = MySQLGTIDSet(text ?? "") else {
+                throw MySQLError(
+                    "\(config.connection.address) reports a gtid_purged that is not a GTID set: \(text ?? "")")
+            }
+            return stored.isSuperset(of: purged)
         }
-        guard let first = files.first else { return false }
-        let events = try connection.query("SHOW BINLOG EVENTS IN '\(Self.escape(first))' LIMIT 5")
-        guard let list = events.first(where: { $0.count > 5 && $0[2] == "Gtid_list" })?[5] else { return false }
-        let purged = MariaDBGTIDState(list.filter { $0 != "[" && $0 != "]" }) ?? MariaDBGTIDState()
-        return stored.covers(purged)
     }
 
     /// Reads the schemas of every table of the databases the filters capture (`SHOW CREATE TABLE`), records them
@@ -293,14 +306,18 @@ public final class MySQLConnectorTask: SourceTask {
                     + "unknown: set snapshot.mode=recovery once to rebuild it from the current schemas")
         }
         var rebuilt = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
-        let byGTID = offset.resumesByGTID(config.flavor)
-        for entry in history.entries(before: offset.position, gtids: byGTID ? offset.gtids : nil) {
+        let byGTID = offset.gtidPosition(config.flavor)
+        for entry in history.entries(before: offset.position, gtids: byGTID) {
             _ = try rebuilt.apply(try DDLParser.parse(entry.ddl), database: entry.database)
         }
         catalog = rebuilt
         tableSchemas = [:]
         committed = offset
-        if config.flavor == .mariadb, let gtids = offset.gtids { gtidState = MariaDBGTIDState(gtids) ?? gtidState }
+        switch offset.gtids.flatMap(GTIDPosition.init) {
+        case .mariadb(let state)?: gtidState = state
+        case .mysql(let set)?: mysqlGTIDs = set
+        case nil: break
+        }
         skip = offset.eventsToSkip > 0 || offset.rowsToSkip > 0 ? (offset.eventsToSkip, offset.rowsToSkip) : nil
         file = offset.position.file
         var settings = BinlogConnection.Settings(
@@ -308,10 +325,14 @@ public final class MySQLConnectorTask: SourceTask {
             password: config.connection.password, serverID: config.serverID)
         // Heartbeats when idle bound how long a poll blocks.
         settings.heartbeatSeconds = 0.5
-        // MariaDB resumes by GTID, as Debezium's connector does: the position holds on another server of the
+        // Offsets with GTIDs resume by them, as Debezium's connectors do: they hold on another server of the
         // replication topology, after a fail-over. The file and position say where on this one.
         let start: BinlogConnection.Start =
-            byGTID ? .mariaDBGTID(offset.gtids ?? "") : .file(offset.position.file, position: offset.position.position)
+            switch byGTID {
+            case .mariadb(let state)?: .mariaDBGTID(state.text)
+            case .mysql(let set)?: .mysqlGTID(set)
+            case nil: .file(offset.position.file, position: offset.position.position)
+            }
         let connection = try BinlogConnection(settings, from: start)
         decoder = BinlogDecoder(checksumsBeforeFormat: connection.checksums)
         binlog = connection
@@ -319,7 +340,7 @@ public final class MySQLConnectorTask: SourceTask {
             "streaming the binlog",
             metadata: [
                 "position": "\(offset.position)", "gtids": "\(offset.gtids ?? "")",
-                "by": "\(byGTID ? "gtid" : "position")",
+                "by": "\(byGTID == nil ? "position" : "gtid")",
                 "skip_events": "\(offset.eventsToSkip)", "skip_rows": "\(offset.rowsToSkip)",
             ])
     }

@@ -33,10 +33,11 @@ struct MySQLOffset: Equatable {
         }
     }
 
-    /// Whether a restart asks the server for the binlog after `gtids` rather than at `position`: on MariaDB,
-    /// whenever the offset has GTIDs.
-    func resumesByGTID(_ flavor: MySQLConnectorConfig.Flavor) -> Bool {
-        flavor == .mariadb && gtids.flatMap(MariaDBGTIDState.init) != nil
+    /// Where a restart asks the server for the binlog from: after `gtids` when the offset has GTIDs in the
+    /// server's notation (as Debezium's connectors resume), at `position` otherwise (nil).
+    func gtidPosition(_ flavor: MySQLConnectorConfig.Flavor) -> GTIDPosition? {
+        guard let position = gtids.flatMap(GTIDPosition.init), position.flavor == flavor else { return nil }
+        return position
     }
 
     var map: OffsetMap {

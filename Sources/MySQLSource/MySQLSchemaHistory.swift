@@ -23,8 +23,8 @@ final class MySQLSchemaHistory {
         /// The statement's default database.
         var database: String
         var ddl: String
-        /// MariaDB: the GTID state from which on the entry is in force (the snapshot's, or the one that includes
-        /// the statement's own GTID). Compared with a resume position's GTIDs, it holds across the servers of a
+        /// The GTIDs from which on the entry is in force (the snapshot's, or those that include the statement's
+        /// own GTID). Compared with a resume position's GTIDs, it holds across the servers of a
         /// replication topology, whose binlog files differ.
         var gtids: String?
 
@@ -41,15 +41,17 @@ final class MySQLSchemaHistory {
             Entry(position: position, snapshot: true, database: "", ddl: snapshotMarker, gtids: gtids)
         }
 
-        /// Whether the entry shaped the schemas at a resume point: by GTIDs when both have MariaDB GTIDs (a
-        /// statement is in force once its GTID is covered), by binlog position otherwise (a snapshot's entries at
-        /// their own position, a statement's after it).
-        func holds(at position: BinlogPosition, gtids resume: MariaDBGTIDState?) -> Bool {
-            if let resume, let own = gtids.flatMap(MariaDBGTIDState.init) { return resume.covers(own) }
+        /// Whether the entry shaped the schemas at a resume point: by GTIDs when both have them in the same
+        /// notation (a statement is in force once its GTID is covered), by binlog position otherwise (a snapshot's
+        /// entries at their own position, a statement's after it).
+        func holds(at position: BinlogPosition, gtids resume: GTIDPosition?) -> Bool {
+            if let resume, let own = gtids.flatMap(GTIDPosition.init), let covered = resume.covers(own) {
+                return covered
+            }
             return snapshot ? self.position <= position : self.position < position
         }
 
-        /// Whether this is the binlog statement read again at `position` (with `gtids`, when MariaDB's).
+        /// Whether this is the binlog statement read again at `position` (with `gtids`, when the server has them).
         func isStatement(at position: BinlogPosition, gtids other: String?) -> Bool {
             guard !snapshot else { return false }
             if let gtids, let other { return gtids == other }
@@ -119,11 +121,11 @@ final class MySQLSchemaHistory {
 
     var isEmpty: Bool { entries.isEmpty }
 
-    /// The statements that shaped the schemas in effect at `position` (a restart point, with its MariaDB `gtids`),
-    /// in order: those of the newest schema snapshot at or before it, and the binlog's statements after that.
-    func entries(before position: BinlogPosition, gtids: String? = nil) -> [Entry] {
-        let resume = gtids.flatMap(MariaDBGTIDState.init)
-        let applicable = entries.filter { $0.holds(at: position, gtids: resume) }
+    /// The statements that shaped the schemas in effect at `position` (a restart point, with its `gtids` when it
+    /// resumes by them), in order: those of the newest schema snapshot at or before it, and the binlog's statements
+    /// after that.
+    func entries(before position: BinlogPosition, gtids: GTIDPosition? = nil) -> [Entry] {
+        let applicable = entries.filter { $0.holds(at: position, gtids: gtids) }
         guard let start = applicable.lastIndex(where: \.startsSnapshot) else { return applicable }
         return Array(applicable[start...])
     }

@@ -93,6 +93,21 @@ final class BinlogConnectionTests: XCTestCase {
             ])
     }
 
+    /// MySQL's COM_BINLOG_DUMP_GTID goes out through the client library's own command path (no MySQL server is
+    /// packaged here to stream from). MariaDB does not know the command: its refusal is an error naming the server,
+    /// not a crash or a stream that waits forever.
+    func testAMySQLGTIDRequestThatTheServerRefusesIsAnError() throws {
+        var settings = MariaDBEnvironment.settings
+        settings.heartbeatSeconds = 1
+        let set = try XCTUnwrap(MySQLGTIDSet("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"))
+        let start = Date()
+        XCTAssertThrowsError(try BinlogConnection(settings, from: .mysqlGTID(set)).next()) { error in
+            XCTAssertTrue("\(error)".contains("127.0.0.1:\(MariaDBEnvironment.port)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("Unknown command"), "the server read the request: \(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+
     /// Wrong credentials name the server and the user, never the password.
     func testARefusedConnectionSaysWhoAndWhere() throws {
         var settings = MariaDBEnvironment.settings

@@ -32,6 +32,19 @@ final class MySQLOffsetTests: XCTestCase {
             BinlogPosition(file: "bin.000010", position: 4), BinlogPosition(file: "bin.000010", position: 5))
     }
 
+    /// Offsets with GTIDs in the server's notation resume by them; others (none, or the other notation) by
+    /// position.
+    func testOffsetsWithTheServersGTIDsResumeByThem() {
+        let uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+        let position = BinlogPosition(file: "bin.000002", position: 4)
+        XCTAssertEqual(MySQLOffset(position: position, gtids: "0-1-9").gtidPosition(.mariadb)?.flavor, .mariadb)
+        XCTAssertNil(MySQLOffset(position: position, gtids: "0-1-9").gtidPosition(.mysql))
+        XCTAssertEqual(MySQLOffset(position: position, gtids: "\(uuid):1-9").gtidPosition(.mysql)?.flavor, .mysql)
+        XCTAssertNil(MySQLOffset(position: position, gtids: "\(uuid):1-9").gtidPosition(.mariadb))
+        XCTAssertNil(MySQLOffset(position: position).gtidPosition(.mysql))
+        XCTAssertNil(MySQLOffset(position: position, gtids: "garbage").gtidPosition(.mysql))
+    }
+
     func testMariaDBGTIDStateAdvancesPerDomain() throws {
         var state = try XCTUnwrap(MariaDBGTIDState("0-1-42, 3-2-7"))
         state.commit(.init(domain: 0, server: 1, sequence: 43))

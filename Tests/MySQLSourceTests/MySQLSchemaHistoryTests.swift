@@ -87,13 +87,36 @@ final class MySQLSchemaHistoryTests: XCTestCase {
                 position: at(5, 900), snapshot: false, database: "d", ddl: "ALTER TABLE t ADD b int", gtids: "0-1-12"),
         ])
         let elsewhere = at(1, 4)
-        XCTAssertEqual(try self.history().entries(before: elsewhere, gtids: "0-1-11").count, 2)
-        XCTAssertEqual(history.entries(before: elsewhere, gtids: "0-1-12").count, 3)
-        XCTAssertEqual(history.entries(before: elsewhere, gtids: "0-1-12,1-3-4").count, 3)
-        XCTAssertEqual(history.entries(before: elsewhere, gtids: "0-1-9").count, 0)
+        XCTAssertEqual(try self.history().entries(before: elsewhere, gtids: GTIDPosition("0-1-11")).count, 2)
+        XCTAssertEqual(history.entries(before: elsewhere, gtids: GTIDPosition("0-1-12")).count, 3)
+        XCTAssertEqual(history.entries(before: elsewhere, gtids: GTIDPosition("0-1-12,1-3-4")).count, 3)
+        XCTAssertEqual(history.entries(before: elsewhere, gtids: GTIDPosition("0-1-9")).count, 0)
         XCTAssertEqual(history.entries(before: at(5, 900)).count, 2, "without GTIDs, by position")
         XCTAssertTrue(history.contains(binlogStatementAt: elsewhere, gtids: "0-1-12"))
         XCTAssertFalse(history.contains(binlogStatementAt: at(5, 900), gtids: "0-1-13"))
+    }
+
+    /// MySQL's GTID sets hold the same way: a statement is in force once the resume set includes its own GTID.
+    func testWithMySQLGTIDSetsEntriesHoldByGTIDWhateverTheFile() throws {
+        let uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+        let history = try history()
+        try history.append([
+            .snapshotStart(at: at(5, 100), gtids: "\(uuid):1-10"),
+            .init(
+                position: at(5, 100), snapshot: true, database: "d", ddl: "CREATE TABLE t (a int)",
+                gtids: "\(uuid):1-10"),
+            .init(
+                position: at(5, 900), snapshot: false, database: "d", ddl: "ALTER TABLE t ADD b int",
+                gtids: "\(uuid):1-12"),
+        ])
+        let elsewhere = at(1, 4)
+        XCTAssertEqual(history.entries(before: elsewhere, gtids: GTIDPosition("\(uuid):1-11")).count, 2)
+        XCTAssertEqual(history.entries(before: elsewhere, gtids: GTIDPosition("\(uuid):1-12")).count, 3)
+        XCTAssertEqual(history.entries(before: elsewhere, gtids: GTIDPosition("\(uuid):1-9")).count, 0)
+        XCTAssertEqual(
+            history.entries(before: at(5, 900), gtids: GTIDPosition("0-1-50")).count, 2,
+            "GTIDs of the other notation cannot be compared: by position")
+        XCTAssertTrue(history.contains(binlogStatementAt: elsewhere, gtids: "\(uuid):1-12"))
     }
 
     /// Records are Debezium's history documents: `source.server`, `position` with `file`/`pos` (and `snapshot`
