@@ -320,6 +320,29 @@ public struct IncrementalSnapshotCollection: Equatable, Sendable, Codable {
         self.surrogateKey = surrogateKey
     }
 
+    /// The captured tables `request` names, in order: its data collections are regular expressions over the ids
+    /// of `captured`; one that matches none stays as written, to be reported when its turn comes.
+    public static func expand(_ request: Signal.ExecuteSnapshot, captured: [String]) -> [IncrementalSnapshotCollection]
+    {
+        var ids: [String] = []
+        for pattern in request.dataCollections {
+            let matched = captured.filter { id($0, matches: pattern) }
+            for id in matched.isEmpty ? [pattern] : matched where !ids.contains(id) { ids.append(id) }
+        }
+        return ids.map { id in
+            IncrementalSnapshotCollection(
+                id: id, additionalCondition: request.additionalConditions.first { Self.id(id, matches: $0.key) }?.value,
+                surrogateKey: request.surrogateKey)
+        }
+    }
+
+    /// Whether a data collection id matches a signal's pattern: a regular expression matched whole and
+    /// case-insensitively, as Debezium matches it (or the same name, when the pattern is not one).
+    public static func id(_ id: String, matches pattern: String) -> Bool {
+        guard let regex = try? Regex(pattern).ignoresCase() else { return id == pattern }
+        return (try? regex.wholeMatch(in: id)) != nil
+    }
+
     enum CodingKeys: String, CodingKey {
         case id = "incremental_snapshot_collections_id"
         case additionalCondition = "incremental_snapshot_collections_additional_condition"

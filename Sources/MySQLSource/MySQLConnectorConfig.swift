@@ -82,6 +82,9 @@ public struct MySQLConnectorConfig: Sendable {
     public var transactionTopic: String
     /// `extended.headers.enabled`.
     public var extendedHeaders: Bool
+    /// `signal.data.collection` (`database.table`, captured whatever the filters say), the channels, and the
+    /// incremental snapshot's chunk size and watermarking.
+    public var signals: SignalSettings
     var valueConverter: MySQLValueConverter
 
     /// `schema.history.internal`: Debezium's history classes, by the keys they read.
@@ -126,7 +129,7 @@ public struct MySQLConnectorConfig: Sendable {
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
     static let notYetSupported = [
         UnsupportedSetting("transforms", allowed: ""), UnsupportedSetting("predicates", allowed: ""),
-        UnsupportedSetting("signal.data.collection"), UnsupportedSetting("heartbeat.action.query"),
+        UnsupportedSetting("heartbeat.action.query"),
         UnsupportedSetting("gtid.source.includes"), UnsupportedSetting("gtid.source.excludes"),
     ]
 
@@ -145,9 +148,10 @@ public struct MySQLConnectorConfig: Sendable {
         serverID = UInt32(
             try config.int("database.server.id", default: 5400 + Int(nameHash % 1000), range: 1...4_294_967_295))
         topicPrefix = try TopicName.prefix(config)
+        signals = try SignalSettings(config, quote: "`")
         tableFilter = try TableFilter(config, schemaLists: "database") { database in
             ["mysql", "sys", "performance_schema", "information_schema"].contains(database.lowercased())
-        }
+        }.including(signals.dataCollections)
         columnFilter = try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config)
         keyColumns = try MessageKeyColumns(config)
         mappers = try ColumnMappers(config)

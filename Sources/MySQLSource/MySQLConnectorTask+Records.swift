@@ -15,18 +15,21 @@ extension MySQLConnectorTask {
         var thread: UInt32?
     }
 
+    /// `incremental`: a row an incremental snapshot read (`op: "r"`), emitted where the stream stands: read now,
+    /// in no transaction, without the context headers, as Debezium emits them.
     func record(
         _ table: MySQLTableSchema, _ op: Operation, before: MySQLTableSchema.Row?, after: MySQLTableSchema.Row?,
-        _ info: RowInfo, offset: OffsetMap, headers recordHeaders: [Header]? = nil
+        _ info: RowInfo, offset: OffsetMap, headers recordHeaders: [Header]? = nil, incremental: Bool = false
     ) -> SourceRecord {
         let nowMicros = WallClock.epochMicros()
         let block = sourceBlock(
             database: table.table.database, table: table.table.name,
-            commitMicros: Int64(info.header.timestamp) * 1_000_000, marker: .false,
-            serverID: info.header.serverID, gtid: info.gtid, position: info.position, row: info.row,
-            thread: info.thread, query: config.includeQuery ? rowsQuery : nil)
+            commitMicros: incremental ? nowMicros : Int64(info.header.timestamp) * 1_000_000,
+            marker: incremental ? .incremental : .false, serverID: info.header.serverID, gtid: info.gtid,
+            position: info.position, row: incremental ? 0 : info.row, thread: info.thread,
+            query: config.includeQuery && !incremental ? rowsQuery : nil)
         var transactionBlock: Struct?
-        if transaction?.counts != nil {
+        if transaction?.counts != nil, !incremental {
             let order = transaction!.counts!.count(table.table.qualifiedName)
             transactionBlock = TransactionMetadata.block(
                 id: transaction!.id, totalOrder: order.total, collectionOrder: order.inCollection)
@@ -37,7 +40,7 @@ extension MySQLConnectorTask {
         return ChangeEvent.record(
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
             key: (after ?? before)?.key, envelope: envelope, nowMicros: nowMicros,
-            headers: recordHeaders ?? headers.context)
+            headers: recordHeaders ?? (incremental ? [] : headers.context))
     }
 
     func tombstone(
@@ -128,6 +131,6 @@ extension MySQLConnectorTask {
         records.append(
             Heartbeat.record(
                 topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
-                offset: committed.map, nowMillis: WallClock.epochMicros() / 1000))
+                offset: streamOffset(committed), nowMillis: WallClock.epochMicros() / 1000))
     }
 }

@@ -80,12 +80,15 @@ extension MySQLConnectorTask {
             return
         }
         let changes = try applyDDL(sql, database: query.database, at: here)
+        for case .truncated(let database, let table) in changes ?? [] {
+            incremental.truncated(collection: database + "." + table)
+        }
         // A DDL statement is its own transaction.
         commit(after: header, into: &records)
         if let changes,
             let record = schemaChangeRecord(
                 ddl: sql, database: query.database, changes: changes, marker: .false, position: here, header: header,
-                offset: committed.map)
+                offset: streamOffset(committed))
         {
             records.append(record)
             offsetWithoutRecord = nil
@@ -175,12 +178,13 @@ extension MySQLConnectorTask {
         transaction = nil
         skip = nil
         rowsQuery = nil
-        offsetWithoutRecord = committed.map
+        offsetWithoutRecord = streamOffset(committed)
         if let ended, let counts = ended.counts {
             records.append(
                 TransactionMetadata.end(
                     topic: config.transactionTopic, id: ended.id, counts: counts,
-                    commitMillis: Int64(header.timestamp) * 1000, partition: sourcePartition, offset: committed.map,
+                    commitMillis: Int64(header.timestamp) * 1000, partition: sourcePartition,
+                    offset: streamOffset(committed),
                     nowMillis: WallClock.epochMicros() / 1000))
             offsetWithoutRecord = nil
         }
@@ -204,19 +208,29 @@ extension MySQLConnectorTask {
             case .update: .update
             case .delete: .delete
             }
-        guard !config.skippedOperations.contains(operation),
-            let table = try tableSchema(database: map.database, table: map.table)
-        else { return }
+        guard let table = try tableSchema(database: map.database, table: map.table) else { return }
         let count = rows.rows.count
-        // Records follow the last commit's offset: storing that offset after them would move the stored
-        // position back.
-        if firstRow < count { offsetWithoutRecord = nil }
         // The offset keys every row of the event shares, built once; each row's copy adds its `event` and `row`.
         var base = committed
         if let transaction { base.position = transaction.begin }
         base.eventsToSkip = 0
         base.rowsToSkip = 0
-        let shared = base.map
+        // Signals act before their records (a window they close goes out first); a chunk they ask for is read
+        // once the event's records are out.
+        var readChunk = false
+        if firstRow < count, isSignalTable(table) {
+            var at = base
+            at.eventsToSkip = eventIndex
+            readChunk = try signals(rows, firstRow: firstRow, header: header, here: here, at: at, into: &records)
+        }
+        guard !config.skippedOperations.contains(operation) else {
+            if readChunk { try readIncrementalChunk(after: records) }
+            return
+        }
+        // Records follow the last commit's offset: storing that offset after them would move the stored
+        // position back.
+        if firstRow < count { offsetWithoutRecord = nil }
+        let shared = streamOffset(base)
         func offset(nextRow: Int) -> OffsetMap {
             var map = shared
             if nextRow >= count {
@@ -245,9 +259,11 @@ extension MySQLConnectorTask {
             switch rows.kind {
             case .write:
                 let row = try convert(table, rows.rows[i], at: here)
+                if incremental.windowOpen { incrementalChanged(table, row) }
                 records.append(record(table, .create, before: nil, after: row, info, offset: after))
             case .delete:
                 let row = try convert(table, rows.rows[i], at: here)
+                if incremental.windowOpen { incrementalChanged(table, row) }
                 records.append(record(table, .delete, before: row, after: nil, info, offset: at))
                 if config.tombstonesOnDelete, let key = row.key {
                     records.append(tombstone(table, key: key, offset: after))
@@ -256,6 +272,10 @@ extension MySQLConnectorTask {
             case .update:
                 let before = try convert(table, rows.rows[i], at: here)
                 let row = try convert(table, rows.after[i], at: here)
+                if incremental.windowOpen {
+                    incrementalChanged(table, before)
+                    incrementalChanged(table, row)
+                }
                 if let oldKey = before.key, let newKey = row.key, oldKey.values != newKey.values {
                     appendKeyChange(table, before: before, after: row, info, at: at, after: after, into: &records)
                 } else {
@@ -263,6 +283,7 @@ extension MySQLConnectorTask {
                 }
             }
         }
+        if readChunk { try readIncrementalChunk(after: records) }
     }
 
     /// A row image as value and key; a value that cannot be converted is an error naming where it is.

@@ -59,6 +59,13 @@ public final class MySQLConnectorTask: SourceTask {
     /// The statement of the rows events that follow (ANNOTATE_ROWS / ROWS_QUERY), for `include.query`.
     var rowsQuery: String?
     var nextHeartbeat = ContinuousClock.now
+    /// The signal tables (`database.table`, lower case) whose rows are signals.
+    let signalTables: Set<String>
+    /// The incremental snapshot (signalled through the signal table), and the table its chunk was read from.
+    var incremental = IncrementalSnapshotStateMachine<MySQLTableSchema.Row>()
+    var incrementalRead: MySQLIncrementalRead?
+    /// The connection of the incremental snapshot's reads and watermarks, opened when first needed.
+    var queries: MySQLConnection?
     private var tablesWarned = Set<String>()
 
     struct TransactionState {
@@ -91,6 +98,7 @@ public final class MySQLConnectorTask: SourceTask {
         history = MySQLSchemaHistory(store: store, server: config.topicPrefix)
         schemaChange = MySQLSchemaChange(flavor: config.flavor, source: source.layout)
         committed = MySQLOffset(position: BinlogPosition(file: "", position: 4))
+        signalTables = Set(config.signals.dataCollections.map { $0.lowercased() })
     }
 
     // MARK: Start
@@ -130,10 +138,28 @@ public final class MySQLConnectorTask: SourceTask {
                     try recordSchemas(
                         connection, at: stored.position, gtids: stored.gtids, events: .none)
                 }
+                try checkSignalTables(connection)
+                do {
+                    incremental = try IncrementalSnapshotStateMachine(storedOffset: storedOffset)
+                } catch {
+                    logger.warning(
+                        "the stored offset's incremental snapshot context is unreadable; that snapshot is not resumed",
+                        metadata: ["error": "\(error)"])
+                }
                 try startStreaming(from: stored)
+                if let current = incremental.current {
+                    logger.info(
+                        "resuming the incremental snapshot",
+                        metadata: [
+                            "table": "\(current.id)",
+                            "after_key": "\(incremental.context?.lastKey.map { $0.map { $0 ?? "null" } } ?? [])",
+                        ])
+                    try readIncrementalChunk(after: [])
+                }
                 return
             }
         }
+        try checkSignalTables(connection)
         switch mode {
         case .noData, .schemaOnly, .never:
             let position = try currentPosition(connection)
@@ -190,6 +216,26 @@ public final class MySQLConnectorTask: SourceTask {
                 "SELECT BINLOG_GTID_POS('\(Self.escape(position.file))', \(position.position))"
             ).first?.first ?? nil
         return gtids.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The signal tables must exist, or signals (and incremental snapshots, which wait for their watermarks)
+    /// would never arrive: said in the log.
+    private func checkSignalTables(_ connection: MySQLConnection) throws {
+        for table in config.signals.dataCollections {
+            let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
+            var found = false
+            if parts.count == 2 {
+                found = try !connection.query(
+                    "SELECT 1 FROM information_schema.tables WHERE table_schema = '\(Self.escape(parts[0]))' "
+                        + "AND table_name = '\(Self.escape(parts[1]))'"
+                ).isEmpty
+            }
+            if !found {
+                logger.error(
+                    "signal.data.collection names a table that does not exist: no signals or incremental snapshots",
+                    metadata: ["table": "\(table)", "expected": "database.table"])
+            }
+        }
     }
 
     /// Whether the binlog still holds everything after `offset`. By GTIDs when the offset resumes by them: on
@@ -396,6 +442,8 @@ public final class MySQLConnectorTask: SourceTask {
         snapshot = nil
         binlog?.close()
         binlog = nil
+        queries?.close()
+        queries = nil
     }
 
     /// Warns once per table that a column was left out.

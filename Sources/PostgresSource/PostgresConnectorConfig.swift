@@ -81,13 +81,7 @@ public struct PostgresConnectorConfig: Sendable {
     /// `incremental.snapshot.watermarking.strategy`: how a chunk's close watermark is written.
     public var watermarkingStrategy: WatermarkingStrategy
 
-    /// Debezium's watermarking strategies for incremental snapshots.
-    public enum WatermarkingStrategy: String, Sendable, CaseIterable {
-        /// The close watermark is a second row (`<chunk>-close`).
-        case insertInsert = "insert_insert"
-        /// The close watermark deletes the open one, so the signal table does not grow.
-        case insertDelete = "insert_delete"
-    }
+    public typealias WatermarkingStrategy = SignalSettings.WatermarkingStrategy
     /// `tributary.pgoutput.streaming` (PostgreSQL 14+): pgoutput protocol 2, which streams large transactions while
     /// they are in progress; the task keeps them on disk until they commit, instead of the server.
     public var pgoutputStreaming: Bool
@@ -154,22 +148,13 @@ public struct PostgresConnectorConfig: Sendable {
             mappers: try ColumnMappers(config), keyColumns: try MessageKeyColumns(config))
         snapshotMaxThreads = try config.int("snapshot.max.threads", default: 1, range: 1...1024)
         try config.refuse(Self.notYetSupported, notSupportedBy: "this version of Tributary")
-        // `schema.table`, each part possibly quoted.
-        signalDataCollections = config.list("signal.data.collection").map { name in
-            name.split(separator: ".", maxSplits: 1).map { part in
-                let text = String(part).trimmed
-                return text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\"")
-                    ? String(text.dropFirst().dropLast()) : text
-            }.joined(separator: ".")
-        }
-        let channels = config.list("signal.enabled.channels")
-        sourceSignalsEnabled = channels.isEmpty || channels.contains("source")
+        let signals = try SignalSettings(config, quote: "\"")
+        signalDataCollections = signals.dataCollections
+        sourceSignalsEnabled = signals.sourceChannelEnabled
         pgoutputStreaming = try config.bool("tributary.pgoutput.streaming", default: true)
         pgoutputBinary = try config.bool("tributary.pgoutput.binary", default: false)
-        incrementalSnapshotChunkSize = try config.int(
-            "incremental.snapshot.chunk.size", default: 1024, range: 1...10_000_000)
-        watermarkingStrategy = try config.enumeration(
-            "incremental.snapshot.watermarking.strategy", default: .insertInsert)
+        incrementalSnapshotChunkSize = signals.chunkSize
+        watermarkingStrategy = signals.watermarking
         tableFilter = try TableFilter(config) { schema in
             schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast")
         }.including(signalDataCollections)

@@ -211,7 +211,7 @@ extension PostgresConnectorTask {
     private func readChunk() throws {
         guard let meta = metadata else { return }
         let chunkID = UUID().uuidString.lowercased()
-        guard incremental.beginChunk(id: chunkID, matches: Self.collection(_:matches:)) else { return }
+        guard incremental.beginChunk(id: chunkID, matches: IncrementalSnapshotCollection.id(_:matches:)) else { return }
         let opened = CivilTime.isoUTC(micros: WallClock.epochMicros(), fractionDigits: 6)
         do {
             try writeWatermark(
@@ -497,8 +497,7 @@ extension PostgresConnectorTask {
         return true
     }
 
-    /// The captured tables `request` names (its data collections are regular expressions over `schema.table`;
-    /// one that matches none stays as written and is reported when its turn comes).
+    /// The captured tables `request` names (its data collections are regular expressions over `schema.table`).
     func expand(_ request: Signal.ExecuteSnapshot) throws -> [IncrementalSnapshotCollection] {
         guard let meta = metadata else { return [] }
         let captured = try meta.query(
@@ -511,23 +510,6 @@ extension PostgresConnectorTask {
             else { return nil }
             return schema + "." + name
         }
-        var ids: [String] = []
-        for pattern in request.dataCollections {
-            let matched = captured.filter { Self.collection($0, matches: pattern) }
-            for id in matched.isEmpty ? [pattern] : matched where !ids.contains(id) { ids.append(id) }
-        }
-        return ids.map { id in
-            IncrementalSnapshotCollection(
-                id: id,
-                additionalCondition: request.additionalConditions.first { Self.collection(id, matches: $0.key) }?.value,
-                surrogateKey: request.surrogateKey)
-        }
-    }
-
-    /// Whether a data collection id matches a signal's pattern: a regular expression matched whole and
-    /// case-insensitively, as Debezium matches it (or the same name, when the pattern is not one).
-    static func collection(_ id: String, matches pattern: String) -> Bool {
-        guard let regex = try? Regex(pattern).ignoresCase() else { return id == pattern }
-        return (try? regex.wholeMatch(in: id)) != nil
+        return IncrementalSnapshotCollection.expand(request, captured: captured)
     }
 }

@@ -324,9 +324,17 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
             XCTAssertTrue("\(error)".contains("column.mask.with.five.chars"), "\(error)")
         }
-        values = config("x", work, ["signal.data.collection": "x.signals"]).values
+        values = config("x", work, ["incremental.snapshot.watermarking.strategy": "insert_update"]).values
         XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
-            XCTAssertTrue("\(error)".contains("signal.data.collection"), "\(error)")
+            XCTAssertTrue("\(error)".contains("incremental.snapshot.watermarking.strategy"), "\(error)")
         }
+        values = config("x", work, ["heartbeat.action.query": "UPDATE x SET y = 1"]).values
+        XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
+            XCTAssertTrue("\(error)".contains("heartbeat.action.query"), "\(error)")
+        }
+        let signals = try MySQLConnectorConfig(
+            Config(config("x", work, ["signal.data.collection": "`x`.`signals`"]).values), flavor: .mariadb)
+        XCTAssertEqual(signals.signals.dataCollections, ["x.signals"])
+        XCTAssertTrue(signals.tableFilter.includes(schema: "x", table: "signals"), "captured whatever the filters")
     }
 }
