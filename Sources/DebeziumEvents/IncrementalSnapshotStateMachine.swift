@@ -1,3 +1,4 @@
+import Logging
 import TributaryCore
 
 #if canImport(FoundationEssentials)
@@ -71,6 +72,19 @@ public struct IncrementalSnapshotStateMachine<Row> {
             maximumKey: try Self.decodeKey(offset?[OffsetKey.maximumKey]),
             correlationID: offset?[OffsetKey.correlationID]?.stringValue)
         encodeContext(previous: nil)
+    }
+
+    /// The snapshot a stored offset holds; none (said in `logger`) when its context cannot be read, rather than a
+    /// task that cannot start.
+    public init(storedOffset offset: OffsetMap?, logger: Logger) {
+        do {
+            try self.init(storedOffset: offset)
+        } catch {
+            logger.warning(
+                "the stored offset's incremental snapshot context is unreadable; that snapshot is not resumed",
+                metadata: ["error": "\(error)"])
+            self.init()
+        }
     }
 
     /// A snapshot of `collections` that goes on after `lastKey` in the first (an interrupted snapshot resumed).

@@ -139,13 +139,7 @@ public final class MySQLConnectorTask: SourceTask {
                         connection, at: stored.position, gtids: stored.gtids, events: .none)
                 }
                 try checkSignalTables(connection)
-                do {
-                    incremental = try IncrementalSnapshotStateMachine(storedOffset: storedOffset)
-                } catch {
-                    logger.warning(
-                        "the stored offset's incremental snapshot context is unreadable; that snapshot is not resumed",
-                        metadata: ["error": "\(error)"])
-                }
+                incremental = IncrementalSnapshotStateMachine(storedOffset: storedOffset, logger: logger)
                 try startStreaming(from: stored)
                 if let current = incremental.current {
                     logger.info(

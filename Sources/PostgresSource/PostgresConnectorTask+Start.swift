@@ -39,13 +39,7 @@ extension PostgresConnectorTask {
             logger.info("snapshot.mode=initial_only: the snapshot is done; not streaming")
             return
         }
-        do {
-            incremental = try IncrementalSnapshotStateMachine(storedOffset: storedOffset)
-        } catch {
-            logger.warning(
-                "the stored offset's incremental snapshot context is unreadable; that snapshot is not resumed",
-                metadata: ["error": "\(error)"])
-        }
+        incremental = IncrementalSnapshotStateMachine(storedOffset: storedOffset, logger: logger)
         try startStreaming()
         if let current = incremental.current {
             logger.info(
