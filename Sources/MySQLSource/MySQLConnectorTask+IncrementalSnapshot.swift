@@ -13,11 +13,8 @@ import Foundation
 /// The table an incremental snapshot reads, as the current chunk read it, with its progress.
 struct MySQLIncrementalRead {
     var table: MySQLTableSchema
-    /// The columns chunks are cut by (the primary key, or the signal's `surrogate-key`), their places in the
-    /// table's rows, and whether each compares as bytes (binary types: its chunk key text is hexadecimal).
-    var keyColumns: [String]
-    var keyIndexes: [Int]
-    var binaryKey: [Bool]
+    /// The columns chunks are cut by: the primary key, or the signal's `surrogate-key`.
+    var key: MySQLChunkKey
     var progress: TableProgress
 }
 
@@ -217,7 +214,7 @@ extension MySQLConnectorTask {
                         "incremental snapshot of table started",
                         metadata: [
                             "table": "\(collection.id)", "estimated_rows": "\(read.progress.estimatedRows)",
-                            "chunk": "\(config.signals.chunkSize) rows by \(read.keyColumns.joined(separator: ","))",
+                            "chunk": "\(config.signals.chunkSize) rows by \(read.key.columns.joined(separator: ","))",
                         ])
                 }
                 if try readRows(read, collection, connection) { break }
@@ -264,19 +261,9 @@ extension MySQLConnectorTask {
             rows.append(
                 WindowRow(
                     fingerprint: Self.fingerprint(row) ?? [],
-                    chunkKey: zip(read.keyIndexes, read.binaryKey).map { Self.keyText(text[$0], binary: $1) }, row: row)
-            )
+                    chunkKey: read.key.text(ofRow: text), row: row))
         }
         return incremental.chunkRead(rows)
-    }
-
-    /// A chunk key column's text: the value as the server writes it, hexadecimal for binary columns.
-    private static func keyText(_ bytes: ArraySlice<UInt8>?, binary: Bool) -> String? {
-        guard let bytes else { return nil }
-        guard binary else { return String(decoding: bytes, as: UTF8.self) }
-        var hex: [UInt8] = []
-        Hex.append(bytes, to: &hex)
-        return String(decoding: hex, as: UTF8.self)
     }
 
     /// The key columns' texts of each row `sql` returns (the key columns of `read`, in order).
@@ -284,7 +271,7 @@ extension MySQLConnectorTask {
     {
         var keys: [[String?]] = []
         try connection.stream(sql) { text in
-            keys.append(read.binaryKey.enumerated().map { i, binary in Self.keyText(text[i], binary: binary) })
+            keys.append(read.key.text(ofKeyRow: text))
         }
         return keys
     }
@@ -314,23 +301,17 @@ extension MySQLConnectorTask {
                 metadata: ["table": "\(collection.id)"])
             return nil
         }
-        let keyColumns = collection.surrogateKey.map { [$0] } ?? table.table.primaryKey
-        let keyIndexes = keyColumns.compactMap { name in
-            table.table.columns.firstIndex { $0.name.lowercased() == name.lowercased() }
-        }
-        guard !keyColumns.isEmpty, keyIndexes.count == keyColumns.count, table.keySchema != nil else {
+        let columns = collection.surrogateKey.map { [$0] } ?? table.table.primaryKey
+        guard let key = MySQLChunkKey(table.table, columns: columns), table.keySchema != nil else {
             logger.warning(
-                keyColumns.isEmpty || table.keySchema == nil
+                columns.isEmpty || table.keySchema == nil
                     ? "incremental snapshot: table has no primary key, skipped"
                     : "incremental snapshot: surrogate-key is not a column of the table, skipped",
                 metadata: ["table": "\(collection.id)"])
             return nil
         }
-        let binaryTypes: Set<String> = ["BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB", "BIT"]
         var read = MySQLIncrementalRead(
-            table: table, keyColumns: keyIndexes.map { table.table.columns[$0].name }, keyIndexes: keyIndexes,
-            binaryKey: keyIndexes.map { binaryTypes.contains(table.table.columns[$0].typeName) },
-            progress: TableProgress(table: collection.id, estimatedRows: -1))
+            table: table, key: key, progress: TableProgress(table: collection.id, estimatedRows: -1))
         if let previous = incrementalRead, previous.table.table.qualifiedName == table.table.qualifiedName {
             read.progress = previous.progress
         } else {
@@ -346,46 +327,25 @@ extension MySQLConnectorTask {
     /// maximum key, in key order, with the signal's condition.
     private func chunkQuery(_ read: MySQLIncrementalRead, _ collection: IncrementalSnapshotCollection) -> String {
         var conditions: [String] = []
-        if let last = incremental.context?.lastKey { conditions.append(Self.keyCondition(read, last, after: true)) }
+        if let last = incremental.context?.lastKey { conditions.append(read.key.condition(last, after: true)) }
         if let maximum = incremental.context?.maximumKey {
-            conditions.append(Self.keyCondition(read, maximum, after: false))
+            conditions.append(read.key.condition(maximum, after: false))
         }
         if let condition = collection.additionalCondition { conditions.append("(" + condition + ")") }
         let table = read.table.table
         return "SELECT " + table.columns.map { MySQLConnection.quote($0.name) }.joined(separator: ", ") + " FROM "
             + MySQLConnection.quote(table.database) + "." + MySQLConnection.quote(table.name)
             + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY " + read.keyColumns.map(MySQLConnection.quote).joined(separator: ", ")
-            + " LIMIT \(config.signals.chunkSize)"
+            + read.key.orderBy() + " LIMIT \(config.signals.chunkSize)"
     }
 
     /// The current table's largest key (with the signal's condition).
     private func maximumQuery(_ read: MySQLIncrementalRead, _ collection: IncrementalSnapshotCollection) -> String {
         let table = read.table.table
-        return "SELECT " + read.keyColumns.map(MySQLConnection.quote).joined(separator: ", ") + " FROM "
+        return "SELECT " + read.key.columns.map(MySQLConnection.quote).joined(separator: ", ") + " FROM "
             + MySQLConnection.quote(table.database) + "." + MySQLConnection.quote(table.name)
-            + (collection.additionalCondition.map { " WHERE (" + $0 + ")" } ?? "") + " ORDER BY "
-            + read.keyColumns.map { MySQLConnection.quote($0) + " DESC" }.joined(separator: ", ") + " LIMIT 1"
-    }
-
-    /// Rows whose key comes after `key` (`after`), or is at most `key`, spelled out column by column, which any
-    /// version's optimizer reads as a range of the key's index.
-    static func keyCondition(_ read: MySQLIncrementalRead, _ key: [String?], after: Bool) -> String {
-        let columns = read.keyColumns.map(MySQLConnection.quote)
-        let literals = zip(key, read.binaryKey).map { value, binary in
-            guard let value else { return "NULL" }
-            return binary ? "X'" + value + "'" : "'" + escape(value) + "'"
-        }
-        var alternatives: [String] = []
-        for i in columns.indices {
-            let equal = (0..<i).map { columns[$0] + " = " + literals[$0] }
-            alternatives.append(
-                (equal + [columns[i] + (after ? " > " : " < ") + literals[i]]).joined(separator: " AND "))
-        }
-        if !after {
-            alternatives.append(columns.indices.map { columns[$0] + " = " + literals[$0] }.joined(separator: " AND "))
-        }
-        return "((" + alternatives.joined(separator: ") OR (") + "))"
+            + (collection.additionalCondition.map { " WHERE (" + $0 + ")" } ?? "") + read.key.orderBy(descending: true)
+            + " LIMIT 1"
     }
 
     /// Writes a watermark: a row of the signal table as Debezium writes it (`id`, `type`, `data`).
