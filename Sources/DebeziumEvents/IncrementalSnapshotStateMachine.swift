@@ -290,11 +290,16 @@ public struct IncrementalSnapshotStateMachine<Row> {
 
     private static func decodeKey(_ value: OffsetValue?) throws -> [String?]? {
         guard let text = value?.stringValue else { return nil }
-        return try JSONDecoder().decode([String?].self, from: Data(text.utf8))
+        return try keyFromJSON(text)
     }
 
-    /// A JSON array of strings and nulls.
-    static func json(_ values: [String?]) -> String {
+    /// A chunk key read back from its JSON array text.
+    public static func keyFromJSON(_ text: String) throws -> [String?] {
+        try JSONDecoder().decode([String?].self, from: Data(text.utf8))
+    }
+
+    /// A JSON array of strings and nulls: how chunk keys are kept in offsets.
+    public static func json(_ values: [String?]) -> String {
         "[" + values.map(json).joined(separator: ",") + "]"
     }
 

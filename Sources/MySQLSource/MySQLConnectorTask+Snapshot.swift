@@ -49,16 +49,13 @@ extension MySQLConnectorTask {
                 locked = false
             }
             var tables: [MySQLTableSchema] = []
-            let names = catalog.tables.values.filter {
-                config.tableFilter.includes(schema: $0.database, table: $0.name)
-                    && config.snapshotTables.includes(schema: $0.database, table: $0.name)
-            }.sorted {
-                let a = config.tableFilter.snapshotRank(schema: $0.database, table: $0.name)
-                let b = config.tableFilter.snapshotRank(schema: $1.database, table: $1.name)
-                return (a, $0.qualifiedName) < (b, $1.qualifiedName)
-            }
-            for table in names {
+            for table in snapshotTableOrder() {
                 if let schema = try tableSchema(database: table.database, table: table.name) { tables.append(schema) }
+            }
+            // With a signal table for watermarks, an interrupted snapshot can go on by key: tables with a primary
+            // key are read in its order.
+            let keys = tables.map { table in
+                signalTables.isEmpty ? nil : MySQLChunkKey(table.table, columns: table.table.primaryKey)
             }
             logger.info(
                 "snapshot started",
@@ -67,13 +64,67 @@ extension MySQLConnectorTask {
                     "tables": "\(tables.map(\.table.qualifiedName).joined(separator: ","))",
                 ])
             snapshot = MySQLSnapshot(
-                connection: connection, tables: tables, offset: position, estimates: estimates,
-                startedMicros: WallClock.epochMicros(), logger: logger)
+                connection: connection, tables: tables, keys: keys, resumeEvery: config.signals.chunkSize,
+                offset: position, estimates: estimates, startedMicros: WallClock.epochMicros(), logger: logger)
             if tables.isEmpty { offsetWithoutRecord = position.map }
         } catch {
             if locked { try? connection.execute("UNLOCK TABLES") }
             connection.close()
             throw error
+        }
+    }
+
+    /// Goes on with a snapshot a crash or a stop interrupted, instead of taking it again (Debezium starts over):
+    /// streams from the snapshot's binlog position, and reads the rest of its tables as an incremental snapshot
+    /// does, by key after the stored resume point, between watermarks, with streamed changes winning. Rows the
+    /// snapshot read are as of its position and every change since comes through the stream, so nothing is lost
+    /// or left stale. False (the snapshot starts over) without a resume point or a signal table, when a table
+    /// left to read has no primary key or is gone, or when the binlog since the snapshot began was purged.
+    func resumeSnapshot(_ stored: MySQLOffset, _ connection: MySQLConnection) throws -> Bool {
+        guard let resume = stored.snapshotResume, !signalTables.isEmpty else { return false }
+        var start = stored
+        start.snapshotInProgress = false
+        start.snapshotResume = nil
+        guard try binlogHolds(start, connection) else {
+            logger.info("the interrupted snapshot starts over: the binlog since it began was purged")
+            return false
+        }
+        try startStreaming(from: start)
+        let tables = snapshotTableOrder()
+        func startOver(_ reason: String, _ table: String) -> Bool {
+            logger.info("the interrupted snapshot starts over: \(reason)", metadata: ["table": "\(table)"])
+            binlog?.close()
+            binlog = nil
+            return false
+        }
+        guard let index = tables.firstIndex(where: { $0.qualifiedName == resume.table }) else {
+            return startOver("the table it was reading is no longer captured", resume.table)
+        }
+        let rest = tables[index...]
+        if let keyless = rest.first(where: { $0.primaryKey.isEmpty }) {
+            return startOver("a table left to read has no primary key to go on by", keyless.qualifiedName)
+        }
+        incremental = IncrementalSnapshotStateMachine(
+            resuming: rest.map { IncrementalSnapshotCollection(id: $0.qualifiedName) }, lastKey: resume.key)
+        logger.info(
+            "resuming the interrupted snapshot: streaming from where it began, the rest read by key",
+            metadata: [
+                "table": "\(resume.table)", "after_key": "\(resume.key.map { $0 ?? "null" })",
+                "tables_left": "\(rest.count)", "stream_from": "\(start.position)",
+            ])
+        try readIncrementalChunk(after: [])
+        return true
+    }
+
+    /// The captured tables the snapshot reads, in its order (`table.include.list` order, then by name).
+    func snapshotTableOrder() -> [MySQLTable] {
+        catalog.tables.values.filter {
+            config.tableFilter.includes(schema: $0.database, table: $0.name)
+                && config.snapshotTables.includes(schema: $0.database, table: $0.name)
+        }.sorted {
+            let a = config.tableFilter.snapshotRank(schema: $0.database, table: $0.name)
+            let b = config.tableFilter.snapshotRank(schema: $1.database, table: $1.name)
+            return (a, $0.qualifiedName) < (b, $1.qualifiedName)
         }
     }
 
@@ -83,12 +134,10 @@ extension MySQLConnectorTask {
         let rows = try snapshot.next(limit: config.maxBatchSize)
         var records: [SourceRecord] = []
         records.reserveCapacity(rows.count)
-        var inProgress = snapshot.offset
-        inProgress.snapshotInProgress = true
-        let during = inProgress.map
         let done = snapshot.offset.map
         let nowMicros = WallClock.epochMicros()
         for row in rows {
+            if let resume = row.resume { snapshot.resumeAt(resume) }
             let block = sourceBlock(
                 database: row.table.table.database, table: row.table.table.name, commitMicros: snapshot.startedMicros,
                 marker: row.marker, serverID: 0, gtid: nil,
@@ -98,7 +147,8 @@ extension MySQLConnectorTask {
                 nowMicros: nowMicros)
             records.append(
                 ChangeEvent.record(
-                    partition: sourcePartition, offset: row.isLast ? done : during, topic: row.table.topic,
+                    partition: sourcePartition, offset: row.isLast ? done : snapshot.inProgressOffset,
+                    topic: row.table.topic,
                     keySchema: row.table.keySchema, key: row.row.key, envelope: envelope, nowMicros: nowMicros))
         }
         if snapshot.isFinished {

@@ -154,6 +154,11 @@ public final class MySQLConnectorTask: SourceTask {
             }
         }
         try checkSignalTables(connection)
+        if let stored, stored.snapshotInProgress, mode == .initial || mode == .whenNeeded,
+            try resumeSnapshot(stored, connection)
+        {
+            return
+        }
         switch mode {
         case .noData, .schemaOnly, .never:
             let position = try currentPosition(connection)
@@ -235,7 +240,7 @@ public final class MySQLConnectorTask: SourceTask {
     /// Whether the binlog still holds everything after `offset`. By GTIDs when the offset resumes by them: on
     /// MariaDB the server's first binlog file lists in its GTID_LIST event what was purged before it, MySQL says it
     /// in `@@gtid_purged`. By file otherwise.
-    private func binlogHolds(_ offset: MySQLOffset, _ connection: MySQLConnection) throws -> Bool {
+    func binlogHolds(_ offset: MySQLOffset, _ connection: MySQLConnection) throws -> Bool {
         let files = try connection.query("SHOW BINARY LOGS").compactMap { $0.first ?? nil }
         switch offset.gtidPosition(config.flavor) {
         case nil:

@@ -1,3 +1,4 @@
+import DebeziumEvents
 import TributaryCore
 
 /// Where the connector resumes, in Debezium's offset keys: the binlog position to restart from (a transaction's
@@ -11,8 +12,19 @@ struct MySQLOffset: Equatable {
     /// The binlog timestamp of the last event read, in seconds (`ts_sec`).
     var timestampSeconds: Int64 = 0
     var serverID: UInt32 = 0
-    /// Set by a snapshot that has not finished: a restart reads it again.
+    /// Set by a snapshot that has not finished: a restart reads it again, or goes on from `snapshotResume`.
     var snapshotInProgress = false
+    /// Where an interrupted snapshot can go on: the table being read, and the key of a row up to which its rows
+    /// (read in key order) are in Kafka.
+    var snapshotResume: SnapshotResume?
+
+    struct SnapshotResume: Equatable {
+        var table: String
+        var key: [String?]
+
+        static let tableKey = "snapshot_resume_table"
+        static let keyKey = "snapshot_resume_key"
+    }
 
     init(position: BinlogPosition, gtids: String? = nil) {
         self.position = position
@@ -30,6 +42,11 @@ struct MySQLOffset: Equatable {
         switch map["snapshot"] {
         case .bool(true)?, .string("true")?: snapshotInProgress = true
         default: break
+        }
+        if case .string(let table)? = map[SnapshotResume.tableKey], case .string(let key)? = map[SnapshotResume.keyKey],
+            let key = try? IncrementalSnapshotStateMachine<Void>.keyFromJSON(key)
+        {
+            snapshotResume = SnapshotResume(table: table, key: key)
         }
     }
 
@@ -49,6 +66,10 @@ struct MySQLOffset: Equatable {
         if eventsToSkip != 0 { map["event"] = .int(Int64(eventsToSkip)) }
         if rowsToSkip != 0 { map["row"] = .int(Int64(rowsToSkip)) }
         if snapshotInProgress { map["snapshot"] = .bool(true) }
+        if let snapshotResume {
+            map[SnapshotResume.tableKey] = .string(snapshotResume.table)
+            map[SnapshotResume.keyKey] = .string(IncrementalSnapshotStateMachine<Void>.json(snapshotResume.key))
+        }
         return map
     }
 }

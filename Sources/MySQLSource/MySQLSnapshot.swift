@@ -5,6 +5,9 @@ import TributaryCore
 /// A snapshot of the captured tables: one transaction (`START TRANSACTION WITH CONSISTENT SNAPSHOT`) whose view
 /// matches a binlog position, each table read with a streaming `SELECT`, one row at a time, so memory stays the
 /// same whatever the table's size.
+///
+/// Tables with a chunk key are read in key order, and every `resumeEvery` rows the row's key becomes the point
+/// an interrupted snapshot can go on from (`MySQLOffset.snapshotResume`).
 final class MySQLSnapshot {
     /// A row read, with its table, marker and whether it ends the snapshot.
     struct Row {
@@ -12,10 +15,15 @@ final class MySQLSnapshot {
         let row: MySQLTableSchema.Row
         let marker: SnapshotMarker
         let isLast: Bool
+        /// Set when the resume point changes at this row.
+        let resume: MySQLOffset.SnapshotResume?
     }
 
     let connection: MySQLConnection
     let tables: [MySQLTableSchema]
+    /// Each table's key order (nil: read in the server's order, and not resumable).
+    private let keys: [MySQLChunkKey?]
+    private let resumeEvery: Int
     /// Where the stream starts once the tables are read.
     let offset: MySQLOffset
     let startedMicros: Int64
@@ -24,7 +32,8 @@ final class MySQLSnapshot {
     private var tableIndex = -1
     private var cursor: MySQLCursor?
     private var text: [ArraySlice<UInt8>?] = []
-    private var held: (table: MySQLTableSchema, row: MySQLTableSchema.Row, firstInTable: Bool)?
+    private var held: Pulled?
+    private var rowInTable = 0
     private var emitted = false
     private var firstOfTable = false
     private(set) var isFinished = false
@@ -32,16 +41,43 @@ final class MySQLSnapshot {
     private(set) var rowsTotal: Int64 = 0
     private let started = ContinuousClock.now
 
+    /// A row pulled from the server, held until the next one says whether it ends its table.
+    private struct Pulled {
+        let table: MySQLTableSchema
+        let row: MySQLTableSchema.Row
+        let firstInTable: Bool
+        let resume: MySQLOffset.SnapshotResume?
+    }
+
     init(
-        connection: MySQLConnection, tables: [MySQLTableSchema], offset: MySQLOffset, estimates: [String: Int64],
-        startedMicros: Int64, logger: Logger
+        connection: MySQLConnection, tables: [MySQLTableSchema], keys: [MySQLChunkKey?], resumeEvery: Int,
+        offset: MySQLOffset, estimates: [String: Int64], startedMicros: Int64, logger: Logger
     ) {
+        precondition(keys.count == tables.count, "one key order per table")
         self.connection = connection
         self.tables = tables
+        self.keys = keys
+        self.resumeEvery = max(1, resumeEvery)
         self.offset = offset
         self.estimates = estimates
         self.startedMicros = startedMicros
         self.logger = logger
+    }
+
+    /// The offset of the snapshot's records but its last: the snapshot is in progress, and goes on from the
+    /// latest resume point.
+    private(set) lazy var inProgressOffset: OffsetMap = {
+        var inProgress = offset
+        inProgress.snapshotInProgress = true
+        return inProgress.map
+    }()
+
+    /// The records from here on resume at `resume`.
+    func resumeAt(_ resume: MySQLOffset.SnapshotResume) {
+        var inProgress = offset
+        inProgress.snapshotInProgress = true
+        inProgress.snapshotResume = resume
+        inProgressOffset = inProgress.map
     }
 
     func close() {
@@ -54,7 +90,7 @@ final class MySQLSnapshot {
     func next(limit: Int) throws -> [Row] {
         var rows: [Row] = []
         while rows.count < limit && !isFinished {
-            guard let (table, row) = try pull() else {
+            guard let pulled = try pull() else {
                 if let h = held {
                     rows.append(make(h, lastInTable: true, last: true))
                     held = nil
@@ -69,30 +105,38 @@ final class MySQLSnapshot {
                     ])
                 break
             }
-            if let h = held { rows.append(make(h, lastInTable: h.table !== table, last: false)) }
-            held = (table, row, firstOfTable)
-            firstOfTable = false
+            if let h = held { rows.append(make(h, lastInTable: h.table !== pulled.table, last: false)) }
+            held = pulled
         }
         return rows
     }
 
-    private func make(
-        _ h: (table: MySQLTableSchema, row: MySQLTableSchema.Row, firstInTable: Bool), lastInTable: Bool, last: Bool
-    ) -> Row {
+    private func make(_ h: Pulled, lastInTable: Bool, last: Bool) -> Row {
         defer { emitted = true }
         let marker = SnapshotMarker.snapshot(
             first: !emitted, last: last, firstInTable: h.firstInTable, lastInTable: lastInTable)
-        return Row(table: h.table, row: h.row, marker: marker, isLast: last)
+        return Row(table: h.table, row: h.row, marker: marker, isLast: last, resume: h.resume)
     }
 
     /// The next row in table order, opening each table's read as the one before ends.
-    private func pull() throws -> (MySQLTableSchema, MySQLTableSchema.Row)? {
+    private func pull() throws -> Pulled? {
         while true {
             if let cursor, tableIndex < tables.count {
                 if try cursor.next(into: &text) {
                     rowsTotal += 1
                     progress.add(1, logger: logger, "snapshot progress")
-                    return (tables[tableIndex], try tables[tableIndex].row(text: text))
+                    let table = tables[tableIndex]
+                    var resume: MySQLOffset.SnapshotResume?
+                    if let key = keys[tableIndex], rowInTable % resumeEvery == 0 {
+                        resume = MySQLOffset.SnapshotResume(
+                            table: table.table.qualifiedName, key: key.text(ofRow: text))
+                    }
+                    defer {
+                        rowInTable += 1
+                        firstOfTable = false
+                    }
+                    return Pulled(
+                        table: table, row: try table.row(text: text), firstInTable: firstOfTable, resume: resume)
                 }
                 logger.info(
                     "snapshot of table done",
@@ -107,9 +151,11 @@ final class MySQLSnapshot {
             let table = tables[tableIndex].table
             progress = TableProgress(table: table.qualifiedName, estimatedRows: estimates[table.qualifiedName] ?? -1)
             firstOfTable = true
+            rowInTable = 0
             let columns = table.columns.map { MySQLConnection.quote($0.name) }.joined(separator: ", ")
             cursor = try connection.open(
-                "SELECT \(columns) FROM \(MySQLConnection.quote(table.database)).\(MySQLConnection.quote(table.name))")
+                "SELECT \(columns) FROM \(MySQLConnection.quote(table.database)).\(MySQLConnection.quote(table.name))"
+                    + (keys[tableIndex]?.orderBy() ?? ""))
         }
     }
 }
