@@ -22,6 +22,10 @@ final class MySQLOffsetTests: XCTestCase {
         var snapshot = MySQLOffset(position: BinlogPosition(file: "f.000001", position: 4))
         snapshot.snapshotInProgress = true
         XCTAssertEqual(MySQLOffset(snapshot.map)?.snapshotInProgress, true)
+        snapshot.snapshotResume = .init(table: "d.t", key: ["42", nil, "a\"b"])
+        XCTAssertEqual(snapshot.map["snapshot_resume_table"], .string("d.t"))
+        XCTAssertEqual(snapshot.map["snapshot_resume_key"], .string(#"["42",null,"a\"b"]"#))
+        XCTAssertEqual(MySQLOffset(snapshot.map), snapshot)
     }
 
     func testBinlogPositionsOrderByFileNumber() {
