@@ -91,15 +91,11 @@ extension MySQLConnectorTask {
         switch signal.action {
         case .executeSnapshot(let request):
             guard request.kind == .incremental else {
-                logger.warning(
-                    "blocking snapshots are not supported by this version's MySQL/MariaDB connector: signal ignored",
-                    metadata: ["id": "\(id)", "instead": "an execute-snapshot of type incremental"])
+                logger.info("blocking snapshot requested", metadata: ["id": "\(id)"])
+                blockingRequest = request
                 return false
             }
-            let captured = catalog.tables.values.filter {
-                config.tableFilter.includes(schema: $0.database, table: $0.name)
-            }.map(\.qualifiedName).sorted()
-            let collections = IncrementalSnapshotCollection.expand(request, captured: captured)
+            let collections = expand(request)
             logger.info(
                 "incremental snapshot requested",
                 metadata: ["id": "\(id)", "data_collections": "\(collections.map(\.id).joined(separator: ","))"])
@@ -131,6 +127,14 @@ extension MySQLConnectorTask {
             logger.info("signal: \(message)", metadata: ["id": "\(id)"])
             return false
         }
+    }
+
+    /// The captured tables `request` names (its data collections are regular expressions over `database.table`).
+    func expand(_ request: Signal.ExecuteSnapshot) -> [IncrementalSnapshotCollection] {
+        let captured = catalog.tables.values.filter {
+            config.tableFilter.includes(schema: $0.database, table: $0.name)
+        }.map(\.qualifiedName).sorted()
+        return IncrementalSnapshotCollection.expand(request, captured: captured)
     }
 
     /// The rows of the closed window as reads (`op: "r"`, `source.snapshot` = `incremental`), in key order. Each

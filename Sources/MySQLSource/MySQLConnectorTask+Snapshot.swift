@@ -74,6 +74,45 @@ extension MySQLConnectorTask {
         }
     }
 
+    /// A blocking snapshot (`execute-snapshot` of type `blocking`), as Debezium runs it: the stream pauses after
+    /// the signal's rows event, the tables are read in a fresh consistent snapshot (the signal's
+    /// `additional-conditions` narrow them), their rows go out with the snapshot markers and an offset after the
+    /// signal, and the stream goes on. A restart in the middle streams on from the signal without finishing it
+    /// (Debezium's behaviour too).
+    func startBlockingSnapshot(_ request: Signal.ExecuteSnapshot, resumingAt offset: MySQLOffset) throws {
+        var tables: [MySQLTableSchema] = []
+        var conditions: [String?] = []
+        for collection in expand(request) {
+            let parts = collection.id.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, catalog.table(database: parts[0], name: parts[1]) != nil,
+                let table = try tableSchema(database: parts[0], table: parts[1])
+            else {
+                logger.warning(
+                    "blocking snapshot: no such captured table, skipped", metadata: ["table": "\(collection.id)"])
+                continue
+            }
+            tables.append(table)
+            conditions.append(collection.additionalCondition)
+        }
+        guard !tables.isEmpty else { return }
+        let connection = try MySQLConnection(config.connection)
+        do {
+            try connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            try connection.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        } catch {
+            connection.close()
+            throw error
+        }
+        logger.info(
+            "blocking snapshot started: the stream waits",
+            metadata: ["tables": "\(tables.map(\.table.qualifiedName).joined(separator: ","))"])
+        snapshot = MySQLSnapshot(
+            connection: connection, tables: tables, keys: tables.map { _ in nil }, resumeEvery: 1,
+            conditions: conditions, offset: committed, estimates: [:], startedMicros: WallClock.epochMicros(),
+            logger: logger)
+        blockingOffset = streamOffset(offset)
+    }
+
     /// Goes on with a snapshot a crash or a stop interrupted, instead of taking it again (Debezium starts over):
     /// streams from the snapshot's binlog position, and reads the rest of its tables as an incremental snapshot
     /// does, by key after the stored resume point, between watermarks, with streamed changes winning. Rows the
@@ -147,11 +186,17 @@ extension MySQLConnectorTask {
                 nowMicros: nowMicros)
             records.append(
                 ChangeEvent.record(
-                    partition: sourcePartition, offset: row.isLast ? done : snapshot.inProgressOffset,
+                    partition: sourcePartition,
+                    offset: blockingOffset ?? (row.isLast ? done : snapshot.inProgressOffset),
                     topic: row.table.topic,
                     keySchema: row.table.keySchema, key: row.row.key, envelope: envelope, nowMicros: nowMicros))
         }
-        if snapshot.isFinished {
+        if snapshot.isFinished, blockingOffset != nil {
+            snapshot.close()
+            self.snapshot = nil
+            blockingOffset = nil
+            logger.info("blocking snapshot done; streaming goes on")
+        } else if snapshot.isFinished {
             snapshot.close()
             self.snapshot = nil
             if rows.isEmpty { offsetWithoutRecord = done }

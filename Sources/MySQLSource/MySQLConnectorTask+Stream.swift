@@ -224,7 +224,7 @@ extension MySQLConnectorTask {
             readChunk = try signals(rows, firstRow: firstRow, header: header, here: here, at: at, into: &records)
         }
         guard !config.skippedOperations.contains(operation) else {
-            if readChunk { try readIncrementalChunk(after: records) }
+            try afterSignals(readChunk: readChunk, at: base, eventIndex: eventIndex, into: records)
             return
         }
         // Records follow the last commit's offset: storing that offset after them would move the stored
@@ -283,7 +283,21 @@ extension MySQLConnectorTask {
                 }
             }
         }
+        try afterSignals(readChunk: readChunk, at: base, eventIndex: eventIndex, into: records)
+    }
+
+    /// What the signals of a rows event asked for, once its records are out: the next incremental snapshot chunk,
+    /// or a blocking snapshot whose records resume after the event (`base`: the transaction's offset).
+    private func afterSignals(
+        readChunk: Bool, at base: MySQLOffset, eventIndex: Int, into records: [SourceRecord]
+    ) throws {
         if readChunk { try readIncrementalChunk(after: records) }
+        if let request = blockingRequest {
+            blockingRequest = nil
+            var after = base
+            after.eventsToSkip = eventIndex + 1
+            try startBlockingSnapshot(request, resumingAt: after)
+        }
     }
 
     /// A row image as value and key; a value that cannot be converted is an error naming where it is.

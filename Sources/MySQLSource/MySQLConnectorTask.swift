@@ -34,8 +34,13 @@ public final class MySQLConnectorTask: SourceTask {
     var tableSchemas: [String: MySQLTableSchema?] = [:]
     var binlog: BinlogConnection?
     var decoder = BinlogDecoder()
-    /// The snapshot being read, if any; the stream starts once it is done.
+    /// The snapshot being read, if any; the stream starts (or, after a blocking snapshot, goes on) once it is
+    /// done.
     var snapshot: MySQLSnapshot?
+    /// While a blocking snapshot holds the stream: the offset of its records, where the stream goes on after it.
+    var blockingOffset: OffsetMap?
+    /// A blocking snapshot a signal asked for, started once the signal's rows event is out.
+    var blockingRequest: Signal.ExecuteSnapshot?
     /// An offset to store without a record: after transactions with nothing captured, and snapshots of empty
     /// tables.
     var offsetWithoutRecord: OffsetMap?
@@ -423,7 +428,8 @@ public final class MySQLConnectorTask: SourceTask {
                 throw MySQLError("\(config.connection.address) ended the binlog stream", retriable: true)
             }
             try handle(bytes, into: &records)
-            if clock.now >= deadline { break }
+            // A blocking snapshot holds the stream until it is done.
+            if clock.now >= deadline || snapshot != nil { break }
         }
         try heartbeatIfDue(into: &records)
         return records

@@ -24,6 +24,8 @@ final class MySQLSnapshot {
     /// Each table's key order (nil: read in the server's order, and not resumable).
     private let keys: [MySQLChunkKey?]
     private let resumeEvery: Int
+    /// Each table's condition on the rows read (a blocking snapshot's `additional-conditions`), if any.
+    private let conditions: [String?]
     /// Where the stream starts once the tables are read.
     let offset: MySQLOffset
     let startedMicros: Int64
@@ -51,9 +53,12 @@ final class MySQLSnapshot {
 
     init(
         connection: MySQLConnection, tables: [MySQLTableSchema], keys: [MySQLChunkKey?], resumeEvery: Int,
-        offset: MySQLOffset, estimates: [String: Int64], startedMicros: Int64, logger: Logger
+        conditions: [String?]? = nil, offset: MySQLOffset, estimates: [String: Int64], startedMicros: Int64,
+        logger: Logger
     ) {
         precondition(keys.count == tables.count, "one key order per table")
+        self.conditions = conditions ?? tables.map { _ in nil }
+        precondition(self.conditions.count == tables.count, "one condition (or none) per table")
         self.connection = connection
         self.tables = tables
         self.keys = keys
@@ -155,7 +160,8 @@ final class MySQLSnapshot {
             let columns = table.columns.map { MySQLConnection.quote($0.name) }.joined(separator: ", ")
             cursor = try connection.open(
                 "SELECT \(columns) FROM \(MySQLConnection.quote(table.database)).\(MySQLConnection.quote(table.name))"
-                    + (keys[tableIndex]?.orderBy() ?? ""))
+                    + (conditions[tableIndex].map { " WHERE (" + $0 + ")" } ?? "") + (keys[tableIndex]?.orderBy() ?? "")
+            )
         }
     }
 }

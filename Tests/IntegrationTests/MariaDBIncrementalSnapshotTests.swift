@@ -331,4 +331,28 @@ final class MariaDBIncrementalSnapshotTests: XCTestCase {
         }
         XCTAssertEqual(Set(last.keys.filter { $0.hasPrefix("\(db).\(db).b:") }).count, 101)
     }
+
+    /// A blocking snapshot holds the stream: the rows the signal names (narrowed by its condition) go out with the
+    /// snapshot markers before any change made after the signal, and the stream goes on.
+    func testABlockingSnapshotHoldsTheStream() throws {
+        let (db, work) = try prepare("mdbblock", rows: 50)
+        let connector = try start(db, work, chunk: 10)
+        try waitForStreaming(db)
+        let request = #"{"data-collections": ["\#(db).t"], "type": "blocking", "#
+            + #""additional-conditions": [{"data-collection": "\#(db).t", "filter": "id <= 30"}]}"#
+        try MariaDBEnvironment.sql(
+            """
+            INSERT INTO \(db).dbz_signal VALUES ('b', 'execute-snapshot', '\(request)');
+            INSERT INTO \(db).t VALUES (51, 'after');
+            """)
+        let messages = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 31)
+        try connector.stop()
+        let events = try events(messages)
+        XCTAssertEqual(events.map { $0["op"] as? String ?? "" }, Array(repeating: "r", count: 30) + ["c"])
+        XCTAssertEqual(events.compactMap(id), Array(1...30) + [51])
+        let markers = events.prefix(30).map { ($0["source"] as? [String: Any])?["snapshot"] as? String ?? "" }
+        XCTAssertEqual(markers.first, "first")
+        XCTAssertEqual(markers.last, "last")
+        XCTAssertEqual(Set(markers.dropFirst().dropLast()), ["true"])
+    }
 }
