@@ -338,7 +338,8 @@ final class MariaDBIncrementalSnapshotTests: XCTestCase {
         let (db, work) = try prepare("mdbblock", rows: 50)
         let connector = try start(db, work, chunk: 10)
         try waitForStreaming(db)
-        let request = #"{"data-collections": ["\#(db).t"], "type": "blocking", "#
+        let request =
+            #"{"data-collections": ["\#(db).t"], "type": "blocking", "#
             + #""additional-conditions": [{"data-collection": "\#(db).t", "filter": "id <= 30"}]}"#
         try MariaDBEnvironment.sql(
             """
