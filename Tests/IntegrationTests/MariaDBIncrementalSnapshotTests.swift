@@ -36,9 +36,10 @@ final class MariaDBIncrementalSnapshotTests: XCTestCase {
         return (db, work)
     }
 
-    private func waitForStreaming(_ db: String) throws {
-        // The schema snapshot's events: the database and its two tables.
-        guard try IntegrationEnvironment.consume([db], count: 3).count >= 3 else {
+    /// Waits for the schema snapshot's events (the database's and one per table: `tables` of them, the signal
+    /// table and `t` by default), so that changes made next are the stream's.
+    private func waitForStreaming(_ db: String, tables: Int = 2) throws {
+        guard try IntegrationEnvironment.consume([db], count: 1 + tables).count >= 1 + tables else {
             throw IntegrationFailure("no schema snapshot of \(db)")
         }
     }
@@ -166,9 +167,7 @@ final class MariaDBIncrementalSnapshotTests: XCTestCase {
             DELIMITER ;
             """)
         let connector = try start(db, work, chunk: 4)
-        guard try IntegrationEnvironment.consume([db], count: 4).count >= 4 else {
-            throw IntegrationFailure("no schema snapshot of \(db)")
-        }
+        try waitForStreaming(db, tables: 3)
         try signal(db, "execute-snapshot", #"{"data-collections": ["\#(db).t"]}"#)
         try waitForSnapshotEnd(work)
         let messages = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 40)
@@ -229,9 +228,7 @@ final class MariaDBIncrementalSnapshotTests: XCTestCase {
             INSERT INTO k VALUES \(values.joined(separator: ","));
             """)
         let connector = try start(db, work, chunk: 7, ["incremental.snapshot.watermarking.strategy": "insert_delete"])
-        guard try IntegrationEnvironment.consume([db], count: 4).count >= 4 else {
-            throw IntegrationFailure("no schema snapshot of \(db)")
-        }
+        try waitForStreaming(db, tables: 3)
         try signal(db, "execute-snapshot", #"{"data-collections": ["\#(db).k"]}"#)
         try waitForSnapshotEnd(work)
         let messages = try IntegrationEnvironment.consume(["\(db).\(db).k"], count: 30)
