@@ -272,55 +272,26 @@ public struct IncrementalSnapshotStateMachine<Row> {
             var collections = "["
             for (i, c) in context.collections.enumerated() {
                 if i > 0 { collections += "," }
-                collections += "{\"incremental_snapshot_collections_id\":" + Self.json(c.id)
+                collections += "{\"incremental_snapshot_collections_id\":" + Context.json(c.id)
                 collections +=
-                    ",\"incremental_snapshot_collections_additional_condition\":" + Self.json(c.additionalCondition)
-                collections += ",\"incremental_snapshot_collections_surrogate_key\":" + Self.json(c.surrogateKey) + "}"
+                    ",\"incremental_snapshot_collections_additional_condition\":" + Context.json(c.additionalCondition)
+                collections +=
+                    ",\"incremental_snapshot_collections_surrogate_key\":" + Context.json(c.surrogateKey) + "}"
             }
             encoded[OffsetKey.collections] = .string(collections + "]")
         }
         if previous == nil || previous?.lastKey != context.lastKey {
-            encoded[OffsetKey.lastKey] = context.lastKey.map { .string(Self.json($0)) }
+            encoded[OffsetKey.lastKey] = context.lastKey.map { .string(Context.keyJSON($0)) }
         }
         if previous == nil || previous?.maximumKey != context.maximumKey {
-            encoded[OffsetKey.maximumKey] = context.maximumKey.map { .string(Self.json($0)) }
+            encoded[OffsetKey.maximumKey] = context.maximumKey.map { .string(Context.keyJSON($0)) }
         }
         encoded[OffsetKey.correlationID] = context.correlationID.map { .string($0) }
     }
 
     private static func decodeKey(_ value: OffsetValue?) throws -> [String?]? {
         guard let text = value?.stringValue else { return nil }
-        return try keyFromJSON(text)
-    }
-
-    /// A chunk key read back from its JSON array text.
-    public static func keyFromJSON(_ text: String) throws -> [String?] {
-        try JSONDecoder().decode([String?].self, from: Data(text.utf8))
-    }
-
-    /// A JSON array of strings and nulls: how chunk keys are kept in offsets.
-    public static func json(_ values: [String?]) -> String {
-        "[" + values.map(json).joined(separator: ",") + "]"
-    }
-
-    /// A JSON string (or null), escaped as JSON requires.
-    static func json(_ value: String?) -> String {
-        guard let value else { return "null" }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        return try Context.key(fromJSON: text)
     }
 }
 
@@ -396,4 +367,41 @@ public struct IncrementalSnapshotContext: Equatable, Sendable {
     public var maximumKey: [String?]?
     /// The id of the signal that asked for the snapshot.
     public var correlationID: String?
+
+    /// Removes the context's entries from an offset: where a snapshot is over, or was never running.
+    public static func removeEntries(from offset: inout OffsetMap) {
+        for key in [OffsetKey.collections, OffsetKey.lastKey, OffsetKey.maximumKey, OffsetKey.correlationID] {
+            offset[key] = nil
+        }
+    }
+
+    /// A chunk key as offsets keep it: a JSON array of its text forms and nulls.
+    public static func keyJSON(_ key: [String?]) -> String {
+        "[" + key.map(json).joined(separator: ",") + "]"
+    }
+
+    /// A chunk key read back from its JSON array text.
+    public static func key(fromJSON text: String) throws -> [String?] {
+        try JSONDecoder().decode([String?].self, from: Data(text.utf8))
+    }
+
+    /// A JSON string (or null), escaped as JSON requires.
+    static func json(_ value: String?) -> String {
+        guard let value else { return "null" }
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
 }

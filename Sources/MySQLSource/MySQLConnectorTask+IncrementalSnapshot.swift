@@ -181,10 +181,7 @@ extension MySQLConnectorTask {
             if wasRunning && !incremental.isRunning {
                 incrementalRead = nil
                 var last = records.last?.sourceOffset ?? committed.map
-                for key in [
-                    IncrementalSnapshotContext.OffsetKey.collections, IncrementalSnapshotContext.OffsetKey.lastKey,
-                    IncrementalSnapshotContext.OffsetKey.maximumKey, IncrementalSnapshotContext.OffsetKey.correlationID,
-                ] { last[key] = nil }
+                IncrementalSnapshotContext.removeEntries(from: &last)
                 offsetWithoutRecord = last
                 logger.info("incremental snapshot done")
             }

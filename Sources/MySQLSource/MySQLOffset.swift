@@ -44,7 +44,7 @@ struct MySQLOffset: Equatable {
         default: break
         }
         if case .string(let table)? = map[SnapshotResume.tableKey], case .string(let key)? = map[SnapshotResume.keyKey],
-            let key = try? IncrementalSnapshotStateMachine<Void>.keyFromJSON(key)
+            let key = try? IncrementalSnapshotContext.key(fromJSON: key)
         {
             snapshotResume = SnapshotResume(table: table, key: key)
         }
@@ -68,7 +68,7 @@ struct MySQLOffset: Equatable {
         if snapshotInProgress { map["snapshot"] = .bool(true) }
         if let snapshotResume {
             map[SnapshotResume.tableKey] = .string(snapshotResume.table)
-            map[SnapshotResume.keyKey] = .string(IncrementalSnapshotStateMachine<Void>.json(snapshotResume.key))
+            map[SnapshotResume.keyKey] = .string(IncrementalSnapshotContext.keyJSON(snapshotResume.key))
         }
         return map
     }
