@@ -316,10 +316,7 @@ extension MySQLConnectorTask {
         if let previous = incrementalRead, previous.table.table.qualifiedName == table.table.qualifiedName {
             read.progress = previous.progress
         } else {
-            let estimate = try connection.query(
-                "SELECT table_rows FROM information_schema.tables WHERE table_schema = '\(Self.escape(parts[0]))' "
-                    + "AND table_name = '\(Self.escape(parts[1]))'")
-            read.progress.estimatedRows = estimate.first?.first.flatMap { $0 }.flatMap { Int64($0) } ?? -1
+            read.progress.estimatedRows = try estimatedRows(database: parts[0], table: parts[1], connection) ?? -1
         }
         return read
     }

@@ -128,12 +128,11 @@ extension MySQLConnectorTask {
             logger.info("the interrupted snapshot starts over: the binlog since it began was purged")
             return false
         }
-        try startStreaming(from: start)
+        // The schemas at the snapshot's position say which tables it reads and which have a key.
+        try rebuildSchemas(at: start)
         let tables = snapshotTableOrder()
         func startOver(_ reason: String, _ table: String) -> Bool {
             logger.info("the interrupted snapshot starts over: \(reason)", metadata: ["table": "\(table)"])
-            binlog?.close()
-            binlog = nil
             return false
         }
         guard let index = tables.firstIndex(where: { $0.qualifiedName == resume.table }) else {
@@ -143,6 +142,7 @@ extension MySQLConnectorTask {
         if let keyless = rest.first(where: { $0.primaryKey.isEmpty }) {
             return startOver("a table left to read has no primary key to go on by", keyless.qualifiedName)
         }
+        try openBinlog(at: start)
         incremental = IncrementalSnapshotStateMachine(
             resuming: rest.map { IncrementalSnapshotCollection(id: $0.qualifiedName) }, lastKey: resume.key)
         logger.info(

@@ -114,6 +114,7 @@ public final class MySQLConnectorTask: SourceTask {
         let connection = try MySQLConnection(config.connection)
         defer { connection.close() }
         try checkBinlogSettings(connection)
+        try checkSignalTables(connection)
         catalog.serverCharset =
             try connection.query("SELECT @@character_set_server").first?.first??.lowercased()
             ?? "utf8mb4"
@@ -143,7 +144,6 @@ public final class MySQLConnectorTask: SourceTask {
                     try recordSchemas(
                         connection, at: stored.position, gtids: stored.gtids, events: .none)
                 }
-                try checkSignalTables(connection)
                 incremental = IncrementalSnapshotStateMachine(storedOffset: storedOffset, logger: logger)
                 try startStreaming(from: stored)
                 if let current = incremental.current {
@@ -158,7 +158,6 @@ public final class MySQLConnectorTask: SourceTask {
                 return
             }
         }
-        try checkSignalTables(connection)
         if let stored, stored.snapshotInProgress, mode == .initial || mode == .whenNeeded,
             try resumeSnapshot(stored, connection)
         {
@@ -227,19 +226,23 @@ public final class MySQLConnectorTask: SourceTask {
     private func checkSignalTables(_ connection: MySQLConnection) throws {
         for table in config.signals.dataCollections {
             let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
-            var found = false
-            if parts.count == 2 {
-                found = try !connection.query(
-                    "SELECT 1 FROM information_schema.tables WHERE table_schema = '\(Self.escape(parts[0]))' "
-                        + "AND table_name = '\(Self.escape(parts[1]))'"
-                ).isEmpty
-            }
-            if !found {
+            let exists = try parts.count == 2 && estimatedRows(database: parts[0], table: parts[1], connection) != nil
+            if !exists {
                 logger.error(
                     "signal.data.collection names a table that does not exist: no signals or incremental snapshots",
                     metadata: ["table": "\(table)", "expected": "database.table"])
             }
         }
+    }
+
+    /// The server's estimate of a table's rows (`information_schema.tables.table_rows`; -1 when it has none), or
+    /// nil when there is no such table.
+    func estimatedRows(database: String, table: String, _ connection: MySQLConnection) throws -> Int64? {
+        let rows = try connection.query(
+            "SELECT table_rows FROM information_schema.tables WHERE table_schema = '\(Self.escape(database))' "
+                + "AND table_name = '\(Self.escape(table))'")
+        guard let row = rows.first else { return nil }
+        return row.first.flatMap { $0 }.flatMap { Int64($0) } ?? -1
     }
 
     /// Whether the binlog still holds everything after `offset`. By GTIDs when the offset resumes by them: on
@@ -348,22 +351,32 @@ public final class MySQLConnectorTask: SourceTask {
         return offset.map
     }
 
-    /// Rebuilds the schemas the history holds for `position` and starts the binlog there.
+    /// Rebuilds the schemas the history holds for `offset` and starts the binlog there.
     func startStreaming(from offset: MySQLOffset) throws {
+        try rebuildSchemas(at: offset)
+        try openBinlog(at: offset)
+    }
+
+    /// The schemas the history holds for `offset`: those the rows streamed from there are read with.
+    func rebuildSchemas(at offset: MySQLOffset) throws {
         guard !history.isEmpty else {
             throw MySQLError(
                 "the schema history in \(history.store) is empty or missing, so the schemas at the stored offsets are "
                     + "unknown: set snapshot.mode=recovery once to rebuild it from the current schemas")
         }
         var rebuilt = MySQLSchemaCatalog(serverCharset: catalog.serverCharset)
-        let byGTID = offset.gtidPosition(config.flavor)
-        for entry in history.entries(before: offset.position, gtids: byGTID) {
+        for entry in history.entries(before: offset.position, gtids: offset.gtidPosition(config.flavor)) {
             _ = try rebuilt.apply(try DDLParser.parse(entry.ddl), database: entry.database)
         }
         catalog = rebuilt
         tableSchemas = [:]
+    }
+
+    /// Starts the binlog at `offset`, with the stream's state from there.
+    func openBinlog(at offset: MySQLOffset) throws {
         committed = offset
-        switch offset.gtids.flatMap(GTIDPosition.init) {
+        let byGTID = offset.gtidPosition(config.flavor)
+        switch byGTID {
         case .mariadb(let state)?: gtidState = state
         case .mysql(let set)?: mysqlGTIDs = set
         case nil: break
