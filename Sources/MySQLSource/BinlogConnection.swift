@@ -7,8 +7,8 @@ import Glibc
 
 /// A replica's binlog stream from a MySQL or MariaDB server, through MariaDB Connector/C's replication API
 /// (`mariadb_rpl_*`): it registers with `server.id`, asks for the binlog from a file and position (or after a GTID
-/// position: MariaDB's `@slave_connect_state`, MySQL's COM_BINLOG_DUMP_GTID) and hands out each event's bytes as the server sent them, for `BinlogDecoder`. The
-/// library's own parsing of events is not used.
+/// position: MariaDB's `@slave_connect_state`, MySQL's COM_BINLOG_DUMP_GTID) and hands out each event's bytes
+/// as the server sent them, for `BinlogDecoder`. The library's own parsing of events is not used.
 ///
 /// Used from one thread at a time.
 public final class BinlogConnection {
