@@ -20,9 +20,13 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // zstd, for MySQL 8's compressed transactions (TRANSACTION_PAYLOAD).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // libcurl, for the Schema Registry's REST API (HTTP and HTTPS).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "TributaryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        .target(name: "Converters", dependencies: ["TributaryCore"]),
+        // The Confluent Schema Registry client the Avro, Protobuf and JSON Schema converters share.
+        .target(name: "SchemaRegistry", dependencies: ["CCurl", "TributaryCore"]),
+        .target(name: "Converters", dependencies: ["TributaryCore", "SchemaRegistry"]),
         .target(
             name: "KafkaClient",
             dependencies: [
@@ -64,7 +68,7 @@ let package = Package(
 
         // Unit tests: no server needed.
         .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
-        .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore"]),
+        .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore", "SchemaRegistry"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DebeziumEvents", "TributaryCore"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
@@ -77,7 +81,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore", "BinlogProtocol",
-                "MySQLSource",
+                "MySQLSource", "SchemaRegistry",
             ]),
     ]
 )

@@ -32,9 +32,16 @@ public enum ConverterFactory {
             } catch let error as ConfigError {
                 throw error.prefixed(prefix + ".")
             }
+        case AvroConverter.className:
+            do throws(ConfigError) {
+                return try AvroConverter(settings, isKey: isKey)
+            } catch {
+                throw error.prefixed(prefix + ".")
+            }
         default:
             throw ConfigError.invalid(
-                key: prefix, value: className, expected: JsonConverter.className + " (more converters follow)")
+                key: prefix, value: className,
+                expected: [JsonConverter.className, AvroConverter.className].joined(separator: " or "))
         }
     }
 }

@@ -79,6 +79,30 @@ public final class Schema: Sendable {
     /// The value of parameter `key`, if set.
     public func parameter(_ key: String) -> String? { parameters?.first { $0.0 == key }?.1 }
 
+    /// Whether the two schemas are equal as Kafka Connect's `ConnectSchema.equals` compares them: type,
+    /// optionality, default, name, version, doc, parameters, and fields, key and value schemas in depth.
+    public func equalsStructurally(_ other: Schema) -> Bool {
+        if self === other { return true }
+        guard type == other.type, isOptional == other.isOptional, name == other.name, version == other.version,
+            doc == other.doc, defaultValue == other.defaultValue, fields.count == other.fields.count
+        else { return false }
+        let ownParameters = parameters ?? [], otherParameters = other.parameters ?? []
+        guard ownParameters.count == otherParameters.count,
+            zip(ownParameters, otherParameters).allSatisfy({ $0.0 == $1.0 && $0.1 == $1.1 })
+        else { return false }
+        for (a, b) in zip(fields, other.fields) where a.name != b.name || !a.schema.equalsStructurally(b.schema) {
+            return false
+        }
+        func same(_ a: Schema?, _ b: Schema?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): true
+            case (let a?, let b?): a.equalsStructurally(b)
+            default: false
+            }
+        }
+        return same(keySchema, other.keySchema) && same(valueSchema, other.valueSchema)
+    }
+
     /// The same schema with `extra` parameters after its own.
     public func appendingParameters(_ extra: [(String, String)]) -> Schema {
         Schema(

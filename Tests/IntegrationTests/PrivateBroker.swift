@@ -58,7 +58,7 @@ final class PrivateBroker {
         process = nil
     }
 
-    private static func isOpen(_ port: Int) -> Bool {
+    static func isOpen(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -72,7 +72,7 @@ final class PrivateBroker {
         } == 0
     }
 
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         for _ in 0..<50 {
             let port = Int.random(in: 20_000..<30_000)
             if !isOpen(port) { return port }

@@ -1,0 +1,155 @@
+import Converters
+import Foundation
+import SchemaRegistry
+import TributaryCore
+import XCTest
+
+/// The Avro converter against the Schema Registry stand-in, its bytes decoded by `confluent-kafka`'s own
+/// `AvroDeserializer` as a second opinion.
+final class AvroConverterTests: XCTestCase {
+    private func converter(
+        _ registry: PrivateSchemaRegistry, isKey: Bool = false, _ extra: [String: String] = [:]
+    )
+        throws -> AvroConverter
+    {
+        var values = ["schema.registry.url": registry.url]
+        values.merge(extra) { $1 }
+        return try AvroConverter(Config(values), isKey: isKey)
+    }
+
+    func testEveryTypeDecodesWithConfluentsDeserializerAndTheSchemaIsRegisteredOnce() throws {
+        let registry = try PrivateSchemaRegistry()
+        let avro = try converter(registry)
+        let inner = Schema.struct(name: "test.avro.Inner", optional: true, fields: [("x", .int32)])
+        let schema = Schema.struct(
+            name: "test.avro.Value",
+            fields: [
+                ("b", .boolean), ("i8", .int8), ("i16", .int16), ("i32", .int32), ("i64", .int64),
+                ("f32", .float32), ("f64", .float64), ("s", .string), ("raw", .bytes),
+                ("amount", ConnectLogical.decimal(scale: 2, precision: 10)), ("day", ConnectLogical.date()),
+                ("ts", ConnectLogical.timestamp()), ("opt", .optionalString), ("set", .optionalInt64),
+                ("dflt", Schema(type: .string, optional: true, defaultValue: .string("fallback"))),
+                ("tags", .array(of: .string)), ("attrs", .map(key: .string, value: .int32)),
+                ("counts", .map(key: .int32, value: .string)), ("inner", inner),
+            ])
+        func record(_ n: Int32) -> Value {
+            .struct(
+                Struct(
+                    schema: schema,
+                    values: [
+                        .boolean(n % 2 == 0), .int8(-8), .int16(-1600), .int32(n), .int64(-(1 << 40)),
+                        .float32(1.5), .float64(-2.25), .string("héllo ✓ 𝄞 \(n)"), .bytes([0, 1, 254, 255]),
+                        .decimal(BigDecimal("-1234.50")!), .int32(19_000), .int64(1_700_000_000_123), .null,
+                        .int64(42), .null, .array([.string("a"), .string("b")]),
+                        .map([MapEntry(key: .string("x"), value: .int32(1))]),
+                        .map([MapEntry(key: .int32(1), value: .string("one"))]),
+                        .struct(Struct(schema: inner, values: [.int32(n * 10)])),
+                    ]))
+        }
+        let bytes = try [1, 2, 3].map { try avro.fromConnectData(topic: "t1", schema: schema, value: record($0)) }
+        XCTAssertEqual(avro.schemaDerivations, 1)
+        XCTAssertEqual(avro.registry.requestCount, 1, "one registry call for three records")
+        XCTAssertEqual(bytes[0]?.prefix(5), [0, 0, 0, 0, 1], "magic byte, then schema id 1")
+        XCTAssertNil(try avro.fromConnectData(topic: "t1", schema: schema, value: .null), "a tombstone stays null")
+
+        let subjects = try registry.subjects()
+        XCTAssertEqual(subjects["t1-value"], [try AvroData().avroSchema(for: schema).text])
+
+        let decoded = try registry.decodeWithConfluent(topic: "t1", records: bytes)
+        let first = try XCTUnwrap(decoded.first as? [String: Any])
+        let expected: [String: Any] = [
+            "b": false, "i8": -8, "i16": -1600, "i32": 1, "i64": -(1 << 40), "f32": 1.5, "f64": -2.25,
+            "s": "héllo ✓ 𝄞 1", "raw": "AAH+/w==", "amount": "-1234.50", "day": "2022-01-08",
+            "ts": "2023-11-14T22:13:20.123000+00:00", "opt": NSNull(), "set": 42, "dflt": "fallback",
+            "tags": ["a", "b"], "attrs": ["x": 1], "counts": [["key": 1, "value": "one"]], "inner": ["x": 10],
+        ]
+        XCTAssertEqual(NSDictionary(dictionary: first), NSDictionary(dictionary: expected))
+        XCTAssertEqual((decoded[2] as? [String: Any])?["i32"] as? Int, 3)
+    }
+
+    func testKeysAndSubjectNameStrategies() throws {
+        let registry = try PrivateSchemaRegistry()
+        let key = Schema.struct(name: "srv.db.orders.Key", fields: [("id", .int64)])
+        let keyConverter = try converter(registry, isKey: true)
+        let recordNamed = try converter(
+            registry, ["value.subject.name.strategy": "io.confluent.kafka.serializers.subject.RecordNameStrategy"])
+        let topicRecordNamed = try converter(registry, ["value.subject.name.strategy": "TopicRecordNameStrategy"])
+        let keyValue = Value.struct(Struct(schema: key, values: [.int64(7)]))
+        let keyBytes = try keyConverter.fromConnectData(topic: "orders", schema: key, value: keyValue)
+        _ = try recordNamed.fromConnectData(topic: "orders", schema: key, value: keyValue)
+        _ = try topicRecordNamed.fromConnectData(topic: "orders", schema: key, value: keyValue)
+        // A plain string key: a primitive schema.
+        _ = try keyConverter.fromConnectData(topic: "plain", schema: .string, value: .string("k"))
+        XCTAssertEqual(
+            Set(try registry.subjects().keys),
+            ["orders-key", "srv.db.orders.Key", "orders-srv.db.orders.Key", "plain-key"])
+        let decoded = try registry.decodeWithConfluent(topic: "orders", records: [keyBytes], isKey: true)
+        XCTAssertEqual((decoded.first as? [String: Any])?["id"] as? Int, 7)
+
+        XCTAssertThrowsError(try converter(registry, ["value.subject.name.strategy": "Nope"])) { error in
+            XCTAssertTrue("\(error)".contains("value.subject.name.strategy"), "\(error)")
+        }
+    }
+
+    func testBasicAuthFailoverAndErrorsThatNameTheSubjectNotThePassword() throws {
+        let registry = try PrivateSchemaRegistry(user: "alice:s3cret")
+        let dead = "http://127.0.0.1:\(try PrivateBroker.freePort())"
+        let schema = Schema.struct(name: "a.Value", fields: [("id", .int32)])
+        let value = Value.struct(Struct(schema: schema, values: [.int32(1)]))
+        let avro = try converter(
+            registry,
+            [
+                "schema.registry.url": "\(dead),\(registry.url)", "basic.auth.credentials.source": "USER_INFO",
+                "basic.auth.user.info": "alice:s3cret",
+            ])
+        XCTAssertNotNil(try avro.fromConnectData(topic: "t", schema: schema, value: value), "the second URL answers")
+        XCTAssertEqual(try registry.subjects(user: "alice:s3cret").keys.sorted(), ["t-value"])
+
+        let wrong = try converter(
+            registry, ["basic.auth.credentials.source": "USER_INFO", "basic.auth.user.info": "alice:wrong"])
+        XCTAssertThrowsError(try wrong.fromConnectData(topic: "t", schema: schema, value: value)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("401") && text.contains("t-value"), text)
+            XCTAssertFalse(text.contains("wrong"), "no password in errors: \(text)")
+            XCTAssertFalse(error.isRetriable, "a refused login is not cured by a restart")
+        }
+        let inURL = try converter(
+            registry, ["schema.registry.url": registry.url.replacingOccurrences(of: "//", with: "//alice:s3cret@")])
+        XCTAssertNotNil(try inURL.fromConnectData(topic: "t", schema: schema, value: value), "user info in the URL")
+
+        let unreachable = try converter(registry, ["schema.registry.url": dead])
+        XCTAssertThrowsError(try unreachable.fromConnectData(topic: "t", schema: schema, value: value)) { error in
+            XCTAssertTrue(error.isRetriable, "an unreachable registry may come back: \(error)")
+        }
+        XCTAssertThrowsError(try converter(registry, ["schema.registry.url": "localhost:8081"])) { error in
+            XCTAssertTrue("\(error)".contains("schema.registry.url"), "\(error)")
+        }
+    }
+
+    func testLookupAndLatestVersionWithoutAutoRegistration() throws {
+        let registry = try PrivateSchemaRegistry()
+        let schema = Schema.struct(name: "a.Value", fields: [("id", .int32)])
+        let value = Value.struct(Struct(schema: schema, values: [.int32(1)]))
+        let lookup = try converter(registry, ["auto.register.schemas": "false"])
+        XCTAssertThrowsError(try lookup.fromConnectData(topic: "t", schema: schema, value: value)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("lookup") && text.contains("\"t-value\"") && text.contains("404"), text)
+        }
+        let text = try AvroData().avroSchema(for: schema).text
+        try registry.register(subject: "other", schema: #"{"type":"string"}"#)
+        let id = try registry.register(subject: "t-value", schema: text)
+        XCTAssertEqual(try lookup.fromConnectData(topic: "t", schema: schema, value: value)?[4], UInt8(id))
+
+        let latest = try converter(registry, ["auto.register.schemas": "false", "use.latest.version": "true"])
+        XCTAssertEqual(try latest.fromConnectData(topic: "t", schema: schema, value: value)?[4], UInt8(id))
+        try registry.register(
+            subject: "t-value", schema: #"{"type":"record","name":"Value","namespace":"a","fields":[]}"#)
+        let stale = try converter(registry, ["auto.register.schemas": "false", "use.latest.version": "true"])
+        XCTAssertThrowsError(try stale.fromConnectData(topic: "t", schema: schema, value: value)) { error in
+            XCTAssertTrue("\(error)".contains("latest registered schema differs"), "\(error)")
+        }
+        XCTAssertThrowsError(try converter(registry, ["use.latest.version": "true"])) { error in
+            XCTAssertTrue("\(error)".contains("auto.register.schemas=false"), "\(error)")
+        }
+    }
+}

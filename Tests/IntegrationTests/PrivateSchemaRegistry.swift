@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The in-memory Schema Registry of `../shared/tools/schema-registry/` on a free loopback port, one per test, so
+/// that ids and subjects start empty; optionally with basic authentication.
+final class PrivateSchemaRegistry {
+    let port: Int
+    private let process: Process
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init(user: String? = nil) throws {
+        let server = IntegrationEnvironment.repositoryRoot.deletingLastPathComponent()
+            .appendingPathComponent("shared/tools/schema-registry/server.py")
+        guard FileManager.default.fileExists(atPath: server.path) else {
+            throw IntegrationFailure("no Schema Registry stand-in at \(server.path) (../shared beside the clone)")
+        }
+        port = try PrivateBroker.freePort()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", server.path, String(port)] + (user.map { ["--user", $0] } ?? [])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !PrivateBroker.isOpen(port) {
+            guard Date() < deadline, process.isRunning else {
+                throw IntegrationFailure("the Schema Registry stand-in did not start on \(port)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// `GET /_dump`: every subject with the schema texts registered under it, in order.
+    func subjects(user: String? = nil) throws -> [String: [String]] {
+        var request = URLRequest(url: URL(string: url + "/_dump")!)
+        if let user {
+            request.setValue("Basic " + Data(user.utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        }
+        let data = try Self.fetch(request)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: [String]])
+    }
+
+    /// Decodes Confluent-framed Avro records with `confluent-kafka`'s own `AvroDeserializer` (fastavro), asking this
+    /// registry for the schemas: a second opinion on the bytes. Returns one JSON value per record, with bytes as
+    /// base64, decimals as text and dates/times as ISO text.
+    func decodeWithConfluent(topic: String, records: [[UInt8]?], isKey: Bool = false) throws -> [Any] {
+        let script = """
+            import base64, datetime, decimal, json, sys
+            from confluent_kafka.schema_registry import SchemaRegistryClient
+            from confluent_kafka.schema_registry.avro import AvroDeserializer
+            from confluent_kafka.serialization import MessageField, SerializationContext
+            request = json.load(sys.stdin)
+            deserializer = AvroDeserializer(SchemaRegistryClient({"url": request["url"]}))
+            field = MessageField.KEY if request["isKey"] else MessageField.VALUE
+            def plain(o):
+                if isinstance(o, bytes): return base64.b64encode(o).decode()
+                if isinstance(o, decimal.Decimal): return str(o)
+                if isinstance(o, (datetime.date, datetime.time, datetime.datetime)): return o.isoformat()
+                raise TypeError(type(o))
+            out = []
+            for record in request["records"]:
+                data = None if record is None else base64.b64decode(record)
+                out.append(deserializer(data, SerializationContext(request["topic"], field)))
+            print(json.dumps(out, default=plain))
+            """
+        let request: [String: Any] = [
+            "url": url, "topic": topic, "isKey": isKey,
+            "records": records.map { $0.map { Data($0).base64EncodedString() } ?? NSNull() as Any },
+        ]
+        let process = Process()
+        let venv =
+            ProcessInfo.processInfo.environment["TRIBUTARY_VENV"].map { URL(fileURLWithPath: $0) }
+            ?? IntegrationEnvironment.repositoryRoot.appendingPathComponent(".venv")
+        process.executableURL = venv.appendingPathComponent("bin/python")
+        process.arguments = ["-c", script]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw IntegrationFailure("confluent-kafka's AvroDeserializer failed: \(errorText)")
+        }
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [Any])
+    }
+
+    /// Registers `schema` under `subject` directly, as another producer would.
+    @discardableResult
+    func register(subject: String, schema: String) throws -> Int {
+        var request = URLRequest(url: URL(string: url + "/subjects/\(subject)/versions")!)
+        request.httpMethod = "POST"
+        request.setValue("application/vnd.schemaregistry.v1+json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["schema": schema])
+        let object = try JSONSerialization.jsonObject(with: try Self.fetch(request)) as? [String: Any]
+        return try XCTUnwrap(object?["id"] as? Int)
+    }
+
+    private static func fetch(_ request: URLRequest) throws -> Data {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<Data, Error> = .failure(IntegrationFailure("no response"))
+        URLSession.shared.dataTask(with: request) { data, _, error in
+            result = data.map { .success($0) } ?? .failure(error ?? IntegrationFailure("no data"))
+            done.signal()
+        }.resume()
+        done.wait()
+        return try result.get()
+    }
+}
