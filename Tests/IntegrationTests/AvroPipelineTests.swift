@@ -1,0 +1,62 @@
+import Converters
+import Foundation
+import TributaryCore
+import XCTest
+
+@testable import PostgresSource
+
+/// PostgreSQL changes through the Avro converter to the broker, read back and decoded by `confluent-kafka`'s
+/// `AvroDeserializer` with the schemas the converter registered.
+final class AvroPipelineTests: ConnectorTestCase {
+    override var slotBase: String { "avro" }
+
+    func testPostgresChangesReachTheBrokerAsAvroThatConfluentDecodes() throws {
+        let registry = try PrivateSchemaRegistry()
+        let db = try IntegrationEnvironment.sql()
+        tables.append(
+            try IntegrationEnvironment.createTable(
+                slot, "id int PRIMARY KEY, name text NOT NULL, amount numeric(10,2), born date, seen timestamptz"))
+        let converters = [
+            "key.converter": AvroConverter.className, "key.converter.schema.registry.url": registry.url,
+            "value.converter": AvroConverter.className, "value.converter.schema.registry.url": registry.url,
+        ]
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(
+                name: slot, prefix: slot, slot: slot, tables: "public.\(slot)", extra: converters),
+            offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query(
+            """
+            INSERT INTO "\(slot)" VALUES (1, 'one', 12.50, '2000-02-29', '2024-05-06 07:08:09.123+00'),
+              (2, 'two', NULL, NULL, NULL);
+            UPDATE "\(slot)" SET name = 'uno', amount = -0.01 WHERE id = 1;
+            DELETE FROM "\(slot)" WHERE id = 2;
+            """, purpose: "changes")
+        let topic = "\(slot).public.\(slot)"
+        let messages = try IntegrationEnvironment.consume([topic], count: 5)
+        try connector.stop()
+        XCTAssertEqual(messages.count, 5, "insert, insert, update, delete, tombstone")
+
+        let values = try registry.decodeWithConfluent(topic: topic, records: messages.map(\.value))
+        let keys = try registry.decodeWithConfluent(topic: topic, records: messages.map(\.key), isKey: true)
+        XCTAssertEqual(keys.compactMap { ($0 as? [String: Any])?["id"] as? Int }, [1, 2, 1, 2, 2])
+        let events = values.map { $0 as? [String: Any] }
+        XCTAssertEqual(events.map { $0?["op"] as? String }, ["c", "c", "u", "d", nil])
+        XCTAssertTrue(values[4] is NSNull, "the tombstone stays a null value")
+        let first = try XCTUnwrap(events[0]?["after"] as? [String: Any])
+        XCTAssertEqual(first["name"] as? String, "one")
+        XCTAssertEqual(first["amount"] as? String, "12.50")
+        XCTAssertEqual(first["born"] as? Int, 11_016, "io.debezium.time.Date: days since the epoch")
+        XCTAssertEqual(first["seen"] as? String, "2024-05-06T07:08:09.123000Z", "as Debezium formats timestamptz")
+        XCTAssertEqual((events[2]?["after"] as? [String: Any])?["amount"] as? String, "-0.01")
+        XCTAssertTrue((events[1]?["after"] as? [String: Any])?["amount"] is NSNull)
+        let source = try XCTUnwrap(events[0]?["source"] as? [String: Any])
+        XCTAssertEqual(source["connector"] as? String, "postgresql")
+        XCTAssertEqual(source["table"] as? String, slot)
+        XCTAssertEqual((events[3]?["before"] as? [String: Any])?["id"] as? Int, 2)
+
+        let subjects = try registry.subjects()
+        XCTAssertEqual(subjects["\(topic)-value"]?.count, 1, "one schema for every change of the table")
+        XCTAssertEqual(subjects["\(topic)-key"]?.count, 1)
+    }
+}
