@@ -27,6 +27,8 @@ let package = Package(
         // The Confluent Schema Registry client the Avro, Protobuf and JSON Schema converters share.
         .target(name: "SchemaRegistry", dependencies: ["CCurl", "TributaryCore"]),
         .target(name: "Converters", dependencies: ["TributaryCore", "SchemaRegistry"]),
+        // Single message transforms and predicates (Kafka Connect's and Debezium's), between sources and converters.
+        .target(name: "Transforms", dependencies: ["TributaryCore", "Converters"]),
         .target(
             name: "KafkaClient",
             dependencies: [
@@ -56,7 +58,8 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "TributaryCore", "Converters", "KafkaClient", .product(name: "Logging", package: "swift-log"),
+                "TributaryCore", "Converters", "Transforms", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "tributary",
@@ -69,6 +72,7 @@ let package = Package(
         // Unit tests: no server needed.
         .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
         .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore", "SchemaRegistry"]),
+        .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Converters", "TributaryCore"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DebeziumEvents", "TributaryCore"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),

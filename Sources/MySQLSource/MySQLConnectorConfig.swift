@@ -128,7 +128,6 @@ public struct MySQLConnectorConfig: Sendable {
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
     static let notYetSupported = [
-        UnsupportedSetting("transforms", allowed: ""), UnsupportedSetting("predicates", allowed: ""),
         UnsupportedSetting("heartbeat.action.query"),
         UnsupportedSetting("gtid.source.includes"), UnsupportedSetting("gtid.source.excludes"),
     ]

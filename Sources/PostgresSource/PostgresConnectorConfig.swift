@@ -21,12 +21,6 @@ public struct PostgresConnectorConfig: Sendable {
     /// `extended.headers.enabled`: Debezium's context headers on every change event.
     var extendedHeaders: Bool
 
-    /// Settings Debezium has and this version does not implement yet. Ignoring them would publish data their
-    /// users meant to hide or shape, so a connector that sets them is refused.
-    static let notYetSupported = [
-        UnsupportedSetting("transforms", allowed: ""), UnsupportedSetting("predicates", allowed: ""),
-    ]
-
     /// `snapshot.mode`: when the connector reads the captured tables whole before it streams.
     public enum SnapshotMode: String, Sendable, CaseIterable {
         /// When no offsets are stored (Debezium's default).
@@ -147,7 +141,6 @@ public struct PostgresConnectorConfig: Sendable {
             filter: try NameFilter(include: "column.include.list", exclude: "column.exclude.list", config),
             mappers: try ColumnMappers(config), keyColumns: try MessageKeyColumns(config))
         snapshotMaxThreads = try config.int("snapshot.max.threads", default: 1, range: 1...1024)
-        try config.refuse(Self.notYetSupported, notSupportedBy: "this version of Tributary")
         let signals = try SignalSettings(config, quote: "\"")
         signalDataCollections = signals.dataCollections
         sourceSignalsEnabled = signals.sourceChannelEnabled

@@ -2,6 +2,7 @@ import Converters
 import KafkaClient
 import Logging
 import Synchronization
+import Transforms
 import TributaryCore
 
 #if canImport(Glibc)
@@ -67,6 +68,7 @@ public final class SourceTaskRunner: Sendable {
             name: name, task: try plugins.sourceConnector(for: config).makeTask(config),
             keyConverter: try ConverterFactory.make(merged, prefix: "key.converter", isKey: true),
             valueConverter: try ConverterFactory.make(merged, prefix: "value.converter", isKey: false),
+            transforms: try TransformationChain(config),
             offsets: offsets, settings: settings, makeProducer: makeProducer, logger: logger)
     }
 

@@ -2,6 +2,7 @@ import Converters
 import KafkaClient
 import Logging
 import Synchronization
+import Transforms
 import TributaryCore
 
 /// How a worker runs one source task: topic creation, offset flushing, and how long a stop may wait for Kafka.
@@ -44,6 +45,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
     private let task: SourceTask
     private let keyConverter: Converter
     private let valueConverter: Converter
+    private let transforms: TransformationChain?
     private let offsets: any OffsetBackingStore
     private let settings: SourceTaskSettings
     private let makeProducer: RecordProducerFactory
@@ -56,13 +58,14 @@ public final class WorkerSourceTask: @unchecked Sendable {
 
     public init(
         name: String, task: SourceTask, keyConverter: Converter, valueConverter: Converter,
-        offsets: any OffsetBackingStore, settings: SourceTaskSettings,
+        transforms: TransformationChain? = nil, offsets: any OffsetBackingStore, settings: SourceTaskSettings,
         makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory, logger: Logger
     ) {
         self.name = name
         self.task = task
         self.keyConverter = keyConverter
         self.valueConverter = valueConverter
+        self.transforms = transforms.flatMap { $0.isEmpty ? nil : $0 }
         self.offsets = offsets
         self.settings = settings
         self.makeProducer = makeProducer
@@ -138,7 +141,20 @@ public final class WorkerSourceTask: @unchecked Sendable {
                 let records = try TaskError.wrapping(connector: name, .read) {
                     try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
                 }
-                for record in records {
+                for polled in records {
+                    var record = polled
+                    if let transforms {
+                        guard
+                            let transformed = try TaskError.wrapping(
+                                connector: name, .transform, record: RecordContext(polled),
+                                { try transforms.apply(polled) })
+                        else {
+                            // Dropped by a transform or filter: delivered as far as the source's offsets go.
+                            tracker.addAcknowledged(polled.sourceOffset)
+                            continue
+                        }
+                        record = transformed
+                    }
                     if let creation = settings.topicCreation, !createdTopics.contains(record.topic) {
                         let stopRequested = self.stopRequested
                         do {

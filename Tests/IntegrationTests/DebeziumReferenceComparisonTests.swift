@@ -135,6 +135,33 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             ], extraEvents: 2 * Self.transactionsWithChanges)
     }
 
+    /// Transforms and predicates on the same events, run by Kafka Connect 4.3 and Debezium in the reference:
+    /// Debezium's unwrap (deletes rewritten with `__deleted`, added fields), then Kafka's MaskField and ReplaceField
+    /// on the main table only (TopicNameMatches; its name alone ends in a digit), and InsertField on everything
+    /// but tombstones (RecordIsTombstone, negated). The rewrite drops the three tombstones.
+    func testTransformsEqualDebezium() throws {
+        let kafka = "org.apache.kafka.connect.transforms."
+        try compareWithReference(
+            modes: [
+                "transforms": "unwrap,mask,rename,origin",
+                "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+                "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
+                "transforms.unwrap.add.fields": "op,table,source.db:database",
+                "transforms.unwrap.add.headers": "op",
+                "transforms.mask.type": kafka + "MaskField$Value", "transforms.mask.fields": "t,i,bo,v",
+                "transforms.mask.predicate": "main",
+                "transforms.rename.type": kafka + "ReplaceField$Value", "transforms.rename.exclude": "x,jb",
+                "transforms.rename.renames": "v:vee,req:required", "transforms.rename.predicate": "main",
+                "transforms.origin.type": kafka + "InsertField$Value", "transforms.origin.static.field": "origin",
+                "transforms.origin.static.value": "pg", "transforms.origin.topic.field": "topic!",
+                "transforms.origin.predicate": "tombstone", "transforms.origin.negate": "true",
+                "predicates": "main,tombstone",
+                "predicates.main.type": kafka + "predicates.TopicNameMatches",
+                "predicates.main.pattern": ".*[0-9]",
+                "predicates.tombstone.type": kafka + "predicates.RecordIsTombstone",
+            ], extraEvents: -3)
+    }
+
     /// Column filters and mappers: an excluded column, truncation (text and bytes), masks, hashes (v1 and v2),
     /// source types propagated to every other column, and `message.key.columns` for the table without a key (whose
     /// update of `a` then is a key change: two more events).

@@ -330,7 +330,7 @@ final class PostgresValueConverterTests: XCTestCase {
         }
         for (key, value) in [
             ("column.exclude.list", "("), ("column.mask.with.x.chars", "public.t.card"),
-            ("message.key.columns", "public.t"), ("transforms", "unwrap"), ("skipped.operations", "x"),
+            ("message.key.columns", "public.t"), ("skipped.operations", "x"),
         ] {
             var c = base
             c[key] = value

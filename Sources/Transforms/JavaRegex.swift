@@ -1,0 +1,49 @@
+import TributaryCore
+
+/// A regular expression from a configuration, matched as Java's `Pattern` matches: whole-string matches and
+/// `$n` group references in replacements. Swift's regex syntax covers the Java syntax these settings use
+/// (classes, groups, alternation, quantifiers, anchors).
+struct JavaRegex {
+    private let regex: Regex<AnyRegexOutput>
+
+    init(_ pattern: String, key: String) throws(ConfigError) {
+        do {
+            regex = try Regex(pattern)
+        } catch {
+            throw .invalid(key: key, value: pattern, expected: "a regular expression (\(error))")
+        }
+    }
+
+    /// The groups of a whole-string match (group 0 is the whole string), or nil.
+    func wholeMatch(_ text: String) -> [String?]? {
+        guard let match = try? regex.wholeMatch(in: text) else { return nil }
+        return match.output.map { $0.substring.map(String.init) }
+    }
+
+    /// `replacement` with `$n` (and `${n}`) replaced by the groups; `\$` is a literal dollar.
+    static func expand(_ replacement: String, groups: [String?]) -> String {
+        var result = ""
+        let chars = Array(replacement)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\\", i + 1 < chars.count {
+                result.append(chars[i + 1])
+                i += 2
+            } else if c == "$", i + 1 < chars.count, var number = chars[i + 1].wholeNumberValue {
+                var j = i + 2
+                // Java reads further digits while they still name an existing group.
+                while j < chars.count, let d = chars[j].wholeNumberValue, number * 10 + d < groups.count {
+                    number = number * 10 + d
+                    j += 1
+                }
+                if number < groups.count { result += groups[number] ?? "" }
+                i = j
+            } else {
+                result.append(c)
+                i += 1
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,121 @@
+import TributaryCore
+
+/// The transforms a connector configures, in order (`transforms=a,b`, `transforms.a.type=…`), each optionally
+/// guarded by a predicate (`transforms.a.predicate=p`, `transforms.a.negate`, `predicates=p`,
+/// `predicates.p.type=…`), as Kafka Connect applies them between a source's records and the converters.
+public final class TransformationChain {
+    struct Step {
+        let alias: String
+        let transformation: Transformation
+        let predicate: RecordPredicate?
+        let negate: Bool
+    }
+
+    private let steps: [Step]
+
+    public var isEmpty: Bool { steps.isEmpty }
+
+    /// Builds the chain from a connector's settings; every error names the key to fix.
+    public init(_ config: Config) throws(ConfigError) {
+        var predicates: [String: RecordPredicate] = [:]
+        for alias in config.list("predicates") {
+            let prefix = "predicates.\(alias)."
+            let type = try config.required(prefix + "type")
+            do throws(ConfigError) {
+                predicates[alias] = try Self.predicate(type, Config(config.withPrefix(prefix)))
+            } catch {
+                throw error.prefixed(prefix)
+            }
+        }
+        var steps: [Step] = []
+        for alias in config.list("transforms") {
+            let prefix = "transforms.\(alias)."
+            let type = try config.required(prefix + "type")
+            let settings = Config(config.withPrefix(prefix))
+            let transformation: Transformation
+            do throws(ConfigError) {
+                transformation = try Self.transformation(type, settings)
+            } catch {
+                throw error.prefixed(prefix)
+            }
+            var predicate: RecordPredicate?
+            if let name = config.string(prefix + "predicate") {
+                guard let p = predicates[name] else {
+                    throw .invalid(
+                        key: prefix + "predicate", value: name, expected: "one of the aliases listed in `predicates`")
+                }
+                predicate = p
+            }
+            let negate = try config.bool(prefix + "negate", default: false)
+            steps.append(Step(alias: alias, transformation: transformation, predicate: predicate, negate: negate))
+        }
+        self.steps = steps
+    }
+
+    /// The record after every transform whose predicate holds, or nil if one dropped it.
+    public func apply(_ record: SourceRecord) throws -> SourceRecord? {
+        var current = record
+        for step in steps {
+            if let predicate = step.predicate, predicate.test(current) == step.negate { continue }
+            do {
+                guard let next = try step.transformation.apply(current) else { return nil }
+                current = next
+            } catch let error as TransformError {
+                throw TransformError("transform \"\(step.alias)\" (\(error.transform))", error.message)
+            }
+        }
+        return current
+    }
+
+    private static let kafka = "org.apache.kafka.connect.transforms."
+
+    /// The transform a `type` names: Kafka Connect's and Debezium's class names, with `$Key`/`$Value` variants.
+    static func transformation(_ type: String, _ config: Config) throws(ConfigError) -> Transformation {
+        let part = RecordPart(suffix: type)
+        let base = part == nil ? type : String(type[..<type.lastIndex(of: "$")!])
+        switch (base, part) {
+        case ("io.debezium.transforms.ExtractNewRecordState", nil): return try ExtractNewRecordState(config)
+        case (kafka + "InsertField", let part?): return try InsertField(part, config)
+        case (kafka + "ReplaceField", let part?): return try ReplaceField(part, config)
+        case (kafka + "ExtractField", let part?): return try ExtractField(part, config)
+        case (kafka + "HoistField", let part?): return try HoistField(part, config)
+        case (kafka + "MaskField", let part?): return try MaskField(part, config)
+        case (kafka + "SetSchemaMetadata", let part?): return try SetSchemaMetadata(part, config)
+        case (kafka + "ValueToKey", nil): return try ValueToKey(config)
+        case (kafka + "RegexRouter", nil): return try RegexRouter(config)
+        case (kafka + "TimestampRouter", nil): return try TimestampRouter(config)
+        case (kafka + "Filter", nil): return Filter()
+        case (kafka + "DropHeaders", nil): return try DropHeaders(config)
+        case (kafka + "InsertHeader", nil): return try InsertHeader(config)
+        default:
+            throw .invalid(
+                key: "type", value: type, expected: "one of: " + supportedTransformations.joined(separator: ", "))
+        }
+    }
+
+    /// The transforms this version implements, as configured.
+    static let supportedTransformations =
+        [
+            "io.debezium.transforms.ExtractNewRecordState"
+        ]
+        + ["InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata"].flatMap {
+            [kafka + $0 + "$Key", kafka + $0 + "$Value"]
+        }
+        + ["ValueToKey", "RegexRouter", "TimestampRouter", "Filter", "DropHeaders", "InsertHeader"].map { kafka + $0 }
+
+    private static let predicates = "org.apache.kafka.connect.transforms.predicates."
+
+    static func predicate(_ type: String, _ config: Config) throws(ConfigError) -> RecordPredicate {
+        switch type {
+        case predicates + "TopicNameMatches": return try TopicNameMatches(config)
+        case predicates + "HasHeaderKey": return HasHeaderKey(name: try config.required("name"))
+        case predicates + "RecordIsTombstone": return RecordIsTombstone()
+        default:
+            throw .invalid(
+                key: "type", value: type,
+                expected: "one of: "
+                    + ["TopicNameMatches", "HasHeaderKey", "RecordIsTombstone"].map { predicates + $0 }
+                    .joined(separator: ", "))
+        }
+    }
+}

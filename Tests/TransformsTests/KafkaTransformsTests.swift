@@ -1,0 +1,104 @@
+import TributaryCore
+import XCTest
+
+@testable import Transforms
+
+/// Kafka Connect's transforms on unwrapped rows (what they usually see after Debezium's unwrap).
+final class KafkaTransformsTests: XCTestCase {
+    private let kafka = "org.apache.kafka.connect.transforms."
+
+    private func one(_ type: String, _ settings: [String: String] = [:]) throws -> TransformationChain {
+        var all = ["transforms": "x", "transforms.x.type": kafka + type]
+        for (k, v) in settings { all["transforms.x." + k] = v }
+        return try Fixture.chain(all)
+    }
+
+    private let row: SourceRecord = {
+        var r = Fixture.change("c", after: Fixture.rowValue(7, "seven"))
+        r.valueSchema = Fixture.row
+        r.value = Fixture.rowValue(7, "seven")
+        r.headers = [Header(key: "keep", value: [1]), Header(key: "drop", value: [2])]
+        return r
+    }()
+
+    func testInsertFieldAddsTopicTimestampAndStaticFieldsAndPassesTombstones() throws {
+        let chain = try one(
+            "InsertField$Value",
+            ["topic.field": "t!", "timestamp.field": "at", "static.field": "origin", "static.value": "pg"])
+        let out = try XCTUnwrap(try chain.apply(row))
+        XCTAssertEqual(out.valueSchema?.fields.map(\.name), ["id", "name", "flag", "t", "at", "origin"])
+        XCTAssertEqual(out.valueSchema?.field(named: "t")?.schema.isOptional, false)
+        XCTAssertEqual(out.valueSchema?.field(named: "at")?.schema.name, ConnectLogical.timestampName)
+        XCTAssertEqual(out.valueSchema?.isOptional, false, "Kafka's copySchemaBasics keeps no optionality")
+        let value = try XCTUnwrap(out.value.structValue)
+        XCTAssertEqual(value["t"], .string("srv.public.t"))
+        XCTAssertEqual(value["at"], .int64(1_700_000_000_500))
+        XCTAssertEqual(value["flag"], .boolean(true), "replace.null.with.default")
+        XCTAssertTrue(try chain.apply(row)?.valueSchema === out.valueSchema, "schema derived once")
+        XCTAssertNotNil(try chain.apply(Fixture.tombstone(1)))
+        XCTAssertThrowsError(try one("InsertField$Value", ["offset.field": "o"]))
+        let keyed = try XCTUnwrap(try one("InsertField$Key", ["static.field": "k", "static.value": "v"]).apply(row))
+        XCTAssertEqual(keyed.key.structValue?["k"], .string("v"))
+    }
+
+    func testReplaceFieldIncludesExcludesAndRenames() throws {
+        let out = try XCTUnwrap(
+            try one("ReplaceField$Value", ["exclude": "flag", "renames": "name:label,id:pk"]).apply(row))
+        XCTAssertEqual(out.valueSchema?.fields.map(\.name), ["pk", "label"])
+        XCTAssertEqual(out.value.structValue?.values, [.int32(7), .string("seven")])
+        let included = try XCTUnwrap(try one("ReplaceField$Value", ["include": "name"]).apply(row))
+        XCTAssertEqual(included.valueSchema?.fields.map(\.name), ["name"])
+        XCTAssertThrowsError(try one("ReplaceField$Value", ["renames": "a"]))
+    }
+
+    func testExtractAndHoistField() throws {
+        let extracted = try XCTUnwrap(try one("ExtractField$Key", ["field": "id"]).apply(row))
+        XCTAssertEqual(extracted.key, .int32(7))
+        XCTAssertEqual(extracted.keySchema?.type, .int32)
+        XCTAssertThrowsError(try one("ExtractField$Value", ["field": "nope"]).apply(row)) { error in
+            XCTAssertTrue("\(error)".contains("Unknown field: nope"), "\(error)")
+        }
+        let hoisted = try XCTUnwrap(try one("HoistField$Key", ["field": "wrapped"]).apply(extracted))
+        XCTAssertEqual(hoisted.keySchema?.fields.map(\.name), ["wrapped"])
+        XCTAssertEqual(hoisted.key.structValue?["wrapped"], .int32(7))
+    }
+
+    func testMaskFieldWithEmptyValuesAndReplacements() throws {
+        let masked = try XCTUnwrap(try one("MaskField$Value", ["fields": "id,name,flag"]).apply(row))
+        XCTAssertEqual(masked.value.structValue?.values, [.int32(0), .string(""), .boolean(false)])
+        let replaced = try XCTUnwrap(try one("MaskField$Value", ["fields": "name", "replacement": "***"]).apply(row))
+        XCTAssertEqual(replaced.value.structValue?["name"], .string("***"))
+        XCTAssertThrowsError(try one("MaskField$Value", ["fields": "id", "replacement": "x"]).apply(row))
+    }
+
+    func testSetSchemaMetadataAndValueToKey() throws {
+        let renamed = try XCTUnwrap(
+            try one("SetSchemaMetadata$Value", ["schema.name": "com.example.Row", "schema.version": "3"]).apply(row))
+        XCTAssertEqual(renamed.valueSchema?.name, "com.example.Row")
+        XCTAssertEqual(renamed.valueSchema?.version, 3)
+        XCTAssertTrue(renamed.value.structValue?.schema === renamed.valueSchema)
+        let keyed = try XCTUnwrap(try one("ValueToKey", ["fields": "name,id"]).apply(row))
+        XCTAssertNil(keyed.keySchema?.name)
+        XCTAssertEqual(keyed.keySchema?.fields.map(\.name), ["name", "id"])
+        XCTAssertEqual(keyed.key.structValue?.values, [.string("seven"), .int32(7)])
+    }
+
+    func testRoutersAndHeaders() throws {
+        let routed = try one(
+            "TimestampRouter", ["topic.format": "${topic}_${timestamp}", "timestamp.format": "yyyy-MM-dd'T'HH"])
+        XCTAssertEqual(try routed.apply(row)?.topic, "srv.public.t_2023-11-14T22")
+        XCTAssertEqual(try one("TimestampRouter").apply(row)?.topic, "srv.public.t-20231114")
+        XCTAssertThrowsError(try routed.apply(Fixture.tombstone(1)), "no timestamp")
+        XCTAssertEqual(try one("RegexRouter", ["regex": "nomatch", "replacement": "x"]).apply(row)?.topic, row.topic)
+        XCTAssertEqual(try one("DropHeaders", ["headers": "drop"]).apply(row)?.headers.map(\.key), ["keep"])
+        XCTAssertEqual(
+            try one("InsertHeader", ["header": "h", "value.literal": "v"]).apply(row)?.headers.last,
+            Header(key: "h", value: Array("v".utf8)))
+        let hasHeader = try Fixture.chain([
+            "transforms": "f", "transforms.f.type": kafka + "Filter", "transforms.f.predicate": "h",
+            "predicates": "h", "predicates.h.type": kafka + "predicates.HasHeaderKey", "predicates.h.name": "drop",
+        ])
+        XCTAssertNil(try hasHeader.apply(row))
+        XCTAssertNotNil(try hasHeader.apply(Fixture.tombstone(1)))
+    }
+}
