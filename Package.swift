@@ -74,7 +74,8 @@ let package = Package(
         .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore", "SchemaRegistry"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Converters", "TributaryCore"]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DebeziumEvents", "TributaryCore"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters"]),
+        .testTarget(
+            name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters", "Transforms"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
         .testTarget(name: "BinlogProtocolTests", dependencies: ["BinlogProtocol"]),
         .testTarget(name: "MySQLDDLTests", dependencies: ["MySQLDDL"]),

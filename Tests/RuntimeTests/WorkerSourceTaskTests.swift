@@ -2,6 +2,7 @@ import Converters
 import Foundation
 import KafkaClient
 import Logging
+import Transforms
 import TributaryCore
 import XCTest
 
@@ -14,11 +15,12 @@ final class WorkerSourceTaskTests: XCTestCase {
 
     private func makeTask(
         source: FakeSourceTask, store: MemoryOffsetStore, producer: FakeProducer,
-        shutdownTimeout: Duration = .seconds(5), sendImmediatelyBelowRecords: Int = 0
+        shutdownTimeout: Duration = .seconds(5), sendImmediatelyBelowRecords: Int = 0,
+        transforms: TransformationChain? = nil
     ) throws -> WorkerSourceTask {
         WorkerSourceTask(
             name: "c", task: source, keyConverter: try JsonConverter(Config(), isKey: true),
-            valueConverter: try JsonConverter(Config(), isKey: false), offsets: store,
+            valueConverter: try JsonConverter(Config(), isKey: false), transforms: transforms, offsets: store,
             settings: SourceTaskSettings(
                 offsetFlushInterval: .milliseconds(50), shutdownTimeout: shutdownTimeout, producerProperties: [:],
                 sendImmediatelyBelowRecords: sendImmediatelyBelowRecords),
@@ -53,6 +55,42 @@ final class WorkerSourceTaskTests: XCTestCase {
                 source: source, store: MemoryOffsetStore(), producer: producer, sendImmediatelyBelowRecords: threshold)
             try runThenStopInTime(task) {}
             XCTAssertEqual(producer.sendNowCount, expected, "threshold \(threshold)")
+        }
+    }
+
+    /// Records a transform drops are never produced, yet their offsets are stored: as far as the source is
+    /// concerned they were delivered. A transform's failure is a `transform` stage error naming the record.
+    func testDroppedRecordsCountAsDeliveredAndTransformFailuresNameTheStage() throws {
+        let source = FakeSourceTask(records: 12)
+        let store = MemoryOffsetStore()
+        let producer = FakeProducer()
+        let allDropped = try TransformationChain(
+            Config([
+                "transforms": "drop", "transforms.drop.type": "org.apache.kafka.connect.transforms.Filter",
+                "transforms.drop.predicate": "all",
+                "predicates": "all",
+                "predicates.all.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+                "predicates.all.pattern": "t",
+            ]))
+        let task = try makeTask(source: source, store: store, producer: producer, transforms: allDropped)
+        try runThenStopInTime(task) {
+            let deadline = Date().addingTimeInterval(10)
+            while store.stored("c")?["n"] != .int(12) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        XCTAssertEqual(store.stored("c")?["n"], .int(12), "every dropped record's offset is stored")
+        XCTAssertEqual(producer.producedCount, 0)
+
+        let failing = try TransformationChain(
+            Config([
+                "transforms": "x", "transforms.x.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+                "transforms.x.field": "f",
+            ]))
+        let broken = try makeTask(
+            source: FakeSourceTask(records: 3), store: MemoryOffsetStore(), producer: FakeProducer(),
+            transforms: failing)
+        XCTAssertThrowsError(try broken.run()) { error in
+            XCTAssertEqual((error as? TaskError)?.stage, .transform)
+            XCTAssertEqual((error as? TaskError)?.record?.sourceOffset, ["n": .int(1)])
         }
     }
 
@@ -263,6 +301,7 @@ final class FakeProducer: RecordProducer, @unchecked Sendable {
             return .queueFull
         }
         pending.append(token)
+        producedCount += 1
         return .queued
     }
 
@@ -287,6 +326,8 @@ final class FakeProducer: RecordProducer, @unchecked Sendable {
     }
 
     var outstanding: Int32 { Int32(pending.count + hanging) }
+    /// Records handed to `produce`.
+    private(set) var producedCount = 0
 
     func createTopics(_ names: [String], partitions: Int32, replicationFactor: Int32, cancelled: () -> Bool) throws {}
 }
