@@ -38,10 +38,22 @@ public enum ConverterFactory {
             } catch {
                 throw error.prefixed(prefix + ".")
             }
+        case StringConverter.className:
+            do throws(ConfigError) {
+                return try StringConverter(settings)
+            } catch {
+                throw error.prefixed(prefix + ".")
+            }
+        case ByteArrayConverter.className:
+            return ByteArrayConverter()
         default:
             throw ConfigError.invalid(
                 key: prefix, value: className,
-                expected: [JsonConverter.className, AvroConverter.className].joined(separator: " or "))
+                expected: "one of "
+                    + [
+                        JsonConverter.className, AvroConverter.className, StringConverter.className,
+                        ByteArrayConverter.className,
+                    ].joined(separator: ", "))
         }
     }
 }
