@@ -63,7 +63,8 @@ public final class SourceTaskRunner: Sendable {
             topicCreation: creation, offsetFlushInterval: .milliseconds(worker.offsetFlushIntervalMilliseconds),
             shutdownTimeout: .milliseconds(worker.shutdownTimeoutMilliseconds),
             producerProperties: worker.producerProperties,
-            sendImmediatelyBelowRecords: worker.sendImmediatelyBelowRecords)
+            sendImmediatelyBelowRecords: worker.sendImmediatelyBelowRecords,
+            errorHandling: try ErrorHandlingSettings(config))
         return WorkerSourceTask(
             name: name, task: try plugins.sourceConnector(for: config).makeTask(config),
             keyConverter: try ConverterFactory.make(merged, prefix: "key.converter", isKey: true),

@@ -19,18 +19,21 @@ public struct SourceTaskSettings: Sendable {
     public var producerProperties: [String: String]
     /// `task.send.immediately.below.records`: smaller polls are sent at once rather than after `linger.ms`.
     public var sendImmediatelyBelowRecords: Int
+    /// `errors.*`: retries and tolerance for records that fail a transform or a converter.
+    public var errorHandling: ErrorHandlingSettings
 
     public init(
         topicCreation: (partitions: Int32, replicationFactor: Int32)? = nil,
         offsetFlushInterval: Duration = .seconds(60),
         shutdownTimeout: Duration = .seconds(5), producerProperties: [String: String],
-        sendImmediatelyBelowRecords: Int = 0
+        sendImmediatelyBelowRecords: Int = 0, errorHandling: ErrorHandlingSettings = ErrorHandlingSettings()
     ) {
         self.topicCreation = topicCreation
         self.offsetFlushInterval = offsetFlushInterval
         self.shutdownTimeout = shutdownTimeout
         self.producerProperties = producerProperties
         self.sendImmediatelyBelowRecords = sendImmediatelyBelowRecords
+        self.errorHandling = errorHandling
     }
 }
 
@@ -53,6 +56,12 @@ public final class WorkerSourceTask: @unchecked Sendable {
     private let stopRequested = AtomicFlag()
     private let startedFlag = AtomicFlag()
 
+    private let errors: RetryWithToleranceOperator
+    /// Records skipped under `errors.tolerance=all`.
+    public var recordsSkipped: Int { errors.recordsSkipped }
+    /// Records that failed a transform or converter (skipped or not).
+    public var recordFailures: Int { errors.recordFailures }
+
     /// True once the source task started (connected and positioned).
     public var hasStarted: Bool { startedFlag.isSet }
 
@@ -70,6 +79,9 @@ public final class WorkerSourceTask: @unchecked Sendable {
         self.settings = settings
         self.makeProducer = makeProducer
         self.logger = logger
+        let stopRequested = self.stopRequested
+        errors = RetryWithToleranceOperator(
+            settings: settings.errorHandling, connector: name, logger: logger, stopRequested: { stopRequested.isSet })
     }
 
     /// Asks the task to finish: it stops reading, waits (at most `shutdownTimeout`) for Kafka's
@@ -144,12 +156,11 @@ public final class WorkerSourceTask: @unchecked Sendable {
                 for polled in records {
                     var record = polled
                     if let transforms {
-                        guard
-                            let transformed = try TaskError.wrapping(
-                                connector: name, .transform, record: RecordContext(polled),
-                                { try transforms.apply(polled) })
+                        // Dropped by a transform or filter, or failed and tolerated: delivered as far as the
+                        // source's offsets go.
+                        guard let outcome = try errors.execute(.transform, polled, { try transforms.apply(polled) }),
+                            let transformed = outcome
                         else {
-                            // Dropped by a transform or filter: delivered as far as the source's offsets go.
                             tracker.addAcknowledged(polled.sourceOffset)
                             continue
                         }
@@ -169,14 +180,20 @@ public final class WorkerSourceTask: @unchecked Sendable {
                         }
                         createdTopics.insert(record.topic)
                     }
-                    let (key, value) = try TaskError.wrapping(connector: name, .convert, record: RecordContext(record))
-                    {
-                        (
-                            try keyConverter.fromConnectData(
-                                topic: record.topic, schema: record.keySchema, value: record.key),
-                            try valueConverter.fromConnectData(
-                                topic: record.topic, schema: record.valueSchema, value: record.value)
-                        )
+                    guard
+                        let (key, value) = try errors.execute(
+                            .convert, record,
+                            {
+                                (
+                                    try keyConverter.fromConnectData(
+                                        topic: record.topic, schema: record.keySchema, value: record.key),
+                                    try valueConverter.fromConnectData(
+                                        topic: record.topic, schema: record.valueSchema, value: record.value)
+                                )
+                            })
+                    else {
+                        tracker.addAcknowledged(record.sourceOffset)
+                        continue
                     }
                     while true {
                         let outcome = try TaskError.wrapping(connector: name, .produce, record: RecordContext(record)) {

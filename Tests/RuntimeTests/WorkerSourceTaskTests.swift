@@ -16,14 +16,17 @@ final class WorkerSourceTaskTests: XCTestCase {
     private func makeTask(
         source: FakeSourceTask, store: MemoryOffsetStore, producer: FakeProducer,
         shutdownTimeout: Duration = .seconds(5), sendImmediatelyBelowRecords: Int = 0,
-        transforms: TransformationChain? = nil
+        transforms: TransformationChain? = nil, valueConverter: Converter? = nil,
+        errors: [String: String] = [:]
     ) throws -> WorkerSourceTask {
         WorkerSourceTask(
             name: "c", task: source, keyConverter: try JsonConverter(Config(), isKey: true),
-            valueConverter: try JsonConverter(Config(), isKey: false), transforms: transforms, offsets: store,
+            valueConverter: try valueConverter ?? JsonConverter(Config(), isKey: false), transforms: transforms,
+            offsets: store,
             settings: SourceTaskSettings(
                 offsetFlushInterval: .milliseconds(50), shutdownTimeout: shutdownTimeout, producerProperties: [:],
-                sendImmediatelyBelowRecords: sendImmediatelyBelowRecords),
+                sendImmediatelyBelowRecords: sendImmediatelyBelowRecords,
+                errorHandling: try ErrorHandlingSettings(Config(errors))),
             makeProducer: producer.factory, logger: logger)
     }
 
@@ -91,6 +94,57 @@ final class WorkerSourceTaskTests: XCTestCase {
         XCTAssertThrowsError(try broken.run()) { error in
             XCTAssertEqual((error as? TaskError)?.stage, .transform)
             XCTAssertEqual((error as? TaskError)?.record?.sourceOffset, ["n": .int(1)])
+        }
+    }
+
+    /// With `errors.tolerance=all`, records that fail a transform are logged, counted and skipped; their offsets
+    /// are stored and the task goes on.
+    func testToleratedFailuresAreSkippedCountedAndTheirOffsetsStored() throws {
+        let source = FakeSourceTask(records: 10)
+        let store = MemoryOffsetStore()
+        let producer = FakeProducer()
+        let failing = try TransformationChain(
+            Config([
+                "transforms": "x", "transforms.x.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+                "transforms.x.field": "f",
+            ]))
+        let task = try makeTask(
+            source: source, store: store, producer: producer, transforms: failing,
+            errors: ["errors.tolerance": "all", "errors.log.include.messages": "true"])
+        try runThenStopInTime(task) {
+            let deadline = Date().addingTimeInterval(10)
+            while store.stored("c")?["n"] != .int(10) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        XCTAssertEqual(store.stored("c")?["n"], .int(10))
+        XCTAssertEqual(task.recordsSkipped, 10)
+        XCTAssertEqual(producer.producedCount, 0)
+        XCTAssertThrowsError(try ErrorHandlingSettings(Config(["errors.tolerance": "some"]))) { error in
+            XCTAssertEqual((error as? ConfigError)?.key, "errors.tolerance")
+        }
+    }
+
+    /// A converter failure that may pass (a registry away) is retried within `errors.retry.timeout`; without a
+    /// timeout it fails the task at once, as a retriable error (the runner restarts it).
+    func testRetriableConverterFailuresAreRetriedWithinTheTimeout() throws {
+        let flaky = FlakyConverter(failures: 2)
+        let producer = FakeProducer()
+        let store = MemoryOffsetStore()
+        let task = try makeTask(
+            source: FakeSourceTask(records: 3), store: store, producer: producer, valueConverter: flaky,
+            errors: ["errors.retry.timeout": "10000", "errors.retry.delay.max.ms": "50"])
+        try runThenStopInTime(task) {
+            let deadline = Date().addingTimeInterval(10)
+            while store.stored("c")?["n"] != .int(3) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        XCTAssertEqual(producer.producedCount, 3)
+        XCTAssertEqual(flaky.calls, 5, "two failures, then three records")
+
+        let impatient = try makeTask(
+            source: FakeSourceTask(records: 3), store: MemoryOffsetStore(), producer: FakeProducer(),
+            valueConverter: FlakyConverter(failures: 1))
+        XCTAssertThrowsError(try impatient.run()) { error in
+            XCTAssertEqual((error as? TaskError)?.stage, .convert)
+            XCTAssertTrue(error.isRetriable)
         }
     }
 
@@ -352,5 +406,26 @@ final class FakeProducerPool: @unchecked Sendable {
             configure(index, producer)
             return try producer.factory(properties, logger, onDelivery)
         }
+    }
+}
+
+/// A converter that fails with a retriable error a number of times, then converts.
+final class FlakyConverter: Converter {
+    struct Unavailable: RetriableError {
+        var isRetriable: Bool { true }
+    }
+
+    private var failures: Int
+    private(set) var calls = 0
+
+    init(failures: Int) { self.failures = failures }
+
+    func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]? {
+        calls += 1
+        if failures > 0 {
+            failures -= 1
+            throw Unavailable()
+        }
+        return [1]
     }
 }
