@@ -40,8 +40,10 @@ struct Standalone: ParsableCommand {
         let workerConfig: WorkerConfig
         let connectorConfigs: [Config]
         do {
-            workerConfig = try WorkerConfig(try Self.load(worker), standalone: true)
-            connectorConfigs = try connectors.map(Self.load)
+            let raw = try Self.load(worker)
+            let providers = try ConfigProviders(raw)
+            workerConfig = try WorkerConfig(try providers.resolve(raw), standalone: true)
+            connectorConfigs = try connectors.map { try providers.resolve(try Self.load($0)) }
         } catch let error as ConfigError {
             throw Self.configurationError(error)
         }
