@@ -79,6 +79,7 @@ public final class TransformationChain {
         case (kafka + "ReplaceField", let part?): return try ReplaceField(part, config)
         case (kafka + "ExtractField", let part?): return try ExtractField(part, config)
         case (kafka + "HoistField", let part?): return try HoistField(part, config)
+        case (kafka + "Flatten", let part?): return try Flatten(part, config)
         case (kafka + "MaskField", let part?): return try MaskField(part, config)
         case (kafka + "SetSchemaMetadata", let part?): return try SetSchemaMetadata(part, config)
         case (kafka + "ValueToKey", nil): return try ValueToKey(config)
@@ -98,7 +99,8 @@ public final class TransformationChain {
         [
             "io.debezium.transforms.ExtractNewRecordState"
         ]
-        + ["InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata"].flatMap {
+        + ["InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata", "Flatten"]
+        .flatMap {
             [kafka + $0 + "$Key", kafka + $0 + "$Value"]
         }
         + ["ValueToKey", "RegexRouter", "TimestampRouter", "Filter", "DropHeaders", "InsertHeader"].map { kafka + $0 }

@@ -63,6 +63,21 @@ final class KafkaTransformsTests: XCTestCase {
         XCTAssertEqual(hoisted.key.structValue?["wrapped"], .int32(7))
     }
 
+    func testFlattenJoinsPathsAndMakesFieldsUnderOptionalStructsOptional() throws {
+        let change = Fixture.change("c", after: Fixture.rowValue(1, "a"))
+        let flat = try XCTUnwrap(try one("Flatten$Value", ["delimiter": "_"]).apply(change))
+        let names = try XCTUnwrap(flat.valueSchema?.fields.map(\.name))
+        XCTAssertEqual(Array(names.prefix(4)), ["before_id", "before_name", "before_flag", "after_id"])
+        XCTAssertEqual(flat.valueSchema?.field(named: "after_id")?.schema.isOptional, true, "under an optional struct")
+        XCTAssertEqual(flat.valueSchema?.field(named: "source_db")?.schema.isOptional, false)
+        XCTAssertEqual(flat.valueSchema?.field(named: "after_flag")?.schema.defaultValue, .boolean(true))
+        let value = try XCTUnwrap(flat.value.structValue)
+        XCTAssertEqual(value["before_id"], .null, "a null struct's fields are null")
+        XCTAssertEqual(value["after_id"], .int32(1))
+        XCTAssertEqual(value["transaction_total_order"], .int64(3))
+        XCTAssertNotNil(try one("Flatten$Value").apply(Fixture.tombstone(1)), "a tombstone stays")
+    }
+
     func testMaskFieldWithEmptyValuesAndReplacements() throws {
         let masked = try XCTUnwrap(try one("MaskField$Value", ["fields": "id,name,flag"]).apply(row))
         XCTAssertEqual(masked.value.structValue?.values, [.int32(0), .string(""), .boolean(false)])
