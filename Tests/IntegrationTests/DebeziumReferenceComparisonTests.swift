@@ -352,10 +352,16 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
                 name: slot, prefix: prefix, slot: slot, tables: tables, extra: modes), offsetFile: offsets)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
         if modes["tributary.pgoutput.binary"] == "true" {
-            // The walsender's command says how values are sent.
-            let command = try db.query(
-                "SELECT a.query FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid "
-                    + "WHERE s.slot_name = $1", [slot], purpose: "read the walsender's command")
+            // The walsender's command says how values are sent. Polled: on a loaded machine the walsender seen
+            // active a moment ago may not be in pg_stat_activity yet (or already replaced by a reconnect).
+            var command: [[String?]] = []
+            let deadline = Date().addingTimeInterval(15)
+            repeat {
+                command = try db.query(
+                    "SELECT a.query FROM pg_replication_slots s JOIN pg_stat_activity a ON a.pid = s.active_pid "
+                        + "WHERE s.slot_name = $1", [slot], purpose: "read the walsender's command")
+                if command.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+            } while command.isEmpty && Date() < deadline
             XCTAssertTrue((command.first?.first ?? nil)?.contains("\"binary\" 'true'") == true, "\(command)")
         }
 
