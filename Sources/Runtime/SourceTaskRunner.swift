@@ -25,11 +25,15 @@ public final class SourceTaskRunner: Sendable {
     private let current = Locked<WorkerSourceTask?>(nil)
     private let stopped = Atomic<Bool>(false)
 
+    private let commitOffsets: Bool
+
     /// Checks the configuration (converters, topic creation, retries, the connector's own settings).
+    /// `commitOffsets: false` neither stores offsets nor confirms them to the source.
     public init(
         connector config: Config, worker: WorkerConfig, offsets: any OffsetBackingStore, plugins: ConnectorPlugins,
-        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory
+        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory, commitOffsets: Bool = true
     ) throws {
+        self.commitOffsets = commitOffsets
         name = try config.required("name")
         self.config = config
         self.worker = worker
@@ -59,12 +63,13 @@ public final class SourceTaskRunner: Sendable {
                 Int32(try config.int("topic.creation.default.replication.factor", default: -1, range: -1...32_767))
             )
         }
-        let settings = SourceTaskSettings(
+        var settings = SourceTaskSettings(
             topicCreation: creation, offsetFlushInterval: .milliseconds(worker.offsetFlushIntervalMilliseconds),
             shutdownTimeout: .milliseconds(worker.shutdownTimeoutMilliseconds),
             producerProperties: worker.producerProperties,
             sendImmediatelyBelowRecords: worker.sendImmediatelyBelowRecords,
             errorHandling: try ErrorHandlingSettings(config))
+        settings.commitOffsets = commitOffsets
         return WorkerSourceTask(
             name: name, task: try plugins.sourceConnector(for: config).makeTask(config),
             keyConverter: try ConverterFactory.make(merged, prefix: "key.converter", isKey: true),

@@ -21,6 +21,9 @@ public struct SourceTaskSettings: Sendable {
     public var sendImmediatelyBelowRecords: Int
     /// `errors.*`: retries and tolerance for records that fail a transform or a converter.
     public var errorHandling: ErrorHandlingSettings
+    /// Whether delivered offsets are stored and confirmed to the source (a replication slot moves on); false
+    /// for `tributary tail --connector`, which must not move a slot another connector relies on.
+    public var commitOffsets = true
 
     public init(
         topicCreation: (partitions: Int32, replicationFactor: Int32)? = nil,
@@ -118,7 +121,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
         /// Stores the offset of the newest record that it and all before it were acknowledged, then tells the
         /// source.
         func storeAcknowledged() throws(TaskError) {
-            guard let offset = tracker.takeCommittable() else { return }
+            guard let offset = tracker.takeCommittable(), settings.commitOffsets else { return }
             try TaskError.wrapping(connector: name, .commitOffsets) {
                 try offsets.store(connector: name, partition: task.sourcePartition, offset: offset)
                 try task.commit(offset: offset)

@@ -1,8 +1,13 @@
 import ArgumentParser
 import Converters
+import Dispatch
+import Foundation
 import KafkaClient
+import Runtime
+import TributaryCore
 
-/// `tributary tail`: prints what is in Kafka topics, one JSON line per record, for people and scripts.
+/// `tributary tail`: prints what is in Kafka topics, one JSON line per record, for people and scripts; or, with
+/// `--connector`, runs a connector and prints its records without Kafka.
 ///
 /// Records are printed as they arrive (in order within each partition), so memory stays bounded however large
 /// the topics are.
@@ -10,8 +15,21 @@ struct Tail: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: """
             Print the records of Kafka topics from the beginning, one JSON line each: \
-            {topic, partition, offset, timestamp, key, value}.
+            {topic, partition, offset, timestamp, key, value}. With --connector: run that connector and print its \
+            change events as {topic, timestamp, key, value} lines, without Kafka.
             """)
+
+    @Option(name: .long, help: "Run this connector (a properties file) and print its records instead of reading Kafka.")
+    var connector: String?
+
+    @Option(
+        name: .long, help: "With --connector: worker properties (converters, transforms' config providers, offsets).")
+    var worker: String?
+
+    @Flag(name: .long, help: "With --connector: store offsets and confirm them to the source (a slot moves on).")
+    var commitOffsets = false
+
+    @OptionGroup var logging: LoggingOptions
 
     @Option(name: .long, help: "Kafka bootstrap servers.")
     var bootstrapServers: String = "127.0.0.1:9092"
@@ -28,10 +46,19 @@ struct Tail: ParsableCommand {
     @Option(name: .long, help: "Skip records with an earlier timestamp (milliseconds since the epoch).")
     var sinceMs: Int64 = 0
 
-    @Argument(help: "Topics to read.")
-    var topics: [String]
+    @Argument(help: "Topics to read (without --connector).")
+    var topics: [String] = []
+
+    func validate() throws {
+        if connector == nil && topics.isEmpty { throw ValidationError("give topics to read, or --connector") }
+        if connector != nil && !topics.isEmpty { throw ValidationError("give topics or --connector, not both") }
+        if commitOffsets && worker == nil {
+            throw ValidationError("--commit-offsets needs --worker (its offset.storage.file.filename)")
+        }
+    }
 
     func run() throws {
+        if let connector { return try runConnector(connector) }
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": bootstrapServers])
         let missing = try consumer.waitForTopics(topics, timeoutMilliseconds: waitMs)
         guard missing.isEmpty else {
@@ -59,5 +86,46 @@ struct Tail: ParsableCommand {
             count += 1
             return max == 0 || count < max
         }
+    }
+
+    /// Runs the connector with a producer that prints, until interrupted or `--max` records were printed.
+    private func runConnector(_ path: String) throws {
+        logging.bootstrap()
+        var workerValues = try worker.map { try Standalone.load($0) } ?? Config()
+        let providers = try ConfigProviders(workerValues)
+        workerValues = try providers.resolve(workerValues)
+        if workerValues.string("bootstrap.servers") == nil { workerValues["bootstrap.servers"] = "unused:9092" }
+        workerValues["topic.creation.enable"] = "false"
+        let connectorConfig = try providers.resolve(try Standalone.load(path))
+        let workerConfig = try WorkerConfig(workerValues, standalone: false)
+        let fileStore = try workerConfig.offsetFile.map { try FileOffsetStore(path: $0) }
+        let offsets: any OffsetBackingStore =
+            commitOffsets ? fileStore! : MemoryOffsetStore(startingFrom: fileStore)
+        let printed = Locked(0)
+        let limit = max
+        nonisolated(unsafe) var runner: SourceTaskRunner?
+        let output: PrintingProducer.Output = { line in
+            let (accepted, done) = printed.withLock { count -> (Bool, Bool) in
+                guard limit == 0 || count < limit else { return (false, true) }
+                FileHandle.standardOutput.write(Data(line + [UInt8(ascii: "\n")]))
+                count += 1
+                return (true, limit > 0 && count >= limit)
+            }
+            if done { runner?.stop() }
+            return accepted
+        }
+        let taskRunner = try SourceTaskRunner(
+            connector: connectorConfig, worker: workerConfig, offsets: offsets, plugins: Standalone.plugins,
+            makeProducer: PrintingProducer.factory(output: output), commitOffsets: commitOffsets)
+        runner = taskRunner
+        for sig in [SIGINT, SIGTERM] { signal(sig, SIG_IGN) }
+        let sources = [SIGINT, SIGTERM].map { sig in
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { taskRunner.stop() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        try taskRunner.run()
     }
 }

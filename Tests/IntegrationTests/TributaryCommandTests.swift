@@ -2,6 +2,8 @@ import Foundation
 import KafkaClient
 import XCTest
 
+@testable import PostgresSource
+
 /// The `tributary` executable as a user runs it: bad input gives a clear message and a failing exit code, and
 /// passwords never reach the output.
 final class TributaryCommandTests: XCTestCase {
@@ -107,5 +109,58 @@ final class TributaryCommandTests: XCTestCase {
         ])
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("\"value\":{\"v\":1}"), output)
+    }
+
+    /// `tail --connector` runs a connector without Kafka and prints its records (here a snapshot, unwrapped by a
+    /// transform); the password comes from a config provider; no offsets are stored.
+    func testTailRunsAConnectorWithoutKafka() throws {
+        let slot = IntegrationEnvironment.uniqueName("tail")
+        let table = try IntegrationEnvironment.createTable(slot, "id int PRIMARY KEY, name text")
+        defer {
+            IntegrationEnvironment.dropSlot(slot)
+            _ = try? IntegrationEnvironment.sql().query("DROP TABLE \(table)", purpose: "drop")
+        }
+        try IntegrationEnvironment.sql().query(
+            "INSERT INTO \(table) VALUES (1, 'one'), (2, 'two'), (3, 'three')", purpose: "rows")
+        let secrets = try write("secrets.properties", "pg.password=tributary\n")
+        let worker = try write(
+            "worker.properties",
+            """
+            offset.storage.file.filename=\(work.path)/offsets.json
+            config.providers=file
+            config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+            value.converter.schemas.enable=false
+            key.converter.schemas.enable=false
+            """)
+        var connector = IntegrationEnvironment.connectorConfig(
+            name: slot, prefix: slot, slot: slot, tables: "public.\(slot)",
+            extra: [
+                "snapshot.mode": "initial", "database.password": "${file:\(secrets):pg.password}",
+                "transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+            ])
+        connector["slot.drop.on.stop"] = "false"
+        let properties = try write(
+            "c.properties", connector.values.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "\n"))
+
+        let process = Process()
+        process.executableURL = IntegrationEnvironment.executable
+        process.arguments = ["tail", "--connector", properties, "--worker", worker, "--max", "3"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        let lines = stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) }
+        XCTAssertEqual(lines.count, 3, stdout)
+        let values = lines.compactMap { ($0 as? [String: Any])?["value"] as? [String: Any] }
+        XCTAssertEqual(values.compactMap { $0["name"] as? String }, ["one", "two", "three"], stdout)
+        XCTAssertEqual((lines.first as? [String: Any])?["topic"] as? String, "\(slot).public.\(slot)")
+        XCTAssertFalse(stderr.contains("password=tributary") || stderr.contains("${file:"), stderr)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: work.appendingPathComponent("offsets.json").path),
+            "no offsets stored without --commit-offsets")
     }
 }
