@@ -10,6 +10,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config.
@@ -59,13 +63,22 @@ let package = Package(
             name: "Runtime",
             dependencies: [
                 "TributaryCore", "Converters", "Transforms", "KafkaClient",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        // The worker's HTTP listener: /metrics (Prometheus text), / and /health.
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "TributaryCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "tributary",
             dependencies: [
                 "Runtime", "KafkaClient", "Converters", "TributaryCore", "PostgresSource", "MySQLSource",
-                "BinlogProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BinlogProtocol", "Monitoring", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -73,6 +86,12 @@ let package = Package(
         .testTarget(name: "TributaryCoreTests", dependencies: ["TributaryCore"]),
         .testTarget(name: "ConvertersTests", dependencies: ["Converters", "TributaryCore", "SchemaRegistry"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Converters", "TributaryCore"]),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: [
+                "Monitoring", "TributaryCore", .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "PostgresSourceTests", dependencies: ["PostgresSource", "DebeziumEvents", "TributaryCore"]),
         .testTarget(
             name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters", "Transforms"]),

@@ -48,10 +48,16 @@ final class RetryWithToleranceOperator {
     /// Retries made (`total-retries`).
     private(set) var retries = 0
 
-    init(settings: ErrorHandlingSettings, connector: String, logger: Logger, stopRequested: @escaping () -> Bool) {
+    private let metrics: SourceTaskMetrics
+
+    init(
+        settings: ErrorHandlingSettings, connector: String, logger: Logger, metrics: SourceTaskMetrics,
+        stopRequested: @escaping () -> Bool
+    ) {
         self.settings = settings
         self.connector = connector
         self.logger = logger
+        self.metrics = metrics
         self.stopRequested = stopRequested
     }
 
@@ -70,6 +76,7 @@ final class RetryWithToleranceOperator {
                 let elapsed = clock.now - started
                 if error.isRetriable, !stopRequested(), settings.retryTimeout.map({ elapsed < $0 }) ?? true {
                     retries += 1
+                    metrics.retries.increment()
                     let wait = min(delay, settings.retryMaxDelay, settings.retryTimeout.map { $0 - elapsed } ?? delay)
                     logger.warning(
                         "retrying a record that failed", metadata: ["error": "\(failure)", "in": "\(wait)"])
@@ -78,8 +85,10 @@ final class RetryWithToleranceOperator {
                     continue
                 }
                 recordFailures += 1
+                metrics.failures.increment()
                 guard settings.tolerance == .all else { throw failure }
                 recordsSkipped += 1
+                metrics.skipped.increment()
                 var metadata: Logger.Metadata = [
                     "stage": "\(stage.rawValue)", "topic": "\(record.topic)",
                     "source_offset": "\(RecordContext(record).sourceOffset)", "error": "\(failure.underlying)",

@@ -1,4 +1,5 @@
 import Converters
+import CoreMetrics
 import KafkaClient
 import Logging
 import Synchronization
@@ -26,14 +27,28 @@ public final class SourceTaskRunner: Sendable {
     private let stopped = Atomic<Bool>(false)
 
     private let commitOffsets: Bool
+    private let metricsFactory: (any MetricsFactory)?
+    private let currentState = Locked(State.running)
+
+    /// Where the connector is, for `/health` and the worker's metrics.
+    public enum State: String, Sendable {
+        case running = "RUNNING"
+        case restarting = "RESTARTING"
+        case failed = "FAILED"
+        case stopped = "STOPPED"
+    }
+
+    public var state: State { currentState.withLock { $0 } }
 
     /// Checks the configuration (converters, topic creation, retries, the connector's own settings).
     /// `commitOffsets: false` neither stores offsets nor confirms them to the source.
     public init(
         connector config: Config, worker: WorkerConfig, offsets: any OffsetBackingStore, plugins: ConnectorPlugins,
-        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory, commitOffsets: Bool = true
+        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory, commitOffsets: Bool = true,
+        metricsFactory: (any MetricsFactory)? = nil
     ) throws {
         self.commitOffsets = commitOffsets
+        self.metricsFactory = metricsFactory
         name = try config.required("name")
         self.config = config
         self.worker = worker
@@ -70,6 +85,7 @@ public final class SourceTaskRunner: Sendable {
             sendImmediatelyBelowRecords: worker.sendImmediatelyBelowRecords,
             errorHandling: try ErrorHandlingSettings(config))
         settings.commitOffsets = commitOffsets
+        settings.metricsFactory = metricsFactory
         return WorkerSourceTask(
             name: name, task: try plugins.sourceConnector(for: config).makeTask(config),
             keyConverter: try ConverterFactory.make(merged, prefix: "key.converter", isKey: true),
@@ -80,11 +96,22 @@ public final class SourceTaskRunner: Sendable {
 
     /// Blocks until `stop()`, or until the task failed with an error that is not retriable or retries ran out.
     public func run() throws {
+        do {
+            try runRestarting()
+            currentState.withLock { $0 = .stopped }
+        } catch {
+            currentState.withLock { $0 = .failed }
+            throw error
+        }
+    }
+
+    private func runRestarting() throws {
         var attempt = 0
         var everStarted = false
         while !stopped.load(ordering: .acquiring) {
             let task = try makeTask()
             current.withLock { $0 = task }
+            currentState.withLock { $0 = .running }
             // stop() sets the flag, then stops `current`: one of the two sees the other.
             if stopped.load(ordering: .acquiring) { task.stop() }
             let clock = ContinuousClock()
@@ -111,6 +138,7 @@ public final class SourceTaskRunner: Sendable {
                 logger.warning(
                     "task failed; restarting",
                     metadata: ["error": "\(error)", "attempt": "\(attempt)", "in": "\(delay)"])
+                currentState.withLock { $0 = .restarting }
                 let until = clock.now + delay
                 while clock.now < until && !stopped.load(ordering: .acquiring) { sleepBriefly(until - clock.now) }
             }

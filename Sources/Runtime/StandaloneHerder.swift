@@ -1,4 +1,5 @@
 import Converters
+import CoreMetrics
 import Dispatch
 import Logging
 import Synchronization
@@ -15,14 +16,22 @@ public final class StandaloneHerder: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let failures = Locked<[String: any Error]>([:])
 
+    private let metricsFactory: (any MetricsFactory)?
+
     public init(
         worker: WorkerConfig, connectors: [Config], plugins: ConnectorPlugins,
-        logger: Logger = Logger(label: "tributary.herder")
+        logger: Logger = Logger(label: "tributary.herder"), metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.worker = worker
         self.connectors = connectors
         self.plugins = plugins
         self.logger = logger
+        self.metricsFactory = metricsFactory
+    }
+
+    /// Each connector's state (empty before `run`).
+    public var connectorStates: [String: SourceTaskRunner.State] {
+        runners.withLock { Dictionary($0.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a }) }
     }
 
     /// Checks every connector configuration (connector settings, converters, retries) before anything starts;
@@ -42,7 +51,8 @@ public final class StandaloneHerder: Sendable {
         }
         let store = try FileOffsetStore(path: worker.offsetFile ?? "offsets.json")
         return try connectors.map {
-            try SourceTaskRunner(connector: $0, worker: worker, offsets: store, plugins: plugins)
+            try SourceTaskRunner(
+                connector: $0, worker: worker, offsets: store, plugins: plugins, metricsFactory: metricsFactory)
         }
     }
 
@@ -66,7 +76,29 @@ public final class StandaloneHerder: Sendable {
                 }
             }
         }
-        group.wait()
+        // Kafka Connect's worker metrics, refreshed while the connectors run.
+        let factory = metricsFactory ?? NOOPMetricsHandler.instance
+        let worker = "kafka_connect_connect_worker_metrics_"
+        Gauge(label: worker + "connector_count", factory: factory).record(prepared.count)
+        Gauge(label: worker + "task_count", factory: factory).record(prepared.count)
+        let running = prepared.map {
+            Gauge(
+                label: worker + "connector_running_task_count", dimensions: [("connector", $0.name)], factory: factory)
+        }
+        let failed = prepared.map {
+            Gauge(
+                label: worker + "connector_failed_task_count", dimensions: [("connector", $0.name)], factory: factory)
+        }
+        repeat {
+            for (i, runner) in prepared.enumerated() {
+                running[i].record(runner.state == .running ? 1 : 0)
+                failed[i].record(runner.state == .failed ? 1 : 0)
+            }
+        } while group.wait(timeout: .now() + 1) == .timedOut
+        for (i, runner) in prepared.enumerated() {
+            running[i].record(0)
+            failed[i].record(runner.state == .failed ? 1 : 0)
+        }
         return failures.withLock { $0 }
     }
 

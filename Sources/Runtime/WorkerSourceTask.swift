@@ -1,4 +1,5 @@
 import Converters
+import CoreMetrics
 import KafkaClient
 import Logging
 import Synchronization
@@ -24,6 +25,8 @@ public struct SourceTaskSettings: Sendable {
     /// Whether delivered offsets are stored and confirmed to the source (a replication slot moves on); false
     /// for `tributary tail --connector`, which must not move a slot another connector relies on.
     public var commitOffsets = true
+    /// Where the task's metrics are recorded (the worker's Prometheus registry); nil records none.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init(
         topicCreation: (partitions: Int32, replicationFactor: Int32)? = nil,
@@ -60,6 +63,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
     private let startedFlag = AtomicFlag()
 
     private let errors: RetryWithToleranceOperator
+    private let metrics: SourceTaskMetrics
     /// Records skipped under `errors.tolerance=all`.
     public var recordsSkipped: Int { errors.recordsSkipped }
     /// Records that failed a transform or converter (skipped or not).
@@ -83,8 +87,10 @@ public final class WorkerSourceTask: @unchecked Sendable {
         self.makeProducer = makeProducer
         self.logger = logger
         let stopRequested = self.stopRequested
+        metrics = SourceTaskMetrics(connector: name, factory: settings.metricsFactory)
         errors = RetryWithToleranceOperator(
-            settings: settings.errorHandling, connector: name, logger: logger, stopRequested: { stopRequested.isSet })
+            settings: settings.errorHandling, connector: name, logger: logger, metrics: metrics,
+            stopRequested: { stopRequested.isSet })
     }
 
     /// Asks the task to finish: it stops reading, waits (at most `shutdownTimeout`) for Kafka's
@@ -96,12 +102,19 @@ public final class WorkerSourceTask: @unchecked Sendable {
         var deliveryError: TaskError?
         var acked: UInt64 = 0
         let name = self.name
+        let metrics = self.metrics
+        let clock = ContinuousClock()
+        // Produce latency is measured on a sample of records: one in 64, by token.
+        var latencySamples: [UInt64: ContinuousClock.Instant] = [:]
         let producer = try TaskError.wrapping(connector: name, .start) {
             try makeProducer(settings.producerProperties, logger) { token, result in
                 switch result {
                 case .success:
                     tracker.ack(token)
                     acked += 1
+                    if token & 63 == 0, let sent = latencySamples.removeValue(forKey: token) {
+                        metrics.produceLatency.recordMicroseconds((clock.now - sent).wholeMicroseconds)
+                    }
                 case .failure(let error):
                     if deliveryError == nil {
                         deliveryError = TaskError(
@@ -110,7 +123,6 @@ public final class WorkerSourceTask: @unchecked Sendable {
                 }
             }
         }
-        let clock = ContinuousClock()
 
         /// Fails with what Kafka reported: a failed delivery, or a fatal producer error.
         func checkProducer() throws(TaskError) {
@@ -150,11 +162,18 @@ public final class WorkerSourceTask: @unchecked Sendable {
         var lastReport = started
         var reportedAcked: UInt64 = 0
         var produced: UInt64 = 0
+        var metricAcked: UInt64 = 0
         var failure: TaskError?
         do throws(TaskError) {
             polling: while !stopRequested.isSet {
                 let records = try TaskError.wrapping(connector: name, .read) {
                     try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
+                }
+                if let last = records.last {
+                    metrics.polled.increment(by: records.count)
+                    if let sourceMillis = SourceTaskMetrics.sourceMillis(of: last) {
+                        metrics.behindSource.record(max(0, WallClock.epochMicros() / 1000 - sourceMillis))
+                    }
                 }
                 for polled in records {
                     var record = polled
@@ -210,7 +229,8 @@ public final class WorkerSourceTask: @unchecked Sendable {
                         producer.poll(timeoutMilliseconds: 50)
                         try checkProducer()
                     }
-                    tracker.add(record.sourceOffset, topic: record.topic)
+                    let token = tracker.add(record.sourceOffset, topic: record.topic)
+                    if token & 63 == 0 { latencySamples[token] = clock.now }
                     produced += 1
                 }
                 if let offset = task.takeOffsetWithoutRecord() { tracker.addAcknowledged(offset) }
@@ -220,6 +240,11 @@ public final class WorkerSourceTask: @unchecked Sendable {
                 }
                 producer.poll(timeoutMilliseconds: 0)
                 try checkProducer()
+                if acked > metricAcked {
+                    metrics.written.increment(by: Int(acked - metricAcked))
+                    metricAcked = acked
+                }
+                metrics.active.record(tracker.inFlight)
                 let now = clock.now
                 if now >= nextFlush {
                     try storeAcknowledged()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Logging
+import Monitoring
 import MySQLSource
 import PostgresSource
 import Runtime
@@ -47,7 +48,15 @@ struct Standalone: ParsableCommand {
         } catch let error as ConfigError {
             throw Self.configurationError(error)
         }
-        let herder = StandaloneHerder(worker: workerConfig, connectors: connectorConfigs, plugins: Self.plugins)
+        let listener: MonitoringServer.Listener
+        do {
+            listener = try MonitoringServer.Listener(workerConfig.config.string("listeners") ?? "http://127.0.0.1:8083")
+        } catch {
+            throw Self.configurationError(error)
+        }
+        let metrics = WorkerMetrics()
+        let herder = StandaloneHerder(
+            worker: workerConfig, connectors: connectorConfigs, plugins: Self.plugins, metricsFactory: metrics.factory)
         do {
             try herder.validate()
         } catch {
@@ -63,7 +72,23 @@ struct Standalone: ParsableCommand {
             source.resume()
             return source
         }
+        // Metrics and health are for operators: a listener that cannot start is reported, capture goes on.
+        let server = MonitoringServer(
+            listener: listener, metrics: metrics,
+            health: {
+                WorkerHealth(
+                    connectors: herder.connectorStates.mapValues {
+                        WorkerHealth.State(rawValue: $0.rawValue) ?? .failed
+                    })
+            }, logger: Logger(label: "tributary.http"))
+        do {
+            let port = try server.start()
+            logger.info("metrics and health", metadata: ["listener": "http://\(listener.host):\(port)"])
+        } catch {
+            logger.error("no metrics or health endpoint", metadata: ["error": "\(error)"])
+        }
         let failures = try herder.run()
+        server.stop()
         sources.forEach { $0.cancel() }
         if !failures.isEmpty {
             for (name, error) in failures.sorted(by: { $0.key < $1.key }) {

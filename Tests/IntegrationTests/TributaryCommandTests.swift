@@ -163,4 +163,84 @@ final class TributaryCommandTests: XCTestCase {
             FileManager.default.fileExists(atPath: work.appendingPathComponent("offsets.json").path),
             "no offsets stored without --commit-offsets")
     }
+
+    /// `tributary standalone` serves `/`, `/health` and `/metrics` on `listeners` while it captures; the task's
+    /// counters reach Prometheus' text.
+    func testMetricsAndHealthOverHTTP() throws {
+        let slot = IntegrationEnvironment.uniqueName("http")
+        let table = try IntegrationEnvironment.createTable(slot, "id int PRIMARY KEY")
+        defer {
+            IntegrationEnvironment.dropSlot(slot)
+            _ = try? IntegrationEnvironment.sql().query("DROP TABLE \(table)", purpose: "drop")
+        }
+        try IntegrationEnvironment.sql().query("INSERT INTO \(table) SELECT generate_series(1, 5)", purpose: "rows")
+        let port = try PrivateBroker.freePort()
+        let worker = try write(
+            "worker.properties",
+            """
+            bootstrap.servers=\(IntegrationEnvironment.bootstrapServers)
+            offset.storage.file.filename=\(work.path)/offsets.json
+            offset.flush.interval.ms=200
+            listeners=http://127.0.0.1:\(port)
+            """)
+        var connector = IntegrationEnvironment.connectorConfig(
+            name: slot, prefix: slot, slot: slot, tables: "public.\(slot)", extra: ["snapshot.mode": "initial"])
+        connector["topic.creation.default.partitions"] = "1"
+        let properties = try write(
+            "c.properties", connector.values.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "\n"))
+        let process = Process()
+        process.executableURL = IntegrationEnvironment.executable
+        process.arguments = ["standalone", worker, properties]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGINT)
+                process.waitUntilExit()
+            }
+        }
+        let written = "kafka_connect_source_task_metrics_source_record_write_total{connector=\"\(slot)\",task=\"0\"} 5"
+        var metrics = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !metrics.contains(written) && Date() < deadline {
+            metrics = (try? Self.get("http://127.0.0.1:\(port)/metrics").body) ?? ""
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        XCTAssertTrue(metrics.contains(written), metrics)
+        XCTAssertTrue(metrics.contains("kafka_connect_connect_worker_metrics_connector_running_task_count"), metrics)
+        let health = try Self.get("http://127.0.0.1:\(port)/health")
+        XCTAssertEqual(health.status, 200)
+        let object = try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["status"] as? String, "healthy")
+        XCTAssertEqual((object?["connectors"] as? [String: String])?[slot], "RUNNING")
+        XCTAssertTrue(try Self.get("http://127.0.0.1:\(port)/").body.contains("\"version\""))
+    }
+
+    /// GET through Python's urllib (URLSession's libcurl handles would outlive the test under the sanitizers).
+    private static func get(_ url: String) throws -> (status: Int, body: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c",
+            """
+            import sys, urllib.request, urllib.error
+            try:
+                r = urllib.request.urlopen(sys.argv[1], timeout=5); code, body = r.status, r.read()
+            except urllib.error.HTTPError as e:
+                code, body = e.code, e.read()
+            sys.stdout.write(str(code) + "\\n" + body.decode())
+            """, url,
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let newline = text.firstIndex(of: "\n") else {
+            throw IntegrationFailure("GET \(url) failed")
+        }
+        return (Int(text[..<newline]) ?? 0, String(text[text.index(after: newline)...]))
+    }
 }
