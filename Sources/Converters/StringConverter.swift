@@ -22,7 +22,8 @@ public final class StringConverter: Converter {
         return Array(text.utf8)
     }
 
-    static func write(_ value: Value, schema: Schema?, into text: inout String) {
+    /// Appends the Java `toString()` of `value` (as this converter writes it) to `text`.
+    public static func write(_ value: Value, schema: Schema?, into text: inout String) {
         switch value {
         case .null: text += "null"
         case .boolean(let v): text += v ? "true" : "false"

@@ -80,6 +80,7 @@ public final class TransformationChain {
         case (kafka + "ExtractField", let part?): return try ExtractField(part, config)
         case (kafka + "HoistField", let part?): return try HoistField(part, config)
         case (kafka + "Flatten", let part?): return try Flatten(part, config)
+        case (kafka + "Cast", let part?): return try Cast(part, config)
         case (kafka + "MaskField", let part?): return try MaskField(part, config)
         case (kafka + "SetSchemaMetadata", let part?): return try SetSchemaMetadata(part, config)
         case (kafka + "ValueToKey", nil): return try ValueToKey(config)
@@ -99,7 +100,10 @@ public final class TransformationChain {
         [
             "io.debezium.transforms.ExtractNewRecordState"
         ]
-        + ["InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata", "Flatten"]
+        + [
+            "InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata", "Flatten",
+            "Cast",
+        ]
         .flatMap {
             [kafka + $0 + "$Key", kafka + $0 + "$Value"]
         }

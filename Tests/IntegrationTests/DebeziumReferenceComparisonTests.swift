@@ -172,6 +172,22 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             ])
     }
 
+    /// Kafka's Cast on unwrapped rows of the main table: numbers narrowed and widened, a numeric to float64,
+    /// booleans to numbers, text to boolean, numbers, dates (Debezium's days) and floats to strings.
+    func testCastEqualsDebezium() throws {
+        let kafka = "org.apache.kafka.connect.transforms."
+        try compareWithReference(
+            modes: [
+                "transforms": "unwrap,cast",
+                "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+                "transforms.cast.type": kafka + "Cast$Value",
+                "transforms.cast.spec": "i:string,s:int8,bo:int32,r:string,d:float32,n:float64,b:float64,t:boolean,"
+                    + "da:string",
+                "transforms.cast.predicate": "main", "predicates": "main",
+                "predicates.main.type": kafka + "predicates.TopicNameMatches", "predicates.main.pattern": ".*[0-9]",
+            ], extraEvents: -3)
+    }
+
     /// Column filters and mappers: an excluded column, truncation (text and bytes), masks, hashes (v1 and v2),
     /// source types propagated to every other column, and `message.key.columns` for the table without a key (whose
     /// update of `a` then is a key change: two more events).

@@ -78,6 +78,23 @@ final class KafkaTransformsTests: XCTestCase {
         XCTAssertNotNil(try one("Flatten$Value").apply(Fixture.tombstone(1)), "a tombstone stays")
     }
 
+    func testCastFieldsAndWholeValues() throws {
+        let cast = try XCTUnwrap(try one("Cast$Value", ["spec": "id:string,flag:int32"]).apply(row))
+        XCTAssertEqual(cast.valueSchema?.fields.map(\.schema.type), [.string, .string, .int32])
+        XCTAssertEqual(cast.value.structValue?.values, [.string("7"), .string("seven"), .int32(1)])
+        XCTAssertEqual(cast.valueSchema?.field(named: "flag")?.schema.defaultValue, .int32(1), "the default is cast")
+        XCTAssertEqual(cast.valueSchema?.name, "srv.public.t.Value")
+        XCTAssertThrowsError(try one("Cast$Value", ["spec": "name:int8"]).apply(row), "\"seven\" is no number")
+        let key = try XCTUnwrap(try one("ExtractField$Key", ["field": "id"]).apply(row))
+        XCTAssertEqual(try one("Cast$Key", ["spec": "float64"]).apply(key)?.key, .float64(7))
+        XCTAssertEqual(try Cast.cast(.float64(-2.9), from: .float64, to: .int32), .int32(-2), "toward zero")
+        XCTAssertEqual(try Cast.cast(.int32(300), from: .int32, to: .int8), .int8(44), "Java's narrowing")
+        XCTAssertEqual(try Cast.cast(.int32(19_000), from: ConnectLogical.date(), to: .string), .string("2022-01-08"))
+        for spec in ["id:uuid", "int8,id:string", ":int8"] {
+            XCTAssertThrowsError(try one("Cast$Value", ["spec": spec]), spec)
+        }
+    }
+
     func testMaskFieldWithEmptyValuesAndReplacements() throws {
         let masked = try XCTUnwrap(try one("MaskField$Value", ["fields": "id,name,flag"]).apply(row))
         XCTAssertEqual(masked.value.structValue?.values, [.int32(0), .string(""), .boolean(false)])
