@@ -98,12 +98,7 @@ public final class StringConverter: Converter {
 
     /// `java.util.Date.toString()` in UTC: `Thu Jan 01 00:00:00 UTC 1970`.
     private static func javaDate(millis: Int64) -> String {
-        var days = millis / 86_400_000
-        var ms = millis % 86_400_000
-        if ms < 0 {
-            ms += 86_400_000
-            days -= 1
-        }
+        let (days, ms) = CivilTime.daysAndMillis(millis)
         let (year, month, day) = CivilTime.civilFromDays(Int(days))
         let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -150,9 +150,7 @@ final class Cast: Transformation {
     }
 
     private static func isoDate(millis: Int64) -> String {
-        var days = millis / 86_400_000
-        if millis % 86_400_000 < 0 { days -= 1 }
-        let (y, m, d) = CivilTime.civilFromDays(Int(days))
+        let (y, m, d) = CivilTime.civilFromDays(Int(CivilTime.daysAndMillis(millis).days))
         func pad(_ n: Int, _ width: Int) -> String {
             String(repeating: "0", count: max(0, width - String(n).count)) + String(n)
         }
@@ -160,8 +158,7 @@ final class Cast: Transformation {
     }
 
     private static func isoTime(millis: Int64) -> String {
-        var ms = millis % 86_400_000
-        if ms < 0 { ms += 86_400_000 }
+        let ms = CivilTime.daysAndMillis(millis).millisOfDay
         func pad(_ n: Int64, _ width: Int) -> String {
             String(repeating: "0", count: max(0, width - String(n).count)) + String(n)
         }

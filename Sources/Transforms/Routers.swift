@@ -82,12 +82,7 @@ final class TimestampRouter: Transformation {
     }
 
     private func format(_ millis: Int64) -> String {
-        var days = millis / 86_400_000
-        var ms = millis % 86_400_000
-        if ms < 0 {
-            ms += 86_400_000
-            days -= 1
-        }
+        let (days, ms) = CivilTime.daysAndMillis(millis)
         let (year, month, day) = CivilTime.civilFromDays(Int(days))
         var text = ""
         for part in timestampFormat {

@@ -12,6 +12,18 @@ public enum CivilTime {
         return era * 146_097 + doe - 719_468
     }
 
+    /// Milliseconds since the epoch split into whole days (rounded down, also before 1970) and the
+    /// milliseconds of that day.
+    public static func daysAndMillis(_ millis: Int64) -> (days: Int64, millisOfDay: Int64) {
+        var days = millis / 86_400_000
+        var ms = millis % 86_400_000
+        if ms < 0 {
+            ms += 86_400_000
+            days -= 1
+        }
+        return (days, ms)
+    }
+
     /// Year, month, day of a day number since 1970-01-01.
     public static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
         let z = z0 + 719_468

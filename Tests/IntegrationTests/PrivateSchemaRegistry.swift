@@ -104,31 +104,9 @@ final class PrivateSchemaRegistry {
         return try XCTUnwrap(object?["id"] as? Int)
     }
 
-    /// One request through Python's urllib (not URLSession, whose libcurl handles outlive the test and would
-    /// show up as leaks under the address sanitizer).
     private func request(_ method: String, _ path: String, body: Data?, user: String?) throws -> Any {
-        let script = """
-            import base64, sys, urllib.request
-            method, url, user = sys.argv[1], sys.argv[2], sys.argv[3]
-            data = sys.stdin.buffer.read() or None
-            request = urllib.request.Request(url, data=data, method=method)
-            request.add_header("Content-Type", "application/vnd.schemaregistry.v1+json")
-            if user:
-                request.add_header("Authorization", "Basic " + base64.b64encode(user.encode()).decode())
-            sys.stdout.buffer.write(urllib.request.urlopen(request).read())
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, method, url + path, user ?? ""]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        if let body { input.fileHandleForWriting.write(body) }
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw IntegrationFailure("\(method) \(path) failed") }
-        return try JSONSerialization.jsonObject(with: data)
+        let response = try PythonHTTP.request(method, url + path, body: body, user: user)
+        guard response.status == 200 else { throw IntegrationFailure("\(method) \(path): HTTP \(response.status)") }
+        return try JSONSerialization.jsonObject(with: response.body)
     }
 }

@@ -217,30 +217,8 @@ final class TributaryCommandTests: XCTestCase {
         XCTAssertTrue(try Self.get("http://127.0.0.1:\(port)/").body.contains("\"version\""))
     }
 
-    /// GET through Python's urllib (URLSession's libcurl handles would outlive the test under the sanitizers).
     private static func get(_ url: String) throws -> (status: Int, body: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            """
-            import sys, urllib.request, urllib.error
-            try:
-                r = urllib.request.urlopen(sys.argv[1], timeout=5); code, body = r.status, r.read()
-            except urllib.error.HTTPError as e:
-                code, body = e.code, e.read()
-            sys.stdout.write(str(code) + "\\n" + body.decode())
-            """, url,
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let newline = text.firstIndex(of: "\n") else {
-            throw IntegrationFailure("GET \(url) failed")
-        }
-        return (Int(text[..<newline]) ?? 0, String(text[text.index(after: newline)...]))
+        let response = try PythonHTTP.request("GET", url)
+        return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 }
