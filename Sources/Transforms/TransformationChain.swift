@@ -81,6 +81,7 @@ public final class TransformationChain {
         case (kafka + "HoistField", let part?): return try HoistField(part, config)
         case (kafka + "Flatten", let part?): return try Flatten(part, config)
         case (kafka + "Cast", let part?): return try Cast(part, config)
+        case (kafka + "HeaderFrom", let part?): return try HeaderFrom(part, config)
         case (kafka + "MaskField", let part?): return try MaskField(part, config)
         case (kafka + "SetSchemaMetadata", let part?): return try SetSchemaMetadata(part, config)
         case (kafka + "ValueToKey", nil): return try ValueToKey(config)
@@ -102,7 +103,7 @@ public final class TransformationChain {
         ]
         + [
             "InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata", "Flatten",
-            "Cast",
+            "Cast", "HeaderFrom",
         ]
         .flatMap {
             [kafka + $0 + "$Key", kafka + $0 + "$Value"]

@@ -95,6 +95,22 @@ final class KafkaTransformsTests: XCTestCase {
         }
     }
 
+    func testHeaderFromCopiesOrMovesFields() throws {
+        let copied = try XCTUnwrap(
+            try one("HeaderFrom$Value", ["fields": "id,name", "headers": "h_id,h_name", "operation": "copy"]).apply(row)
+        )
+        XCTAssertEqual(
+            Array(copied.headers.suffix(2)),
+            [Header(key: "h_id", value: Array("7".utf8)), Header(key: "h_name", value: Array("seven".utf8))])
+        XCTAssertTrue(copied.valueSchema === row.valueSchema)
+        let moved = try XCTUnwrap(
+            try one("HeaderFrom$Value", ["fields": "name", "headers": "n", "operation": "move"]).apply(row))
+        XCTAssertEqual(moved.valueSchema?.fields.map(\.name), ["id", "flag"])
+        XCTAssertEqual(moved.value.structValue?.values, [.int32(7), .boolean(true)])
+        XCTAssertThrowsError(try one("HeaderFrom$Value", ["fields": "a,b", "headers": "x", "operation": "copy"]))
+        XCTAssertThrowsError(try one("HeaderFrom$Value", ["fields": "a", "headers": "x"]))
+    }
+
     func testMaskFieldWithEmptyValuesAndReplacements() throws {
         let masked = try XCTUnwrap(try one("MaskField$Value", ["fields": "id,name,flag"]).apply(row))
         XCTAssertEqual(masked.value.structValue?.values, [.int32(0), .string(""), .boolean(false)])
