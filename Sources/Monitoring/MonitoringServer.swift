@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import TributaryCore
 
@@ -57,6 +58,7 @@ public final class MonitoringServer: Sendable {
     private let health: @Sendable () -> WorkerHealth
     private let logger: Logger
     private let group = Locked<ServiceGroup?>(nil)
+    private let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     public init(
         listener: Listener, metrics: WorkerMetrics, health: @escaping @Sendable () -> WorkerHealth, logger: Logger
@@ -102,6 +104,8 @@ public final class MonitoringServer: Sendable {
                 port.withLock { $0 = channel.localAddress?.port ?? 0 }
                 started.signal()
             },
+            // One event loop thread is plenty for a few scrapes a minute (the default is one per core).
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
