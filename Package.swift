@@ -25,8 +25,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // zstd, for MySQL 8's compressed transactions (TRANSACTION_PAYLOAD).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        // libcurl, for the Schema Registry's REST API (HTTP and HTTPS).
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's header, for the Schema Registry's REST API (HTTP and HTTPS); the library is opened at run time.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "TributaryCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The Confluent Schema Registry client the Avro, Protobuf and JSON Schema converters share.

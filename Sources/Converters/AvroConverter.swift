@@ -79,7 +79,7 @@ public final class AvroConverter: Converter {
             scrubInvalidNames: try config.bool("scrub.invalid.names", default: false),
             ignoreDefaultForNullables: try config.bool("ignore.default.for.nullables", default: false))
         self.init(
-            registry: SchemaRegistryClient(settings: try SchemaRegistrySettings(config)), isKey: isKey,
+            registry: try SchemaRegistryClient(settings: try SchemaRegistrySettings(config)), isKey: isKey,
             avroData: AvroData(settings: settings), subjectNameStrategy: strategy,
             idSource: useLatest ? .latestVersion : autoRegister ? .register : .lookup)
     }

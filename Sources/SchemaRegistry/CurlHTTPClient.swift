@@ -22,44 +22,56 @@ final class CurlHTTPClient {
         var reason: String
     }
 
-    private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    /// libcurl, opened once for the process (dlopen and `curl_global_init` are not to be raced), or why not.
+    nonisolated(unsafe) private static let library: Result<UnsafeMutablePointer<tributary_curl_api>, TransportFailure> =
+        {
+            let api = UnsafeMutablePointer<tributary_curl_api>.allocate(capacity: 1)
+            api.initialize(to: tributary_curl_api())
+            var error = [CChar](repeating: 0, count: 512)
+            guard tributary_curl_open(api, &error, error.count) == 0 else {
+                let reason = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                return .failure(TransportFailure(reason: "cannot load libcurl: \(reason) (install libcurl4)"))
+            }
+            return .success(api)
+        }()
 
+    private let api: UnsafeMutablePointer<tributary_curl_api>
     private let handle: UnsafeMutableRawPointer
     private let tls: SchemaRegistrySettings.TLS
     private let timeoutMilliseconds: Int
 
-    init(tls: SchemaRegistrySettings.TLS, timeoutMilliseconds: Int) {
-        Self.globalInit
-        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+    init(tls: SchemaRegistrySettings.TLS, timeoutMilliseconds: Int) throws(TransportFailure) {
+        api = try Self.library.get()
+        guard let handle = api.pointee.easy_init() else { throw TransportFailure(reason: "curl_easy_init failed") }
         self.handle = handle
         self.tls = tls
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { api.pointee.easy_cleanup(handle) }
 
     /// Sends one request; `userInfo` is `user:password` for basic authentication.
     func send(
         _ method: Method, url: String, body: [UInt8]? = nil, headers: [String] = [], userInfo: String? = nil
     ) throws(TransportFailure) -> Response {
-        curl_easy_reset(handle)
+        api.pointee.easy_reset(handle)
         var headerList: UnsafeMutablePointer<curl_slist>?
-        for header in headers { headerList = curl_slist_append(headerList, header) }
-        defer { curl_slist_free_all(headerList) }
+        for header in headers { headerList = api.pointee.slist_append(headerList, header) }
+        defer { api.pointee.slist_free_all(headerList) }
         let response = ResponseBuffer()
         let context = Unmanaged.passUnretained(response).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let body = body ?? []
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
             body.withUnsafeBufferPointer { bodyBytes in
-                tributary_curl_setopt_string(handle, CURLOPT_URL, url)
-                tributary_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                tributary_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
-                tributary_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMilliseconds, 10_000))
-                tributary_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress)
-                tributary_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
+                tributary_curl_setopt_string(api, handle, CURLOPT_URL, url)
+                tributary_curl_setopt_long(api, handle, CURLOPT_NOSIGNAL, 1)
+                tributary_curl_setopt_long(api, handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
+                tributary_curl_setopt_long(api, handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMilliseconds, 10_000))
+                tributary_curl_setopt_pointer(api, handle, CURLOPT_ERRORBUFFER, errors.baseAddress)
+                tributary_curl_setopt_pointer(api, handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
                 tributary_curl_setopt_write(
-                    handle,
+                    api, handle,
                     { data, size, count, context in
                         let total = size * count
                         guard let data, let context, total > 0 else { return total }
@@ -69,37 +81,44 @@ final class CurlHTTPClient {
                         }
                         return total
                     })
-                tributary_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+                tributary_curl_setopt_pointer(api, handle, CURLOPT_WRITEDATA, context)
                 switch method {
-                case .get: tributary_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+                case .get: tributary_curl_setopt_long(api, handle, CURLOPT_HTTPGET, 1)
                 case .post, .put, .delete:
-                    if method != .post { tributary_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method.rawValue) }
+                    if method != .post {
+                        tributary_curl_setopt_string(api, handle, CURLOPT_CUSTOMREQUEST, method.rawValue)
+                    }
                     if method != .delete || !body.isEmpty {
-                        tributary_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
+                        tributary_curl_setopt_long(api, handle, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
                         tributary_curl_setopt_pointer(
-                            handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bodyBytes.baseAddress))
+                            api, handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bodyBytes.baseAddress))
                     }
                 }
-                if let userInfo { tributary_curl_basic_auth(handle, userInfo) }
-                if let ca = tls.caLocation { tributary_curl_setopt_string(handle, CURLOPT_CAINFO, ca) }
+                if let userInfo { tributary_curl_basic_auth(api, handle, userInfo) }
+                if let ca = tls.caLocation { tributary_curl_setopt_string(api, handle, CURLOPT_CAINFO, ca) }
                 if let certificate = tls.certificateLocation {
-                    tributary_curl_setopt_string(handle, CURLOPT_SSLCERT, certificate)
-                    tributary_curl_setopt_string(handle, CURLOPT_SSLKEY, tls.keyLocation ?? certificate)
+                    tributary_curl_setopt_string(api, handle, CURLOPT_SSLCERT, certificate)
+                    tributary_curl_setopt_string(api, handle, CURLOPT_SSLKEY, tls.keyLocation ?? certificate)
                 }
-                if let password = tls.keyPassword { tributary_curl_setopt_string(handle, CURLOPT_KEYPASSWD, password) }
-                if !tls.verifyHostname { tributary_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0) }
-                return curl_easy_perform(handle)
+                if let password = tls.keyPassword {
+                    tributary_curl_setopt_string(api, handle, CURLOPT_KEYPASSWD, password)
+                }
+                if !tls.verifyHostname { tributary_curl_setopt_long(api, handle, CURLOPT_SSL_VERIFYHOST, 0) }
+                return api.pointee.easy_perform(handle)
             }
         }
         // Nothing may point into this call's buffers once it returns.
-        tributary_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil)
-        tributary_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil)
+        tributary_curl_setopt_pointer(api, handle, CURLOPT_ERRORBUFFER, nil)
+        tributary_curl_setopt_pointer(api, handle, CURLOPT_POSTFIELDS, nil)
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw TransportFailure(reason: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+            throw TransportFailure(
+                reason: detail.isEmpty
+                    ? api.pointee.easy_strerror(code).map { String(cString: $0) } ?? "curl error \(code.rawValue)"
+                    : detail)
         }
         var status = 0
-        tributary_curl_response_code(handle, &status)
+        tributary_curl_response_code(api, handle, &status)
         return Response(status: status, body: response.bytes)
     }
 }

@@ -32,9 +32,14 @@ public final class SchemaRegistryClient {
     /// How many HTTP requests were sent (for tests and metrics).
     public private(set) var requestCount = 0
 
-    public init(settings: SchemaRegistrySettings) {
+    /// Fails (naming `schema.registry.url`) only when libcurl cannot be loaded.
+    public init(settings: SchemaRegistrySettings) throws(ConfigError) {
         self.settings = settings
-        self.http = CurlHTTPClient(tls: settings.tls, timeoutMilliseconds: settings.requestTimeoutMilliseconds)
+        do {
+            self.http = try CurlHTTPClient(tls: settings.tls, timeoutMilliseconds: settings.requestTimeoutMilliseconds)
+        } catch {
+            throw .other(key: "schema.registry.url", message: error.reason)
+        }
     }
 
     /// Registers `schema` under `subject` (or finds it registered) and returns its id
