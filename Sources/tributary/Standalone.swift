@@ -48,15 +48,19 @@ struct Standalone: ParsableCommand {
         } catch let error as ConfigError {
             throw Self.configurationError(error)
         }
-        let listener: MonitoringServer.Listener
-        do {
-            listener = try MonitoringServer.Listener(workerConfig.config.string("listeners") ?? "http://127.0.0.1:8083")
-        } catch {
-            throw Self.configurationError(error)
+        // `listeners` set but empty turns the HTTP listener (and metrics) off, saving its memory (about 9 MB).
+        var listener: MonitoringServer.Listener?
+        if workerConfig.config.values["listeners"].map({ !$0.trimmed.isEmpty }) ?? true {
+            do {
+                listener = try MonitoringServer.Listener(
+                    workerConfig.config.string("listeners") ?? "http://127.0.0.1:8083")
+            } catch {
+                throw Self.configurationError(error)
+            }
         }
-        let metrics = WorkerMetrics()
+        let metrics = listener.map { _ in WorkerMetrics() }
         let herder = StandaloneHerder(
-            worker: workerConfig, connectors: connectorConfigs, plugins: Self.plugins, metricsFactory: metrics.factory)
+            worker: workerConfig, connectors: connectorConfigs, plugins: Self.plugins, metricsFactory: metrics?.factory)
         do {
             try herder.validate()
         } catch {
@@ -73,22 +77,26 @@ struct Standalone: ParsableCommand {
             return source
         }
         // Metrics and health are for operators: a listener that cannot start is reported, capture goes on.
-        let server = MonitoringServer(
-            listener: listener, metrics: metrics,
-            health: {
-                WorkerHealth(
-                    connectors: herder.connectorStates.mapValues {
-                        WorkerHealth.State(rawValue: $0.rawValue) ?? .failed
-                    })
-            }, logger: Logger(label: "tributary.http"))
-        do {
-            let port = try server.start()
-            logger.info("metrics and health", metadata: ["listener": "http://\(listener.host):\(port)"])
-        } catch {
-            logger.error("no metrics or health endpoint", metadata: ["error": "\(error)"])
+        var server: MonitoringServer?
+        if let listener, let metrics {
+            let started = MonitoringServer(
+                listener: listener, metrics: metrics,
+                health: {
+                    WorkerHealth(
+                        connectors: herder.connectorStates.mapValues {
+                            WorkerHealth.State(rawValue: $0.rawValue) ?? .failed
+                        })
+                }, logger: Logger(label: "tributary.http"))
+            do {
+                let port = try started.start()
+                server = started
+                logger.info("metrics and health", metadata: ["listener": "http://\(listener.host):\(port)"])
+            } catch {
+                logger.error("no metrics or health endpoint", metadata: ["error": "\(error)"])
+            }
         }
         let failures = try herder.run()
-        server.stop()
+        server?.stop()
         sources.forEach { $0.cancel() }
         if !failures.isEmpty {
             for (name, error) in failures.sorted(by: { $0.key < $1.key }) {
