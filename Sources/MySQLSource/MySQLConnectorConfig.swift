@@ -55,6 +55,8 @@ public struct MySQLConnectorConfig: Sendable {
     /// `database.server.id`.
     public var serverID: UInt32
     public var topicPrefix: String
+    /// `schema.name.adjustment.mode`: how schema names derived from topics are made valid for Avro.
+    public var schemaNameAdjustment: SchemaNameAdjustment
     public var tableFilter: TableFilter
     public var columnFilter: NameFilter
     public var keyColumns: MessageKeyColumns
@@ -128,7 +130,7 @@ public struct MySQLConnectorConfig: Sendable {
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
     static let notYetSupported = [
-        UnsupportedSetting("heartbeat.action.query"),
+        UnsupportedSetting("heartbeat.action.query"), UnsupportedSetting("field.name.adjustment.mode", allowed: "none"),
         UnsupportedSetting("gtid.source.includes"), UnsupportedSetting("gtid.source.excludes"),
     ]
 
@@ -147,6 +149,7 @@ public struct MySQLConnectorConfig: Sendable {
         serverID = UInt32(
             try config.int("database.server.id", default: 5400 + Int(nameHash % 1000), range: 1...4_294_967_295))
         topicPrefix = try TopicName.prefix(config)
+        schemaNameAdjustment = try SchemaNameAdjustment(config)
         signals = try SignalSettings(config, quote: "`")
         tableFilter = try TableFilter(config, schemaLists: "database") { database in
             ["mysql", "sys", "performance_schema", "information_schema"].contains(database.lowercased())

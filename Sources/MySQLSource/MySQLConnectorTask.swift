@@ -488,7 +488,7 @@ public final class MySQLConnectorTask: SourceTask {
         let schema = try MySQLTableSchema(
             table: definition, topicPrefix: config.topicPrefix, converter: config.valueConverter,
             source: source.layout, columnFilter: config.columnFilter, keyColumns: config.keyColumns,
-            mappers: config.mappers
+            mappers: config.mappers, schemaNames: config.schemaNameAdjustment
         ) { column, typeName in warnSkippedColumn(key, column, typeName) }
         tableSchemas[key] = schema
         return schema

@@ -35,7 +35,7 @@ final class MySQLTableSchema {
     init(
         table: MySQLTable, topicPrefix: String, converter: MySQLValueConverter, source: SourceBlockSchema,
         columnFilter: NameFilter?, keyColumns: MessageKeyColumns?, mappers: ColumnMappers? = nil,
-        onSkippedColumn: (_ column: String, _ typeName: String) -> Void
+        schemaNames: SchemaNameAdjustment = .none, onSkippedColumn: (_ column: String, _ typeName: String) -> Void
     ) throws {
         self.table = table
         let base = TopicName.sanitized("\(topicPrefix).\(table.database).\(table.name)")
@@ -73,10 +73,11 @@ final class MySQLTableSchema {
             positions.append(p)
         }
         keyPositions = positions
-        keySchema = keyFields.isEmpty ? nil : .struct(name: base + ".Key", fields: keyFields)
-        let value = Schema.struct(name: base + ".Value", optional: true, fields: fields)
+        let schemaBase = schemaNames.adjust(base)
+        keySchema = keyFields.isEmpty ? nil : .struct(name: schemaBase + ".Key", fields: keyFields)
+        let value = Schema.struct(name: schemaBase + ".Value", optional: true, fields: fields)
         valueSchema = value
-        envelopeSchema = ChangeEvent.envelopeSchema(name: base + ".Envelope", row: value, source: source)
+        envelopeSchema = ChangeEvent.envelopeSchema(name: schemaBase + ".Envelope", row: value, source: source)
     }
 
     /// A row image of the binlog as value and key. Columns left out of the image (`binlog_row_image=MINIMAL`)

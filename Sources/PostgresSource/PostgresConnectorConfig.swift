@@ -8,6 +8,8 @@ public struct PostgresConnectorConfig: Sendable {
     public var name: String
     public var connection: PostgresConnectionSettings
     public var topicPrefix: String
+    /// `schema.name.adjustment.mode`: how schema names derived from topics are made valid for Avro.
+    public var schemaNameAdjustment: SchemaNameAdjustment
     public var slotName: String
     public var publicationName: String
     public var publicationAutocreateMode: PublicationAutocreateMode
@@ -107,6 +109,10 @@ public struct PostgresConnectorConfig: Sendable {
             connectTimeoutSeconds: try config.int("database.connect.timeout.ms", default: 30_000, range: 1...3_600_000)
                 / 1000 + 1)
         topicPrefix = try TopicName.prefix(config)
+        schemaNameAdjustment = try SchemaNameAdjustment(config)
+        try config.refuse(
+            [UnsupportedSetting("field.name.adjustment.mode", allowed: "none")],
+            notSupportedBy: "this version of Tributary")
         slotName = config.string("slot.name") ?? "debezium"
         guard slotName.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "_" }), slotName.count <= 63
         else {

@@ -499,7 +499,7 @@ public final class PostgresConnectorTask: SourceTask {
         }
         let table = PostgresTableSchema(
             relation: relation, catalog: catalog, primaryKey: primaryKey, topicPrefix: config.topicPrefix,
-            converter: config.valueConverter,
+            schemaNames: config.schemaNameAdjustment, converter: config.valueConverter,
             selection: config.columnSelection, fromSnapshot: fromSnapshot
         ) { column, typeName in
             logger.warning(

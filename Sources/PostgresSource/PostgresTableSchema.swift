@@ -74,6 +74,7 @@ final class PostgresTableSchema {
     /// `message.key.columns` overrides both.
     init(
         relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
+        schemaNames: SchemaNameAdjustment = .none,
         converter: PostgresValueConverter, selection: ColumnSelection = .all,
         fromSnapshot: Bool = false, onSkippedColumn: (_ column: String, _ typeName: String) -> Void,
         onLostValue: @escaping (_ column: String, _ reason: String) -> Void = { _, _ in }
@@ -133,10 +134,11 @@ final class PostgresTableSchema {
             }
         }
         keyParts = parts
-        keySchema = keyFields.isEmpty ? nil : .struct(name: base + ".Key", fields: keyFields)
-        let value = Schema.struct(name: base + ".Value", optional: true, fields: fields)
+        let schemaBase = schemaNames.adjust(base)
+        keySchema = keyFields.isEmpty ? nil : .struct(name: schemaBase + ".Key", fields: keyFields)
+        let value = Schema.struct(name: schemaBase + ".Value", optional: true, fields: fields)
         valueSchema = value
-        envelopeSchema = PostgresSchemas.envelope(name: base + ".Envelope", row: value)
+        envelopeSchema = PostgresSchemas.envelope(name: schemaBase + ".Envelope", row: value)
     }
 
     /// Debezium's name for a column's type: `pg_type.typname` in upper case, except that in a snapshot (read
