@@ -56,4 +56,16 @@ public enum ConverterFactory {
                     ].joined(separator: ", "))
         }
     }
+
+    /// Kafka Connect's default header converter, the one Tributary writes headers with.
+    public static let simpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+
+    /// Refuses a `header.converter` other than `SimpleHeaderConverter`: headers would silently be written
+    /// differently from what the setting asks.
+    public static func checkHeaderConverter(_ config: Config) throws(ConfigError) {
+        guard let className = config.string("header.converter"), className != simpleHeaderConverter else { return }
+        throw .invalid(
+            key: "header.converter", value: className, expected: simpleHeaderConverter + " (the only one supported yet)"
+        )
+    }
 }

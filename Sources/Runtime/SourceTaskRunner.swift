@@ -66,9 +66,11 @@ public final class SourceTaskRunner: Sendable {
     /// worker's, as in Kafka Connect.
     private func makeTask() throws -> WorkerSourceTask {
         var merged = worker.config
-        for (k, v) in config.values where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") {
+        for (k, v) in config.values
+        where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") || k.hasPrefix("header.converter") {
             merged[k] = v
         }
+        try ConverterFactory.checkHeaderConverter(merged)
         var creation: (partitions: Int32, replicationFactor: Int32)?
         if try worker.config.bool("topic.creation.enable", default: true),
             config.string("topic.creation.default.partitions") != nil

@@ -59,5 +59,11 @@ final class StringConverterTests: XCTestCase {
             XCTAssertEqual((error as? ConfigError)?.key, "key.converter.converter.encoding")
         }
         XCTAssertTrue(try ConverterFactory.make(config, prefix: "value.converter", isKey: false) is ByteArrayConverter)
+        XCTAssertNoThrow(
+            try ConverterFactory.checkHeaderConverter(
+                Config(["header.converter": ConverterFactory.simpleHeaderConverter])))
+        XCTAssertThrowsError(
+            try ConverterFactory.checkHeaderConverter(Config(["header.converter": JsonConverter.className]))
+        ) { XCTAssertEqual(($0 as? ConfigError)?.key, "header.converter") }
     }
 }
