@@ -102,14 +102,8 @@ struct AvroEncoder {
             try expect(schema, .struct, value)
             let fields = s.schema.fields
             for i in 0..<fields.count {
-                let field = fields[i].schema
-                let fieldValue = s.values[i]
                 // Connect's Struct.get: a null field reads as its default.
-                if fieldValue.isNull, !ignoreDefaultForNullables, let d = field.defaultValue, !d.isNull {
-                    try write(field, d)
-                } else {
-                    try write(field, fieldValue)
-                }
+                try write(fields[i].schema, s.value(at: i, replacingNullWithDefault: !ignoreDefaultForNullables))
             }
         }
     }

@@ -38,15 +38,6 @@ extension Schema {
     }
 }
 
-extension Struct {
-    /// Connect's `Struct.get` (a null field reads as its schema's default) or `getWithoutDefault`.
-    func value(at index: Int, replacingNullWithDefault: Bool) -> Value {
-        let v = values[index]
-        if replacingNullWithDefault, v.isNull, let d = schema.fields[index].schema.defaultValue { return d }
-        return v
-    }
-}
-
 extension Value {
     var structValue: Struct? { if case .struct(let s) = self { s } else { nil } }
 }

@@ -67,6 +67,14 @@ public struct Struct: Sendable, Equatable {
         }
     }
 
+    /// Connect's `Struct.get` (a null field reads as its schema's default) or, without replacing,
+    /// `getWithoutDefault`.
+    public func value(at index: Int, replacingNullWithDefault: Bool) -> Value {
+        let v = values[index]
+        if replacingNullWithDefault, v.isNull, let d = schema.fields[index].schema.defaultValue { return d }
+        return v
+    }
+
     public static func == (lhs: Struct, rhs: Struct) -> Bool {
         lhs.schema === rhs.schema && lhs.values == rhs.values
     }
