@@ -102,10 +102,11 @@ public final class StringConverter: Converter {
         let (year, month, day) = CivilTime.civilFromDays(Int(days))
         let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        var time: [UInt8] = []
+        CivilTime.appendTimeOfDay(seconds: Int(ms / 1000), micros: 0, fractionDigits: 0, to: &time)
         let weekday = weekdays[Int(((days % 7) + 7) % 7)]
-        return "\(weekday) \(months[month - 1]) \(two(Int64(day))) \(two(ms / 3_600_000)):\(two(ms / 60_000 % 60)):"
-            + "\(two(ms / 1000 % 60)) UTC \(year)"
+        return "\(weekday) \(months[month - 1]) \(day < 10 ? "0" : "")\(day) \(String(decoding: time, as: UTF8.self))"
+            + " UTC \(year)"
     }
 }
 

@@ -158,10 +158,9 @@ final class Cast: Transformation {
     }
 
     private static func isoTime(millis: Int64) -> String {
-        let ms = CivilTime.daysAndMillis(millis).millisOfDay
-        func pad(_ n: Int64, _ width: Int) -> String {
-            String(repeating: "0", count: max(0, width - String(n).count)) + String(n)
-        }
-        return "\(pad(ms / 3_600_000, 2)):\(pad(ms / 60_000 % 60, 2)):\(pad(ms / 1000 % 60, 2)).\(pad(ms % 1000, 3))"
+        let ms = Int(CivilTime.daysAndMillis(millis).millisOfDay)
+        var out: [UInt8] = []
+        CivilTime.appendTimeOfDay(seconds: ms / 1000, micros: ms % 1000 * 1000, fractionDigits: 3, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }
