@@ -41,12 +41,8 @@ final class RetryWithToleranceOperator {
     private let connector: String
     private let logger: Logger
     private let stopRequested: () -> Bool
-    /// Records that failed a stage after retries (`total-record-failures`).
-    private(set) var recordFailures = 0
-    /// Records skipped under `errors.tolerance=all` (`total-records-skipped`).
+    /// Records skipped under `errors.tolerance=all` (`total-records-skipped`; the metrics count it too).
     private(set) var recordsSkipped = 0
-    /// Retries made (`total-retries`).
-    private(set) var retries = 0
 
     private let metrics: SourceTaskMetrics
 
@@ -75,7 +71,6 @@ final class RetryWithToleranceOperator {
                     ?? TaskError(connector: connector, stage: stage, record: RecordContext(record), underlying: error)
                 let elapsed = clock.now - started
                 if error.isRetriable, !stopRequested(), settings.retryTimeout.map({ elapsed < $0 }) ?? true {
-                    retries += 1
                     metrics.retries.increment()
                     let wait = min(delay, settings.retryMaxDelay, settings.retryTimeout.map { $0 - elapsed } ?? delay)
                     logger.warning(
@@ -84,7 +79,6 @@ final class RetryWithToleranceOperator {
                     delay = min(delay * 2, settings.retryMaxDelay)
                     continue
                 }
-                recordFailures += 1
                 metrics.failures.increment()
                 guard settings.tolerance == .all else { throw failure }
                 recordsSkipped += 1

@@ -66,8 +66,6 @@ public final class WorkerSourceTask: @unchecked Sendable {
     private let metrics: SourceTaskMetrics
     /// Records skipped under `errors.tolerance=all`.
     public var recordsSkipped: Int { errors.recordsSkipped }
-    /// Records that failed a transform or converter (skipped or not).
-    public var recordFailures: Int { errors.recordFailures }
 
     /// True once the source task started (connected and positioned).
     public var hasStarted: Bool { startedFlag.isSet }
