@@ -46,11 +46,15 @@ final class ExtractNewRecordState: Transformation {
             }
         }
 
+        /// The field of the envelope (or of its block) this refers to, if the envelope has it.
+        func source(in envelope: Schema) -> Field? {
+            let parentSchema = parent.map { envelope.field(named: $0)?.schema } ?? envelope
+            return parentSchema?.field(named: field) ?? envelope.field(named: field)
+        }
+
         /// The added field's schema: the original's basics, optional; nil if the envelope has no such field.
         func schema(in envelope: Schema) -> Schema? {
-            let parentSchema = parent.map { envelope.field(named: $0)?.schema } ?? envelope
-            guard let found = parentSchema?.field(named: field) ?? envelope.field(named: field) else { return nil }
-            return found.schema.copyingBasics(optional: true)
+            source(in: envelope)?.schema.copyingBasics(optional: true)
         }
 
         func value(in envelope: Struct) -> Value {
@@ -144,7 +148,7 @@ final class ExtractNewRecordState: Transformation {
             }
             return
         }
-        for reference in addHeaders where reference.schema(in: envelope.schema) != nil {
+        for reference in addHeaders where reference.source(in: envelope.schema) != nil {
             let value = reference.value(in: envelope)
             record.headers.append(Header(key: reference.newField, value: SimpleHeaderFormat.bytes(value)))
         }
@@ -170,7 +174,7 @@ final class ExtractNewRecordState: Transformation {
             schemas[op, default: [:]][ObjectIdentifier(rowSchema)] = (rowSchema, schema)
         }
         var values = row.values
-        for reference in addFields where reference.schema(in: envelope.schema) != nil {
+        for reference in addFields where reference.source(in: envelope.schema) != nil {
             values.append(reference.value(in: envelope))
         }
         var copy = record
