@@ -8,12 +8,47 @@ public protocol Converter: AnyObject {
     func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]?
 }
 
-/// A value that does not fit its schema.
-public struct DataError: Error, CustomStringConvertible {
-    public let description: String
+/// Reads Kafka record keys or values back into Connect data (the other half of Kafka Connect's `Converter`), for
+/// sinks.
+public protocol ReadingConverter: Converter {
+    /// Deserializes a key or value; nil bytes (a null key or a tombstone) read as a null value without schema.
+    func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue
+}
 
-    public init(_ description: String) {
-        self.description = description
+/// A Connect schema (nil when schemaless) with a value, as Kafka Connect's `SchemaAndValue`.
+public struct SchemaAndValue: Sendable, Equatable {
+    public let schema: Schema?
+    public let value: Value
+
+    public init(schema: Schema?, value: Value) {
+        self.schema = schema
+        self.value = value
+    }
+
+    public static let null = SchemaAndValue(schema: nil, value: .null)
+
+    public static func == (lhs: SchemaAndValue, rhs: SchemaAndValue) -> Bool {
+        guard lhs.value == rhs.value else { return false }
+        switch (lhs.schema, rhs.schema) {
+        case (nil, nil): return true
+        case (let a?, let b?): return a.equalsStructurally(b)
+        default: return false
+        }
+    }
+}
+
+/// A value that does not fit its schema, or bytes that are not what the converter reads.
+public struct DataError: Error, CustomStringConvertible {
+    public let message: String
+    /// The struct fields, outermost first, down to the value that failed (`after.price`).
+    public var fieldPath: [String] = []
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String {
+        fieldPath.isEmpty ? message : "\(message) (field \(fieldPath.joined(separator: ".")))"
     }
 }
 

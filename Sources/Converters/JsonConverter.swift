@@ -22,22 +22,32 @@ public final class JsonConverter: Converter {
     /// Schemas whose JSON is cached now.
     public var cachedSchemaCount: Int { schemaCache.count }
     private var writer = JSONWriter(capacity: 4096)
+    /// How many schemas each direction keeps (`schemas.cache.size`).
+    public let schemasCacheSize: Int
+    /// Schemas read, by their JSON text.
+    var readSchemaCache: [[UInt8]: Schema] = [:]
+    /// The schema text read last and its schema: consecutive records usually share it.
+    var lastReadSchema: (text: [UInt8], schema: Schema?)?
 
     public init(
-        schemasEnabled: Bool = true, decimalFormat: DecimalFormat = .base64, replaceNullWithDefault: Bool = true
+        schemasEnabled: Bool = true, decimalFormat: DecimalFormat = .base64, replaceNullWithDefault: Bool = true,
+        schemasCacheSize: Int = 1000
     ) {
         self.schemasEnabled = schemasEnabled
         self.decimalFormat = decimalFormat
         self.replaceNullWithDefault = replaceNullWithDefault
+        self.schemasCacheSize = max(1, schemasCacheSize)
     }
 
-    /// Reads `schemas.enable`, `decimal.format` and `replace.null.with.default`.
+    /// Reads `schemas.enable`, `decimal.format`, `replace.null.with.default` and `schemas.cache.size`.
     public convenience init(_ config: Config, isKey: Bool) throws {
         let format = try config.choice("decimal.format", default: "BASE64", allowed: ["BASE64", "NUMERIC"])
+        let cacheSize = try config.int("schemas.cache.size", default: 1000, range: 0...Int(Int32.max))
         self.init(
             schemasEnabled: try config.bool("schemas.enable", default: true),
             decimalFormat: DecimalFormat(rawValue: format)!,
-            replaceNullWithDefault: try config.bool("replace.null.with.default", default: true))
+            replaceNullWithDefault: try config.bool("replace.null.with.default", default: true),
+            schemasCacheSize: cacheSize)
     }
 
     public func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]? {
@@ -64,8 +74,8 @@ public final class JsonConverter: Converter {
         let id = ObjectIdentifier(schema)
         if let cached = schemaCache[id] { return cached.json }
         schemaRenderings += 1
-        // Bounded as Kafka's `schemas.cache.size` (1000): schemas normally change rarely.
-        if schemaCache.count >= 1000 { schemaCache.removeAll(keepingCapacity: true) }
+        // Bounded by `schemas.cache.size`: schemas normally change rarely.
+        if schemaCache.count >= schemasCacheSize { schemaCache.removeAll(keepingCapacity: true) }
         var w = JSONWriter(capacity: 1024)
         writeSchema(schema, field: nil, into: &w)
         schemaCache[id] = (schema, w.bytes)

@@ -112,7 +112,18 @@ public final class StringConverter: Converter {
 
 /// Kafka Connect's `org.apache.kafka.connect.converters.ByteArrayConverter`: bytes pass through unchanged; any
 /// other schema or value is an error.
-public final class ByteArrayConverter: Converter {
+extension StringConverter: ReadingConverter {
+    /// The bytes as an optional string. Invalid UTF-8 is an error where Java would put U+FFFD in silently.
+    public func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue {
+        guard let bytes else { return SchemaAndValue(schema: .optionalString, value: .null) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DataError("StringConverter: the bytes are not valid UTF-8")
+        }
+        return SchemaAndValue(schema: .optionalString, value: .string(text))
+    }
+}
+
+public final class ByteArrayConverter: ReadingConverter {
     public static let className = "org.apache.kafka.connect.converters.ByteArrayConverter"
 
     public init() {}
@@ -126,5 +137,9 @@ public final class ByteArrayConverter: Converter {
         case .bytes(let bytes): return bytes
         default: throw DataError("ByteArrayConverter is not compatible with objects of type \(value)")
         }
+    }
+
+    public func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue {
+        SchemaAndValue(schema: .optionalBytes, value: bytes.map(Value.bytes) ?? .null)
     }
 }

@@ -32,4 +32,40 @@ public enum Base64 {
         encode(data, into: &out, urlSafe: urlSafe)
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Value of each standard-alphabet character, 0xFF for bytes outside the alphabet.
+    private static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in standard.enumerated() { table[Int(c)] = UInt8(i) }
+        return table
+    }()
+
+    /// Decodes standard-alphabet base64, with or without trailing padding; nil if `text` is not base64.
+    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 4 * 3 + 2)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        var padding = 0
+        for c in text {
+            if c == UInt8(ascii: "=") {
+                padding += 1
+                continue
+            }
+            let v = decodeTable[Int(c)]
+            guard v != 0xFF, padding == 0 else { return nil }
+            accumulator = accumulator << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        // Leftover bits must be zero padding of a 2- or 3-character final group; padding completes it to 4.
+        let characters = text.count - padding
+        guard characters % 4 != 1, padding <= 2, padding == 0 || (characters + padding) % 4 == 0,
+            accumulator & ((1 << UInt32(bits)) - 1) == 0
+        else { return nil }
+        return out
+    }
 }

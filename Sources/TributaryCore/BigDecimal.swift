@@ -47,8 +47,10 @@ public struct BigDecimal: Sendable, Equatable, CustomStringConvertible {
             }
             first = false
         }
-        guard seenDigit else { return nil }
-        self.init(decimalDigits: digits, negative: negative, scale: Int32(scale - exponent))
+        // Java's BigDecimal refuses scales beyond 32 bits too; never trap on an absurd exponent.
+        let (resultScale, overflow) = scale.subtractingReportingOverflow(exponent)
+        guard seenDigit, !overflow, let scale32 = Int32(exactly: resultScale) else { return nil }
+        self.init(decimalDigits: digits, negative: negative, scale: scale32)
     }
 
     /// Builds the value from base-10 digits (most significant first) of the unscaled integer.

@@ -1,3 +1,4 @@
+import Converters
 import Foundation
 import XCTest
 
@@ -403,6 +404,15 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             + (snapshot || incremental ? [] : ["\(prefix).message"])
         let ours = try IntegrationEnvironment.consume(topics, count: expectedEvents)
         try connector.stop()
+        // What a sink reads: every key and value read back by JsonConverter writes again to the same bytes.
+        let converter = JsonConverter()
+        for message in ours {
+            for bytes in [message.key, message.value] {
+                let data = try converter.toConnectData(topic: message.topic, bytes: bytes)
+                let again = try converter.fromConnectData(topic: message.topic, schema: data.schema, value: data.value)
+                XCTAssertEqual(again, bytes, "\(message.topic) offset \(message.offset) read back and written again")
+            }
+        }
 
         let theirs = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("{") }
             .map { line in

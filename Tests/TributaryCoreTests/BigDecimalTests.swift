@@ -54,4 +54,25 @@ final class BigDecimalTests: XCTestCase {
         XCTAssertNil(BigDecimal("-"))
         XCTAssertEqual(BigDecimal("1e3")?.scale, -3)
     }
+
+    /// Text from outside (a JSON number a sink reads) with an absurd exponent is no number, never a trap.
+    func testExponentsBeyondThirtyTwoBitScalesAreRejected() {
+        XCTAssertNil(BigDecimal("1e99999999999"))
+        XCTAssertNil(BigDecimal("1e-9223372036854775808"))
+        XCTAssertNil(BigDecimal("1e2147483649"))
+        XCTAssertEqual(BigDecimal("1e2147483647")?.scale, -2_147_483_647)
+    }
+
+    func testBase64DecodesWhatItEncodes() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            let data = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let text = Array(Base64.encodeString(data).utf8)
+            XCTAssertEqual(Base64.decode(text), data)
+            XCTAssertEqual(Base64.decode(text.filter { $0 != UInt8(ascii: "=") }), data, "padding is optional")
+        }
+        for bad in ["A", "AB=C", "A===", "AAAAA", "AB!=", "AR==", "AAAA===="] {
+            XCTAssertNil(Base64.decode(Array(bad.utf8)), bad)
+        }
+    }
 }
