@@ -28,47 +28,14 @@ final class RegexRouter: Transformation {
 }
 
 /// Kafka Connect's `TimestampRouter`: the topic becomes `topic.format` (default `${topic}-${timestamp}`) with the
-/// record's timestamp formatted by `timestamp.format` (default `yyyyMMdd`, Java's `SimpleDateFormat` letters
-/// y M d H m s S, in UTC).
+/// record's timestamp formatted by `timestamp.format` (default `yyyyMMdd`, Java's `SimpleDateFormat` in UTC).
 final class TimestampRouter: Transformation {
     private let topicFormat: String
-    private let timestampFormat: [FormatPart]
-
-    enum FormatPart {
-        case literal(String)
-        case field(Character, width: Int)
-    }
+    private let timestampFormat: JavaDateFormat
 
     init(_ config: Config) throws(ConfigError) {
         topicFormat = config.string("topic.format") ?? "${topic}-${timestamp}"
-        let format = config.string("timestamp.format") ?? "yyyyMMdd"
-        timestampFormat = try Self.parse(format)
-    }
-
-    static func parse(_ format: String) throws(ConfigError) -> [FormatPart] {
-        var parts: [FormatPart] = []
-        var chars = Array(format)[...]
-        while let c = chars.first {
-            if c == "'" {
-                chars = chars.dropFirst()
-                let end = chars.firstIndex(of: "'") ?? chars.endIndex
-                parts.append(.literal(end == chars.startIndex ? "'" : String(chars[..<end])))
-                chars = chars[end...].dropFirst()
-            } else if c.isLetter {
-                guard "yMdHmsS".contains(c) else {
-                    throw .invalid(
-                        key: "timestamp.format", value: format, expected: "a date format with the letters y M d H m s S"
-                    )
-                }
-                let width = chars.prefix { $0 == c }.count
-                parts.append(.field(c, width: width))
-                chars = chars.dropFirst(width)
-            } else {
-                parts.append(.literal(String(c)))
-                chars = chars.dropFirst()
-            }
-        }
-        return parts
+        timestampFormat = try JavaDateFormat(config.string("timestamp.format") ?? "yyyyMMdd", key: "timestamp.format")
     }
 
     func apply(_ record: SourceRecord) throws -> SourceRecord? {
@@ -77,33 +44,8 @@ final class TimestampRouter: Transformation {
         }
         var copy = record
         copy.topic = topicFormat.replacingAll("${topic}", with: record.topic)
-            .replacingAll("${timestamp}", with: format(timestamp))
+            .replacingAll("${timestamp}", with: timestampFormat.format(timestamp))
         return copy
-    }
-
-    private func format(_ millis: Int64) -> String {
-        let (days, ms) = CivilTime.daysAndMillis(millis)
-        let (year, month, day) = CivilTime.civilFromDays(Int(days))
-        var text = ""
-        for part in timestampFormat {
-            switch part {
-            case .literal(let s): text += s
-            case .field(let c, let width):
-                let n: Int64 =
-                    switch c {
-                    case "y": width == 2 ? Int64(year) % 100 : Int64(year)
-                    case "M": Int64(month)
-                    case "d": Int64(day)
-                    case "H": ms / 3_600_000
-                    case "m": ms / 60_000 % 60
-                    case "s": ms / 1000 % 60
-                    default: ms % 1000
-                    }
-                let digits = String(n)
-                text += String(repeating: "0", count: max(0, width - digits.count)) + digits
-            }
-        }
-        return text
     }
 }
 

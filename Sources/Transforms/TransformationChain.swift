@@ -81,6 +81,7 @@ public final class TransformationChain {
         case (kafka + "HoistField", let part?): return try HoistField(part, config)
         case (kafka + "Flatten", let part?): return try Flatten(part, config)
         case (kafka + "Cast", let part?): return try Cast(part, config)
+        case (kafka + "TimestampConverter", let part?): return try TimestampConverter(part, config)
         case (kafka + "HeaderFrom", let part?): return try HeaderFrom(part, config)
         case (kafka + "MaskField", let part?): return try MaskField(part, config)
         case (kafka + "SetSchemaMetadata", let part?): return try SetSchemaMetadata(part, config)
@@ -103,7 +104,7 @@ public final class TransformationChain {
         ]
         + [
             "InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata", "Flatten",
-            "Cast", "HeaderFrom",
+            "Cast", "TimestampConverter", "HeaderFrom",
         ]
         .flatMap {
             [kafka + $0 + "$Key", kafka + $0 + "$Value"]

@@ -85,7 +85,8 @@ final class JsonConverterReadingTests: XCTestCase {
             try read(#"{"schema":\#(schema),"payload":-12345678901234567890.125}"#).value,
             .decimal(BigDecimal("-12345678901234567890.125")!))
         assertDataError(
-            #"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal"},"payload":"AQ=="}"#,
+            #"{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal"},"#
+                + #""payload":"AQ=="}"#,
             contains: "scale parameter not found")
     }
 
@@ -110,13 +111,15 @@ final class JsonConverterReadingTests: XCTestCase {
 
     func testMapsWithStringAndOtherKeys() throws {
         let data = try read(
-            #"{"schema":{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"string","optional":true},"#
+            #"{"schema":{"type":"map","keys":{"type":"int32","optional":false},"#
+                + #""values":{"type":"string","optional":true},"#
                 + #""optional":false},"payload":[[1,"x"],[2,null]]}"#)
         XCTAssertEqual(
             data.value,
             .map([MapEntry(key: .int32(1), value: .string("x")), MapEntry(key: .int32(2), value: .null)]))
         assertDataError(
-            #"{"schema":{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"string","optional":true},"#
+            #"{"schema":{"type":"map","keys":{"type":"int32","optional":false},"#
+                + #""values":{"type":"string","optional":true},"#
                 + #""optional":false},"payload":[[1,"x",3]]}"#,
             contains: "expected length 2")
     }

@@ -189,6 +189,26 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             ], extraEvents: -3)
     }
 
+    /// Kafka's TimestampConverter on unwrapped rows: Debezium's microsecond timestamps (with ±infinity, before 1970
+    /// and before the Gregorian calendar) to text in a pattern with every field, and millisecond ones to Connect's
+    /// Timestamp.
+    func testTimestampConverterEqualsDebezium() throws {
+        let kafka = "org.apache.kafka.connect.transforms."
+        try compareWithReference(
+            modes: [
+                "transforms": "unwrap,text,logical",
+                "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+                "transforms.text.type": kafka + "TimestampConverter$Value", "transforms.text.field": "ts",
+                "transforms.text.target.type": "string", "transforms.text.unix.precision": "microseconds",
+                "transforms.text.format": "G yyyy-MM-dd'T'HH:mm:ss.SSS EEE MMM D w W F u a h k K z Z X YYYY",
+                "transforms.text.predicate": "main",
+                "transforms.logical.type": kafka + "TimestampConverter$Value", "transforms.logical.field": "ts3",
+                "transforms.logical.target.type": "Timestamp", "transforms.logical.predicate": "main",
+                "predicates": "main",
+                "predicates.main.type": kafka + "predicates.TopicNameMatches", "predicates.main.pattern": ".*[0-9]",
+            ], extraEvents: -3)
+    }
+
     /// Column filters and mappers: an excluded column, truncation (text and bytes), masks, hashes (v1 and v2),
     /// source types propagated to every other column, and `message.key.columns` for the table without a key (whose
     /// update of `a` then is a key change: two more events).
