@@ -74,6 +74,8 @@ public struct MySQLConnectorConfig: Sendable {
     var schemaHistory: SchemaHistoryStorage
     public var tombstonesOnDelete: Bool
     public var skippedOperations: Set<Operation>
+    /// `event.processing.failure.handling.mode`: a change that cannot become an event stops the task or is skipped.
+    public var eventProcessingFailureHandling: EventProcessingFailureHandlingMode
     public var maxBatchSize: Int
     /// `heartbeat.interval.ms` (0: none) and `heartbeat.topics.prefix`.
     public var heartbeatIntervalMilliseconds: Int
@@ -165,6 +167,7 @@ public struct MySQLConnectorConfig: Sendable {
         schemaHistory = try SchemaHistoryStorage(config)
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         skippedOperations = try Operation.skipped(config)
+        eventProcessingFailureHandling = try EventProcessingFailureHandlingMode(config)
         maxBatchSize = try config.int("max.batch.size", default: 2048, range: 1...1_000_000)
         heartbeatIntervalMilliseconds = try config.int("heartbeat.interval.ms", default: 0, range: 0...86_400_000)
         heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix") ?? Heartbeat.defaultTopicsPrefix

@@ -11,7 +11,15 @@ extension MySQLConnectorTask {
         do {
             (header, event) = try decoder.decode(bytes[...])
         } catch {
-            throw MySQLError("cannot decode the binlog event after \(file):\(committed.position.position): \(error)")
+            let position = "\(file):\(committed.position.position)"
+            let failure = MySQLError("cannot decode the binlog event after \(position): \(error)")
+            // A checksum that does not match means damaged bytes, never an event to skip.
+            if (error as? BinlogError)?.code == .checksumMismatch { throw failure }
+            try config.eventProcessingFailureHandling.handle(
+                failure,
+                at: "binlog \(position) (mysqlbinlog --start-position=\(committed.position.position) --verbose \(file) "
+                    + "shows it)", logger: logger)
+            return
         }
         if case .transactionPayload(let payload) = event {
             var inner: [(BinlogEventHeader, BinlogEvent)] = []
@@ -256,13 +264,23 @@ extension MySQLConnectorTask {
             var at: OffsetMap { offset(nextRow: i) }
             let info = RowInfo(
                 header: header, position: here, row: i, gtid: transaction?.gtidText, thread: transaction?.thread)
+            // The row images, converted before anything is emitted, so that a row that fails is skipped whole
+            // when event.processing.failure.handling.mode allows it.
+            let image: MySQLTableSchema.Row, afterImage: MySQLTableSchema.Row?
+            do {
+                image = try convert(table, rows.rows[i], at: here)
+                afterImage = rows.kind == .update ? try convert(table, rows.after[i], at: here) : nil
+            } catch {
+                try config.eventProcessingFailureHandling.handle(error, at: "binlog \(here), row \(i)", logger: logger)
+                continue
+            }
             switch rows.kind {
             case .write:
-                let row = try convert(table, rows.rows[i], at: here)
+                let row = image
                 if incremental.windowOpen { incrementalChanged(table, row) }
                 records.append(record(table, .create, before: nil, after: row, info, offset: after))
             case .delete:
-                let row = try convert(table, rows.rows[i], at: here)
+                let row = image
                 if incremental.windowOpen { incrementalChanged(table, row) }
                 records.append(record(table, .delete, before: row, after: nil, info, offset: at))
                 if config.tombstonesOnDelete, let key = row.key {
@@ -270,8 +288,8 @@ extension MySQLConnectorTask {
                 }
                 if !config.tombstonesOnDelete { records[records.count - 1].sourceOffset = after }
             case .update:
-                let before = try convert(table, rows.rows[i], at: here)
-                let row = try convert(table, rows.after[i], at: here)
+                let before = image
+                let row = afterImage!
                 if incremental.windowOpen {
                     incrementalChanged(table, before)
                     incrementalChanged(table, row)

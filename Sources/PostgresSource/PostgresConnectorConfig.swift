@@ -19,6 +19,8 @@ public struct PostgresConnectorConfig: Sendable {
     public var maxBatchSize: Int
     /// Operations not emitted (`skipped.operations`: c, u, d, t; Debezium's default skips truncates).
     public var skippedOperations: Set<Operation>
+    /// `event.processing.failure.handling.mode`: a change that cannot become an event stops the task or is skipped.
+    public var eventProcessingFailureHandling: EventProcessingFailureHandlingMode
     var valueConverter: PostgresValueConverter
     /// `extended.headers.enabled`: Debezium's context headers on every change event.
     var extendedHeaders: Bool
@@ -158,6 +160,7 @@ public struct PostgresConnectorConfig: Sendable {
             schema == "pg_catalog" || schema == "information_schema" || schema.hasPrefix("pg_toast")
         }.including(signalDataCollections)
         skippedOperations = try Operation.skipped(config)
+        eventProcessingFailureHandling = try EventProcessingFailureHandlingMode(config)
         tombstonesOnDelete = try config.bool("tombstones.on.delete", default: true)
         unavailableValuePlaceholder = config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
         maxBatchSize = try config.int("max.batch.size", default: 512, range: 1...1_000_000)

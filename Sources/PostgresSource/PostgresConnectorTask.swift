@@ -191,7 +191,24 @@ public final class PostgresConnectorTask: SourceTask {
         }
     }
 
+    /// Applies one message; a row change that cannot become an event stops the task or is skipped, as
+    /// `event.processing.failure.handling.mode` says (records it appended before failing are taken back).
     private func handle(_ message: PgOutputMessage, lsn: LSN, into records: inout [SourceRecord]) throws {
+        switch message {
+        case .insert, .update, .delete:
+            let count = records.count
+            do {
+                try apply(message, lsn: lsn, into: &records)
+            } catch {
+                try config.eventProcessingFailureHandling.handle(error, at: "LSN \(lsn)", logger: logger)
+                records.removeSubrange(count...)
+            }
+        default:
+            try apply(message, lsn: lsn, into: &records)
+        }
+    }
+
+    private func apply(_ message: PgOutputMessage, lsn: LSN, into records: inout [SourceRecord]) throws {
         switch message {
         case .begin(_, let commitTime, let xid):
             transactionCounts = nil

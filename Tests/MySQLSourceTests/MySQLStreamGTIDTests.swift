@@ -51,12 +51,13 @@ final class MySQLStreamGTIDTests: XCTestCase {
 
     private func xid() -> [UInt8] { event(16, [9, 0, 0, 0, 0, 0, 0, 0]) }
 
-    private func task() throws -> MySQLConnectorTask {
+    private func task(_ extra: [String: String] = [:]) throws -> MySQLConnectorTask {
         let config = try MySQLConnectorConfig(
-            Config([
-                "database.hostname": "h", "database.user": "u", "topic.prefix": "p",
-                "schema.history.internal.file.filename": path,
-            ]), flavor: .mysql)
+            Config(
+                [
+                    "database.hostname": "h", "database.user": "u", "topic.prefix": "p",
+                    "schema.history.internal.file.filename": path,
+                ].merging(extra) { $1 }), flavor: .mysql)
         return try MySQLConnectorTask(config: config)
     }
 
@@ -104,5 +105,33 @@ final class MySQLStreamGTIDTests: XCTestCase {
         XCTAssertEqual(Array(request[22...]), set.encoded)
         XCTAssertEqual(set.encoded.count, 8 + 16 + 8 + 16)
         XCTAssertEqual(BinlogConnection.dumpGTIDRequest(set, serverID: 1, nonBlocking: false)[0], 0x04)
+    }
+
+    /// An event that does not decode stops the task by default; `event.processing.failure.handling.mode=warn` (or
+    /// `skip`) skips it and reads on. A checksum mismatch is never skipped.
+    func testAnEventThatDoesNotDecodeFailsOrIsSkippedAsConfigured() throws {
+        let broken = event(2, [7, 0, 0])  // a QUERY event cut short
+        var records: [SourceRecord] = []
+        let failing = try task()
+        try failing.history.recover()
+        failing.file = "binlog.000007"
+        XCTAssertThrowsError(try failing.handle(broken, into: &records)) { error in
+            XCTAssertTrue("\(error)".contains("cannot decode the binlog event after binlog.000007"), "\(error)")
+        }
+        for mode in ["warn", "skip"] {
+            nextPosition = 4
+            let skipping = try task(["event.processing.failure.handling.mode": mode])
+            try skipping.history.recover()
+            skipping.file = "binlog.000007"
+            skipping.mysqlGTIDs = try XCTUnwrap(MySQLGTIDSet("\(uuid):1-5"))
+            skipping.committed = MySQLOffset(
+                position: BinlogPosition(file: skipping.file, position: 4), gtids: "\(uuid):1-5")
+            try skipping.handle(broken, into: &records)
+            for bytes in [gtid(6), query("BEGIN"), xid()] { try skipping.handle(bytes, into: &records) }
+            XCTAssertEqual(skipping.committed.gtids, "\(uuid):1-6", "\(mode): the stream goes on after the bad event")
+        }
+        XCTAssertThrowsError(try task(["event.processing.failure.handling.mode": "maybe"])) { error in
+            XCTAssertEqual((error as? ConfigError)?.key, "event.processing.failure.handling.mode")
+        }
     }
 }
