@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "SchemaRegistry", dependencies: ["CCurl", "TributaryCore"]),
         .target(name: "Converters", dependencies: ["TributaryCore", "SchemaRegistry"]),
         // Single message transforms and predicates (Kafka Connect's and Debezium's), between sources and converters.
-        .target(name: "Transforms", dependencies: ["TributaryCore", "Converters"]),
+        .target(name: "Transforms", dependencies: ["TributaryCore", "Converters", "DebeziumEvents"]),
         .target(
             name: "KafkaClient",
             dependencies: [

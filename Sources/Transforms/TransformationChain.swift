@@ -75,6 +75,10 @@ public final class TransformationChain {
         let base = part == nil ? type : String(type[..<type.lastIndex(of: "$")!])
         switch (base, part) {
         case ("io.debezium.transforms.ExtractNewRecordState", nil): return try ExtractNewRecordState(config)
+        case ("io.debezium.transforms.ByLogicalTableRouter", nil):
+            return try ByLogicalTableRouter(config, defaultKeyField: "__dbz__physicalTableIdentifier")
+        case ("io.debezium.transforms.ToLogicalTopicRouter", nil):
+            return try ByLogicalTableRouter(config, defaultKeyField: "__dbz__sourceIdentifier")
         case (kafka + "InsertField", let part?): return try InsertField(part, config)
         case (kafka + "ReplaceField", let part?): return try ReplaceField(part, config)
         case (kafka + "ExtractField", let part?): return try ExtractField(part, config)
@@ -100,7 +104,8 @@ public final class TransformationChain {
     /// The transforms this version implements, as configured.
     static let supportedTransformations =
         [
-            "io.debezium.transforms.ExtractNewRecordState"
+            "io.debezium.transforms.ExtractNewRecordState", "io.debezium.transforms.ByLogicalTableRouter",
+            "io.debezium.transforms.ToLogicalTopicRouter",
         ]
         + [
             "InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata", "Flatten",

@@ -209,6 +209,20 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             ], extraEvents: -3)
     }
 
+    /// Debezium's ByLogicalTableRouter: every table's events routed to a topic of another name, keys gaining the
+    /// physical table (cut out of the old topic by a regex), schemas renamed with Avro adjustment.
+    func testByLogicalTableRouterEqualsDebezium() throws {
+        try compareWithReference(
+            modes: [
+                "transforms": "route", "transforms.route.type": "io.debezium.transforms.ByLogicalTableRouter",
+                "transforms.route.topic.regex": "(.*)\\.public\\.(.*)",
+                "transforms.route.topic.replacement": "$1.logical.$2",
+                "transforms.route.key.field.regex": "(.*)\\.public\\.(.*)",
+                "transforms.route.key.field.replacement": "$2",
+                "transforms.route.schema.name.adjustment.mode": "avro",
+            ], routed: { $0.replacingOccurrences(of: ".public.", with: ".logical.") })
+    }
+
     /// Column filters and mappers: an excluded column, truncation (text and bytes), masks, hashes (v1 and v2),
     /// source types propagated to every other column, and `message.key.columns` for the table without a key (whose
     /// update of `a` then is a key change: two more events).
@@ -281,7 +295,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     /// once both stream.
     private func compareWithReference(
         modes: [String: String], extraChanges: [String] = [], extraEvents: Int = 0, snapshot: Bool = false,
-        signalled: String? = nil
+        signalled: String? = nil, routed: (String) -> String = { $0 }
     ) throws {
         let incremental = signalled != nil
         var expectedEvents = Self.expectedEvents + extraEvents
@@ -416,12 +430,13 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
         let deadline = Date().addingTimeInterval(180)
         while reference.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
         XCTAssertFalse(reference.isRunning, "the reference finished")
-        let topics =
+        var topics =
             ["\(prefix).public.\(table)"]
             + (incremental ? [] : ["\(prefix).public.\(table)_Odd"])
             + (signalled == "incremental" ? [] : ["\(prefix).public.\(table)_nopk"])
             + (modes["provide.transaction.metadata"] == "true" ? ["\(prefix).transaction"] : [])
             + (snapshot || incremental ? [] : ["\(prefix).message"])
+        topics = topics.map(routed)
         let ours = try IntegrationEnvironment.consume(topics, count: expectedEvents)
         try connector.stop()
         // What a sink reads: every key and value read back by JsonConverter writes again to the same bytes.
