@@ -33,7 +33,11 @@ let package = Package(
         .target(name: "SchemaRegistry", dependencies: ["CCurl", "TributaryCore"]),
         .target(name: "Converters", dependencies: ["TributaryCore", "SchemaRegistry"]),
         // Single message transforms and predicates (Kafka Connect's and Debezium's), between sources and converters.
-        .target(name: "Transforms", dependencies: ["TributaryCore", "Converters", "DebeziumEvents"]),
+        .target(
+            name: "Transforms",
+            dependencies: [
+                "TributaryCore", "Converters", "DebeziumEvents", .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "KafkaClient",
             dependencies: [

@@ -20,8 +20,17 @@ struct JavaRegex {
         return match.output.map { $0.substring.map(String.init) }
     }
 
-    /// `replacement` with `$n` (and `${n}`) replaced by the groups; `\$` is a literal dollar.
-    static func expand(_ replacement: String, groups: [String?]) -> String {
+    /// A whole-string match's groups and its named groups (`(?<name>…)`), or nil.
+    func wholeMatchWithNames(_ text: String) -> (groups: [String?], named: [String: String?])? {
+        guard let match = try? regex.wholeMatch(in: text) else { return nil }
+        var named: [String: String?] = [:]
+        for element in match.output { if let name = element.name { named[name] = element.substring.map(String.init) } }
+        return (match.output.map { $0.substring.map(String.init) }, named)
+    }
+
+    /// `replacement` with `$n` replaced by the groups and `${name}` by the named groups (empty when there is no
+    /// such group); `\$` is a literal dollar.
+    static func expand(_ replacement: String, groups: [String?], named: [String: String?] = [:]) -> String {
         var result = ""
         let chars = Array(replacement)
         var i = 0
@@ -39,6 +48,11 @@ struct JavaRegex {
                 }
                 if number < groups.count { result += groups[number] ?? "" }
                 i = j
+            } else if c == "$", i + 1 < chars.count, chars[i + 1] == "{",
+                let close = chars[(i + 2)...].firstIndex(of: "}")
+            {
+                result += (named[String(chars[(i + 2)..<close])] ?? nil) ?? ""
+                i = close + 1
             } else {
                 result.append(c)
                 i += 1

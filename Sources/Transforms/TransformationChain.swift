@@ -77,6 +77,7 @@ public final class TransformationChain {
         case ("io.debezium.transforms.ExtractNewRecordState", nil): return try ExtractNewRecordState(config)
         case ("io.debezium.transforms.ByLogicalTableRouter", nil):
             return try ByLogicalTableRouter(config, defaultKeyField: "__dbz__physicalTableIdentifier")
+        case ("io.debezium.transforms.outbox.EventRouter", nil): return try OutboxEventRouter(config)
         case ("io.debezium.transforms.ToLogicalTopicRouter", nil):
             return try ByLogicalTableRouter(config, defaultKeyField: "__dbz__sourceIdentifier")
         case (kafka + "InsertField", let part?): return try InsertField(part, config)
@@ -105,7 +106,7 @@ public final class TransformationChain {
     static let supportedTransformations =
         [
             "io.debezium.transforms.ExtractNewRecordState", "io.debezium.transforms.ByLogicalTableRouter",
-            "io.debezium.transforms.ToLogicalTopicRouter",
+            "io.debezium.transforms.ToLogicalTopicRouter", "io.debezium.transforms.outbox.EventRouter",
         ]
         + [
             "InsertField", "ReplaceField", "ExtractField", "HoistField", "MaskField", "SetSchemaMetadata", "Flatten",

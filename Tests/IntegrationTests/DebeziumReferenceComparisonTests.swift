@@ -223,6 +223,32 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             ], routed: { $0.replacingOccurrences(of: ".public.", with: ".logical.") })
     }
 
+    /// Debezium's outbox EventRouter on an outbox table (the other tables pass by a predicate): inserts become
+    /// events on the routed topic with envelope fields, the update and the deletes are dropped.
+    func testOutboxEventRouterEqualsDebezium() throws {
+        let outbox = "INSERT INTO public.%T_outbox VALUES "
+        try compareWithReference(
+            modes: [
+                "transforms": "outbox", "transforms.outbox.type": "io.debezium.transforms.outbox.EventRouter",
+                "transforms.outbox.route.topic.replacement": "%T.outbox.${routedByValue}",
+                "transforms.outbox.table.fields.additional.placement":
+                    "type:header:eventType,region:envelope,version:envelope:v",
+                "transforms.outbox.table.field.event.timestamp": "created",
+                "transforms.outbox.predicate": "outbox", "predicates": "outbox",
+                "predicates.outbox.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+                "predicates.outbox.pattern": ".*_outbox",
+            ],
+            extraChanges: [
+                outbox + "('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'order', 'o-1', 'OrderCreated', "
+                    + "'{\"total\": 5, \"lines\": [1, 2]}', '2024-02-29 13:45:01.123', 'eu', 1)",
+                outbox
+                    + "('b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 'order', 'o-2', 'OrderCancelled', "
+                    + "NULL, NULL, NULL, NULL)",
+                "UPDATE public.%T_outbox SET type = 'Changed'",
+                "DELETE FROM public.%T_outbox",
+            ], extraEvents: 2, outbox: ["%T.outbox.order"])
+    }
+
     /// Column filters and mappers: an excluded column, truncation (text and bytes), masks, hashes (v1 and v2),
     /// source types propagated to every other column, and `message.key.columns` for the table without a key (whose
     /// update of `a` then is a key change: two more events).
@@ -295,7 +321,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     /// once both stream.
     private func compareWithReference(
         modes: [String: String], extraChanges: [String] = [], extraEvents: Int = 0, snapshot: Bool = false,
-        signalled: String? = nil, routed: (String) -> String = { $0 }
+        signalled: String? = nil, routed: (String) -> String = { $0 }, outbox: [String]? = nil
     ) throws {
         let incremental = signalled != nil
         var expectedEvents = Self.expectedEvents + extraEvents
@@ -331,15 +357,21 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
               hsa hstore[], lt ltree, lta ltree[], ct citext, cta citext[], tv tsvector, bx box);
             CREATE TABLE public.\(table)_nopk (a int, b text);
             CREATE TABLE public."\(table) Odd" (id int PRIMARY KEY, "Mixed Case" text);
+            CREATE TABLE public.\(table)_outbox (id uuid PRIMARY KEY, aggregatetype text NOT NULL,
+              aggregateid text NOT NULL, type text NOT NULL, payload jsonb, created timestamp(3), region text,
+              version int);
             """, purpose: "create tables")
         defer {
             _ = try? db.query(
                 """
-                DROP TABLE public.\(table), public.\(table)_nopk, public."\(table) Odd";
+                DROP TABLE public.\(table), public.\(table)_nopk, public."\(table) Odd", public.\(table)_outbox;
                 DROP TYPE \(table)_mood; DROP DOMAIN \(table)_posint; DROP DOMAIN \(table)_money
                 """, purpose: "drop tables and types")
         }
-        let tables = "public.\(table),public.\(table)_nopk,public.\(table) Odd"
+        let tables =
+            "public.\(table),public.\(table)_nopk,public.\(table) Odd"
+            + (outbox == nil ? "" : ",public.\(table)_outbox")
+        modes = modes.mapValues { $0.replacingOccurrences(of: "%T", with: table) }
         let statements = (Self.changes + Self.specialValues + extraChanges).map {
             $0.replacingOccurrences(of: "%T", with: table)
         }
@@ -436,7 +468,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             + (signalled == "incremental" ? [] : ["\(prefix).public.\(table)_nopk"])
             + (modes["provide.transaction.metadata"] == "true" ? ["\(prefix).transaction"] : [])
             + (snapshot || incremental ? [] : ["\(prefix).message"])
-        topics = topics.map(routed)
+        topics = topics.map(routed) + (outbox ?? []).map { $0.replacingOccurrences(of: "%T", with: table) }
         let ours = try IntegrationEnvironment.consume(topics, count: expectedEvents)
         try connector.stop()
         // What a sink reads: every key and value read back by JsonConverter writes again to the same bytes.
