@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "Runtime", "KafkaClient", "Converters", "TributaryCore", "PostgresSource", "MySQLSource",
+                "Runtime", "KafkaClient", "Converters", "Transforms", "TributaryCore", "PostgresSource", "MySQLSource",
                 "BinlogProtocol", "Monitoring", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -65,6 +65,17 @@ public final class KafkaConsumer {
         return t.partition_cnt
     }
 
+    /// How many brokers the cluster's metadata lists: a check that `bootstrap.servers` answers.
+    public func brokerCount(timeoutMilliseconds: Int32 = 10_000) throws -> Int {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle, 0, nil, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md = metadata else {
+            throw KafkaError(err, context: "cluster metadata")
+        }
+        defer { rd_kafka_metadata_destroy(md) }
+        return Int(md.pointee.broker_cnt)
+    }
+
     /// Waits until the broker knows every topic of `topics`; returns those still unknown after the timeout.
     public func waitForTopics(_ topics: [String], timeoutMilliseconds: Int) throws -> [String] {
         let clock = ContinuousClock()

@@ -23,11 +23,41 @@ extension SourceTask {
     public func takeOffsetWithoutRecord() -> OffsetMap? { nil }
 }
 
+/// One finding of `tributary validate` about the environment a connector needs (the database's settings,
+/// privileges, slots): what was checked, how it came out, and what to do when it is not right.
+public struct EnvironmentCheck: Sendable, Equatable {
+    public enum Outcome: String, Sendable {
+        case passed, warning, failed
+    }
+
+    public let outcome: Outcome
+    /// What was checked (`wal_level`, `publication dbz_publication`).
+    public let subject: String
+    /// What was found.
+    public let detail: String
+    /// What to do about it, for warnings and failures.
+    public let fix: String?
+
+    public init(_ outcome: Outcome, _ subject: String, _ detail: String, fix: String? = nil) {
+        self.outcome = outcome
+        self.subject = subject
+        self.detail = detail
+        self.fix = fix
+    }
+}
+
 /// Creates source tasks from a connector configuration (Kafka Connect's `SourceConnector`).
 public protocol SourceConnector: Sendable {
     /// Checks the configuration, throwing a `ConfigError` that names the offending key.
     func validate(_ config: Config) throws
+    /// Connects to the database of a valid configuration and checks what the connector will need there, without
+    /// changing anything.
+    func checkEnvironment(_ config: Config) -> [EnvironmentCheck]
     /// A task for the configuration. Tributary runs one task per source connector, as Debezium's
     /// Postgres and MySQL connectors do.
     func makeTask(_ config: Config) throws -> SourceTask
+}
+
+extension SourceConnector {
+    public func checkEnvironment(_ config: Config) -> [EnvironmentCheck] { [] }
 }

@@ -164,6 +164,76 @@ final class TributaryCommandTests: XCTestCase {
             "no offsets stored without --commit-offsets")
     }
 
+    /// `tributary validate` against PostgreSQL: a role without REPLICATION that may neither read the table nor
+    /// create the publication, and a table without a key, each named with its fix (exit 1, no password shown);
+    /// then the test role, for which everything is in place but the keyless table's warning (exit 0).
+    func testValidateNamesWhatToFixInPostgres() throws {
+        let name = IntegrationEnvironment.uniqueName("val")
+        let table = try IntegrationEnvironment.createTable(name, "a int, b text")
+        let db = try IntegrationEnvironment.sql()
+        try db.query("CREATE ROLE \(name)_r LOGIN PASSWORD 'Secret4Validate'", purpose: "create role")
+        defer {
+            _ = try? db.query("DROP TABLE \(table); DROP ROLE \(name)_r", purpose: "drop")
+        }
+        var config = IntegrationEnvironment.connectorConfig(
+            name: name, prefix: name, slot: name, tables: "public.\(name)", extra: ["snapshot.mode": "initial"])
+        config["database.user"] = "\(name)_r"
+        config["database.password"] = "Secret4Validate"
+        let weak = try write("weak.properties", config.values.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
+        let (status, output) = try run(["validate", weak])
+        XCTAssertEqual(status, 1, output)
+        for expected in [
+            "FAILED  role \(name)_r: lacks the REPLICATION attribute", "fix: ALTER ROLE",
+            "FAILED  table public.\(name): this role may not SELECT", "GRANT SELECT ON",
+            "FAILED  publication \(name)", "REPLICA IDENTITY FULL", "ok      wal_level: logical",
+        ] {
+            XCTAssertTrue(output.contains(expected), "\(expected) missing in:\n\(output)")
+        }
+        XCTAssertFalse(output.contains("Secret4Validate"), output)
+
+        config["database.user"] = "tributary"
+        config["database.password"] = "tributary"
+        let good = try write("good.properties", config.values.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
+        let worker = try write(
+            "worker.properties",
+            "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n"
+        )
+        let (goodStatus, goodOutput) = try run(["validate", good, "--worker", worker])
+        XCTAssertEqual(goodStatus, 0, goodOutput)
+        XCTAssertTrue(goodOutput.contains("ok      broker: "), goodOutput)
+        XCTAssertTrue(goodOutput.contains("does not exist yet; the connector creates it"), goodOutput)
+        XCTAssertTrue(goodOutput.contains("0 problems to fix, 1 warning."), goodOutput)
+    }
+
+    /// `tributary validate` against MariaDB: the binlog settings and the test user's privileges are in place; a
+    /// user with SELECT only lacks the replication privileges, each named with its GRANT.
+    func testValidateChecksMariaDBSettingsAndPrivileges() throws {
+        let (database, work) = try MariaDBEnvironment.prepare("val", for: self)
+        try MariaDBEnvironment.sql("CREATE TABLE \(database).t (id int PRIMARY KEY)")
+        let user = database + "_u"
+        try MariaDBEnvironment.sql(
+            "CREATE USER '\(user)'@'%' IDENTIFIED BY 'Secret4Maria'; GRANT SELECT ON *.* TO '\(user)'@'%'")
+        addTeardownBlock { _ = try? MariaDBEnvironment.sql("DROP USER '\(user)'@'%'") }
+        var config = MariaDBEnvironment.connectorConfig(database, work: work)
+        let good = try write("m.properties", config.values.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
+        let (status, output) = try run(["validate", good])
+        XCTAssertEqual(status, 0, output)
+        for expected in [
+            "ok      binlog_format: ROW", "ok      binlog_row_image: FULL", "ok      REPLICATION SLAVE: granted",
+            "ok      captured tables: 1: \(database).t",
+        ] {
+            XCTAssertTrue(output.contains(expected), "\(expected) missing in:\n\(output)")
+        }
+        config["database.user"] = user
+        config["database.password"] = "Secret4Maria"
+        let weak = try write("w.properties", config.values.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
+        let (weakStatus, weakOutput) = try run(["validate", weak])
+        XCTAssertEqual(weakStatus, 1, weakOutput)
+        XCTAssertTrue(weakOutput.contains("FAILED  REPLICATION SLAVE"), weakOutput)
+        XCTAssertTrue(weakOutput.contains("fix: GRANT REPLICATION CLIENT ON *.* TO \(user)"), weakOutput)
+        XCTAssertFalse(weakOutput.contains("Secret4Maria"), weakOutput)
+    }
+
     /// `tributary standalone` serves `/`, `/health` and `/metrics` on `listeners` while it captures; the task's
     /// counters reach Prometheus' text.
     func testMetricsAndHealthOverHTTP() throws {

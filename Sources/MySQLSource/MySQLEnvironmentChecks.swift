@@ -1,0 +1,158 @@
+import TributaryCore
+
+/// What `tributary validate` checks in MySQL or MariaDB before a connector runs: the binlog settings, the
+/// privileges, the replica id and the captured tables, each with the fix when it is not right. Reads only.
+extension MySQLConnector {
+    public func checkEnvironment(_ config: Config) -> [EnvironmentCheck] {
+        guard let settings = try? MySQLConnectorConfig(config, flavor: flavor) else { return [] }
+        return MySQLEnvironmentChecks(settings).run()
+    }
+}
+
+final class MySQLEnvironmentChecks {
+    let config: MySQLConnectorConfig
+    private var checks: [EnvironmentCheck] = []
+
+    init(_ config: MySQLConnectorConfig) {
+        self.config = config
+    }
+
+    func run() -> [EnvironmentCheck] {
+        let db: MySQLConnection
+        do {
+            db = try MySQLConnection(config.connection)
+        } catch {
+            return [
+                EnvironmentCheck(
+                    .failed, "connection", "\(error)",
+                    fix: "check database.hostname, database.port, database.user and database.password, and that the "
+                        + "user may connect from this host")
+            ]
+        }
+        defer { db.close() }
+        let version = (try? db.query("SELECT VERSION()").first?.first ?? nil) ?? "?"
+        add(.passed, "connection", "connected to \(version) at \(config.connection.address)")
+        section("binlog settings") { try binlogSettings(db) }
+        section("privileges") { try privileges(db) }
+        section("database.server.id") { try serverID(db) }
+        section("captured tables") { try tables(db) }
+        return checks
+    }
+
+    private func add(_ outcome: EnvironmentCheck.Outcome, _ subject: String, _ detail: String, fix: String? = nil) {
+        checks.append(EnvironmentCheck(outcome, subject, detail, fix: fix))
+    }
+
+    private func section(_ subject: String, _ body: () throws -> Void) {
+        do {
+            try body()
+        } catch {
+            add(.failed, subject, "\(error)")
+        }
+    }
+
+    private func binlogSettings(_ db: MySQLConnection) throws {
+        let row = try db.query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []
+        guard row.count == 3 else { return }
+        if row[0] == "1" {
+            add(.passed, "log_bin", "on")
+        } else {
+            add(.failed, "log_bin", "off", fix: "enable the binlog (log_bin in my.cnf, with a server_id) and restart")
+        }
+        if row[1]?.uppercased() == "ROW" {
+            add(.passed, "binlog_format", "ROW")
+        } else {
+            add(
+                .failed, "binlog_format", row[1] ?? "?",
+                fix: "SET GLOBAL binlog_format = 'ROW' and binlog_format = ROW in my.cnf")
+        }
+        if row[2]?.uppercased() == "FULL" {
+            add(.passed, "binlog_row_image", "FULL")
+        } else {
+            add(
+                .failed, "binlog_row_image", row[2] ?? "?",
+                fix: "SET GLOBAL binlog_row_image = 'FULL' and binlog_row_image = FULL in my.cnf")
+        }
+        let retention =
+            config.flavor == .mariadb
+            ? "SELECT @@expire_logs_days * 86400" : "SELECT @@binlog_expire_logs_seconds"
+        if let seconds = (try? db.query(retention).first?.first ?? nil).flatMap({ Double($0) }), seconds > 0 {
+            let hours = Int(seconds / 3600)
+            add(
+                hours < 24 ? .warning : .passed, "binlog retention",
+                hours % 24 == 0 ? "\(hours / 24) days" : "\(hours) hours",
+                fix: hours < 24 ? "a connector stopped longer than this loses its place: keep binlogs longer" : nil)
+        }
+    }
+
+    private func privileges(_ db: MySQLConnection) throws {
+        let grants = try db.query("SHOW GRANTS").compactMap { $0.first ?? nil }.joined(separator: "\n").uppercased()
+        let all = grants.contains("ALL PRIVILEGES ON *.*")
+        func has(_ any: [String]) -> Bool { all || any.contains { grants.contains($0) } }
+        if has(["REPLICATION SLAVE", "REPLICATION REPLICA"]) {
+            add(.passed, "REPLICATION SLAVE", "granted")
+        } else {
+            add(
+                .failed, "REPLICATION SLAVE", "not granted: the binlog cannot be read",
+                fix: "GRANT REPLICATION SLAVE ON *.* TO \(config.connection.user)")
+        }
+        if has(["REPLICATION CLIENT", "BINLOG MONITOR", "SUPER"]) {
+            add(.passed, "REPLICATION CLIENT", "granted")
+        } else {
+            add(
+                .failed, "REPLICATION CLIENT", "not granted: the binlog position cannot be read",
+                fix: "GRANT REPLICATION CLIENT ON *.* TO \(config.connection.user)")
+        }
+        if has(["SELECT"]) {
+            add(.passed, "SELECT", "granted")
+        } else {
+            add(
+                .failed, "SELECT", "not granted: snapshots and schemas cannot be read",
+                fix: "GRANT SELECT ON *.* (or on the captured databases) TO \(config.connection.user)")
+        }
+        if config.snapshotLockingMode != .none && config.snapshotMode != .never && config.snapshotMode != .noData {
+            if has(["RELOAD"]) {
+                add(.passed, "RELOAD", "granted")
+            } else {
+                add(
+                    .warning, "RELOAD", "not granted: the snapshot cannot take its global read lock",
+                    fix: "GRANT RELOAD ON *.* TO \(config.connection.user), or set snapshot.locking.mode=none if no "
+                        + "DDL runs during snapshots")
+            }
+        }
+    }
+
+    /// A replica id already connected would make the server drop one of the two connections.
+    private func serverID(_ db: MySQLConnection) throws {
+        let replicas = (try? db.query("SHOW SLAVE HOSTS")) ?? []
+        if replicas.contains(where: { $0.first.flatMap { $0 } == String(config.serverID) }) {
+            add(
+                .warning, "database.server.id", "\(config.serverID) is in use by a connected replica",
+                fix: "give each connector (and replica) its own database.server.id")
+        } else {
+            add(.passed, "database.server.id", "\(config.serverID) is not in use")
+        }
+    }
+
+    private func tables(_ db: MySQLConnection) throws {
+        let rows = try db.query(
+            """
+            SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'
+            AND table_schema NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema')
+            """
+        ).filter { row in
+            guard let schema = row[0], let table = row[1] else { return false }
+            return config.tableFilter.includes(schema: schema, table: table)
+        }
+        guard !rows.isEmpty else {
+            add(
+                .failed, "captured tables", "no table matches the database and table filters",
+                fix: "check database.include.list / table.include.list (regular expressions over database.table)")
+            return
+        }
+        add(
+            .passed, "captured tables",
+            "\(rows.count): " + rows.prefix(10).map { "\($0[0] ?? "").\($0[1] ?? "")" }.joined(separator: ", ")
+                + (rows.count > 10 ? ", …" : ""))
+    }
+}
