@@ -35,12 +35,17 @@ final class TributaryCommandTests: XCTestCase {
         return url.path
     }
 
+    /// Worker properties with the test broker and an offsets file in the work directory.
+    private func brokerWorker() throws -> String {
+        try write(
+            "worker.properties",
+            "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\n"
+                + "offset.storage.file.filename=\(work.path)/o.json\n")
+    }
+
     /// Runs a Postgres connector whose password is `TopSecret123`, with the given `database.port`.
     private func runPostgresConnector(port: String) throws -> (status: Int32, output: String) {
-        let worker = try write(
-            "worker.properties",
-            "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n"
-        )
+        let worker = try brokerWorker()
         let connector = try write(
             "c.properties",
             """
@@ -194,10 +199,7 @@ final class TributaryCommandTests: XCTestCase {
         config["database.user"] = "tributary"
         config["database.password"] = "tributary"
         let good = try write("good.properties", config.values.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
-        let worker = try write(
-            "worker.properties",
-            "bootstrap.servers=127.0.0.1:\(IntegrationEnvironment.kafkaPort)\noffset.storage.file.filename=\(work.path)/o.json\n"
-        )
+        let worker = try brokerWorker()
         let (goodStatus, goodOutput) = try run(["validate", good, "--worker", worker])
         XCTAssertEqual(goodStatus, 0, goodOutput)
         XCTAssertTrue(goodOutput.contains("ok      broker: "), goodOutput)
