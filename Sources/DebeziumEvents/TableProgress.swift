@@ -16,6 +16,9 @@ public struct TableProgress {
         self.estimatedRows = estimatedRows
     }
 
+    /// The table's figures for `SnapshotStatus`.
+    public var status: SnapshotStatus.Table { .init(name: table, rows: rows, estimatedRows: estimatedRows) }
+
     /// Seconds since the table's read began.
     public var seconds: Double { (ContinuousClock.now - started).inSeconds }
 

@@ -192,11 +192,13 @@ extension MySQLConnectorTask {
                     keySchema: row.table.keySchema, key: row.row.key, envelope: envelope, nowMicros: nowMicros))
         }
         if snapshot.isFinished, blockingOffset != nil {
+            endedSnapshotStatus = snapshot.status(running: false)
             snapshot.close()
             self.snapshot = nil
             blockingOffset = nil
             logger.info("blocking snapshot done; streaming goes on")
         } else if snapshot.isFinished {
+            endedSnapshotStatus = snapshot.status(running: false)
             snapshot.close()
             self.snapshot = nil
             if rows.isEmpty { offsetWithoutRecord = done }

@@ -37,6 +37,8 @@ public final class MySQLConnectorTask: SourceTask {
     /// The snapshot being read, if any; the stream starts (or, after a blocking snapshot, goes on) once it is
     /// done.
     var snapshot: MySQLSnapshot?
+    /// The last snapshot's status once it ended (for metrics).
+    var endedSnapshotStatus: SnapshotStatus?
     /// While a blocking snapshot holds the stream: the offset of its records, where the stream goes on after it.
     var blockingOffset: OffsetMap?
     /// A blocking snapshot a signal asked for, started once the signal's rows event is out.
@@ -453,6 +455,10 @@ public final class MySQLConnectorTask: SourceTask {
     public func takeOffsetWithoutRecord() -> OffsetMap? {
         defer { offsetWithoutRecord = nil }
         return offsetWithoutRecord
+    }
+
+    public func snapshotStatus() -> SnapshotStatus? {
+        snapshot?.status(running: true) ?? endedSnapshotStatus
     }
 
     public func stop() {

@@ -40,6 +40,14 @@ final class MySQLSnapshot {
     private var firstOfTable = false
     private(set) var isFinished = false
     private var progress = TableProgress(table: "", estimatedRows: -1)
+    private var doneTables: [SnapshotStatus.Table] = []
+
+    /// The tables read so far and the one being read, for metrics.
+    func status(running: Bool) -> SnapshotStatus {
+        SnapshotStatus(
+            running: running, totalTables: tables.count,
+            tables: doneTables + (progress.table.isEmpty ? [] : [progress.status]))
+    }
     private(set) var rowsTotal: Int64 = 0
     private let started = ContinuousClock.now
 
@@ -154,6 +162,7 @@ final class MySQLSnapshot {
             tableIndex += 1
             guard tableIndex < tables.count else { return nil }
             let table = tables[tableIndex].table
+            if !progress.table.isEmpty { doneTables.append(progress.status) }
             progress = TableProgress(table: table.qualifiedName, estimatedRows: estimates[table.qualifiedName] ?? -1)
             firstOfTable = true
             rowInTable = 0

@@ -248,6 +248,7 @@ extension PostgresConnectorTask {
             // The stream waits: its server must still hear from it.
             try sendStatusIfDue()
             if snapshot.isFinished {
+                endedSnapshotStatus = snapshot.status(running: false)
                 snapshot.close()
                 self.snapshot = nil
                 blockingSnapshot = false
@@ -262,6 +263,7 @@ extension PostgresConnectorTask {
                 offsetWithoutRecord = snapshotOffset(isLast: true)
                 progress.holdsIdleConfirmation = false
             }
+            endedSnapshotStatus = snapshot.status(running: false)
             snapshot.close()
             self.snapshot = nil
             if config.snapshotMode == .initialOnly {

@@ -31,6 +31,8 @@ public final class PostgresConnectorTask: SourceTask {
     var progress = ReplicationProgressStateMachine(storedOffset: nil)
     /// The snapshot being read, if any; the stream starts once it is done.
     var snapshot: PostgresSnapshot?
+    /// The last snapshot's status once it ended (for metrics).
+    var endedSnapshotStatus: SnapshotStatus?
     /// The schemas of the snapshot's tables, by the snapshot's table index.
     var snapshotSchemas: [PostgresTableSchema?] = []
     /// Where the snapshot's data stands in the WAL: the slot's consistent point (or its confirmed position).
@@ -594,6 +596,10 @@ public final class PostgresConnectorTask: SourceTask {
     }
 
     /// Now, in microseconds since the Unix epoch.
+
+    public func snapshotStatus() -> SnapshotStatus? {
+        snapshot?.status(running: true) ?? endedSnapshotStatus
+    }
 
     public func stop() {
         replay = nil

@@ -62,6 +62,14 @@ final class PostgresSnapshot {
     private var tableProgress = TableProgress(table: "", estimatedRows: -1)
     private var progressTable: Int?
     private var rowsTotal: Int64 = 0
+    private var doneTables: [SnapshotStatus.Table] = []
+
+    /// The tables read so far and the one being read, for metrics.
+    func status(running: Bool) -> SnapshotStatus {
+        SnapshotStatus(
+            running: running, totalTables: tables.count,
+            tables: doneTables + (progressTable == nil ? [] : [tableProgress.status]))
+    }
 
     /// Opens the transaction; `exportedSnapshot` is the name `CREATE_REPLICATION_SLOT … EXPORT_SNAPSHOT` gave.
     /// `readers` is how many connections read the tables.
@@ -199,6 +207,7 @@ final class PostgresSnapshot {
     /// Starts the progress of `table` when its first rows (or its end, when it has none) come.
     private func follow(_ table: Int) {
         guard progressTable != table else { return }
+        if progressTable != nil { doneTables.append(tableProgress.status) }
         progressTable = table
         tableProgress = TableProgress(table: tables[table].qualifiedName, estimatedRows: tables[table].estimatedRows)
     }

@@ -64,6 +64,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
 
     private let errors: RetryWithToleranceOperator
     private let metrics: SourceTaskMetrics
+    private let snapshotMetrics: SnapshotMetrics
     /// Records skipped under `errors.tolerance=all`.
     public var recordsSkipped: Int { errors.recordsSkipped }
 
@@ -86,6 +87,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
         self.logger = logger
         let stopRequested = self.stopRequested
         metrics = SourceTaskMetrics(connector: name, factory: settings.metricsFactory)
+        snapshotMetrics = SnapshotMetrics(connector: name, factory: settings.metricsFactory)
         errors = RetryWithToleranceOperator(
             settings: settings.errorHandling, connector: name, logger: logger, metrics: metrics,
             stopRequested: { stopRequested.isSet })
@@ -158,6 +160,7 @@ public final class WorkerSourceTask: @unchecked Sendable {
         let started = clock.now
         var nextFlush = started + settings.offsetFlushInterval
         var lastReport = started
+        var nextSnapshotReport = started
         var reportedAcked: UInt64 = 0
         var produced: UInt64 = 0
         var metricAcked: UInt64 = 0
@@ -166,6 +169,10 @@ public final class WorkerSourceTask: @unchecked Sendable {
             polling: while !stopRequested.isSet {
                 let records = try TaskError.wrapping(connector: name, .read) {
                     try task.poll(timeoutMilliseconds: tracker.inFlight > 0 ? 5 : 100)
+                }
+                if clock.now >= nextSnapshotReport {
+                    snapshotMetrics.record(task.snapshotStatus())
+                    nextSnapshotReport = clock.now + .seconds(1)
                 }
                 if let last = records.last {
                     metrics.polled.increment(by: records.count)

@@ -7,6 +7,9 @@ public protocol SourceTask: AnyObject {
     func start(storedOffset: OffsetMap?) throws
     /// The next records, or an empty array if none arrived within `timeoutMilliseconds`.
     func poll(timeoutMilliseconds: Int) throws -> [SourceRecord]
+    /// Where the task's snapshot stands, for metrics: nil if it never ran one. Called on the task's thread between
+    /// polls.
+    func snapshotStatus() -> SnapshotStatus?
     /// Everything up to and including `offset` is acknowledged by Kafka and stored; the source may release it
     /// (Postgres confirms the LSN to its slot).
     func commit(offset: OffsetMap) throws
@@ -21,6 +24,7 @@ public protocol SourceTask: AnyObject {
 
 extension SourceTask {
     public func takeOffsetWithoutRecord() -> OffsetMap? { nil }
+    public func snapshotStatus() -> SnapshotStatus? { nil }
 }
 
 /// One finding of `tributary validate` about the environment a connector needs (the database's settings,
@@ -60,4 +64,31 @@ public protocol SourceConnector: Sendable {
 
 extension SourceConnector {
     public func checkEnvironment(_ config: Config) -> [EnvironmentCheck] { [] }
+}
+
+/// A snapshot's progress, as Debezium's snapshot metrics report it: whether it runs, how many tables it reads, and
+/// per table (those read and the one being read) the rows read and the catalog's estimate.
+public struct SnapshotStatus: Sendable, Equatable {
+    public struct Table: Sendable, Equatable {
+        public var name: String
+        public var rows: Int64
+        /// -1 when the catalog gives no estimate.
+        public var estimatedRows: Int64
+
+        public init(name: String, rows: Int64, estimatedRows: Int64) {
+            self.name = name
+            self.rows = rows
+            self.estimatedRows = estimatedRows
+        }
+    }
+
+    public var running: Bool
+    public var totalTables: Int
+    public var tables: [Table]
+
+    public init(running: Bool, totalTables: Int, tables: [Table]) {
+        self.running = running
+        self.totalTables = totalTables
+        self.tables = tables
+    }
 }

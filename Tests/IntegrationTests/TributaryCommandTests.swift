@@ -273,13 +273,19 @@ final class TributaryCommandTests: XCTestCase {
             }
         }
         let written = "kafka_connect_source_task_metrics_source_record_write_total{connector=\"\(slot)\",task=\"0\"} 5"
+        let snapshot = "{connector=\"\(slot)\",context=\"snapshot\""
+        let expected = [
+            written, "debezium_metrics_rows_scanned\(snapshot),table=\"public.\(slot)\"} 5",
+            "debezium_metrics_snapshot_completed\(snapshot)} 1", "debezium_metrics_remaining_table_count\(snapshot)} 0",
+            "debezium_metrics_total_table_count\(snapshot)} 1",
+        ]
         var metrics = ""
         let deadline = Date().addingTimeInterval(60)
-        while !metrics.contains(written) && Date() < deadline {
+        while !expected.allSatisfy(metrics.contains) && Date() < deadline {
             metrics = (try? Self.get("http://127.0.0.1:\(port)/metrics").body) ?? ""
             Thread.sleep(forTimeInterval: 0.3)
         }
-        XCTAssertTrue(metrics.contains(written), metrics)
+        for line in expected { XCTAssertTrue(metrics.contains(line), "\(line) missing in:\n\(metrics)") }
         XCTAssertTrue(metrics.contains("kafka_connect_connect_worker_metrics_connector_running_task_count"), metrics)
         let health = try Self.get("http://127.0.0.1:\(port)/health")
         XCTAssertEqual(health.status, 200)
