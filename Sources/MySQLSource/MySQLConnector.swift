@@ -9,6 +9,8 @@ public struct MySQLConnector: SourceConnector {
         self.flavor = flavor
     }
 
+    public var configDefinition: ConfigDefinition? { MySQLConnectorConfig.definition(flavor) }
+
     public func validate(_ config: Config) throws {
         _ = try MySQLConnectorConfig(config, flavor: flavor)
     }

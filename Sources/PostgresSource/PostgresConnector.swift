@@ -5,6 +5,8 @@ import TributaryCore
 public struct PostgresConnector: SourceConnector {
     public init() {}
 
+    public var configDefinition: ConfigDefinition? { PostgresConnectorConfig.definition }
+
     public func validate(_ config: Config) throws {
         _ = try PostgresConnectorConfig(config)
     }

@@ -67,7 +67,7 @@ public final class TransformationChain {
         return current
     }
 
-    private static let kafka = "org.apache.kafka.connect.transforms."
+    static let kafka = "org.apache.kafka.connect.transforms."
 
     /// The transform a `type` names: Kafka Connect's and Debezium's class names, with `$Key`/`$Value` variants.
     static func transformation(_ type: String, _ config: Config) throws(ConfigError) -> Transformation {
@@ -117,7 +117,7 @@ public final class TransformationChain {
         }
         + ["ValueToKey", "RegexRouter", "TimestampRouter", "Filter", "DropHeaders", "InsertHeader"].map { kafka + $0 }
 
-    private static let predicates = "org.apache.kafka.connect.transforms.predicates."
+    static let predicates = "org.apache.kafka.connect.transforms.predicates."
 
     static func predicate(_ type: String, _ config: Config) throws(ConfigError) -> RecordPredicate {
         switch type {

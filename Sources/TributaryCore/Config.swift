@@ -4,6 +4,9 @@
 /// so a user can fix the file without reading code.
 public struct Config: Sendable, CustomStringConvertible {
     public private(set) var values: [String: String]
+    /// Records the keys read through the typed accessors, when set: how tests check that every key a component
+    /// reads is in its `ConfigDefinition`.
+    public var readKeys: ConfigKeyLog?
 
     public init(_ values: [String: String] = [:]) {
         self.values = values
@@ -17,12 +20,16 @@ public struct Config: Sendable, CustomStringConvertible {
     }
 
     public subscript(key: String) -> String? {
-        get { values[key] }
+        get {
+            readKeys?.record(key)
+            return values[key]
+        }
         set { values[key] = newValue }
     }
 
     /// The string value of `key`, or `defaultValue` when absent or empty.
     public func string(_ key: String, default defaultValue: String? = nil) -> String? {
+        readKeys?.record(key)
         if let v = values[key]?.trimmed, !v.isEmpty { return v }
         return defaultValue
     }
@@ -165,4 +172,15 @@ extension Config {
             throw .other(key: key, message: "not supported by \(product) yet; remove it to run without it")
         }
     }
+}
+
+/// The keys a `Config` was asked for (see `Config.readKeys`).
+public final class ConfigKeyLog: Sendable {
+    private let keys = Locked(Set<String>())
+
+    public init() {}
+
+    public func record(_ key: String) { keys.withLock { _ = $0.insert(key) } }
+
+    public var all: Set<String> { keys.withLock { $0 } }
 }

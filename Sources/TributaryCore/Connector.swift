@@ -57,6 +57,8 @@ public protocol SourceConnector: Sendable {
     /// Connects to the database of a valid configuration and checks what the connector will need there, without
     /// changing anything.
     func checkEnvironment(_ config: Config) -> [EnvironmentCheck]
+    /// The connector's documented settings; nil: none documented, its keys are not checked.
+    var configDefinition: ConfigDefinition? { get }
     /// A task for the configuration. Tributary runs one task per source connector, as Debezium's
     /// Postgres and MySQL connectors do.
     func makeTask(_ config: Config) throws -> SourceTask
@@ -64,6 +66,7 @@ public protocol SourceConnector: Sendable {
 
 extension SourceConnector {
     public func checkEnvironment(_ config: Config) -> [EnvironmentCheck] { [] }
+    public var configDefinition: ConfigDefinition? { nil }
 }
 
 /// A snapshot's progress, as Debezium's snapshot metrics report it: whether it runs, how many tables it reads, and

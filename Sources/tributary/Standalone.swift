@@ -48,6 +48,14 @@ struct Standalone: ParsableCommand {
         } catch let error as ConfigError {
             throw Self.configurationError(error)
         }
+        for warning in UnknownSettings.inWorker(workerConfig.config) {
+            logger.warning("\(warning)", metadata: ["file": "\(worker)"])
+        }
+        for (path, config) in zip(connectors, connectorConfigs) {
+            for warning in UnknownSettings.inConnector(config, worker: workerConfig.config, plugins: Self.plugins) {
+                logger.warning("\(warning)", metadata: ["file": "\(path)"])
+            }
+        }
         // `listeners` set but empty turns the HTTP listener (and metrics) off, saving its memory (about 9 MB).
         var listener: MonitoringServer.Listener?
         if workerConfig.config.values["listeners"].map({ !$0.trimmed.isEmpty }) ?? true {

@@ -3,6 +3,7 @@ import Converters
 import Dispatch
 import Foundation
 import KafkaClient
+import Logging
 import Runtime
 import TributaryCore
 
@@ -98,6 +99,10 @@ struct Tail: ParsableCommand {
         workerValues["topic.creation.enable"] = "false"
         let connectorConfig = try providers.resolve(try Standalone.load(path))
         let workerConfig = try WorkerConfig(workerValues, standalone: false)
+        let logger = Logger(label: "tributary")
+        for warning in UnknownSettings.inConnector(connectorConfig, worker: workerValues, plugins: Standalone.plugins) {
+            logger.warning("\(warning)", metadata: ["file": "\(path)"])
+        }
         let fileStore = try workerConfig.offsetFile.map { try FileOffsetStore(path: $0) }
         let offsets: any OffsetBackingStore =
             commitOffsets ? fileStore! : MemoryOffsetStore(startingFrom: fileStore)

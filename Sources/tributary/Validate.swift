@@ -57,6 +57,14 @@ struct Validate: ParsableCommand {
                     .passed, "configuration",
                     "\(config.string("connector.class") ?? "?"); converters \(type(of: key)), \(type(of: value)); "
                         + "\(transforms) transform\(transforms == 1 ? "" : "s")"))
+            checks += UnknownSettings.inConnector(config, worker: workerValues, plugins: Standalone.plugins).map {
+                EnvironmentCheck(.warning, "configuration", $0, fix: "remove it, or correct its name")
+            }
+            if worker != nil {
+                checks += UnknownSettings.inWorker(workerValues).map {
+                    EnvironmentCheck(.warning, "worker configuration", $0, fix: "remove it, or correct its name")
+                }
+            }
             checks += plugin.checkEnvironment(config)
         } catch {
             checks.append(EnvironmentCheck(.failed, "configuration", "\(error)"))
