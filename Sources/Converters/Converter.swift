@@ -79,6 +79,12 @@ public enum ConverterFactory {
             } catch {
                 throw error.prefixed(prefix + ".")
             }
+        case JsonSchemaConverter.className:
+            do throws(ConfigError) {
+                return try JsonSchemaConverter(settings, isKey: isKey)
+            } catch {
+                throw error.prefixed(prefix + ".")
+            }
         case ByteArrayConverter.className:
             return ByteArrayConverter()
         default:
@@ -86,8 +92,8 @@ public enum ConverterFactory {
                 key: prefix, value: className,
                 expected: "one of "
                     + [
-                        JsonConverter.className, AvroConverter.className, StringConverter.className,
-                        ByteArrayConverter.className,
+                        JsonConverter.className, AvroConverter.className, JsonSchemaConverter.className,
+                        StringConverter.className, ByteArrayConverter.className,
                     ].joined(separator: ", "))
         }
     }

@@ -9,13 +9,14 @@ extension ConverterFactory {
         case StringConverter.className: return string
         case ByteArrayConverter.className: return ConfigDefinition("ByteArrayConverter", keys: [])
         case AvroConverter.className: return avro
+        case JsonSchemaConverter.className: return jsonSchema
         case simpleHeaderConverter: return ConfigDefinition("SimpleHeaderConverter", keys: [])
         default: return nil
         }
     }
 
     /// Every converter's definition, for the reference.
-    public static var definitions: [ConfigDefinition] { [json, string, avro] }
+    public static var definitions: [ConfigDefinition] { [json, string, avro, jsonSchema] }
 
     private static let json = ConfigDefinition(
         "JsonConverter (`\(JsonConverter.className)`)",
@@ -36,30 +37,42 @@ extension ConverterFactory {
             .string("encoding", default: "UTF-8", .low, "Only UTF-8 (older name)."),
         ])
 
+    /// The Schema Registry client's and subject settings Confluent's converters share.
+    private static let registry: [ConfigKey] = [
+        .list("schema.registry.url", .high, "One or more Schema Registry URLs; tried in turn (required)."),
+        .string(
+            "basic.auth.credentials.source", default: "URL", .medium, allowed: ["URL", "USER_INFO"],
+            "Where the registry's basic auth credentials come from."),
+        .password("basic.auth.user.info", "`user:password` with `USER_INFO`."),
+        .password("schema.registry.basic.auth.user.info", "`user:password` with `USER_INFO` (older name)."),
+        .boolean("auto.register.schemas", default: true, .medium, "Register new schemas."),
+        .boolean("use.latest.version", default: false, .medium, "Use the subject's latest version."),
+        .string(
+            "key.subject.name.strategy", default: "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+            .medium, "How the subject of key schemas is named."),
+        .string(
+            "value.subject.name.strategy", default: "io.confluent.kafka.serializers.subject.TopicNameStrategy",
+            .medium, "How the subject of value schemas is named."),
+        .int(
+            "schema.registry.request.timeout.ms", default: 30_000, .low, range: 1...3_600_000,
+            "Timeout of each registry request."),
+    ]
+
     private static let avro = ConfigDefinition(
         "AvroConverter (`\(AvroConverter.className)`)",
-        keys: [
-            .list("schema.registry.url", .high, "One or more Schema Registry URLs; tried in turn (required)."),
-            .string(
-                "basic.auth.credentials.source", default: "URL", .medium, allowed: ["URL", "USER_INFO"],
-                "Where the registry's basic auth credentials come from."),
-            .password("basic.auth.user.info", "`user:password` with `USER_INFO`."),
-            .password("schema.registry.basic.auth.user.info", "`user:password` with `USER_INFO` (older name)."),
-            .boolean("auto.register.schemas", default: true, .medium, "Register new schemas."),
-            .boolean("use.latest.version", default: false, .medium, "Use the subject's latest version."),
-            .string(
-                "key.subject.name.strategy", default: "io.confluent.kafka.serializers.subject.TopicNameStrategy",
-                .medium, "How the subject of key schemas is named."),
-            .string(
-                "value.subject.name.strategy", default: "io.confluent.kafka.serializers.subject.TopicNameStrategy",
-                .medium, "How the subject of value schemas is named."),
+        keys: registry + [
             .boolean("connect.meta.data", default: true, .low, "Keep the `connect.*` properties in the Avro schemas."),
             .boolean("scrub.invalid.names", default: false, .low, "Replace characters Avro names cannot hold by `_`."),
-            .boolean(
-                "ignore.default.for.nullables", default: false, .low, "Write null, not the default, for null fields."),
-            .int(
-                "schema.registry.request.timeout.ms", default: 30_000, .low, range: 1...3_600_000,
-                "Timeout of each registry request."),
+            .boolean("ignore.default.for.nullables", default: false, .low, "Write null, not the default, for nulls."),
+        ],
+        openPrefixes: ["schema.registry.ssl."])
+
+    private static let jsonSchema = ConfigDefinition(
+        "JsonSchemaConverter (`\(JsonSchemaConverter.className)`)",
+        keys: registry + [
+            .string(
+                "decimal.format", default: "BASE64", .medium, allowed: ["BASE64", "NUMERIC"],
+                "How decimals are written.")
         ],
         openPrefixes: ["schema.registry.ssl."])
 }

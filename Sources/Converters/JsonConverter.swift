@@ -166,13 +166,16 @@ public final class JsonConverter: Converter {
     struct Options {
         var decimalFormat: DecimalFormat
         var replaceNullWithDefault: Bool
+        /// JSON Schema's form of maps: object mode only for required string keys, other maps as arrays of
+        /// `{"key":…,"value":…}` objects (JsonConverter: `[key, value]` pairs).
+        var mapEntriesAsObjects = false
     }
 
     private var options: Options {
         Options(decimalFormat: decimalFormat, replaceNullWithDefault: replaceNullWithDefault)
     }
 
-    private static func writeValue(
+    static func writeValue(
         _ schema: Schema?, _ value: Value, into writer: inout JSONWriter, options: Options
     ) throws {
         if value.isNull {
@@ -212,7 +215,7 @@ public final class JsonConverter: Converter {
             let objectMode =
                 schema == nil
                 ? entries.allSatisfy { if case .string = $0.key { true } else { false } }
-                : schema!.keySchema!.type == .string
+                : schema!.keySchema!.type == .string && !(options.mapEntriesAsObjects && schema!.keySchema!.isOptional)
             writer.byte(UInt8(ascii: objectMode ? "{" : "["))
             for (i, e) in entries.enumerated() {
                 if i > 0 { writer.byte(UInt8(ascii: ",")) }
@@ -222,11 +225,11 @@ public final class JsonConverter: Converter {
                     writer.byte(UInt8(ascii: ":"))
                     try writeValue(schema?.valueSchema, e.value, into: &writer, options: options)
                 } else {
-                    writer.byte(UInt8(ascii: "["))
+                    writer.raw(options.mapEntriesAsObjects ? "{\"key\":" : "[")
                     try writeValue(schema?.keySchema, e.key, into: &writer, options: options)
-                    writer.byte(UInt8(ascii: ","))
+                    writer.raw(options.mapEntriesAsObjects ? ",\"value\":" : ",")
                     try writeValue(schema?.valueSchema, e.value, into: &writer, options: options)
-                    writer.byte(UInt8(ascii: "]"))
+                    writer.byte(UInt8(ascii: options.mapEntriesAsObjects ? "}" : "]"))
                 }
             }
             writer.byte(UInt8(ascii: objectMode ? "}" : "]"))

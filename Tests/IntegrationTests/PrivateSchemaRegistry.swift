@@ -50,14 +50,23 @@ final class PrivateSchemaRegistry {
     /// Decodes Confluent-framed Avro records with `confluent-kafka`'s own `AvroDeserializer` (fastavro), asking this
     /// registry for the schemas: a second opinion on the bytes. Returns one JSON value per record, with bytes as
     /// base64, decimals as text and dates/times as ISO text.
-    func decodeWithConfluent(topic: String, records: [[UInt8]?], isKey: Bool = false) throws -> [Any] {
+    /// Decodes `records` with confluent-kafka's own deserializer for `format`: `AvroDeserializer` (fastavro) or
+    /// `JSONDeserializer` (which validates each value against the registered JSON Schema with jsonschema).
+    func decodeWithConfluent(
+        topic: String, records: [[UInt8]?], isKey: Bool = false, format: String = "avro"
+    ) throws -> [Any] {
         let script = """
             import base64, datetime, decimal, json, sys
             from confluent_kafka.schema_registry import SchemaRegistryClient
             from confluent_kafka.schema_registry.avro import AvroDeserializer
+            from confluent_kafka.schema_registry.json_schema import JSONDeserializer
             from confluent_kafka.serialization import MessageField, SerializationContext
             request = json.load(sys.stdin)
-            deserializer = AvroDeserializer(SchemaRegistryClient({"url": request["url"]}))
+            client = SchemaRegistryClient({"url": request["url"]})
+            if request["format"] == "json":
+                deserializer = JSONDeserializer(None, schema_registry_client=client)
+            else:
+                deserializer = AvroDeserializer(client)
             field = MessageField.KEY if request["isKey"] else MessageField.VALUE
             def plain(o):
                 if isinstance(o, bytes): return base64.b64encode(o).decode()
@@ -71,7 +80,7 @@ final class PrivateSchemaRegistry {
             print(json.dumps(out, default=plain))
             """
         let request: [String: Any] = [
-            "url": url, "topic": topic, "isKey": isKey,
+            "url": url, "topic": topic, "isKey": isKey, "format": format,
             "records": records.map { $0.map { Data($0).base64EncodedString() } ?? NSNull() as Any },
         ]
         let process = Process()
@@ -91,7 +100,7 @@ final class PrivateSchemaRegistry {
         let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw IntegrationFailure("confluent-kafka's AvroDeserializer failed: \(errorText)")
+            throw IntegrationFailure("confluent-kafka's \(format) deserializer failed: \(errorText)")
         }
         return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [Any])
     }

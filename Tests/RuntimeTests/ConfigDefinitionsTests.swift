@@ -34,6 +34,10 @@ final class ConfigDefinitionsTests: XCTestCase {
                 AvroConverter.className, ["schema.registry.url": "http://127.0.0.1:1"],
                 { _ = try AvroConverter($0, isKey: false) }
             ),
+            (
+                JsonSchemaConverter.className, ["schema.registry.url": "http://127.0.0.1:1"],
+                { _ = try JsonSchemaConverter($0, isKey: false) }
+            ),
         ]
         for (className, values, build) in builders {
             let keys = try readKeys(values, build)

@@ -1,0 +1,54 @@
+import SchemaRegistry
+import TributaryCore
+
+/// Confluent's `io.confluent.connect.json.JsonSchemaConverter`: each record is the Confluent wire format (magic
+/// byte 0, the schema's registry id as 4 big-endian bytes) followed by the value as JSON; the schema registered is
+/// the JSON Schema `JsonSchemaData` derives, once per Connect schema, its id asked once per subject.
+public final class JsonSchemaConverter: Converter {
+    public static let className = "io.confluent.connect.json.JsonSchemaConverter"
+
+    public let isKey: Bool
+    public let data: JsonSchemaData
+    private let ids: SchemaIdResolver
+    private var writer = JSONWriter(capacity: 4096)
+    /// How many Connect schemas were derived to JSON Schema rather than taken from the cache.
+    public var schemaDerivations: Int { ids.derivations }
+
+    public init(
+        registry: SchemaRegistryClient, isKey: Bool, data: JsonSchemaData = JsonSchemaData(),
+        subjectNameStrategy: SubjectNameStrategy = .topicName, idSource: SchemaIdResolver.IdSource = .register
+    ) {
+        self.isKey = isKey
+        self.data = data
+        ids = SchemaIdResolver(
+            registry: registry, isKey: isKey, subjectNameStrategy: subjectNameStrategy, idSource: idSource
+        ) { schema in
+            (RegistrySchema(text: try data.schemaText(schema), type: .json), schema.name ?? "")
+        }
+    }
+
+    /// The registry's settings, the subject and registration settings Confluent's converters share, and
+    /// `decimal.format`.
+    public convenience init(_ config: Config, isKey: Bool) throws(ConfigError) {
+        let (strategy, idSource) = try SchemaIdResolver.settings(config, isKey: isKey)
+        let format = try config.enumeration("decimal.format", default: JsonSchemaData.DecimalFormat.base64)
+        self.init(
+            registry: try SchemaRegistryClient(settings: try SchemaRegistrySettings(config)), isKey: isKey,
+            data: JsonSchemaData(decimalFormat: format), subjectNameStrategy: strategy, idSource: idSource)
+    }
+
+    public func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]? {
+        if value.isNull { return nil }
+        guard let schema else {
+            throw DataError("JsonSchemaConverter needs a schema; this record has none (topic \(topic))")
+        }
+        let id = try ids.id(topic: topic, schema: schema)
+        var w = JSONWriter(capacity: 0)
+        swap(&w, &writer)
+        defer { swap(&w, &writer) }
+        w.bytes.removeAll(keepingCapacity: true)
+        SchemaIdResolver.appendHeader(id: id, to: &w.bytes)
+        try JsonConverter.writeValue(schema, value, into: &w, options: data.payloadOptions)
+        return w.bytes
+    }
+}

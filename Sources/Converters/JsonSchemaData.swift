@@ -1,0 +1,150 @@
+import TributaryCore
+
+/// Connect schemas as JSON Schema, the way Confluent's `JsonSchemaData.fromConnectSchema` derives them and the
+/// registry receives them (everit's `Schema.toString()`), so that the registry and consumers see the same text as
+/// with Confluent's `JsonSchemaConverter`.
+///
+/// Integers are `integer` and floats `number` with `connect.type`; bytes (and BASE64 decimals) are strings with
+/// `connect.type: bytes`; structs are objects with their fields as `properties` (each with `connect.index`); maps
+/// with required string keys are objects with `additionalProperties`, other maps arrays of `{key, value}` objects;
+/// an optional schema is `{"oneOf":[{"type":"null"},…]}`. Names are `title`, docs `description`, versions and
+/// parameters `connect.version` and `connect.parameters`. Keys of properties and of the `connect.*` group come in
+/// the order Java's `HashMap` iterates them.
+public struct JsonSchemaData: Sendable {
+    public enum DecimalFormat: String, Sendable, CaseIterable {
+        case base64 = "BASE64"
+        case numeric = "NUMERIC"
+    }
+
+    public var decimalFormat: DecimalFormat
+
+    public init(decimalFormat: DecimalFormat = .base64) {
+        self.decimalFormat = decimalFormat
+    }
+
+    /// The JSON Schema text of `schema`.
+    public func schemaText(_ schema: Schema) throws -> String {
+        var w = JSONWriter(capacity: 1024)
+        try write(schema, index: nil, into: &w)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    private func write(_ schema: Schema, index: Int?, into w: inout JSONWriter) throws {
+        if schema.isOptional {
+            // `{"connect.index":n,"oneOf":[{"type":"null"},<the schema, required>]}`.
+            w.byte(UInt8(ascii: "{"))
+            if let index {
+                w.raw("\"connect.index\":")
+                w.int(Int64(index))
+                w.byte(UInt8(ascii: ","))
+            }
+            w.raw("\"oneOf\":[{\"type\":\"null\"},")
+            try write(schema.withOptional(false), index: nil, into: &w)
+            w.raw("]}")
+            return
+        }
+        w.raw("{\"type\":\"")
+        var connectType: String?
+        switch schema.type {
+        case .int8, .int16, .int32, .int64:
+            w.raw("integer")
+            connectType = schema.type.rawValue
+        case .float32, .float64:
+            w.raw("number")
+            connectType = schema.type.rawValue
+        case .boolean: w.raw("boolean")
+        case .string: w.raw("string")
+        case .bytes:
+            w.raw(schema.name == ConnectLogical.decimalName && decimalFormat == .numeric ? "number" : "string")
+            connectType = "bytes"
+        case .array: w.raw("array")
+        case .map:
+            w.raw(stringKeyed(schema) ? "object" : "array")
+            connectType = "map"
+        case .struct: w.raw("object")
+        }
+        w.byte(UInt8(ascii: "\""))
+        if let name = schema.name {
+            w.raw(",\"title\":")
+            w.string(name)
+        }
+        if let doc = schema.doc {
+            w.raw(",\"description\":")
+            w.string(doc)
+        }
+        if let d = schema.defaultValue, !d.isNull {
+            w.raw(",\"default\":")
+            try JsonConverter.writeValue(schema, d, into: &w, options: payloadOptions)
+        }
+        // The `connect.*` keywords, in HashMap order.
+        var unprocessed: [(String, (inout JSONWriter) -> Void)] = []
+        if let index { unprocessed.append(("connect.index", { $0.int(Int64(index)) })) }
+        if let connectType { unprocessed.append(("connect.type", { $0.string(connectType) })) }
+        if let version = schema.version { unprocessed.append(("connect.version", { $0.int(Int64(version)) })) }
+        let parameters = (schema.parameters ?? []).filter { !$0.0.hasPrefix("io.confluent.connect.json") }
+        if !parameters.isEmpty {
+            unprocessed.append(
+                (
+                    "connect.parameters",
+                    { w in
+                        w.byte(UInt8(ascii: "{"))
+                        for (i, (k, v)) in JavaHashMapOrder.sorted(parameters, key: \.0).enumerated() {
+                            if i > 0 { w.byte(UInt8(ascii: ",")) }
+                            w.string(k)
+                            w.byte(UInt8(ascii: ":"))
+                            w.string(v)
+                        }
+                        w.byte(UInt8(ascii: "}"))
+                    }
+                ))
+        }
+        for (key, value) in JavaHashMapOrder.sorted(unprocessed, key: \.0) {
+            w.byte(UInt8(ascii: ","))
+            w.string(key)
+            w.byte(UInt8(ascii: ":"))
+            value(&w)
+        }
+        switch schema.type {
+        case .array:
+            w.raw(",\"items\":")
+            try write(schema.valueSchema!, index: nil, into: &w)
+        case .map where stringKeyed(schema):
+            w.raw(",\"additionalProperties\":")
+            try write(schema.valueSchema!, index: nil, into: &w)
+        case .map:
+            w.raw(",\"items\":{\"type\":\"object\",\"properties\":{")
+            let entries = JavaHashMapOrder.sorted(
+                [("key", schema.keySchema!, 0), ("value", schema.valueSchema!, 1)], key: \.0)
+            for (i, entry) in entries.enumerated() {
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(entry.0)
+                w.byte(UInt8(ascii: ":"))
+                try write(entry.1, index: entry.2, into: &w)
+            }
+            w.raw("}}")
+        case .struct:
+            w.raw(",\"properties\":{")
+            for (i, field) in JavaHashMapOrder.sorted(schema.fields, key: \.name).enumerated() {
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(field.name)
+                w.byte(UInt8(ascii: ":"))
+                try write(field.schema, index: field.index, into: &w)
+            }
+            w.byte(UInt8(ascii: "}"))
+        default: break
+        }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    /// Maps with required string keys are JSON objects; the rest arrays of key/value objects.
+    func stringKeyed(_ schema: Schema) -> Bool {
+        schema.keySchema?.type == .string && schema.keySchema?.isOptional == false
+    }
+
+    /// How payloads are written: defaults for nulls, decimals as configured, maps as `stringKeyed` says.
+    var payloadOptions: JsonConverter.Options {
+        JsonConverter.Options(
+            decimalFormat: decimalFormat == .numeric ? .numeric : .base64, replaceNullWithDefault: true,
+            mapEntriesAsObjects: true)
+    }
+}
