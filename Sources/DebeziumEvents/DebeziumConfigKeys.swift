@@ -13,8 +13,8 @@ public enum DebeziumConfigKeys {
                 "schema.name.adjustment.mode", default: "none", .low, allowed: ["none", "avro", "avro_unicode"],
                 "How schema names derived from topic names are made valid Avro names."),
             .string(
-                "field.name.adjustment.mode", default: "none", .low, allowed: ["none"],
-                "Only `none` is supported: field names stay as the columns are named."),
+                "field.name.adjustment.mode", default: "none", .low, allowed: ["none", "avro", "avro_unicode"],
+                "How column names are made valid Avro field names."),
             .list("\(schemaLevel).include.list", .high, "Regular expressions on \(schemaLevel) names to capture."),
             .list("\(schemaLevel).exclude.list", .high, "Regular expressions on \(schemaLevel) names not to capture."),
             .list("table.include.list", .high, "Regular expressions on `\(schemaLevel).table` names to capture."),

@@ -18,7 +18,18 @@ public enum SchemaNameAdjustment: String, Sendable, CaseIterable {
         self = try config.enumeration("schema.name.adjustment.mode", default: .none)
     }
 
-    public func adjust(_ name: String) -> String {
+    /// Reads `field.name.adjustment.mode` (the same modes, for the fields made of columns).
+    public init(fieldNamesOf config: Config) throws(ConfigError) {
+        self = try config.enumeration("field.name.adjustment.mode", default: .none)
+    }
+
+    /// A schema (full) name made valid: dots separate its parts.
+    public func adjust(_ name: String) -> String { adjust(name, allowingDots: true) }
+
+    /// A field name made valid, as Debezium's `AVRO_FIELD_NAMER`/`AVRO_UNICODE_FIELD_NAMER`: no dots.
+    public func adjustField(_ name: String) -> String { adjust(name, allowingDots: false) }
+
+    private func adjust(_ name: String, allowingDots: Bool) -> String {
         guard self != .none, !name.isEmpty else { return name }
         let unicode = self == .avroUnicode
         func letter(_ u: UInt16) -> Bool { (u >= 0x61 && u <= 0x7A) || (u >= 0x41 && u <= 0x5A) }
@@ -34,7 +45,7 @@ public enum SchemaNameAdjustment: String, Sendable, CaseIterable {
             let valid =
                 i == 0
                 ? letter(u) || (!unicode && u == 0x5F)
-                : letter(u) || digit(u) || u == 0x2E || (!unicode && u == 0x5F)
+                : letter(u) || digit(u) || (allowingDots && u == 0x2E) || (!unicode && u == 0x5F)
             if valid {
                 result.unicodeScalars.append(Unicode.Scalar(u).map { $0 } ?? "_")
             } else {

@@ -57,6 +57,8 @@ public struct MySQLConnectorConfig: Sendable {
     public var topicPrefix: String
     /// `schema.name.adjustment.mode`: how schema names derived from topics are made valid for Avro.
     public var schemaNameAdjustment: SchemaNameAdjustment
+    /// `field.name.adjustment.mode`: how column names become valid Avro field names.
+    public var fieldNameAdjustment: SchemaNameAdjustment
     public var tableFilter: TableFilter
     public var columnFilter: NameFilter
     public var keyColumns: MessageKeyColumns
@@ -132,7 +134,7 @@ public struct MySQLConnectorConfig: Sendable {
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
     static let notYetSupported = [
-        UnsupportedSetting("heartbeat.action.query"), UnsupportedSetting("field.name.adjustment.mode", allowed: "none"),
+        UnsupportedSetting("heartbeat.action.query"),
         UnsupportedSetting("gtid.source.includes"), UnsupportedSetting("gtid.source.excludes"),
     ]
 
@@ -152,6 +154,7 @@ public struct MySQLConnectorConfig: Sendable {
             try config.int("database.server.id", default: 5400 + Int(nameHash % 1000), range: 1...4_294_967_295))
         topicPrefix = try TopicName.prefix(config)
         schemaNameAdjustment = try SchemaNameAdjustment(config)
+        fieldNameAdjustment = try SchemaNameAdjustment(fieldNamesOf: config)
         signals = try SignalSettings(config, quote: "`")
         tableFilter = try TableFilter(config, schemaLists: "database") { database in
             ["mysql", "sys", "performance_schema", "information_schema"].contains(database.lowercased())

@@ -494,7 +494,7 @@ public final class MySQLConnectorTask: SourceTask {
         let schema = try MySQLTableSchema(
             table: definition, topicPrefix: config.topicPrefix, converter: config.valueConverter,
             source: source.layout, columnFilter: config.columnFilter, keyColumns: config.keyColumns,
-            mappers: config.mappers, schemaNames: config.schemaNameAdjustment
+            mappers: config.mappers, schemaNames: config.schemaNameAdjustment, fieldNames: config.fieldNameAdjustment
         ) { column, typeName in warnSkippedColumn(key, column, typeName) }
         tableSchemas[key] = schema
         return schema

@@ -35,7 +35,8 @@ final class MySQLTableSchema {
     init(
         table: MySQLTable, topicPrefix: String, converter: MySQLValueConverter, source: SourceBlockSchema,
         columnFilter: NameFilter?, keyColumns: MessageKeyColumns?, mappers: ColumnMappers? = nil,
-        schemaNames: SchemaNameAdjustment = .none, onSkippedColumn: (_ column: String, _ typeName: String) -> Void
+        schemaNames: SchemaNameAdjustment = .none, fieldNames: SchemaNameAdjustment = .none,
+        onSkippedColumn: (_ column: String, _ typeName: String) -> Void
     ) throws {
         self.table = table
         let base = TopicName.sanitized("\(topicPrefix).\(table.database).\(table.name)")
@@ -58,7 +59,7 @@ final class MySQLTableSchema {
                     scale: column.scale, isCharacter: column.isCharacter)
             }
             captured.append(CapturedColumn(index: i, converter: c, map: map))
-            fields.append((column.name, schema))
+            fields.append((fieldNames.adjustField(column.name), schema))
         }
         columns = captured
         mapsValues = captured.contains { $0.map != nil }
@@ -69,7 +70,7 @@ final class MySQLTableSchema {
             guard let i = table.columnIndex(name), let p = captured.firstIndex(where: { $0.index == i }) else {
                 continue
             }
-            keyFields.append((table.columns[i].name, captured[p].converter.schema))
+            keyFields.append((fieldNames.adjustField(table.columns[i].name), captured[p].converter.schema))
             positions.append(p)
         }
         keyPositions = positions

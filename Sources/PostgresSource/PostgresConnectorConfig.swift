@@ -10,6 +10,8 @@ public struct PostgresConnectorConfig: Sendable {
     public var topicPrefix: String
     /// `schema.name.adjustment.mode`: how schema names derived from topics are made valid for Avro.
     public var schemaNameAdjustment: SchemaNameAdjustment
+    /// `field.name.adjustment.mode`: how column names become valid Avro field names.
+    public var fieldNameAdjustment: SchemaNameAdjustment
     public var slotName: String
     public var publicationName: String
     public var publicationAutocreateMode: PublicationAutocreateMode
@@ -112,9 +114,7 @@ public struct PostgresConnectorConfig: Sendable {
                 / 1000 + 1)
         topicPrefix = try TopicName.prefix(config)
         schemaNameAdjustment = try SchemaNameAdjustment(config)
-        try config.refuse(
-            [UnsupportedSetting("field.name.adjustment.mode", allowed: "none")],
-            notSupportedBy: "this version of Tributary")
+        fieldNameAdjustment = try SchemaNameAdjustment(fieldNamesOf: config)
         slotName = config.string("slot.name") ?? "debezium"
         guard slotName.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "_" }), slotName.count <= 63
         else {

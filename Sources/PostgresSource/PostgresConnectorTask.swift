@@ -518,7 +518,8 @@ public final class PostgresConnectorTask: SourceTask {
         }
         let table = PostgresTableSchema(
             relation: relation, catalog: catalog, primaryKey: primaryKey, topicPrefix: config.topicPrefix,
-            schemaNames: config.schemaNameAdjustment, converter: config.valueConverter,
+            schemaNames: config.schemaNameAdjustment, fieldNames: config.fieldNameAdjustment,
+            converter: config.valueConverter,
             selection: config.columnSelection, fromSnapshot: fromSnapshot
         ) { column, typeName in
             logger.warning(

@@ -74,7 +74,7 @@ final class PostgresTableSchema {
     /// `message.key.columns` overrides both.
     init(
         relation: Relation, catalog: [String: CatalogColumn], primaryKey: [String], topicPrefix: String,
-        schemaNames: SchemaNameAdjustment = .none,
+        schemaNames: SchemaNameAdjustment = .none, fieldNames: SchemaNameAdjustment = .none,
         converter: PostgresValueConverter, selection: ColumnSelection = .all,
         fromSnapshot: Bool = false, onSkippedColumn: (_ column: String, _ typeName: String) -> Void,
         onLostValue: @escaping (_ column: String, _ reason: String) -> Void = { _, _ in }
@@ -112,7 +112,7 @@ final class PostgresTableSchema {
                 column: column.name, type: type, typeModifier: column.typeModifier, typeName: typeName,
                 fromSnapshot: fromSnapshot)
             captured.append(CapturedColumn(tupleIndex: i, converter: c, map: mapped.map))
-            fields.append((column.name, mapped.schema))
+            fields.append((fieldNames.adjustField(column.name), mapped.schema))
         }
         columns = captured
         // Without a primary key, Debezium keys by the replica identity index (USING INDEX), never by a FULL
@@ -125,7 +125,7 @@ final class PostgresTableSchema {
         var parts: [KeyPart] = []
         for name in keyNames {
             guard let (tupleIndex, c) = converters[name] else { continue }
-            keyFields.append((name, c.schema))
+            keyFields.append((fieldNames.adjustField(name), c.schema))
             if let position = captured.firstIndex(where: { $0.tupleIndex == tupleIndex }), captured[position].map == nil
             {
                 parts.append(.captured(position))

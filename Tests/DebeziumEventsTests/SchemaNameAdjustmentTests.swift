@@ -19,4 +19,14 @@ final class SchemaNameAdjustmentTests: XCTestCase {
             XCTAssertEqual(($0 as? ConfigError)?.key, "schema.name.adjustment.mode")
         }
     }
+
+    /// Field names follow the same rules without dots (Debezium's AVRO_FIELD_NAMER and AVRO_UNICODE_FIELD_NAMER).
+    func testFieldNames() throws {
+        XCTAssertEqual(SchemaNameAdjustment.avro.adjustField("Mixed Case"), "Mixed_Case")
+        XCTAssertEqual(SchemaNameAdjustment.avro.adjustField("a.b-c"), "a_b_c")
+        XCTAssertEqual(SchemaNameAdjustment.avro.adjustField("ok_name1"), "ok_name1")
+        XCTAssertEqual(SchemaNameAdjustment.avroUnicode.adjustField("a.b"), "a_u002eb")
+        XCTAssertEqual(SchemaNameAdjustment.none.adjustField("a b"), "a b")
+        XCTAssertEqual(try SchemaNameAdjustment(fieldNamesOf: Config(["field.name.adjustment.mode": "avro"])), .avro)
+    }
 }

@@ -133,6 +133,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
             modes: [
                 "decimal.handling.mode": "string", "time.precision.mode": "connect", "binary.handling.mode": "base64",
                 "interval.handling.mode": "string", "provide.transaction.metadata": "true",
+                "field.name.adjustment.mode": "avro",
             ], extraEvents: 2 * Self.transactionsWithChanges)
     }
 
@@ -219,7 +220,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
                 "transforms.route.topic.replacement": "$1.logical.$2",
                 "transforms.route.key.field.regex": "(.*)\\.public\\.(.*)",
                 "transforms.route.key.field.replacement": "$2",
-                "transforms.route.schema.name.adjustment.mode": "avro",
+                "transforms.route.schema.name.adjustment.mode": "avro", "field.name.adjustment.mode": "avro_unicode",
             ], routed: { $0.replacingOccurrences(of: ".public.", with: ".logical.") })
     }
 
