@@ -66,6 +66,13 @@ public enum ConnectorCommonKeys {
             .int(
                 "errors.retry.delay.initial.ms", default: 300, .low, range: 1...86_400_000,
                 "First wait before a restart."),
+            .string("errors.deadletterqueue.topic.name", .medium, "Sinks: the topic tolerated failed records go to."),
+            .int(
+                "errors.deadletterqueue.topic.replication.factor", default: 3, .low, range: -1...32_767,
+                "Sinks: the dead letter queue topic's replication factor, when it is created."),
+            .boolean(
+                "errors.deadletterqueue.context.headers.enable", default: false, .low,
+                "Sinks: add the `__connect.errors.*` headers saying where a dead letter came from and why."),
             .int(
                 "topic.creation.default.partitions", .low, range: -1...100_000,
                 "When set, topics are created with this many partitions before their first record."),
