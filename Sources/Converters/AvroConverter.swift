@@ -15,6 +15,8 @@ public final class AvroConverter: Converter {
     public let avroData: AvroData
     private let ids: SchemaIdResolver
     private var buffer: [UInt8] = []
+    /// Writer schemas read, by registry id: their Connect schema and decoding plan.
+    var readSchemas: [Int32: AvroReadSchema] = [:]
     public var registry: SchemaRegistryClient { ids.registry }
     public var subjectNameStrategy: SubjectNameStrategy { ids.subjectNameStrategy }
     public var idSource: IdSource { ids.idSource }
@@ -67,5 +69,30 @@ public final class AvroConverter: Converter {
     /// The registry id of `schema` for `topic`'s subject, asked of the registry once.
     public func schemaId(topic: String, schema: Schema) throws -> Int32 {
         try ids.id(topic: topic, schema: schema)
+    }
+}
+
+extension AvroConverter: ReadingConverter {
+    /// Reads Confluent's wire format: the writer's schema is fetched by its id once, then each value is decoded
+    /// into the Connect schema `AvroData` would have derived it from.
+    public func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue {
+        guard let bytes else { return .null }
+        guard bytes.count >= 5, bytes[0] == 0 else {
+            throw DataError("Unknown magic byte: not Confluent's Avro wire format (topic \(topic))")
+        }
+        let id = bytes[1..<5].reduce(Int32(0)) { $0 << 8 | Int32($1) }
+        let schema: AvroReadSchema
+        if let known = readSchemas[id] {
+            schema = known
+        } else {
+            let registered = try registry.schema(id: id)
+            guard registered.type == .avro else {
+                throw DataError("schema \(id) is \(registered.type.rawValue), not Avro (topic \(topic))")
+            }
+            schema = try AvroReadSchema(text: registered.text)
+            if readSchemas.count >= 1000 { readSchemas.removeAll(keepingCapacity: true) }
+            readSchemas[id] = schema
+        }
+        return SchemaAndValue(schema: schema.connect, value: try schema.decode(bytes, from: 5))
     }
 }

@@ -67,6 +67,57 @@ final class AvroConverterTests: XCTestCase {
         XCTAssertEqual((decoded[2] as? [String: Any])?["i32"] as? Int, 3)
     }
 
+    /// What the converter writes reads back (the writer's schema fetched from the registry by id) into the same
+    /// Connect schema and value: the bytes written again are the same.
+    func testRecordsReadBackIntoTheSameConnectData() throws {
+        let registry = try PrivateSchemaRegistry()
+        let writer = try converter(registry)
+        let reader = try converter(registry)
+        let row = Schema.struct(
+            name: "srv.public.t.Value", optional: true,
+            fields: [
+                ("id", .int32), ("tiny", .optionalInt8), ("small", .int16), ("price", ConnectLogical.decimal(scale: 2)),
+                ("exact", ConnectLogical.decimal(scale: 3, precision: 10)),
+                ("day", ConnectLogical.date(optional: true)),
+                ("at", ConnectLogical.timestamp()), ("t", ConnectLogical.time()), ("f", .float32), ("d", .float64),
+                ("raw", .optionalBytes), ("tags", .array(of: .optionalString)),
+                ("attrs", .map(key: .string, value: .int64)),
+                ("counts", .map(key: .int32, value: .string, optional: true)),
+                (
+                    "mood",
+                    Schema(
+                        type: .string, optional: true, defaultValue: .string("ok"), name: "io.debezium.data.Enum",
+                        version: 1, parameters: [("allowed", "sad,ok")])
+                ),
+            ])
+        let envelope = Schema.struct(
+            name: "srv.public.t.Envelope", version: 2,
+            fields: [("before", row), ("after", row), ("op", .string), ("ts_ms", .optionalInt64)])
+        let after = Value.struct(
+            Struct(
+                schema: row,
+                values: [
+                    .int32(7), .null, .int16(-3), .decimal(BigDecimal("-12.50")!), .decimal(BigDecimal("1.250")!),
+                    .int32(19_000), .int64(1_700_000_000_123), .int32(3_600_000), .float32(1.5), .float64(-0.1),
+                    .bytes([0, 255]), .array([.string("a"), .null]),
+                    .map([MapEntry(key: .string("k"), value: .int64(9))]),
+                    .map([MapEntry(key: .int32(1), value: .string("one"))]), .string("sad"),
+                ]))
+        let value = Value.struct(Struct(schema: envelope, values: [.null, after, .string("c"), .int64(5)]))
+        let bytes = try XCTUnwrap(try writer.fromConnectData(topic: "rt", schema: envelope, value: value))
+        let read = try reader.toConnectData(topic: "rt", bytes: bytes)
+        let schema = try XCTUnwrap(read.schema)
+        XCTAssertTrue(schema.equalsStructurally(envelope), "\(schema.fields.map(\.name))")
+        XCTAssertEqual(try AvroData().avroSchema(for: schema).text, try AvroData().avroSchema(for: envelope).text)
+        XCTAssertEqual(try writer.fromConnectData(topic: "rt", schema: schema, value: read.value), bytes)
+        XCTAssertEqual(try reader.toConnectData(topic: "rt", bytes: nil), .null)
+        XCTAssertThrowsError(try reader.toConnectData(topic: "rt", bytes: [1, 0, 0, 0, 1]), "no magic byte")
+        XCTAssertThrowsError(try reader.toConnectData(topic: "rt", bytes: Array(bytes.dropLast())), "cut short")
+        XCTAssertEqual(reader.registry.requestCount, 1, "the writer's schema is fetched once")
+        _ = try reader.toConnectData(topic: "rt", bytes: bytes)
+        XCTAssertEqual(reader.registry.requestCount, 1)
+    }
+
     func testKeysAndSubjectNameStrategies() throws {
         let registry = try PrivateSchemaRegistry()
         let key = Schema.struct(name: "srv.db.orders.Key", fields: [("id", .int64)])

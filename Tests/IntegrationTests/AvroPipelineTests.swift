@@ -64,5 +64,14 @@ final class AvroPipelineTests: ConnectorTestCase {
             subjects["\(topic)-value"]?.first?.contains("\"namespace\":\"\(slot)_avro.public.\(slot)\"") == true,
             "\(subjects)")
         XCTAssertEqual(subjects["\(topic)-key"]?.count, 1)
+
+        // What a sink reads: each key and value read back by the Avro converter writes again to the same bytes.
+        let reader = try AvroConverter(Config(["schema.registry.url": registry.url]), isKey: false)
+        let writer = try AvroConverter(Config(["schema.registry.url": registry.url]), isKey: false)
+        for message in messages {
+            let data = try reader.toConnectData(topic: topic, bytes: message.value)
+            XCTAssertEqual(
+                try writer.fromConnectData(topic: topic, schema: data.schema, value: data.value), message.value)
+        }
     }
 }
