@@ -6,8 +6,9 @@ import TributaryCore
 /// Strict: invalid UTF-8, control characters in strings, trailing commas, leading zeros and nesting deeper than
 /// `maximumDepth` are errors, never repaired.
 struct JSONReader {
-    /// Nesting limit, as Jackson's default `maxNestingDepth`.
-    static let maximumDepth = 1000
+    /// Nesting limit. Jackson's default is 1000; Connect data nests far less, and a limit low enough that even a
+    /// sanitizer build's large frames stay well within a thread's stack keeps a hostile document from overflowing it.
+    static let maximumDepth = 100
 
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0

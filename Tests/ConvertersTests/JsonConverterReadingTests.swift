@@ -166,7 +166,9 @@ final class JsonConverterReadingTests: XCTestCase {
         }
         XCTAssertThrowsError(try converter.toConnectData(topic: "t", bytes: [0x22, 0xC3, 0x28, 0x22]), "invalid UTF-8")
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        assertDataError(deep, converter, contains: "nesting deeper than 1000")
+        assertDataError(deep, converter, contains: "nesting deeper than 100")
+        let deepest = String(repeating: "[", count: 99) + String(repeating: "]", count: 99)
+        XCTAssertNoThrow(try read(deepest, converter), "99 levels are read")
         // Every prefix of a real event either reads or fails cleanly.
         let golden = JsonConverterGoldenTests.golden["struct"]!.withSchemas
         let bytes = Array(golden.utf8)
