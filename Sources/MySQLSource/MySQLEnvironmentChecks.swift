@@ -11,7 +11,7 @@ extension MySQLConnector {
 
 final class MySQLEnvironmentChecks {
     let config: MySQLConnectorConfig
-    private var checks: [EnvironmentCheck] = []
+    private let checks = EnvironmentChecks()
 
     init(_ config: MySQLConnectorConfig) {
         self.config = config
@@ -36,20 +36,15 @@ final class MySQLEnvironmentChecks {
         section("privileges") { try privileges(db) }
         section("database.server.id") { try serverID(db) }
         section("captured tables") { try tables(db) }
-        return checks
+        return checks.all
     }
 
     private func add(_ outcome: EnvironmentCheck.Outcome, _ subject: String, _ detail: String, fix: String? = nil) {
-        checks.append(EnvironmentCheck(outcome, subject, detail, fix: fix))
+        checks.add(outcome, subject, detail, fix: fix)
     }
 
-    private func section(_ subject: String, _ body: () throws -> Void) {
-        do {
-            try body()
-        } catch {
-            add(.failed, subject, "\(error)")
-        }
-    }
+    /// Runs one group of checks; a query that fails becomes a failed check naming the group.
+    private func section(_ subject: String, _ body: () throws -> Void) { checks.section(subject, body) }
 
     private func binlogSettings(_ db: MySQLConnection) throws {
         let row = try db.query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []

@@ -11,7 +11,7 @@ extension PostgresConnector {
 
 final class PostgresEnvironmentChecks {
     let config: PostgresConnectorConfig
-    private var checks: [EnvironmentCheck] = []
+    private let checks = EnvironmentChecks()
     /// Replication slots still free (read with the server settings).
     private var freeSlots = 1
 
@@ -39,21 +39,15 @@ final class PostgresEnvironmentChecks {
         section("role") { try role(db) }
         section("replication slot \(config.slotName)") { try slot(db) }
         section("publication \(config.publicationName)") { try publicationAndTables(db) }
-        return checks
+        return checks.all
     }
 
     private func add(_ outcome: EnvironmentCheck.Outcome, _ subject: String, _ detail: String, fix: String? = nil) {
-        checks.append(EnvironmentCheck(outcome, subject, detail, fix: fix))
+        checks.add(outcome, subject, detail, fix: fix)
     }
 
     /// Runs one group of checks; a query that fails becomes a failed check naming the group.
-    private func section(_ subject: String, _ body: () throws -> Void) {
-        do {
-            try body()
-        } catch {
-            add(.failed, subject, "\(error)")
-        }
-    }
+    private func section(_ subject: String, _ body: () throws -> Void) { checks.section(subject, body) }
 
     private func serverSettings(_ db: PostgresConnection) throws {
         guard db.serverVersion >= 100_000 else {
@@ -84,10 +78,9 @@ final class PostgresEnvironmentChecks {
         } else {
             add(.passed, "max_wal_senders", "\(freeSenders) free")
         }
-        checks.append(
-            EnvironmentCheck(
-                freeSlots > 0 ? .passed : .warning, "max_replication_slots", "\(freeSlots) free",
-                fix: freeSlots > 0 ? nil : "a new slot needs a free one: raise max_replication_slots and restart"))
+        add(
+            freeSlots > 0 ? .passed : .warning, "max_replication_slots", "\(freeSlots) free",
+            fix: freeSlots > 0 ? nil : "a new slot needs a free one: raise max_replication_slots and restart")
     }
 
     private func role(_ db: PostgresConnection) throws {

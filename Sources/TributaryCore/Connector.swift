@@ -27,29 +27,6 @@ extension SourceTask {
     public func snapshotStatus() -> SnapshotStatus? { nil }
 }
 
-/// One finding of `tributary validate` about the environment a connector needs (the database's settings,
-/// privileges, slots): what was checked, how it came out, and what to do when it is not right.
-public struct EnvironmentCheck: Sendable, Equatable {
-    public enum Outcome: String, Sendable {
-        case passed, warning, failed
-    }
-
-    public let outcome: Outcome
-    /// What was checked (`wal_level`, `publication dbz_publication`).
-    public let subject: String
-    /// What was found.
-    public let detail: String
-    /// What to do about it, for warnings and failures.
-    public let fix: String?
-
-    public init(_ outcome: Outcome, _ subject: String, _ detail: String, fix: String? = nil) {
-        self.outcome = outcome
-        self.subject = subject
-        self.detail = detail
-        self.fix = fix
-    }
-}
-
 /// Creates source tasks from a connector configuration (Kafka Connect's `SourceConnector`).
 public protocol SourceConnector: Sendable {
     /// Checks the configuration, throwing a `ConfigError` that names the offending key.

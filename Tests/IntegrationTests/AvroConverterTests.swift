@@ -20,32 +20,7 @@ final class AvroConverterTests: XCTestCase {
     func testEveryTypeDecodesWithConfluentsDeserializerAndTheSchemaIsRegisteredOnce() throws {
         let registry = try PrivateSchemaRegistry()
         let avro = try converter(registry)
-        let inner = Schema.struct(name: "test.avro.Inner", optional: true, fields: [("x", .int32)])
-        let schema = Schema.struct(
-            name: "test.avro.Value",
-            fields: [
-                ("b", .boolean), ("i8", .int8), ("i16", .int16), ("i32", .int32), ("i64", .int64),
-                ("f32", .float32), ("f64", .float64), ("s", .string), ("raw", .bytes),
-                ("amount", ConnectLogical.decimal(scale: 2, precision: 10)), ("day", ConnectLogical.date()),
-                ("ts", ConnectLogical.timestamp()), ("opt", .optionalString), ("set", .optionalInt64),
-                ("dflt", Schema(type: .string, optional: true, defaultValue: .string("fallback"))),
-                ("tags", .array(of: .string)), ("attrs", .map(key: .string, value: .int32)),
-                ("counts", .map(key: .int32, value: .string)), ("inner", inner),
-            ])
-        func record(_ n: Int32) -> Value {
-            .struct(
-                Struct(
-                    schema: schema,
-                    values: [
-                        .boolean(n % 2 == 0), .int8(-8), .int16(-1600), .int32(n), .int64(-(1 << 40)),
-                        .float32(1.5), .float64(-2.25), .string("héllo ✓ 𝄞 \(n)"), .bytes([0, 1, 254, 255]),
-                        .decimal(BigDecimal("-1234.50")!), .int32(19_000), .int64(1_700_000_000_123), .null,
-                        .int64(42), .null, .array([.string("a"), .string("b")]),
-                        .map([MapEntry(key: .string("x"), value: .int32(1))]),
-                        .map([MapEntry(key: .int32(1), value: .string("one"))]),
-                        .struct(Struct(schema: inner, values: [.int32(n * 10)])),
-                    ]))
-        }
+        let (schema, record) = Self.everyType(namespace: "test.avro")
         let bytes = try [1, 2, 3].map { try avro.fromConnectData(topic: "t1", schema: schema, value: record($0)) }
         XCTAssertEqual(avro.schemaDerivations, 1)
         XCTAssertEqual(avro.registry.requestCount, 1, "one registry call for three records")
@@ -202,5 +177,39 @@ final class AvroConverterTests: XCTestCase {
         XCTAssertThrowsError(try converter(registry, ["use.latest.version": "true"])) { error in
             XCTAssertTrue("\(error)".contains("auto.register.schemas=false"), "\(error)")
         }
+    }
+
+    /// A struct with a field of every Connect type (and logical type, optional, default, nested struct, maps with
+    /// string and other keys), and its value for `n`: shared by the Confluent converters' tests.
+    static func everyType(namespace: String) -> (schema: Schema, value: (Int32) -> Value) {
+        let inner = Schema.struct(name: namespace + ".Inner", optional: true, fields: [("x", .int32)])
+        let schema = Schema.struct(
+            name: namespace + ".Value",
+            fields: [
+                ("b", .boolean), ("i8", .int8), ("i16", .int16), ("i32", .int32), ("i64", .int64),
+                ("f32", .float32), ("f64", .float64), ("s", .string), ("raw", .bytes),
+                ("amount", ConnectLogical.decimal(scale: 2, precision: 10)), ("day", ConnectLogical.date()),
+                ("ts", ConnectLogical.timestamp()), ("opt", .optionalString), ("set", .optionalInt64),
+                ("dflt", Schema(type: .string, optional: true, defaultValue: .string("fallback"))),
+                ("tags", .array(of: .string)), ("attrs", .map(key: .string, value: .int32)),
+                ("counts", .map(key: .int32, value: .string)), ("inner", inner),
+            ])
+        return (
+            schema,
+            { n in
+                .struct(
+                    Struct(
+                        schema: schema,
+                        values: [
+                            .boolean(n % 2 == 0), .int8(-8), .int16(-1600), .int32(n), .int64(-(1 << 40)),
+                            .float32(1.5), .float64(-2.25), .string("héllo ✓ 𝄞 \(n)"), .bytes([0, 1, 254, 255]),
+                            .decimal(BigDecimal("-1234.50")!), .int32(19_000), .int64(1_700_000_000_123), .null,
+                            .int64(42), .null, .array([.string("a"), .string("b")]),
+                            .map([MapEntry(key: .string("x"), value: .int32(1))]),
+                            .map([MapEntry(key: .int32(1), value: .string("one"))]),
+                            .struct(Struct(schema: inner, values: [.int32(n * 10)])),
+                        ]))
+            }
+        )
     }
 }
