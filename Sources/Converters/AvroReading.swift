@@ -317,8 +317,15 @@ struct AvroDecoder {
         return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
     }
 
+    /// A length prefix (of bytes or a string), refused when negative or beyond what is left.
+    mutating func length() throws(DataError) -> Int {
+        let n = try long()
+        guard n >= 0, n <= Int64(bytes.count - position) else { throw DataError("Avro length \(n) is impossible") }
+        return Int(n)
+    }
+
     mutating func take(_ n: Int) throws(DataError) -> ArraySlice<UInt8> {
-        guard n >= 0, position + n <= bytes.count else { throw DataError("Avro value ends early") }
+        guard n >= 0, n <= bytes.count - position else { throw DataError("Avro value ends early") }
         defer { position += n }
         return bytes[position..<position + n]
     }
@@ -342,19 +349,19 @@ struct AvroDecoder {
             let raw = try take(8)
             return .float64(Double(bitPattern: raw.reversed().reduce(0) { $0 << 8 | UInt64($1) }))
         case .string:
-            let raw = try take(Int(try long()))
+            let raw = try take(try length())
             guard let s = String(validating: raw, as: UTF8.self) else { throw DataError("Avro string is not UTF-8") }
             return .string(s)
         case .bytes(let scale):
-            let raw = Array(try take(Int(try long())))
+            let raw = Array(try take(try length()))
             return scale.map { .decimal(BigDecimal(unscaled: raw.isEmpty ? [0] : raw, scale: $0)) } ?? .bytes(raw)
         case .fixed(let size, let scale):
             let raw = Array(try take(size))
             return scale.map { .decimal(BigDecimal(unscaled: raw, scale: $0)) } ?? .bytes(raw)
         case .enumeration(let symbols):
-            let i = Int(try long())
-            guard symbols.indices.contains(i) else { throw DataError("Avro enum index \(i) out of range") }
-            return .string(symbols[i])
+            let i = try long()
+            guard i >= 0, i < symbols.count else { throw DataError("Avro enum index \(i) out of range") }
+            return .string(symbols[Int(i)])
         case .array(let element, let itemPlan):
             var items: [Value] = []
             try blocks { (d: inout AvroDecoder) throws(DataError) in items.append(try d.read(itemPlan, element)) }
@@ -379,9 +386,9 @@ struct AvroDecoder {
             for (plan, field) in zip(plans, recordSchema.fields) { values.append(try read(plan, field.schema)) }
             return .struct(Struct(schema: recordSchema, values: values))
         case .union(let branches):
-            let i = Int(try long())
-            guard branches.indices.contains(i) else { throw DataError("Avro union branch \(i) out of range") }
-            return try read(branches[i], schema)
+            let i = try long()
+            guard i >= 0, i < branches.count else { throw DataError("Avro union branch \(i) out of range") }
+            return try read(branches[Int(i)], schema)
         case .named(let name):
             guard let resolved = named(name) else { throw DataError("Avro type \(name) is not defined") }
             return try read(resolved, schema)
@@ -394,6 +401,7 @@ struct AvroDecoder {
             var count = try long()
             if count == 0 { return }
             if count < 0 {
+                guard count != .min else { throw DataError("Avro block count \(count) is impossible") }
                 count = -count
                 _ = try long()
             }

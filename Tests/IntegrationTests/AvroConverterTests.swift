@@ -91,6 +91,22 @@ final class AvroConverterTests: XCTestCase {
         XCTAssertEqual(reader.registry.requestCount, 1, "the writer's schema is fetched once")
         _ = try reader.toConnectData(topic: "rt", bytes: bytes)
         XCTAssertEqual(reader.registry.requestCount, 1)
+        // Damaged records (cut short, bytes changed) fail cleanly, never crash.
+        for end in 5..<bytes.count { _ = try? reader.toConnectData(topic: "rt", bytes: Array(bytes[..<end])) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            var damaged = bytes
+            for _ in 0..<3 {
+                damaged[Int.random(in: 5..<damaged.count, using: &generator)] = .random(in: 0...255, using: &generator)
+            }
+            _ = try? reader.toConnectData(topic: "rt", bytes: damaged)
+        }
+        for huge: [UInt8] in [
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+            [0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+        ] {
+            XCTAssertThrowsError(try reader.toConnectData(topic: "rt", bytes: Array(bytes[..<5]) + [2] + huge))
+        }
     }
 
     func testKeysAndSubjectNameStrategies() throws {
