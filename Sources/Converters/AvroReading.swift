@@ -48,8 +48,8 @@ indirect enum AvroReadPlan {
     case named(String)
 }
 
-/// A parsed JSON document (the registered schema text): schema parsing only, off the hot path.
-indirect enum JSONNode {
+/// A parsed JSON document (a registered schema text, an outbox payload): for documents read once, off the hot path.
+public indirect enum JSONNode: Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -57,7 +57,7 @@ indirect enum JSONNode {
     case array([JSONNode])
     case object([(String, JSONNode)])
 
-    static func parse(_ text: String) throws(DataError) -> JSONNode {
+    public static func parse(_ text: String) throws(DataError) -> JSONNode {
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBufferPointer { buffer throws(DataError) in
             var reader = JSONReader(buffer)
@@ -91,13 +91,13 @@ indirect enum JSONNode {
         }
     }
 
-    subscript(_ key: String) -> JSONNode? {
+    public subscript(_ key: String) -> JSONNode? {
         if case .object(let members) = self { return members.first { $0.0 == key }?.1 }
         return nil
     }
 
-    var string: String? { if case .string(let s) = self { s } else { nil } }
-    var int: Int? { if case .number(let n) = self { Int(n) } else { nil } }
+    public var string: String? { if case .string(let s) = self { s } else { nil } }
+    public var int: Int? { if case .number(let n) = self { Int(n) } else { nil } }
 }
 
 /// Turns Avro schema JSON into a Connect schema and a decoding plan, remembering named types.
@@ -412,5 +412,5 @@ struct AvroDecoder {
 }
 
 extension JSONNode {
-    var isNull: Bool { if case .null = self { true } else { false } }
+    public var isNull: Bool { if case .null = self { true } else { false } }
 }

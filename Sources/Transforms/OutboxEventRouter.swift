@@ -1,4 +1,5 @@
 import Converters
+import DebeziumEvents
 import Logging
 import TributaryCore
 
@@ -10,7 +11,7 @@ import TributaryCore
 /// `table.field.event.payload` column (or, when additional fields go to the envelope, a struct of `payload` and
 /// those fields), with an `id` header holding the event id. Deletes and tombstones are dropped; updates are dropped
 /// with a warning or an error log, or fail (`table.op.invalid.behavior`). Records that are not change events pass
-/// unchanged. `table.expand.json.payload` is not supported yet and is refused.
+/// unchanged. With `table.expand.json.payload`, a payload of JSON text becomes a struct (`OutboxPayloadExpansion`).
 final class OutboxEventRouter: Transformation {
     private enum Placement: String { case header, envelope, partition }
     private struct AdditionalField {
@@ -35,6 +36,7 @@ final class OutboxEventRouter: Transformation {
     private let additional: [AdditionalField]
     private let missing: MissingField
     private let onlyHeaders: Bool
+    private let expansion: OutboxPayloadExpansion?
     private let logger = Logger(label: "tributary.transforms.outbox")
     private var valueSchemas: [ObjectIdentifier: (payload: Schema, value: Schema)] = [:]
     private var versionedSchemas: [Int32: Schema] = [:]
@@ -53,11 +55,14 @@ final class OutboxEventRouter: Transformation {
         tombstoneOnEmptyPayload = try config.bool("route.tombstone.on.empty.payload", default: false)
         invalidOperation = try config.enumeration("table.op.invalid.behavior", default: .warn)
         missing = try config.enumeration("table.field.additional.missing", default: .error)
-        if try config.bool("table.expand.json.payload", default: false) {
-            throw .invalid(key: "table.expand.json.payload", value: "true", expected: "false (not supported yet)")
-        }
-        _ = try config.choice(
+        let nullBehavior = try config.choice(
             "table.json.payload.null.behavior", default: "ignore", allowed: ["ignore", "optional_bytes"])
+        expansion =
+            try config.bool("table.expand.json.payload", default: false)
+            ? OutboxPayloadExpansion(
+                nullsAsBytes: nullBehavior == "optional_bytes",
+                fieldNames: try SchemaNameAdjustment(fieldNamesOf: config))
+            : nil
         var fields: [AdditionalField] = []
         for entry in config.list("table.fields.additional.placement") {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmed }
@@ -107,7 +112,14 @@ final class OutboxEventRouter: Transformation {
         guard eventSchema.field(named: payloadField) != nil else {
             throw TransformError("EventRouter", "Unable to find payload field \(payloadField) in event")
         }
-        let (payload, payloadSchema) = try value(payloadField)
+        var (payload, payloadSchema) = try value(payloadField)
+        if let expansion, case .string(let text) = payload {
+            do {
+                (payloadSchema, payload) = try expansion.expand(text, key: payloadField)
+            } catch {
+                logger.warning("JSON expansion failed; the payload stays text", metadata: ["error": "\(error)"])
+            }
+        }
         let timestamp = try eventTimestampMillis(envelope, event)
         guard eventSchema.field(named: eventID) != nil else {
             throw TransformError("EventRouter", "Unable to find event-id field \(eventID) in event")

@@ -75,10 +75,14 @@ extension TransformationChain {
                         "table.op.invalid.behavior", default: "warn", .low, allowed: ["warn", "error", "fatal"],
                         "What an update of the outbox table does."),
                     .boolean(
-                        "table.expand.json.payload", default: false, .low, "Not supported yet: `true` is refused."),
+                        "table.expand.json.payload", default: false, .medium, "A JSON text payload becomes a struct."),
                     .string(
                         "table.json.payload.null.behavior", default: "ignore", .low,
-                        allowed: ["ignore", "optional_bytes"], "Accepted."),
+                        allowed: ["ignore", "optional_bytes"],
+                        "Nulls in an expanded payload: left out or optional bytes."),
+                    .string(
+                        "field.name.adjustment.mode", default: "none", .low, allowed: ["none", "avro", "avro_unicode"],
+                        "How an expanded payload's member names become field names."),
                 ]
             ),
             (

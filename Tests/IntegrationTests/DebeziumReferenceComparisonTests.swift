@@ -225,7 +225,8 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
     }
 
     /// Debezium's outbox EventRouter on an outbox table (the other tables pass by a predicate): inserts become
-    /// events on the routed topic with envelope fields, the update and the deletes are dropped.
+    /// events on the routed topic with envelope fields and the JSON payload expanded into a struct, the update and
+    /// the deletes are dropped.
     func testOutboxEventRouterEqualsDebezium() throws {
         let outbox = "INSERT INTO public.%T_outbox VALUES "
         try compareWithReference(
@@ -235,6 +236,7 @@ final class DebeziumReferenceComparisonTests: XCTestCase {
                 "transforms.outbox.table.fields.additional.placement":
                     "type:header:eventType,region:envelope,version:envelope:v",
                 "transforms.outbox.table.field.event.timestamp": "created",
+                "transforms.outbox.table.expand.json.payload": "true",
                 "transforms.outbox.predicate": "outbox", "predicates": "outbox",
                 "predicates.outbox.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
                 "predicates.outbox.pattern": ".*_outbox",

@@ -83,6 +83,33 @@ final class OutboxEventRouterTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("Unable to find payload field body"), "\(error)")
         }
         XCTAssertThrowsError(try router(["table.fields.additional.placement": "type:somewhere"]))
-        XCTAssertThrowsError(try router(["table.expand.json.payload": "true"]))
+        XCTAssertThrowsError(try router(["table.json.payload.null.behavior": "maybe"]))
+    }
+
+    /// `table.expand.json.payload`: JSON text becomes a struct with an inferred schema, shared by equal shapes.
+    func testJSONPayloadsExpandIntoStructs() throws {
+        let chain = try router([
+            "table.expand.json.payload": "true", "table.json.payload.null.behavior": "optional_bytes",
+        ])
+        let json =
+            #"{"total":5,"big":5000000000,"ratio":0.5,"ok":true,"note":null,"lines":[{"sku":"a"},{"sku":"b","qty":2}],"tags":[]}"#
+        let out = try XCTUnwrap(try chain.apply(event("c", payload: json)))
+        let schema = try XCTUnwrap(out.valueSchema)
+        XCTAssertEqual(schema.name, "payload")
+        XCTAssertEqual(schema.fields.map(\.name), ["total", "big", "ratio", "ok", "note", "lines"])
+        XCTAssertEqual(schema.fields.map(\.schema.type), [.int32, .int64, .float64, .boolean, .bytes, .array])
+        XCTAssertEqual(schema.field(named: "lines")?.schema.valueSchema?.fields.map(\.name), ["sku", "qty"])
+        XCTAssertEqual(schema.field(named: "lines")?.schema.valueSchema?.name, "payload.lines")
+        let value = try XCTUnwrap(out.value.structValue)
+        XCTAssertEqual(value["total"], .int32(5))
+        XCTAssertEqual(value["big"], .int64(5_000_000_000))
+        XCTAssertEqual(value["note"], .null)
+        guard case .array(let lines) = value["lines"] else { return XCTFail("\(value)") }
+        XCTAssertEqual(lines.map { $0.structValue?["qty"] }, [.null, .int32(2)])
+        let again = try XCTUnwrap(try chain.apply(event("c", payload: json)))
+        XCTAssertTrue(again.valueSchema === schema, "one schema per document shape")
+        for unfit in ["[1, 2]", #"{"a":[1,"x"]}"#, #"{"n":123456789012345678901234}"#, "not json"] {
+            XCTAssertEqual(try chain.apply(event("c", payload: unfit))?.value, .string(unfit), unfit)
+        }
     }
 }
