@@ -92,7 +92,8 @@ final class OutboxEventRouterTests: XCTestCase {
             "table.expand.json.payload": "true", "table.json.payload.null.behavior": "optional_bytes",
         ])
         let json =
-            #"{"total":5,"big":5000000000,"ratio":0.5,"ok":true,"note":null,"lines":[{"sku":"a"},{"sku":"b","qty":2}],"tags":[]}"#
+            #"{"total":5,"big":5000000000,"ratio":0.5,"ok":true,"note":null,"#
+            + #""lines":[{"sku":"a"},{"sku":"b","qty":2}],"tags":[]}"#
         let out = try XCTUnwrap(try chain.apply(event("c", payload: json)))
         let schema = try XCTUnwrap(out.valueSchema)
         XCTAssertEqual(schema.name, "payload")
