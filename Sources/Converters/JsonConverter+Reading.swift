@@ -337,13 +337,14 @@ extension JsonConverter: ReadingConverter {
         return Struct(schema: schema, values: values)
     }
 
-    /// String keys as a JSON object, other keys as an array of `[key, value]` pairs.
+    /// String keys as a JSON object, other keys as an array of `[key, value]` pairs (JsonConverter) or of
+    /// `{"key":…,"value":…}` objects (JSON Schema's form, also for optional string keys).
     private static func readMap(
         _ schema: Schema, _ kind: JSONReader.Kind, _ reader: inout JSONReader, depth: Int, replaceNull: Bool
     ) throws(DataError) -> Value {
         var entries: [MapEntry] = []
         var first = true
-        if schema.keySchema?.type == .string {
+        if schema.keySchema?.type == .string && kind != .array {
             guard kind == .object else {
                 throw DataError("Maps with string fields should be encoded as JSON objects, but found \(kind.rawValue)")
             }
@@ -361,6 +362,10 @@ extension JsonConverter: ReadingConverter {
         try reader.beginArray()
         while try reader.nextElement(first: &first) {
             let entryKind = try reader.peekKind()
+            if entryKind == .object {
+                entries.append(try readKeyValueObject(schema, &reader, depth: depth, replaceNull: replaceNull))
+                continue
+            }
             guard entryKind == .array else {
                 throw DataError("Found invalid map entry instead of array tuple: \(entryKind.rawValue)")
             }
@@ -378,6 +383,25 @@ extension JsonConverter: ReadingConverter {
             entries.append(MapEntry(key: pair[0], value: pair[1]))
         }
         return .map(entries)
+    }
+
+    /// One `{"key":…,"value":…}` map entry.
+    private static func readKeyValueObject(
+        _ schema: Schema, _ reader: inout JSONReader, depth: Int, replaceNull: Bool
+    ) throws(DataError) -> MapEntry {
+        var key: Value?, value: Value?
+        try reader.beginObject()
+        var first = true
+        while let member = try reader.nextKey(first: &first) {
+            switch member {
+            case "key": key = try readValue(schema.keySchema, &reader, depth: depth + 2, replaceNull: replaceNull)
+            case "value": value = try readValue(schema.valueSchema, &reader, depth: depth + 2, replaceNull: replaceNull)
+            default: try reader.skipValue(depth: depth + 2)
+            }
+        }
+        guard let key else { throw DataError("Found invalid map entry: an object without \"key\"") }
+        if let value { return MapEntry(key: key, value: value) }
+        return MapEntry(key: key, value: try nullValue(schema.valueSchema, replaceNull: replaceNull))
     }
 
     /// Connect's `Decimal`: base64 of the unscaled integer with the schema's scale, or a JSON number as written.

@@ -148,3 +148,81 @@ public struct JsonSchemaData: Sendable {
             mapEntriesAsObjects: true)
     }
 }
+
+extension JsonSchemaData {
+    /// The Connect schema a JSON Schema (as `schemaText` writes it, or Confluent's converter registers it) was
+    /// derived from: `oneOf` with null gives optional schemas, `connect.type` the Connect type, `connect.index` the
+    /// field order, `title`, `description`, `connect.version` and `connect.parameters` the rest.
+    public func connectSchema(_ node: JSONNode) throws(DataError) -> Schema {
+        if case .array(let branches)? = node["oneOf"] ?? node["anyOf"] {
+            let nonNull = branches.filter { $0["type"]?.string != "null" }
+            guard nonNull.count == 1, branches.count == 2 else {
+                throw DataError("JSON Schema unions other than a type or null have no Connect form here")
+            }
+            return try connectSchema(nonNull[0]).withOptional(true)
+        }
+        let connectType = node["connect.type"]?.string
+        var keySchema: Schema?, valueSchema: Schema?, fields: [Field] = []
+        let type: SchemaType
+        switch node["type"]?.string {
+        case "integer":
+            type = [SchemaType.int8, .int16, .int32].first { $0.rawValue == connectType } ?? .int64
+        case "number": type = connectType == "float32" ? .float32 : connectType == "bytes" ? .bytes : .float64
+        case "boolean": type = .boolean
+        case "string": type = connectType == "bytes" ? .bytes : .string
+        case "array" where connectType == "map":
+            guard let entry = node["items"], let key = entry["properties"]?["key"],
+                let value = entry["properties"]?["value"]
+            else { throw DataError("a JSON Schema map of entries without key and value") }
+            (type, keySchema, valueSchema) = (.map, try connectSchema(key), try connectSchema(value))
+        case "array":
+            guard let items = node["items"] else { throw DataError("a JSON Schema array without items") }
+            (type, valueSchema) = (.array, try connectSchema(items))
+        case "object" where connectType == "map":
+            guard let values = node["additionalProperties"] else {
+                throw DataError("a JSON Schema map without additionalProperties")
+            }
+            (type, keySchema, valueSchema) = (.map, .string, try connectSchema(values))
+        case "object":
+            type = .struct
+            guard case .object(let properties)? = node["properties"] else {
+                throw DataError("a JSON Schema object without properties")
+            }
+            var indexed: [(index: Int, name: String, schema: Schema)] = []
+            for (position, (name, property)) in properties.enumerated() {
+                indexed.append(
+                    (property["connect.index"]?.int ?? properties.count + position, name, try connectSchema(property)))
+            }
+            fields = indexed.sorted { $0.index < $1.index }.enumerated().map {
+                Field(name: $0.element.name, index: $0.offset, schema: $0.element.schema)
+            }
+        default: throw DataError("JSON Schema type \(node["type"]?.string ?? "none") has no Connect form here")
+        }
+        var parameters: [(String, String)] = []
+        if case .object(let members)? = node["connect.parameters"] {
+            for (k, v) in members { if let s = v.string { parameters.append((k, s)) } }
+        }
+        var schema = Schema(
+            type: type, name: node["title"]?.string, version: node["connect.version"]?.int,
+            doc: node["description"]?.string, parameters: parameters.isEmpty ? nil : parameters, fields: fields,
+            keySchema: keySchema, valueSchema: valueSchema)
+        if let d = node["default"], !d.isNull { schema = schema.withDefault(Self.value(d, schema)) }
+        return schema
+    }
+
+    /// A default's JSON in `schema`'s Connect form (primitives; others are left out).
+    private static func value(_ node: JSONNode, _ schema: Schema) -> Value {
+        switch (schema.type, node) {
+        case (.boolean, .bool(let b)): .boolean(b)
+        case (.int8, .number(let n)): Int8(n).map(Value.int8) ?? .null
+        case (.int16, .number(let n)): Int16(n).map(Value.int16) ?? .null
+        case (.int32, .number(let n)): Int32(n).map(Value.int32) ?? .null
+        case (.int64, .number(let n)): Int64(n).map(Value.int64) ?? .null
+        case (.float32, .number(let n)): Float(n).map(Value.float32) ?? .null
+        case (.float64, .number(let n)): Double(n).map(Value.float64) ?? .null
+        case (.string, .string(let s)): .string(s)
+        case (.bytes, .string(let s)): Base64.decode(Array(s.utf8)).map(Value.bytes) ?? .null
+        default: .null
+        }
+    }
+}

@@ -39,6 +39,16 @@ final class JsonSchemaDataTests: XCTestCase {
         XCTAssertEqual(try JsonSchemaData().schemaText(Self.debezium2Envelope()), Self.registeredEnvelope)
     }
 
+    /// The text Confluent registered reads back into a Connect schema that derives the very same text.
+    func testTheRegisteredTextReadsBackIntoItsConnectSchema() throws {
+        let data = JsonSchemaData()
+        let schema = try data.connectSchema(try JSONNode.parse(Self.registeredEnvelope))
+        XCTAssertEqual(schema.fields.map(\.name), ["before", "after", "source", "op", "ts_ms", "transaction"])
+        XCTAssertTrue(schema.equalsStructurally(Self.debezium2Envelope()))
+        XCTAssertEqual(try data.schemaText(schema), Self.registeredEnvelope)
+        XCTAssertThrowsError(try data.connectSchema(try JSONNode.parse(#"{"type":"nothing"}"#)))
+    }
+
     func testArraysMapsBytesDecimalsAndDocs() throws {
         let data = JsonSchemaData()
         XCTAssertEqual(

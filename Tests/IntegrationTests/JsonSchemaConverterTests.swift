@@ -27,6 +27,16 @@ final class JsonSchemaConverterTests: XCTestCase {
         ]
         XCTAssertEqual(NSDictionary(dictionary: first), NSDictionary(dictionary: expected))
 
+        // What a sink reads: the records read back write again to the same bytes, the schema to the same text.
+        let reader = try JsonSchemaConverter(Config(["schema.registry.url": registry.url]), isKey: false)
+        for record in bytes {
+            let data = try reader.toConnectData(topic: "j1", bytes: record)
+            XCTAssertEqual(
+                try JsonSchemaData().schemaText(try XCTUnwrap(data.schema)), try JsonSchemaData().schemaText(schema))
+            XCTAssertEqual(try converter.fromConnectData(topic: "j1", schema: schema, value: data.value), record)
+        }
+        XCTAssertThrowsError(try reader.toConnectData(topic: "j1", bytes: [0, 0, 0, 0, 1, 0x7B]), "cut short")
+
         // A value that breaks the registered schema is refused by the deserializer's validation: the check bites.
         let other = Schema.struct(name: "test.json.Value", fields: [("i32", .string)])
         let otherBytes = try converter.fromConnectData(
