@@ -10,6 +10,9 @@ import TributaryCore
 /// - `add.fields` / `add.headers` (`op`, `source.ts_ms`, `table`, `transaction.id`, `name:newName`, …, with
 ///   `add.fields.prefix` / `add.headers.prefix`, default `__`).
 /// - `route.by.field`: the topic becomes that field's value.
+/// - `drop.fields.header.name`: the fields a header lists (`["a","b"]`, as the header converter writes a list) are
+///   dropped from the value (and the key with `drop.fields.from.key`); with `drop.fields.keep.schema.compatible`
+///   (the default) only optional ones.
 ///
 /// Records that are not change events (heartbeats, schema changes) pass unchanged; truncates are dropped.
 final class ExtractNewRecordState: Transformation {
@@ -71,6 +74,11 @@ final class ExtractNewRecordState: Transformation {
     private let after = ExtractField(.value, field: "after")
     private let before = ExtractField(.value, field: "before")
     private let deletedTrue: InsertField
+    private let dropFieldsHeader: String?
+    private let dropFieldsFromKey: Bool
+    private let dropFieldsKeepSchemaCompatible: Bool
+    /// ReplaceField transforms by part and excluded fields: each keeps its derived schemas.
+    private var droppers: [String: ReplaceField] = [:]
     private let deletedFalse: InsertField
     /// Output schemas by input row schema and operation (Debezium keys its cache the same way).
     private var schemas: [String: [ObjectIdentifier: (input: Schema, output: Schema)]] = [:]
@@ -82,9 +90,9 @@ final class ExtractNewRecordState: Transformation {
                 message: "removed in Debezium 2.5+; use delete.tombstone.handling.mode "
                     + "(drop, tombstone, rewrite, rewrite-with-tombstone, delete-to-tombstone)")
         }
-        if config.string("drop.fields.header.name") != nil {
-            throw .other(key: "drop.fields.header.name", message: "not supported by this version of Tributary yet")
-        }
+        dropFieldsHeader = config.string("drop.fields.header.name")
+        dropFieldsFromKey = try config.bool("drop.fields.from.key", default: false)
+        dropFieldsKeepSchemaCompatible = try config.bool("drop.fields.keep.schema.compatible", default: true)
         handling = try config.enumeration("delete.tombstone.handling.mode", default: .tombstone)
         routeByField = config.string("route.by.field")
         let fieldsPrefix = config.values["add.fields.prefix"] ?? "__"
@@ -124,6 +132,7 @@ final class ExtractNewRecordState: Transformation {
                 unwrapped = rewritten
             }
             if let routeByField, case .struct(let row) = previous.value { route(&unwrapped, by: row[routeByField]) }
+            unwrapped = try droppingFields(unwrapped)
             if !unwrapped.value.isNull { unwrapped = try withAddedFields(unwrapped, envelope: envelope) }
         } else {
             if handling == .rewrite || handling == .rewriteWithTombstone {
@@ -132,8 +141,47 @@ final class ExtractNewRecordState: Transformation {
             }
             if let routeByField, case .struct(let row) = unwrapped.value { route(&unwrapped, by: row[routeByField]) }
             unwrapped = try withAddedFields(unwrapped, envelope: envelope)
+            unwrapped = try droppingFields(unwrapped)
         }
         return unwrapped
+    }
+
+    /// Drops the fields `drop.fields.header.name` lists, as Debezium does through Kafka's ReplaceField.
+    private func droppingFields(_ record: SourceRecord) throws -> SourceRecord {
+        guard let dropFieldsHeader, let header = record.headers.last(where: { $0.key == dropFieldsHeader }),
+            let bytes = header.value
+        else { return record }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let names: [String]
+        if case .array(let items)? = try? JSONNode.parse(text) {
+            names = items.compactMap(\.string)
+        } else {
+            names = text.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        }
+        guard !names.isEmpty else { return record }
+        var result = record
+        if dropFieldsFromKey, !result.key.isNull {
+            result = try drop(names, from: .key, result)
+        }
+        return try drop(names, from: .value, result)
+    }
+
+    private func drop(_ names: [String], from part: RecordPart, _ record: SourceRecord) throws -> SourceRecord {
+        guard let schema = part.schema(of: record) else { return record }
+        let dropped =
+            dropFieldsKeepSchemaCompatible
+            ? schema.fields.filter { $0.schema.isOptional && names.contains($0.name) }.map(\.name) : names
+        guard !dropped.isEmpty else { return record }
+        let key = "\(part == .key ? "k" : "v"):" + dropped.joined(separator: ",")
+        let replace: ReplaceField
+        if let known = droppers[key] {
+            replace = known
+        } else {
+            replace = try ReplaceField(part, Config(["exclude": dropped.joined(separator: ",")]))
+            if droppers.count >= 64 { droppers.removeAll() }
+            droppers[key] = replace
+        }
+        return try replace.apply(record) ?? record
     }
 
     private func route(_ record: inout SourceRecord, by value: Value) {

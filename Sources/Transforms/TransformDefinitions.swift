@@ -36,7 +36,11 @@ extension TransformationChain {
                     .list("add.headers", .low, "Envelope fields added as headers."),
                     .string("add.headers.prefix", default: "__", .low, "Prefix of added headers."),
                     .string("route.by.field", .low, "A row field whose value becomes the topic."),
-                    .string("drop.fields.header.name", .low, "Not supported yet: refused."),
+                    .string("drop.fields.header.name", .low, "A header listing fields to drop from the value."),
+                    .boolean("drop.fields.from.key", default: false, .low, "Drop the listed fields from the key too."),
+                    .boolean(
+                        "drop.fields.keep.schema.compatible", default: true, .low,
+                        "Drop only the listed fields that are optional, so schemas stay compatible."),
                     .string("delete.handling.mode", .low, "Removed in Debezium 3: refused, naming its replacement."),
                     .string("drop.tombstones", .low, "Removed in Debezium 3: refused, naming its replacement."),
                     replaceNull,

@@ -100,4 +100,26 @@ final class ExtractNewRecordStateTests: XCTestCase {
             valueSchema: heartbeatSchema, value: .struct(Struct(schema: heartbeatSchema, values: [.int64(1)])))
         XCTAssertTrue(try chain.apply(heartbeat)?.valueSchema === heartbeatSchema, "not an envelope: unchanged")
     }
+
+    /// `drop.fields.header.name`: fields the header lists leave the row (only optional ones while schemas are kept
+    /// compatible), and the key too with `drop.fields.from.key`.
+    func testFieldsListedInAHeaderAreDropped() throws {
+        var record = Fixture.change("c", after: Fixture.rowValue(7, "seven"))
+        record.headers = [Header(key: "drop", value: Array(#"["name","id"]"#.utf8))]
+        let compatible = try XCTUnwrap(try unwrap(["drop.fields.header.name": "drop"]).apply(record))
+        XCTAssertEqual(compatible.valueSchema?.fields.map(\.name), ["id", "flag"], "id is required: kept")
+        let again = try XCTUnwrap(try unwrap(["drop.fields.header.name": "drop"]).apply(record))
+        XCTAssertTrue(again.valueSchema?.equalsStructurally(compatible.valueSchema!) == true)
+        let all = try XCTUnwrap(
+            try unwrap([
+                "drop.fields.header.name": "drop", "drop.fields.keep.schema.compatible": "false",
+                "drop.fields.from.key": "true",
+            ]).apply(record))
+        XCTAssertEqual(all.valueSchema?.fields.map(\.name), ["flag"])
+        XCTAssertEqual(all.keySchema?.fields.map(\.name), [])
+        record.headers = []
+        XCTAssertEqual(
+            try unwrap(["drop.fields.header.name": "drop"]).apply(record)?.valueSchema?.fields.map(\.name),
+            ["id", "name", "flag"], "no header, nothing dropped")
+    }
 }
