@@ -267,6 +267,8 @@ public final class WorkerSourceTask: @unchecked Sendable {
                     lastReport = now
                 }
             }
+            // A snapshot that ended with the task (`initial_only`) still shows as completed.
+            snapshotMetrics.record(task.snapshotStatus())
         } catch {
             failure = error
             logger.error(
