@@ -49,4 +49,22 @@ final class JavaDateFormatTests: XCTestCase {
         XCTAssertNil(format.parse("99999999999-99999999999-99999999999 00:00:00.000"))
         XCTAssertNotNil(format.parse("2024-01-01 00:00:00.99999999999"))
     }
+
+    /// Text from records, however odd, is a date or a parse failure: never a crash.
+    func testArbitraryTextNeverCrashes() throws {
+        let formats = try [
+            "yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "EEE, dd MMM yyyy HH:mm:ss Z", "yyyyMMddHHmmss", "hh:mm a z", "D G yy",
+        ].map { try JavaDateFormat($0, key: "format") }
+        let alphabet = Array("0123456789-+:.,TZ ZAPMGMTUTCjanFebMonday'\u{1F600}é")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let length = Int.random(in: 0...40, using: &generator)
+            let text = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            for format in formats { _ = format.parse(text) }
+        }
+        let valid = try JavaDateFormat("yyyy-MM-dd HH:mm:ss", key: "format")
+        XCTAssertNil(valid.parse("9999999999-01-01 00:00:00"))
+        XCTAssertEqual(
+            valid.parse("2024-01-01 99999999999:00:00"), 1_704_067_200_000 + 99_999_999_999 * 3_600_000, "lenient")
+    }
 }
