@@ -74,4 +74,53 @@ final class AvroPipelineTests: ConnectorTestCase {
                 try writer.fromConnectData(topic: topic, schema: data.schema, value: data.value), message.value)
         }
     }
+
+    /// The pipeline the issue names: PostgreSQL → ExtractNewRecordState → Avro → broker, the unwrapped rows (deletes
+    /// rewritten with `__deleted`, the operation added) decoded by confluent-kafka and read back by the converter.
+    func testUnwrappedRowsReachTheBrokerAsAvro() throws {
+        let registry = try PrivateSchemaRegistry()
+        let db = try IntegrationEnvironment.sql()
+        tables.append(
+            try IntegrationEnvironment.createTable(slot, "id int PRIMARY KEY, name text, amount numeric(10,2)"))
+        let settings = [
+            "key.converter": AvroConverter.className, "key.converter.schema.registry.url": registry.url,
+            "value.converter": AvroConverter.className, "value.converter.schema.registry.url": registry.url,
+            "transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+            "transforms.unwrap.delete.tombstone.handling.mode": "rewrite", "transforms.unwrap.add.fields": "op",
+        ]
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(
+                name: slot, prefix: slot, slot: slot, tables: "public.\(slot)", extra: settings),
+            offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query(
+            """
+            INSERT INTO "\(slot)" VALUES (1, 'one', 12.50), (2, 'two', NULL);
+            UPDATE "\(slot)" SET name = 'uno' WHERE id = 1;
+            DELETE FROM "\(slot)" WHERE id = 2;
+            """, purpose: "changes")
+        let topic = "\(slot).public.\(slot)"
+        let messages = try IntegrationEnvironment.consume([topic], count: 4)
+        try connector.stop()
+        XCTAssertEqual(messages.count, 4, "insert, insert, update, delete rewritten (no tombstone)")
+
+        let rows = try registry.decodeWithConfluent(topic: topic, records: messages.map(\.value)).map {
+            $0 as? [String: Any]
+        }
+        XCTAssertEqual(rows.map { $0?["__op"] as? String }, ["c", "c", "u", "d"])
+        XCTAssertEqual(rows.map { $0?["__deleted"] as? String }, ["false", "false", "false", "true"])
+        XCTAssertEqual(
+            rows.map { $0?["name"] as? String }, ["one", "two", "uno", nil], "a delete's before holds the key only")
+        XCTAssertEqual(rows[0]?["amount"] as? String, "12.50")
+        XCTAssertEqual(
+            try registry.subjects()["\(topic)-value"]?.count, 1, "one row schema for every operation")
+
+        let reader = try AvroConverter(Config(["schema.registry.url": registry.url]), isKey: false)
+        let read = try reader.toConnectData(topic: topic, bytes: messages[3].value)
+        XCTAssertEqual(read.value.structValueForTest?["__deleted"], .string("true"))
+    }
+}
+
+extension Value {
+    fileprivate var structValueForTest: Struct? { if case .struct(let s) = self { s } else { nil } }
 }
