@@ -6,7 +6,7 @@ import TributaryCore
 struct Tributary: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
-        abstract: "Change data capture from PostgreSQL into Kafka, in Debezium's event format.",
+        abstract: "Change data capture from PostgreSQL, MySQL and MariaDB into Kafka, in Debezium's event format.",
         version: TributaryVersion.string,
         subcommands: [Standalone.self, Validate.self, Tail.self, Binlog.self, ConfigReference.self])
 }
