@@ -11,32 +11,29 @@ import TributaryCore
 /// `<new topic>.Value`; tombstones and other values keep their value. Names go through
 /// `schema.name.adjustment.mode`. Derived schemas are kept per input schema.
 final class ByLogicalTableRouter: Transformation {
-    private let topicRegex: JavaRegex
-    private let topicReplacement: String
+    private let topics: RegexReplacement
     private let enforceUniqueness: Bool
     private let keyFieldName: String
-    private let keyFieldRegex: JavaRegex?
-    private let keyFieldReplacement: String
+    /// `key.field.regex` with `key.field.replacement`: the physical table's identifier from the old topic.
+    private let identifiers: RegexReplacement?
     private let adjustment: SchemaNameAdjustment
-    private var topics: [String: String?] = [:]
-    private var identifiers: [String: String] = [:]
     private let keySchemas = SchemaMemo()
     private let envelopeSchemas = SchemaMemo()
 
     /// `defaultKeyField` differs between the two class names, as in Debezium.
     init(_ config: Config, defaultKeyField: String) throws(ConfigError) {
-        topicRegex = try JavaRegex(try config.required("topic.regex"), key: "topic.regex")
+        let topicRegex = try JavaRegex(try config.required("topic.regex"), key: "topic.regex")
         guard let replacement = config.values["topic.replacement"] else { throw .missing(key: "topic.replacement") }
-        topicReplacement = replacement
+        topics = RegexReplacement(topicRegex, replacement: replacement)
         enforceUniqueness = try config.bool("key.enforce.uniqueness", default: true)
         keyFieldName = config.string("key.field.name") ?? defaultKeyField
         let keyRegex = (config.string("key.field.regex") ?? "").trimmed
         if keyRegex.isEmpty {
-            keyFieldRegex = nil
-            keyFieldReplacement = ""
+            identifiers = nil
         } else {
-            keyFieldRegex = try JavaRegex(keyRegex, key: "key.field.regex")
-            keyFieldReplacement = (config.string("key.field.replacement") ?? "").trimmed
+            let keyFieldReplacement = (config.string("key.field.replacement") ?? "").trimmed
+            identifiers = RegexReplacement(
+                try JavaRegex(keyRegex, key: "key.field.regex"), replacement: keyFieldReplacement)
             guard !keyFieldReplacement.isEmpty else {
                 throw .invalid(
                     key: "key.field.replacement", value: "", expected: "a non-empty value, since key.field.regex is set"
@@ -50,17 +47,7 @@ final class ByLogicalTableRouter: Transformation {
 
     func apply(_ record: SourceRecord) throws -> SourceRecord? {
         let oldTopic = record.topic
-        let newTopic: String
-        if let known = topics[oldTopic] {
-            guard let known else { return record }
-            newTopic = known
-        } else {
-            let routed = topicRegex.wholeMatch(oldTopic).map { JavaRegex.expand(topicReplacement, groups: $0) }
-            if topics.count >= 4096 { topics.removeAll() }
-            topics[oldTopic] = .some(routed)
-            guard let routed else { return record }
-            newTopic = routed
-        }
+        guard let newTopic = topics.apply(oldTopic) else { return record }
         // An empty result routes nowhere: Debezium warns and passes the record on unchanged.
         guard !newTopic.isEmpty else { return record }
         var copy = record
@@ -109,13 +96,7 @@ final class ByLogicalTableRouter: Transformation {
 
     /// The physical table's identifier: the old topic, or `key.field.replacement` when `key.field.regex` matches it.
     private func identifier(of topic: String) -> String {
-        guard let keyFieldRegex else { return topic }
-        if let known = identifiers[topic] { return known }
-        guard let groups = keyFieldRegex.wholeMatch(topic) else { return topic }
-        let identifier = JavaRegex.expand(keyFieldReplacement, groups: groups)
-        if identifiers.count >= 4096 { identifiers.removeAll() }
-        identifiers[topic] = identifier
-        return identifier
+        identifiers?.apply(topic) ?? topic
     }
 
     /// Debezium's `copySchemaExcludingName` with a new name: version, doc, parameters and optionality kept, the

@@ -61,3 +61,27 @@ struct JavaRegex {
         return result
     }
 }
+
+/// A regular expression matched against whole strings and its replacement (`$1`, `${name}`), with each input's
+/// result kept (at most 4,096): how the routers map topics and routing values, which repeat record after record.
+final class RegexReplacement {
+    private let regex: JavaRegex
+    private let replacement: String
+    private var results: [String: String?] = [:]
+
+    init(_ regex: JavaRegex, replacement: String) {
+        self.regex = regex
+        self.replacement = replacement
+    }
+
+    /// The replacement made from a whole match of `text`; nil when `text` does not match.
+    func apply(_ text: String) -> String? {
+        if let known = results[text] { return known }
+        let result = regex.wholeMatchWithNames(text).map {
+            JavaRegex.expand(replacement, groups: $0.groups, named: $0.named)
+        }
+        if results.count >= 4096 { results.removeAll() }
+        results[text] = .some(result)
+        return result
+    }
+}

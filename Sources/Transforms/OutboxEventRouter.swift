@@ -29,8 +29,8 @@ final class OutboxEventRouter: Transformation {
     private let payloadField: String
     private let schemaVersionField: String?
     private let routeBy: String
-    private let routeRegex: JavaRegex
-    private let routeReplacement: String
+    /// Kafka's RegexRouter with `route.topic.regex` and `route.topic.replacement`, on the routing value.
+    private let routes: RegexReplacement
     private let tombstoneOnEmptyPayload: Bool
     private let invalidOperation: InvalidOperation
     private let additional: [AdditionalField]
@@ -40,7 +40,6 @@ final class OutboxEventRouter: Transformation {
     private let logger = Logger(label: "tributary.transforms.outbox")
     private var valueSchemas: [ObjectIdentifier: (payload: Schema, value: Schema)] = [:]
     private var versionedSchemas: [Int32: Schema] = [:]
-    private var topics: [String: String] = [:]
 
     init(_ config: Config) throws(ConfigError) {
         eventID = config.string("table.field.event.id") ?? "id"
@@ -49,9 +48,9 @@ final class OutboxEventRouter: Transformation {
         payloadField = config.string("table.field.event.payload") ?? "payload"
         schemaVersionField = config.string("table.field.event.schema.version")
         routeBy = config.string("route.by.field") ?? "aggregatetype"
-        routeRegex = try JavaRegex(
-            config.string("route.topic.regex") ?? "(?<routedByValue>.*)", key: "route.topic.regex")
-        routeReplacement = config.string("route.topic.replacement") ?? "outbox.event.${routedByValue}"
+        routes = RegexReplacement(
+            try JavaRegex(config.string("route.topic.regex") ?? "(?<routedByValue>.*)", key: "route.topic.regex"),
+            replacement: config.string("route.topic.replacement") ?? "outbox.event.${routedByValue}")
         tombstoneOnEmptyPayload = try config.bool("route.tombstone.on.empty.payload", default: false)
         invalidOperation = try config.enumeration("table.op.invalid.behavior", default: .warn)
         missing = try config.enumeration("table.field.additional.missing", default: .error)
@@ -181,20 +180,8 @@ final class OutboxEventRouter: Transformation {
         out.kafkaPartition = partition
         out.timestamp = timestamp
         out.headers = headers
-        out.topic = route(routedBy)
+        out.topic = routes.apply(routedBy) ?? routedBy
         return out
-    }
-
-    /// Kafka's RegexRouter with `route.topic.regex` and `route.topic.replacement` on the routing value.
-    private func route(_ value: String) -> String {
-        if let known = topics[value] { return known }
-        let routed =
-            routeRegex.wholeMatchWithNames(value).map {
-                JavaRegex.expand(routeReplacement, groups: $0.groups, named: $0.named)
-            } ?? value
-        if topics.count >= 4096 { topics.removeAll() }
-        topics[value] = routed
-        return routed
     }
 
     /// The record's timestamp: the configured field (Debezium's Timestamp, MicroTimestamp or NanoTimestamp, as

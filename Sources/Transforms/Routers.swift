@@ -3,26 +3,17 @@ import TributaryCore
 /// Kafka Connect's `RegexRouter`: a topic that matches `regex` as a whole becomes `replacement`, with `$1`… for
 /// its groups; other topics stay. Results are kept per topic.
 final class RegexRouter: Transformation {
-    private let regex: JavaRegex
-    private let replacement: String
-    private var routes: [String: String] = [:]
+    private let routes: RegexReplacement
 
     init(_ config: Config) throws(ConfigError) {
-        regex = try JavaRegex(config.required("regex"), key: "regex")
+        let regex = try JavaRegex(config.required("regex"), key: "regex")
         guard let replacement = config.values["replacement"] else { throw .missing(key: "replacement") }
-        self.replacement = replacement
+        routes = RegexReplacement(regex, replacement: replacement)
     }
 
     func apply(_ record: SourceRecord) throws -> SourceRecord? {
         var copy = record
-        if let known = routes[record.topic] {
-            copy.topic = known
-            return copy
-        }
-        let routed = regex.wholeMatch(record.topic).map { JavaRegex.expand(replacement, groups: $0) } ?? record.topic
-        if routes.count >= 4096 { routes.removeAll() }
-        routes[record.topic] = routed
-        copy.topic = routed
+        copy.topic = routes.apply(record.topic) ?? record.topic
         return copy
     }
 }

@@ -186,7 +186,7 @@ extension TransformationChain {
 
     /// The definition of a transform or predicate type (`…$Key`/`…$Value` included); nil for an unknown type.
     public static func definition(forType type: String) -> ConfigDefinition? {
-        let base = RecordPart(suffix: type) == nil ? type : String(type[..<type.lastIndex(of: "$")!])
+        let base = split(type).base
         return definitions.first { $0.type == base }?.definition
     }
 

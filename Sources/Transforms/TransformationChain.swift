@@ -69,11 +69,15 @@ public final class TransformationChain {
 
     static let kafka = "org.apache.kafka.connect.transforms."
 
+    /// A transform class name without its `$Key`/`$Value` suffix, and the part that suffix names.
+    static func split(_ type: String) -> (base: String, part: RecordPart?) {
+        guard let part = RecordPart(suffix: type) else { return (type, nil) }
+        return (String(type[..<type.lastIndex(of: "$")!]), part)
+    }
+
     /// The transform a `type` names: Kafka Connect's and Debezium's class names, with `$Key`/`$Value` variants.
     static func transformation(_ type: String, _ config: Config) throws(ConfigError) -> Transformation {
-        let part = RecordPart(suffix: type)
-        let base = part == nil ? type : String(type[..<type.lastIndex(of: "$")!])
-        switch (base, part) {
+        switch split(type) {
         case ("io.debezium.transforms.ExtractNewRecordState", nil): return try ExtractNewRecordState(config)
         case ("io.debezium.transforms.ByLogicalTableRouter", nil):
             return try ByLogicalTableRouter(config, defaultKeyField: "__dbz__physicalTableIdentifier")

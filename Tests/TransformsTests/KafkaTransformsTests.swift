@@ -138,6 +138,10 @@ final class KafkaTransformsTests: XCTestCase {
         XCTAssertEqual(try one("TimestampRouter").apply(row)?.topic, "srv.public.t-20231114")
         XCTAssertThrowsError(try routed.apply(Fixture.tombstone(1)), "no timestamp")
         XCTAssertEqual(try one("RegexRouter", ["regex": "nomatch", "replacement": "x"]).apply(row)?.topic, row.topic)
+        XCTAssertEqual(
+            try one("RegexRouter", ["regex": "(?<server>[^.]+)\\.(.*)", "replacement": "${server}-$2"]).apply(row)?
+                .topic,
+            "srv-public.t", "numbered and named groups, as Java's Matcher")
         XCTAssertEqual(try one("DropHeaders", ["headers": "drop"]).apply(row)?.headers.map(\.key), ["keep"])
         XCTAssertEqual(
             try one("InsertHeader", ["header": "h", "value.literal": "v"]).apply(row)?.headers.last,
