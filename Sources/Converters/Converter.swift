@@ -98,6 +98,17 @@ public enum ConverterFactory {
         }
     }
 
+    /// The converter settings a connector runs with: the worker's, overridden by the connector's own
+    /// `key.converter*`, `value.converter*` and `header.converter*` settings, as in Kafka Connect.
+    public static func settings(worker: Config, connector: Config) -> Config {
+        var merged = worker
+        for (k, v) in connector.values
+        where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") || k.hasPrefix("header.converter") {
+            merged[k] = v
+        }
+        return merged
+    }
+
     /// Kafka Connect's default header converter, the one Tributary writes headers with.
     public static let simpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 

@@ -65,11 +65,7 @@ public final class SourceTaskRunner: Sendable {
     /// A fresh task with its converters, as configured. Connector-level converter settings override the
     /// worker's, as in Kafka Connect.
     private func makeTask() throws -> WorkerSourceTask {
-        var merged = worker.config
-        for (k, v) in config.values
-        where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") || k.hasPrefix("header.converter") {
-            merged[k] = v
-        }
+        let merged = ConverterFactory.settings(worker: worker.config, connector: config)
         try ConverterFactory.checkHeaderConverter(merged)
         var creation: (partitions: Int32, replicationFactor: Int32)?
         if try worker.config.bool("topic.creation.enable", default: true),

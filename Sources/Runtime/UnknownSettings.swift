@@ -13,22 +13,22 @@ public enum UnknownSettings {
         }
         let definition = ConnectorCommonKeys.definition.merging(own)
             .merging(TransformationChain.configuredDefinition(config))
-            .merging(converters(config, fallback: worker))
+            .merging(converters(ConverterFactory.settings(worker: worker, connector: config)))
         return messages(definition.unknownKeys(in: config))
     }
 
     /// One message per unknown key of the worker file.
     public static func inWorker(_ worker: Config) -> [String] {
-        messages(WorkerConfig.definition.merging(converters(worker, fallback: Config())).unknownKeys(in: worker))
+        messages(WorkerConfig.definition.merging(converters(worker)).unknownKeys(in: worker))
     }
 
     /// The settings of the configured converters under their prefixes; a class this version does not have (an
     /// error of its own) leaves its prefix open.
-    private static func converters(_ config: Config, fallback: Config) -> ConfigDefinition {
+    private static func converters(_ config: Config) -> ConfigDefinition {
         var definition = ConfigDefinition("Converters", keys: [])
         for prefix in ["key.converter", "value.converter", "header.converter"] {
             let className =
-                config.string(prefix) ?? fallback.string(prefix)
+                config.string(prefix)
                 ?? (prefix == "header.converter" ? ConverterFactory.simpleHeaderConverter : JsonConverter.className)
             definition = definition.merging(
                 ConverterFactory.definition(className)?.prefixed(prefix + ".")

@@ -40,11 +40,7 @@ struct Validate: ParsableCommand {
             let config = try providers.resolve(connectorFile)
             let plugin = try Standalone.plugins.sourceConnector(for: config)
             try plugin.validate(config)
-            var merged = workerValues
-            for (k, v) in config.values
-            where k.hasPrefix("key.converter") || k.hasPrefix("value.converter") || k.hasPrefix("header.converter") {
-                merged[k] = v
-            }
+            let merged = ConverterFactory.settings(worker: workerValues, connector: config)
             try ConverterFactory.checkHeaderConverter(merged)
             let key = try ConverterFactory.make(merged, prefix: "key.converter", isKey: true)
             let value = try ConverterFactory.make(merged, prefix: "value.converter", isKey: false)
