@@ -16,7 +16,7 @@ public final class AvroConverter: Converter {
     private let ids: SchemaIdResolver
     private var buffer: [UInt8] = []
     /// Writer schemas read, by registry id: their Connect schema and decoding plan.
-    var readSchemas: [Int32: AvroReadSchema] = [:]
+    private let writerSchemas: WriterSchemas<AvroReadSchema>
     public var registry: SchemaRegistryClient { ids.registry }
     public var subjectNameStrategy: SubjectNameStrategy { ids.subjectNameStrategy }
     public var idSource: IdSource { ids.idSource }
@@ -29,6 +29,7 @@ public final class AvroConverter: Converter {
     ) {
         self.isKey = isKey
         self.avroData = avroData
+        writerSchemas = WriterSchemas(registry: registry, type: .avro) { try AvroReadSchema(text: $0) }
         ids = SchemaIdResolver(
             registry: registry, isKey: isKey, subjectNameStrategy: subjectNameStrategy, idSource: idSource
         ) { schema in
@@ -77,22 +78,7 @@ extension AvroConverter: ReadingConverter {
     /// into the Connect schema `AvroData` would have derived it from.
     public func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue {
         guard let bytes else { return .null }
-        guard bytes.count >= 5, bytes[0] == 0 else {
-            throw DataError("Unknown magic byte: not Confluent's Avro wire format (topic \(topic))")
-        }
-        let id = bytes[1..<5].reduce(Int32(0)) { $0 << 8 | Int32($1) }
-        let schema: AvroReadSchema
-        if let known = readSchemas[id] {
-            schema = known
-        } else {
-            let registered = try registry.schema(id: id)
-            guard registered.type == .avro else {
-                throw DataError("schema \(id) is \(registered.type.rawValue), not Avro (topic \(topic))")
-            }
-            schema = try AvroReadSchema(text: registered.text)
-            if readSchemas.count >= 1000 { readSchemas.removeAll(keepingCapacity: true) }
-            readSchemas[id] = schema
-        }
+        let schema = try writerSchemas.reader(for: bytes, topic: topic)
         return SchemaAndValue(schema: schema.connect, value: try schema.decode(bytes, from: 5))
     }
 }

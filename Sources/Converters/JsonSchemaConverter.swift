@@ -11,8 +11,8 @@ public final class JsonSchemaConverter: Converter {
     public let data: JsonSchemaData
     private let ids: SchemaIdResolver
     private var writer = JSONWriter(capacity: 4096)
-    /// Writer schemas read, by registry id.
-    private var readSchemas: [Int32: Schema] = [:]
+    /// Writer schemas read, by registry id, as Connect schemas.
+    private let writerSchemas: WriterSchemas<Schema>
     /// How many Connect schemas were derived to JSON Schema rather than taken from the cache.
     public var schemaDerivations: Int { ids.derivations }
 
@@ -22,6 +22,9 @@ public final class JsonSchemaConverter: Converter {
     ) {
         self.isKey = isKey
         self.data = data
+        writerSchemas = WriterSchemas(registry: registry, type: .json) {
+            try data.connectSchema(try JSONNode.parse($0))
+        }
         ids = SchemaIdResolver(
             registry: registry, isKey: isKey, subjectNameStrategy: subjectNameStrategy, idSource: idSource
         ) { schema in
@@ -60,22 +63,7 @@ extension JsonSchemaConverter: ReadingConverter {
     /// Connect schema (`JsonSchemaData.connectSchema`); the JSON value is read into it as JsonConverter reads.
     public func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue {
         guard let bytes else { return .null }
-        guard bytes.count >= 5, bytes[0] == 0 else {
-            throw DataError("Unknown magic byte: not Confluent's JSON Schema wire format (topic \(topic))")
-        }
-        let id = bytes[1..<5].reduce(Int32(0)) { $0 << 8 | Int32($1) }
-        let schema: Schema
-        if let known = readSchemas[id] {
-            schema = known
-        } else {
-            let registered = try ids.registry.schema(id: id)
-            guard registered.type == .json else {
-                throw DataError("schema \(id) is \(registered.type.rawValue), not JSON Schema (topic \(topic))")
-            }
-            schema = try data.connectSchema(try JSONNode.parse(registered.text))
-            if readSchemas.count >= 1000 { readSchemas.removeAll(keepingCapacity: true) }
-            readSchemas[id] = schema
-        }
+        let schema = try writerSchemas.reader(for: bytes, topic: topic)
         let value = try bytes.withUnsafeBufferPointer { buffer throws(DataError) in
             var reader = JSONReader(UnsafeBufferPointer(rebasing: buffer[5...]))
             let value = try JsonConverter.readValue(schema, &reader, depth: 0, replaceNull: true)

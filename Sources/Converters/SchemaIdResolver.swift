@@ -112,3 +112,35 @@ public final class SchemaIdResolver {
         withUnsafeBytes(of: id.bigEndian) { bytes.append(contentsOf: $0) }
     }
 }
+
+/// What a Confluent converter reads records with, per writer schema id: the registered schema fetched once and
+/// turned into the reader's form (at most 1,000 kept). Also reads the wire format's header.
+final class WriterSchemas<Reader> {
+    private let registry: SchemaRegistryClient
+    private let type: RegistrySchemaType
+    private let build: (String) throws -> Reader
+    private var readers: [Int32: Reader] = [:]
+
+    init(registry: SchemaRegistryClient, type: RegistrySchemaType, build: @escaping (String) throws -> Reader) {
+        self.registry = registry
+        self.type = type
+        self.build = build
+    }
+
+    /// The reader for a record in Confluent's wire format (magic byte 0, the id, then the payload from byte 5).
+    func reader(for bytes: [UInt8], topic: String) throws -> Reader {
+        guard bytes.count >= 5, bytes[0] == 0 else {
+            throw DataError("Unknown magic byte: not Confluent's \(type.rawValue) wire format (topic \(topic))")
+        }
+        let id = bytes[1..<5].reduce(Int32(0)) { $0 << 8 | Int32($1) }
+        if let known = readers[id] { return known }
+        let registered = try registry.schema(id: id)
+        guard registered.type == type else {
+            throw DataError("schema \(id) is \(registered.type.rawValue), not \(type.rawValue) (topic \(topic))")
+        }
+        let reader = try build(registered.text)
+        if readers.count >= 1000 { readers.removeAll(keepingCapacity: true) }
+        readers[id] = reader
+        return reader
+    }
+}
