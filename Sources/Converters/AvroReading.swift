@@ -275,24 +275,11 @@ struct AvroReadSchemaBuilder {
 
     /// A default as Avro's JSON holds it (bytes as ISO-8859-1 text) in `schema`'s Connect form.
     private func defaultValue(_ node: JSONNode, _ schema: Schema) throws(DataError) -> Value {
-        func latin1(_ s: String) -> [UInt8] { s.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) } }
-        switch (schema.type, node) {
-        case (_, .null): return .null
-        case (.boolean, .bool(let b)): return .boolean(b)
-        case (.int8, .number(let n)): return Int8(n).map(Value.int8) ?? .null
-        case (.int16, .number(let n)): return Int16(n).map(Value.int16) ?? .null
-        case (.int32, .number(let n)): return Int32(n).map(Value.int32) ?? .null
-        case (.int64, .number(let n)): return Int64(n).map(Value.int64) ?? .null
-        case (.float32, .number(let n)): return Float(n).map(Value.float32) ?? .null
-        case (.float64, .number(let n)): return Double(n).map(Value.float64) ?? .null
-        case (.string, .string(let s)): return .string(s)
-        case (.bytes, .string(let s)):
-            guard schema.name == ConnectLogical.decimalName else { return .bytes(latin1(s)) }
+        node.primitiveValue(as: schema) { text in
+            let raw = text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
+            guard schema.name == ConnectLogical.decimalName else { return .bytes(raw) }
             let scale = Int32(schema.parameter(ConnectLogical.scaleParameter) ?? "") ?? 0
-            return .decimal(BigDecimal(unscaled: latin1(s), scale: scale))
-        default:
-            // Defaults of arrays, maps and structs are kept out: a reader does not need them to read values.
-            return .null
+            return .decimal(BigDecimal(unscaled: raw, scale: scale))
         }
     }
 }
@@ -413,4 +400,21 @@ struct AvroDecoder {
 
 extension JSONNode {
     public var isNull: Bool { if case .null = self { true } else { false } }
+
+    /// A default's JSON as a value of `schema`'s primitive type; `bytes` reads a string in a bytes schema (formats
+    /// spell bytes differently). Null, and defaults of arrays, maps and structs, which no reader needs, give null.
+    func primitiveValue(as schema: Schema, bytes: (String) -> Value?) -> Value {
+        switch (schema.type, self) {
+        case (.boolean, .bool(let b)): .boolean(b)
+        case (.int8, .number(let n)): Int8(n).map(Value.int8) ?? .null
+        case (.int16, .number(let n)): Int16(n).map(Value.int16) ?? .null
+        case (.int32, .number(let n)): Int32(n).map(Value.int32) ?? .null
+        case (.int64, .number(let n)): Int64(n).map(Value.int64) ?? .null
+        case (.float32, .number(let n)): Float(n).map(Value.float32) ?? .null
+        case (.float64, .number(let n)): Double(n).map(Value.float64) ?? .null
+        case (.string, .string(let s)): .string(s)
+        case (.bytes, .string(let s)): bytes(s) ?? .null
+        default: .null
+        }
+    }
 }

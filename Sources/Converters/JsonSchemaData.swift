@@ -206,23 +206,9 @@ extension JsonSchemaData {
             type: type, name: node["title"]?.string, version: node["connect.version"]?.int,
             doc: node["description"]?.string, parameters: parameters.isEmpty ? nil : parameters, fields: fields,
             keySchema: keySchema, valueSchema: valueSchema)
-        if let d = node["default"], !d.isNull { schema = schema.withDefault(Self.value(d, schema)) }
-        return schema
-    }
-
-    /// A default's JSON in `schema`'s Connect form (primitives; others are left out).
-    private static func value(_ node: JSONNode, _ schema: Schema) -> Value {
-        switch (schema.type, node) {
-        case (.boolean, .bool(let b)): .boolean(b)
-        case (.int8, .number(let n)): Int8(n).map(Value.int8) ?? .null
-        case (.int16, .number(let n)): Int16(n).map(Value.int16) ?? .null
-        case (.int32, .number(let n)): Int32(n).map(Value.int32) ?? .null
-        case (.int64, .number(let n)): Int64(n).map(Value.int64) ?? .null
-        case (.float32, .number(let n)): Float(n).map(Value.float32) ?? .null
-        case (.float64, .number(let n)): Double(n).map(Value.float64) ?? .null
-        case (.string, .string(let s)): .string(s)
-        case (.bytes, .string(let s)): Base64.decode(Array(s.utf8)).map(Value.bytes) ?? .null
-        default: .null
+        if let d = node["default"], !d.isNull {
+            schema = schema.withDefault(d.primitiveValue(as: schema) { Base64.decode(Array($0.utf8)).map(Value.bytes) })
         }
+        return schema
     }
 }
