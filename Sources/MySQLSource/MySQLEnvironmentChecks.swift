@@ -31,40 +31,34 @@ final class MySQLEnvironmentChecks {
         }
         defer { db.close() }
         let version = (try? db.query("SELECT VERSION()").first?.first ?? nil) ?? "?"
-        add(.passed, "connection", "connected to \(version) at \(config.connection.address)")
-        section("binlog settings") { try binlogSettings(db) }
-        section("privileges") { try privileges(db) }
-        section("database.server.id") { try serverID(db) }
-        section("captured tables") { try tables(db) }
+        checks.add(.passed, "connection", "connected to \(version) at \(config.connection.address)")
+        checks.section("binlog settings") { try binlogSettings(db) }
+        checks.section("privileges") { try privileges(db) }
+        checks.section("database.server.id") { try serverID(db) }
+        checks.section("captured tables") { try tables(db) }
         return checks.all
     }
-
-    private func add(_ outcome: EnvironmentCheck.Outcome, _ subject: String, _ detail: String, fix: String? = nil) {
-        checks.add(outcome, subject, detail, fix: fix)
-    }
-
-    /// Runs one group of checks; a query that fails becomes a failed check naming the group.
-    private func section(_ subject: String, _ body: () throws -> Void) { checks.section(subject, body) }
 
     private func binlogSettings(_ db: MySQLConnection) throws {
         let row = try db.query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []
         guard row.count == 3 else { return }
         if row[0] == "1" {
-            add(.passed, "log_bin", "on")
+            checks.add(.passed, "log_bin", "on")
         } else {
-            add(.failed, "log_bin", "off", fix: "enable the binlog (log_bin in my.cnf, with a server_id) and restart")
+            checks.add(
+                .failed, "log_bin", "off", fix: "enable the binlog (log_bin in my.cnf, with a server_id) and restart")
         }
         if row[1]?.uppercased() == "ROW" {
-            add(.passed, "binlog_format", "ROW")
+            checks.add(.passed, "binlog_format", "ROW")
         } else {
-            add(
+            checks.add(
                 .failed, "binlog_format", row[1] ?? "?",
                 fix: "SET GLOBAL binlog_format = 'ROW' and binlog_format = ROW in my.cnf")
         }
         if row[2]?.uppercased() == "FULL" {
-            add(.passed, "binlog_row_image", "FULL")
+            checks.add(.passed, "binlog_row_image", "FULL")
         } else {
-            add(
+            checks.add(
                 .failed, "binlog_row_image", row[2] ?? "?",
                 fix: "SET GLOBAL binlog_row_image = 'FULL' and binlog_row_image = FULL in my.cnf")
         }
@@ -73,7 +67,7 @@ final class MySQLEnvironmentChecks {
             ? "SELECT @@expire_logs_days * 86400" : "SELECT @@binlog_expire_logs_seconds"
         if let seconds = (try? db.query(retention).first?.first ?? nil).flatMap({ Double($0) }), seconds > 0 {
             let hours = Int(seconds / 3600)
-            add(
+            checks.add(
                 hours < 24 ? .warning : .passed, "binlog retention",
                 hours % 24 == 0 ? "\(hours / 24) days" : "\(hours) hours",
                 fix: hours < 24 ? "a connector stopped longer than this loses its place: keep binlogs longer" : nil)
@@ -85,31 +79,31 @@ final class MySQLEnvironmentChecks {
         let all = grants.contains("ALL PRIVILEGES ON *.*")
         func has(_ any: [String]) -> Bool { all || any.contains { grants.contains($0) } }
         if has(["REPLICATION SLAVE", "REPLICATION REPLICA"]) {
-            add(.passed, "REPLICATION SLAVE", "granted")
+            checks.add(.passed, "REPLICATION SLAVE", "granted")
         } else {
-            add(
+            checks.add(
                 .failed, "REPLICATION SLAVE", "not granted: the binlog cannot be read",
                 fix: "GRANT REPLICATION SLAVE ON *.* TO \(config.connection.user)")
         }
         if has(["REPLICATION CLIENT", "BINLOG MONITOR", "SUPER"]) {
-            add(.passed, "REPLICATION CLIENT", "granted")
+            checks.add(.passed, "REPLICATION CLIENT", "granted")
         } else {
-            add(
+            checks.add(
                 .failed, "REPLICATION CLIENT", "not granted: the binlog position cannot be read",
                 fix: "GRANT REPLICATION CLIENT ON *.* TO \(config.connection.user)")
         }
         if has(["SELECT"]) {
-            add(.passed, "SELECT", "granted")
+            checks.add(.passed, "SELECT", "granted")
         } else {
-            add(
+            checks.add(
                 .failed, "SELECT", "not granted: snapshots and schemas cannot be read",
                 fix: "GRANT SELECT ON *.* (or on the captured databases) TO \(config.connection.user)")
         }
         if config.snapshotLockingMode != .none && config.snapshotMode != .never && config.snapshotMode != .noData {
             if has(["RELOAD"]) {
-                add(.passed, "RELOAD", "granted")
+                checks.add(.passed, "RELOAD", "granted")
             } else {
-                add(
+                checks.add(
                     .warning, "RELOAD", "not granted: the snapshot cannot take its global read lock",
                     fix: "GRANT RELOAD ON *.* TO \(config.connection.user), or set snapshot.locking.mode=none if no "
                         + "DDL runs during snapshots")
@@ -121,11 +115,11 @@ final class MySQLEnvironmentChecks {
     private func serverID(_ db: MySQLConnection) throws {
         let replicas = (try? db.query("SHOW SLAVE HOSTS")) ?? []
         if replicas.contains(where: { $0.first.flatMap { $0 } == String(config.serverID) }) {
-            add(
+            checks.add(
                 .warning, "database.server.id", "\(config.serverID) is in use by a connected replica",
                 fix: "give each connector (and replica) its own database.server.id")
         } else {
-            add(.passed, "database.server.id", "\(config.serverID) is not in use")
+            checks.add(.passed, "database.server.id", "\(config.serverID) is not in use")
         }
     }
 
@@ -140,12 +134,12 @@ final class MySQLEnvironmentChecks {
             return config.tableFilter.includes(schema: schema, table: table)
         }
         guard !rows.isEmpty else {
-            add(
+            checks.add(
                 .failed, "captured tables", "no table matches the database and table filters",
                 fix: "check database.include.list / table.include.list (regular expressions over database.table)")
             return
         }
-        add(
+        checks.add(
             .passed, "captured tables",
             "\(rows.count): " + rows.prefix(10).map { "\($0[0] ?? "").\($0[1] ?? "")" }.joined(separator: ", ")
                 + (rows.count > 10 ? ", …" : ""))

@@ -32,33 +32,26 @@ final class PostgresEnvironmentChecks {
             ]
         }
         defer { db.close() }
-        add(
+        checks.add(
             .passed, "connection", "connected to PostgreSQL \(db.serverVersion / 10000) at \(config.connection.address)"
         )
-        section("server settings") { try serverSettings(db) }
-        section("role") { try role(db) }
-        section("replication slot \(config.slotName)") { try slot(db) }
-        section("publication \(config.publicationName)") { try publicationAndTables(db) }
+        checks.section("server settings") { try serverSettings(db) }
+        checks.section("role") { try role(db) }
+        checks.section("replication slot \(config.slotName)") { try slot(db) }
+        checks.section("publication \(config.publicationName)") { try publicationAndTables(db) }
         return checks.all
     }
 
-    private func add(_ outcome: EnvironmentCheck.Outcome, _ subject: String, _ detail: String, fix: String? = nil) {
-        checks.add(outcome, subject, detail, fix: fix)
-    }
-
-    /// Runs one group of checks; a query that fails becomes a failed check naming the group.
-    private func section(_ subject: String, _ body: () throws -> Void) { checks.section(subject, body) }
-
     private func serverSettings(_ db: PostgresConnection) throws {
         guard db.serverVersion >= 100_000 else {
-            add(.failed, "server version", "\(db.serverVersion)", fix: "pgoutput needs PostgreSQL 10 or later")
+            checks.add(.failed, "server version", "\(db.serverVersion)", fix: "pgoutput needs PostgreSQL 10 or later")
             return
         }
         let walLevel = try db.query("SHOW wal_level", purpose: "read wal_level").first?.first ?? nil
         if walLevel == "logical" {
-            add(.passed, "wal_level", "logical")
+            checks.add(.passed, "wal_level", "logical")
         } else {
-            add(
+            checks.add(
                 .failed, "wal_level", walLevel ?? "?",
                 fix: "set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart")
         }
@@ -72,13 +65,13 @@ final class PostgresEnvironmentChecks {
         freeSlots = free.first.flatMap { $0.flatMap { Int($0) } } ?? 0
         let freeSenders = free.count > 1 ? free[1].flatMap { Int($0) } ?? 0 : 0
         if freeSenders < 1 {
-            add(
+            checks.add(
                 .failed, "max_wal_senders", "no WAL sender is free",
                 fix: "raise max_wal_senders in postgresql.conf and restart")
         } else {
-            add(.passed, "max_wal_senders", "\(freeSenders) free")
+            checks.add(.passed, "max_wal_senders", "\(freeSenders) free")
         }
-        add(
+        checks.add(
             freeSlots > 0 ? .passed : .warning, "max_replication_slots", "\(freeSlots) free",
             fix: freeSlots > 0 ? nil : "a new slot needs a free one: raise max_replication_slots and restart")
     }
@@ -90,9 +83,9 @@ final class PostgresEnvironmentChecks {
             ).first ?? []
         let user = db.quoteIdentifier(config.connection.user)
         if row.first == "t" || row.last == "t" {
-            add(.passed, "role \(config.connection.user)", row.last == "t" ? "superuser" : "has REPLICATION")
+            checks.add(.passed, "role \(config.connection.user)", row.last == "t" ? "superuser" : "has REPLICATION")
         } else {
-            add(
+            checks.add(
                 .failed, "role \(config.connection.user)", "lacks the REPLICATION attribute",
                 fix: "ALTER ROLE \(user) REPLICATION (as a superuser)")
         }
@@ -105,28 +98,28 @@ final class PostgresEnvironmentChecks {
             [config.slotName], purpose: "look up the slot")
         guard let slot = rows.first else {
             if freeSlots < 1 {
-                add(
+                checks.add(
                     .failed, subject, "does not exist and no slot is free to create it",
                     fix: "raise max_replication_slots, or drop an unused slot (SELECT pg_drop_replication_slot(…))")
             } else {
-                add(.passed, subject, "does not exist yet; the connector creates it")
+                checks.add(.passed, subject, "does not exist yet; the connector creates it")
             }
             return
         }
         if slot[0] != "pgoutput" {
-            add(
+            checks.add(
                 .failed, subject, "exists with plugin \(slot[0] ?? "?")",
                 fix: "pick another slot.name, or drop this slot if nothing uses it")
         } else if slot[3] != config.connection.database {
-            add(
+            checks.add(
                 .failed, subject, "belongs to database \(slot[3] ?? "?")",
                 fix: "pick another slot.name: a slot reads one database")
         } else if slot[1] == "t" {
-            add(
+            checks.add(
                 .warning, subject, "in use by process \(slot[2] ?? "?")",
                 fix: "another client (a running connector?) reads it; the connector waits until it is free")
         } else {
-            add(.passed, subject, "exists (pgoutput); the connector resumes from it")
+            checks.add(.passed, subject, "exists (pgoutput); the connector resumes from it")
         }
     }
 
@@ -154,7 +147,7 @@ final class PostgresEnvironmentChecks {
             ).first ?? []
         if let row = publication.first {
             if row.first == "t" {
-                add(.passed, subject, "exists, for all tables")
+                checks.add(.passed, subject, "exists, for all tables")
             } else {
                 let published = Set(
                     try db.query(
@@ -166,9 +159,9 @@ final class PostgresEnvironmentChecks {
                     return published.contains(qualified) ? nil : qualified
                 }
                 if missing.isEmpty {
-                    add(.passed, subject, "exists and publishes every captured table")
+                    checks.add(.passed, subject, "exists and publishes every captured table")
                 } else {
-                    add(
+                    checks.add(
                         .warning, subject,
                         "does not publish \(missing.joined(separator: ", ")): their changes are not streamed",
                         fix: "ALTER PUBLICATION \(name) ADD TABLE "
@@ -178,15 +171,15 @@ final class PostgresEnvironmentChecks {
         } else {
             switch config.publicationAutocreateMode {
             case .disabled:
-                add(
+                checks.add(
                     .failed, subject, "does not exist and publication.autocreate.mode=disabled",
                     fix: "CREATE PUBLICATION \(name) FOR ALL TABLES (or FOR TABLE …), or change "
                         + "publication.autocreate.mode")
             case .allTables:
                 if role.first == "t" {
-                    add(.passed, subject, "does not exist yet; the connector creates it FOR ALL TABLES")
+                    checks.add(.passed, subject, "does not exist yet; the connector creates it FOR ALL TABLES")
                 } else {
-                    add(
+                    checks.add(
                         .failed, subject, "does not exist, and creating it FOR ALL TABLES needs a superuser",
                         fix: "have a superuser run CREATE PUBLICATION \(name) FOR ALL TABLES, or set "
                             + "publication.autocreate.mode=filtered")
@@ -194,23 +187,23 @@ final class PostgresEnvironmentChecks {
             case .filtered:
                 let notOwned = tables.filter { $0[5] != "t" }.map { "\($0[0] ?? "").\($0[1] ?? "")" }
                 if role.first != "t" && (role.last != "t" || !notOwned.isEmpty) {
-                    add(
+                    checks.add(
                         .failed, subject, "does not exist, and this role may not create it for the captured tables",
                         fix: "GRANT CREATE ON DATABASE \(db.quoteIdentifier(config.connection.database)) TO "
                             + "\(db.quoteIdentifier(config.connection.user)) and make the role own the tables, or have "
                             + "a superuser create the publication")
                 } else {
-                    add(.passed, subject, "does not exist yet; the connector creates it for the captured tables")
+                    checks.add(.passed, subject, "does not exist yet; the connector creates it for the captured tables")
                 }
             }
         }
         guard !tables.isEmpty else {
-            add(
+            checks.add(
                 .failed, "captured tables", "no table matches the table and schema filters",
                 fix: "check table.include.list / schema.include.list (regular expressions over schema.table)")
             return
         }
-        add(
+        checks.add(
             .passed, "captured tables",
             "\(tables.count): "
                 + tables.prefix(10).map { "\($0[0] ?? "").\($0[1] ?? "")" }
@@ -219,13 +212,13 @@ final class PostgresEnvironmentChecks {
             let qualified = "\(row[0] ?? "").\(row[1] ?? "")"
             let quoted = db.quoteIdentifier(row[0] ?? "") + "." + db.quoteIdentifier(row[1] ?? "")
             if row[3] != "t" {
-                add(
+                checks.add(
                     config.snapshotMode.mayNeedSnapshot ? .failed : .warning, "table \(qualified)",
                     "this role may not SELECT from it (snapshots read it)",
                     fix: "GRANT SELECT ON \(quoted) TO \(db.quoteIdentifier(config.connection.user))")
             }
             if row[4] != "t" && (row[2] == "d" || row[2] == "n") {
-                add(
+                checks.add(
                     .warning, "table \(qualified)",
                     "has no primary key and no replica identity: once published, UPDATE and DELETE on it fail",
                     fix: "add a primary key, or ALTER TABLE \(quoted) REPLICA IDENTITY FULL")
