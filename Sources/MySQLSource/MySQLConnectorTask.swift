@@ -182,20 +182,10 @@ public final class MySQLConnectorTask: SourceTask {
     /// Row-based binlogs with full row images are what change events are built from; other settings would give
     /// events without their rows, so they are refused with the setting to change.
     private func checkBinlogSettings(_ connection: MySQLConnection) throws {
-        let row = try connection.query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []
-        guard row.count == 3 else { return }
-        if row[0] != "1" {
-            throw MySQLError("\(config.connection.address) writes no binlog: start it with log_bin enabled")
-        }
-        if row[1]?.uppercased() != "ROW" {
-            throw MySQLError(
-                "\(config.connection.address) has binlog_format=\(row[1] ?? "?"): change events need binlog_format=ROW")
-        }
-        if row[2]?.uppercased() != "FULL" {
-            throw MySQLError(
-                "\(config.connection.address) has binlog_row_image=\(row[2] ?? "?"): change events need FULL row images"
-            )
-        }
+        guard let unmet = try connection.binlogRequirements().first(where: { !$0.met }) else { return }
+        throw MySQLError(
+            "\(config.connection.address) has \(unmet.setting)=\(unmet.found): change events need \(unmet.need); "
+                + unmet.fix)
     }
 
     /// The end of the binlog now, with the GTID state that goes with it.

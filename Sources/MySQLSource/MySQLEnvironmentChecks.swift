@@ -40,27 +40,10 @@ final class MySQLEnvironmentChecks {
     }
 
     private func binlogSettings(_ db: MySQLConnection) throws {
-        let row = try db.query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []
-        guard row.count == 3 else { return }
-        if row[0] == "1" {
-            checks.add(.passed, "log_bin", "on")
-        } else {
+        for requirement in try db.binlogRequirements() {
             checks.add(
-                .failed, "log_bin", "off", fix: "enable the binlog (log_bin in my.cnf, with a server_id) and restart")
-        }
-        if row[1]?.uppercased() == "ROW" {
-            checks.add(.passed, "binlog_format", "ROW")
-        } else {
-            checks.add(
-                .failed, "binlog_format", row[1] ?? "?",
-                fix: "SET GLOBAL binlog_format = 'ROW' and binlog_format = ROW in my.cnf")
-        }
-        if row[2]?.uppercased() == "FULL" {
-            checks.add(.passed, "binlog_row_image", "FULL")
-        } else {
-            checks.add(
-                .failed, "binlog_row_image", row[2] ?? "?",
-                fix: "SET GLOBAL binlog_row_image = 'FULL' and binlog_row_image = FULL in my.cnf")
+                requirement.met ? .passed : .failed, requirement.setting, requirement.found,
+                fix: requirement.met ? nil : requirement.fix)
         }
         let retention =
             config.flavor == .mariadb
@@ -143,5 +126,37 @@ final class MySQLEnvironmentChecks {
             .passed, "captured tables",
             "\(rows.count): " + rows.prefix(10).map { "\($0[0] ?? "").\($0[1] ?? "")" }.joined(separator: ", ")
                 + (rows.count > 10 ? ", …" : ""))
+    }
+}
+
+/// A binlog setting change events depend on, as the server has it.
+struct BinlogRequirement {
+    let setting: String
+    let found: String
+    let met: Bool
+    /// What change events need.
+    let need: String
+    let fix: String
+}
+
+extension MySQLConnection {
+    /// `log_bin`, `binlog_format` and `binlog_row_image` against what change events need (a row-based binlog with
+    /// full images): checked by the connector's start, which refuses to go on without them, and reported by
+    /// `tributary validate`. Empty when the server does not say.
+    func binlogRequirements() throws -> [BinlogRequirement] {
+        let row = try query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image").first ?? []
+        guard row.count == 3 else { return [] }
+        return [
+            BinlogRequirement(
+                setting: "log_bin", found: row[0] == "1" ? "on" : "off", met: row[0] == "1", need: "a binlog",
+                fix: "enable the binlog (log_bin in my.cnf, with a server_id) and restart"),
+            BinlogRequirement(
+                setting: "binlog_format", found: row[1] ?? "?", met: row[1]?.uppercased() == "ROW",
+                need: "binlog_format=ROW", fix: "SET GLOBAL binlog_format = 'ROW' and binlog_format = ROW in my.cnf"),
+            BinlogRequirement(
+                setting: "binlog_row_image", found: row[2] ?? "?", met: row[2]?.uppercased() == "FULL",
+                need: "FULL row images",
+                fix: "SET GLOBAL binlog_row_image = 'FULL' and binlog_row_image = FULL in my.cnf"),
+        ]
     }
 }

@@ -8,11 +8,11 @@ extension PostgresConnectorTask {
     public func start(storedOffset: OffsetMap?) throws {
         let meta = try PostgresConnection(config.connection, replication: false)
         metadata = meta
-        let walLevel = try meta.query("SHOW wal_level", purpose: "read wal_level").first?.first ?? nil
+        let walLevel = try meta.walLevel()
         guard walLevel == "logical" else {
             throw PostgresError(
-                "PostgreSQL at \(config.connection.address) has wal_level=\(walLevel ?? "?"); logical decoding needs wal_level = logical in postgresql.conf (then restart the server)"
-            )
+                "PostgreSQL at \(config.connection.address) has wal_level=\(walLevel ?? "?"); "
+                    + PostgresConnection.walLevelFix)
         }
         try checkReplicationAttribute(meta)
         try ensurePublication(meta)
@@ -118,16 +118,12 @@ extension PostgresConnectorTask {
     /// Logical replication needs a role with the REPLICATION attribute (or a superuser): said before anything else
     /// fails for it.
     private func checkReplicationAttribute(_ meta: PostgresConnection) throws {
-        let row = try meta.query(
-            "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user",
-            purpose: "read the role's attributes"
-        ).first
-        guard row?.first == "f" else { return }
+        guard let rights = try meta.replicationRights(), !rights.replication, !rights.superuser else { return }
         let role = meta.quoteIdentifier(config.connection.user)
         throw PostgresError(
             """
             role \(role) of \(config.connection.address) lacks the REPLICATION attribute that logical replication \
-            needs. Fix: ALTER ROLE \(role) REPLICATION (as a superuser)
+            needs. Fix: \(meta.replicationFix(user: config.connection.user))
             """)
     }
 

@@ -47,13 +47,11 @@ final class PostgresEnvironmentChecks {
             checks.add(.failed, "server version", "\(db.serverVersion)", fix: "pgoutput needs PostgreSQL 10 or later")
             return
         }
-        let walLevel = try db.query("SHOW wal_level", purpose: "read wal_level").first?.first ?? nil
+        let walLevel = try db.walLevel()
         if walLevel == "logical" {
             checks.add(.passed, "wal_level", "logical")
         } else {
-            checks.add(
-                .failed, "wal_level", walLevel ?? "?",
-                fix: "set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart")
+            checks.add(.failed, "wal_level", walLevel ?? "?", fix: PostgresConnection.walLevelFix)
         }
         let free =
             try db.query(
@@ -77,17 +75,13 @@ final class PostgresEnvironmentChecks {
     }
 
     private func role(_ db: PostgresConnection) throws {
-        let row =
-            try db.query(
-                "SELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user", purpose: "read the role"
-            ).first ?? []
-        let user = db.quoteIdentifier(config.connection.user)
-        if row.first == "t" || row.last == "t" {
-            checks.add(.passed, "role \(config.connection.user)", row.last == "t" ? "superuser" : "has REPLICATION")
+        let rights = try db.replicationRights()
+        if let rights, rights.replication || rights.superuser {
+            checks.add(.passed, "role \(config.connection.user)", rights.superuser ? "superuser" : "has REPLICATION")
         } else {
             checks.add(
                 .failed, "role \(config.connection.user)", "lacks the REPLICATION attribute",
-                fix: "ALTER ROLE \(user) REPLICATION (as a superuser)")
+                fix: db.replicationFix(user: config.connection.user))
         }
     }
 
@@ -224,5 +218,30 @@ final class PostgresEnvironmentChecks {
                     fix: "add a primary key, or ALTER TABLE \(quoted) REPLICA IDENTITY FULL")
             }
         }
+    }
+}
+
+/// What logical replication needs of the server and the role, asked by the connector's start (which refuses to go
+/// on without it) and by `tributary validate` (which reports it), with the same fixes.
+extension PostgresConnection {
+    static let walLevelFix = "logical decoding needs wal_level = logical in postgresql.conf (then restart the server)"
+
+    /// The server's `wal_level`.
+    func walLevel() throws -> String? {
+        try query("SHOW wal_level", purpose: "read wal_level").first?.first ?? nil
+    }
+
+    /// Whether the current role has the REPLICATION attribute and whether it is a superuser; nil when the role
+    /// is not in `pg_roles`.
+    func replicationRights() throws -> (replication: Bool, superuser: Bool)? {
+        let row = try query(
+            "SELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user",
+            purpose: "read the role's attributes"
+        ).first
+        return row.map { ($0.first == "t", $0.last == "t") }
+    }
+
+    func replicationFix(user: String) -> String {
+        "ALTER ROLE \(quoteIdentifier(user)) REPLICATION (as a superuser)"
     }
 }
