@@ -335,35 +335,9 @@ public struct AvroData: Sendable {
             .joined(separator: ".")
     }
 
-    /// With `scrub.invalid.names`, a name made valid as Confluent does it: URL-encoded, every remaining character
-    /// that is not a letter, digit or underscore replaced by `_`, and `x` put before a leading digit.
+    /// With `scrub.invalid.names`, a name made valid as Confluent's AvroData does it.
     private func scrub(_ name: String) -> String {
-        guard settings.scrubInvalidNames, !name.isEmpty, !Self.isPlainName(name) else { return name }
-        var encoded = ""
-        for byte in name.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
-                encoded.append(Character(Unicode.Scalar(byte)))
-            case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "*"): encoded.append("_")
-            case UInt8(ascii: " "): encoded.append("_")
-            default: encoded += "_" + Hex.uppercase([byte])
-            }
-        }
-        if let first = encoded.utf8.first, first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") {
-            encoded = "x" + encoded
-        }
-        return encoded
-    }
-
-    private static func isPlainName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, !(first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
-            return false
-        }
-        return name.utf8.allSatisfy {
-            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z"))
-                || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_")
-        }
+        settings.scrubInvalidNames ? ConfluentNames.scrub(name, underscoreFirstIsValid: true) : name
     }
 
     /// Avro's name rule (Java's `Schema.validateName`): a letter or `_`, then letters, digits or `_`.

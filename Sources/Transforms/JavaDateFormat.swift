@@ -86,35 +86,11 @@ struct JavaDateFormat: Sendable {
 
     // MARK: Calendar
 
-    private static let cutoverDay = -141_427  // 1582-10-15, the first Gregorian day of java.util.GregorianCalendar
     private static let months = [
         "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
         "November", "December",
     ]
     private static let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-
-    private static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
-    private static func floorMod(_ a: Int, _ b: Int) -> Int { a - floorDiv(a, b) * b }
-
-    /// Year, month, day of a day number, in the calendar Java uses for it.
-    static func date(ofDay days: Int) -> (year: Int, month: Int, day: Int) {
-        if days >= cutoverDay { return CivilTime.civilFromDays(days) }
-        let c = days + 2_440_588 + 32_082
-        let d = floorDiv(4 * c + 3, 1461)
-        let e = c - floorDiv(1461 * d, 4)
-        let m = floorDiv(5 * e + 2, 153)
-        return (d - 4800 + m / 10, m + 3 - 12 * (m / 10), e - (153 * m + 2) / 5 + 1)
-    }
-
-    /// The day number of a date: Gregorian from 1582-10-15 on, Julian before.
-    static func day(year: Int, month: Int, day: Int) -> Int {
-        let gregorian = CivilTime.daysFromCivil(year: year, month: month, day: day)
-        if gregorian >= cutoverDay { return gregorian }
-        let a = (14 - month) / 12
-        let y = year + 4800 - a
-        let m = month + 12 * a - 3
-        return day + (153 * m + 2) / 5 + 365 * y + floorDiv(y, 4) - 32_083 - 2_440_588
-    }
 
     // MARK: Formatting
 
@@ -122,8 +98,8 @@ struct JavaDateFormat: Sendable {
     func format(_ millis: Int64) -> String {
         let (days64, ms64) = CivilTime.daysAndMillis(millis)
         let days = Int(days64), ms = Int(ms64)
-        let (year, month, dayOfMonth) = Self.date(ofDay: days)
-        let weekday = Self.floorMod(days + 4, 7)  // 0 = Sunday
+        let (year, month, dayOfMonth) = JavaCalendar.date(ofDay: days)
+        let weekday = JavaCalendar.floorMod(days + 4, 7)  // 0 = Sunday
         let hour = ms / 3_600_000
         // October 1582 skips from the 4th to the 15th: the 15th is its 5th day.
         let dayInMonth = year == 1582 && month == 10 && dayOfMonth >= 15 ? dayOfMonth - 10 : dayOfMonth
@@ -157,13 +133,13 @@ struct JavaDateFormat: Sendable {
                     number(month, count)
                 }
             case "d": number(dayOfMonth, count)
-            case "D": number(days - Self.day(year: year, month: 1, day: 1) + 1, count)
+            case "D": number(days - JavaCalendar.day(year: year, month: 1, day: 1) + 1, count)
             case "E": out += count >= 4 ? Self.weekdays[weekday] : String(Self.weekdays[weekday].prefix(3))
             case "u": number(weekday == 0 ? 7 : weekday, count)
             case "F": number((dayInMonth - 1) / 7 + 1, count)
             case "w": number(weekOfYear(days: days, year: year).week, count)
             case "W":
-                let first = Self.floorMod(weekday - (dayInMonth - 1), 7)
+                let first = JavaCalendar.floorMod(weekday - (dayInMonth - 1), 7)
                 number((dayInMonth - 1 + first) / 7 + 1, count)
             case "a": out += hour < 12 ? "AM" : "PM"
             case "H": number(hour, count)
@@ -184,10 +160,10 @@ struct JavaDateFormat: Sendable {
 
     /// US week numbering: weeks start on Sunday and week 1 is the one holding January 1.
     private func weekOfYear(days: Int, year: Int) -> (week: Int, weekYear: Int) {
-        let nextJanuary1 = Self.day(year: year + 1, month: 1, day: 1)
-        if days >= nextJanuary1 - Self.floorMod(nextJanuary1 + 4, 7) { return (1, year + 1) }
-        let january1 = Self.day(year: year, month: 1, day: 1)
-        return ((days - january1 + Self.floorMod(january1 + 4, 7)) / 7 + 1, year)
+        let nextJanuary1 = JavaCalendar.day(year: year + 1, month: 1, day: 1)
+        if days >= nextJanuary1 - JavaCalendar.floorMod(nextJanuary1 + 4, 7) { return (1, year + 1) }
+        let january1 = JavaCalendar.day(year: year, month: 1, day: 1)
+        return ((days - january1 + JavaCalendar.floorMod(january1 + 4, 7)) / 7 + 1, year)
     }
 
     // MARK: Parsing
@@ -265,11 +241,11 @@ struct JavaDateFormat: Sendable {
         let hour = hourOfDay ?? ((hour12 ?? 0) + (pm == true ? 12 : 0))
         var days: Int
         if let dayOfYear, month == nil, dayOfMonth == nil {
-            days = Self.day(year: y, month: 1, day: 1) + dayOfYear - 1
+            days = JavaCalendar.day(year: y, month: 1, day: 1) + dayOfYear - 1
         } else {
             let m = (month ?? 1) - 1
-            y += Self.floorDiv(m, 12)
-            days = Self.day(year: y, month: Self.floorMod(m, 12) + 1, day: 1) + (dayOfMonth ?? 1) - 1
+            y += JavaCalendar.floorDiv(m, 12)
+            days = JavaCalendar.day(year: y, month: JavaCalendar.floorMod(m, 12) + 1, day: 1) + (dayOfMonth ?? 1) - 1
         }
         // Lenient: out-of-range fields roll over; all in 64 bits, refusing what overflows.
         var total = Int64(days).multipliedReportingOverflow(by: 86_400_000)
