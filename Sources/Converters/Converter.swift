@@ -85,6 +85,12 @@ public enum ConverterFactory {
             } catch {
                 throw error.prefixed(prefix + ".")
             }
+        case ProtobufConverter.className:
+            do throws(ConfigError) {
+                return try ProtobufConverter(settings, isKey: isKey)
+            } catch {
+                throw error.prefixed(prefix + ".")
+            }
         case ByteArrayConverter.className:
             return ByteArrayConverter()
         default:
@@ -92,8 +98,8 @@ public enum ConverterFactory {
                 key: prefix, value: className,
                 expected: "one of "
                     + [
-                        JsonConverter.className, AvroConverter.className, JsonSchemaConverter.className,
-                        StringConverter.className, ByteArrayConverter.className,
+                        JsonConverter.className, AvroConverter.className, ProtobufConverter.className,
+                        JsonSchemaConverter.className, StringConverter.className, ByteArrayConverter.className,
                     ].joined(separator: ", "))
         }
     }

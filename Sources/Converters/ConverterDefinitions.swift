@@ -10,13 +10,14 @@ extension ConverterFactory {
         case ByteArrayConverter.className: return ConfigDefinition("ByteArrayConverter", keys: [])
         case AvroConverter.className: return avro
         case JsonSchemaConverter.className: return jsonSchema
+        case ProtobufConverter.className: return protobuf
         case simpleHeaderConverter: return ConfigDefinition("SimpleHeaderConverter", keys: [])
         default: return nil
         }
     }
 
     /// Every converter's definition, for the reference.
-    public static var definitions: [ConfigDefinition] { [json, string, avro, jsonSchema] }
+    public static var definitions: [ConfigDefinition] { [json, string, avro, protobuf, jsonSchema] }
 
     private static let json = ConfigDefinition(
         "JsonConverter (`\(JsonConverter.className)`)",
@@ -64,6 +65,21 @@ extension ConverterFactory {
             .boolean("connect.meta.data", default: true, .low, "Keep the `connect.*` properties in the Avro schemas."),
             .boolean("scrub.invalid.names", default: false, .low, "Replace characters Avro names cannot hold by `_`."),
             .boolean("ignore.default.for.nullables", default: false, .low, "Write null, not the default, for nulls."),
+        ],
+        openPrefixes: ["schema.registry.ssl."])
+
+    private static let protobuf = ConfigDefinition(
+        "ProtobufConverter (`\(ProtobufConverter.className)`)",
+        keys: registry + [
+            .boolean(
+                "scrub.invalid.names", default: false, .low, "Replace characters Protobuf names cannot hold by `_`."),
+            .boolean(
+                "optional.for.nullables", default: false, .low, "Optional Connect fields as proto3 `optional` fields."),
+            .boolean(
+                "wrapper.for.nullables", default: false, .low,
+                "Optional primitives as `google.protobuf.*Value` wrappers."),
+            .boolean(
+                "ignore.default.for.nullables", default: false, .low, "Write nothing, not the default, for nulls."),
         ],
         openPrefixes: ["schema.registry.ssl."])
 

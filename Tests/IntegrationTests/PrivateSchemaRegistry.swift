@@ -47,15 +47,16 @@ final class PrivateSchemaRegistry {
         try XCTUnwrap(try request("GET", "/_dump", body: nil, user: user) as? [String: [String]])
     }
 
-    /// Decodes Confluent-framed Avro records with `confluent-kafka`'s own `AvroDeserializer` (fastavro), asking this
-    /// registry for the schemas: a second opinion on the bytes. Returns one JSON value per record, with bytes as
-    /// base64, decimals as text and dates/times as ISO text.
-    /// Decodes `records` with confluent-kafka's own deserializer for `format`: `AvroDeserializer` (fastavro) or
-    /// `JSONDeserializer` (which validates each value against the registered JSON Schema with jsonschema).
+    /// Decodes Confluent-framed `records` with confluent-kafka's own deserializer for `format`, asking this registry
+    /// for the schemas: a second opinion on the bytes. `AvroDeserializer` (fastavro), `JSONDeserializer` (which
+    /// validates each value against the registered JSON Schema with jsonschema) or `ProtobufDeserializer` (the
+    /// registered `.proto` text compiled by protoc, as the real registry serves it with `format=serialized`).
+    /// Returns one JSON value per record, with bytes as base64, decimals as text and dates/times as ISO text;
+    /// Protobuf messages as protobuf's JSON mapping gives them (field names kept, int64 as text).
     func decodeWithConfluent(
         topic: String, records: [[UInt8]?], isKey: Bool = false, format: String = "avro"
     ) throws -> [Any] {
-        let script = """
+        let script = #"""
             import base64, datetime, decimal, json, sys
             from confluent_kafka.schema_registry import SchemaRegistryClient
             from confluent_kafka.schema_registry.avro import AvroDeserializer
@@ -63,8 +64,57 @@ final class PrivateSchemaRegistry {
             from confluent_kafka.serialization import MessageField, SerializationContext
             request = json.load(sys.stdin)
             client = SchemaRegistryClient({"url": request["url"]})
+            convert = lambda value: value
             if request["format"] == "json":
                 deserializer = JSONDeserializer(None, schema_registry_client=client)
+            elif request["format"] == "protobuf":
+                import os, tempfile
+                from grpc_tools import protoc
+                from google.protobuf import descriptor_pb2, descriptor_pool, json_format, timestamp_pb2, wrappers_pb2
+                from google.protobuf.message_factory import GetMessageClass
+                from google.type import date_pb2, timeofday_pb2
+                from confluent_kafka.schema_registry import Schema
+                from confluent_kafka.schema_registry.confluent import meta_pb2
+                from confluent_kafka.schema_registry.confluent.type import decimal_pb2
+                from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+                known = [descriptor_pb2, timestamp_pb2, wrappers_pb2, date_pb2, timeofday_pb2, meta_pb2, decimal_pb2]
+                def compile_proto(text):
+                    # The registry knows confluent/meta.proto's options without an import; protoc needs one.
+                    if "(confluent.field_meta)" in text:
+                        syntax = 'syntax = "proto3";\n'
+                        text = text.replace(syntax, syntax + 'import "confluent/meta.proto";\n', 1)
+                    files = descriptor_pb2.FileDescriptorSet()
+                    for module in known:
+                        module.DESCRIPTOR.CopyToProto(files.file.add())
+                    with tempfile.TemporaryDirectory() as tmp:
+                        with open(os.path.join(tmp, "record.proto"), "w") as f: f.write(text)
+                        with open(os.path.join(tmp, "known.pb"), "wb") as f: f.write(files.SerializeToString())
+                        out = os.path.join(tmp, "out.pb")
+                        if protoc.main(["protoc", "--descriptor_set_in=" + os.path.join(tmp, "known.pb"), "-I" + tmp,
+                                        "--descriptor_set_out=" + out, "record.proto"]) != 0:
+                            raise Exception("protoc refused the registered schema:\n" + text)
+                        compiled = descriptor_pb2.FileDescriptorSet()
+                        with open(out, "rb") as f: compiled.ParseFromString(f.read())
+                        return compiled.file[0]
+                class SerializedRegistry(SchemaRegistryClient):
+                    def get_schema(self, schema_id, subject_name=None, fmt=None, reference_format=None):
+                        schema = super().get_schema(schema_id, subject_name)
+                        if fmt != "serialized": return schema
+                        compiled = compile_proto(schema.schema_str).SerializeToString()
+                        return Schema(base64.b64encode(compiled).decode(), "PROTOBUF", schema.references)
+                client = SerializedRegistry({"url": request["url"]})
+                first = next(base64.b64decode(r) for r in request["records"] if r is not None)
+                compiled = compile_proto(client.get_schema(int.from_bytes(first[1:5], "big")).schema_str)
+                pool = descriptor_pool.DescriptorPool()
+                for module in known:
+                    pool.AddSerializedFile(module.DESCRIPTOR.serialized_pb)
+                pool.Add(compiled)
+                name = (compiled.package + "." if compiled.package else "") + compiled.message_type[0].name
+                message_class = GetMessageClass(pool.FindMessageTypeByName(name))
+                deserializer = ProtobufDeserializer(message_class, {"use.deprecated.format": False}, client)
+                def convert(message):
+                    if message is None: return None
+                    return json_format.MessageToDict(message, preserving_proto_field_name=True)
             else:
                 deserializer = AvroDeserializer(client)
             field = MessageField.KEY if request["isKey"] else MessageField.VALUE
@@ -76,9 +126,9 @@ final class PrivateSchemaRegistry {
             out = []
             for record in request["records"]:
                 data = None if record is None else base64.b64decode(record)
-                out.append(deserializer(data, SerializationContext(request["topic"], field)))
+                out.append(convert(deserializer(data, SerializationContext(request["topic"], field))))
             print(json.dumps(out, default=plain))
-            """
+            """#
         let request: [String: Any] = [
             "url": url, "topic": topic, "isKey": isKey, "format": format,
             "records": records.map { $0.map { Data($0).base64EncodedString() } ?? NSNull() as Any },
