@@ -80,6 +80,10 @@ extension ConverterFactory {
                 "Optional primitives as `google.protobuf.*Value` wrappers."),
             .boolean(
                 "ignore.default.for.nullables", default: false, .low, "Write nothing, not the default, for nulls."),
+            .boolean(
+                "enhanced.protobuf.schema.support", default: false, .low,
+                "Reading: name structs and enums by their full name, package included."),
+            .boolean("int.for.enums", default: false, .low, "Reading: enums as int32, not as their symbol."),
         ],
         openPrefixes: ["schema.registry.ssl."])
 

@@ -17,15 +17,25 @@ public final class ProtobufConverter: Converter {
     private var buffer: [UInt8] = []
     /// The file derived for each Connect schema, by identity (the schema is kept so its identity stays valid).
     private var files: [ObjectIdentifier: (schema: Schema, file: ProtobufFile)] = [:]
+    /// Writer schemas read, by registry id: the parsed file and its read plans.
+    private let writerSchemas: WriterSchemas<ProtobufReadSchema>
     /// How many Connect schemas were derived to Protobuf rather than taken from the cache.
     public var schemaDerivations: Int { ids.derivations }
 
     public init(
         registry: SchemaRegistryClient, isKey: Bool, data: ProtobufData = ProtobufData(),
-        subjectNameStrategy: SubjectNameStrategy = .topicName, idSource: SchemaIdResolver.IdSource = .register
+        subjectNameStrategy: SubjectNameStrategy = .topicName, idSource: SchemaIdResolver.IdSource = .register,
+        enhancedSchemaSupport: Bool = false, intForEnums: Bool = false
     ) {
         self.isKey = isKey
         self.data = data
+        let reading = ProtobufReadSchema.Settings(
+            enhancedSchemaSupport: enhancedSchemaSupport, intForEnums: intForEnums,
+            optionalForNullables: data.settings.optionalForNullables,
+            wrapperForNullables: data.settings.wrapperForNullables)
+        writerSchemas = WriterSchemas(registry: registry, type: .protobuf) {
+            try ProtobufReadSchema(text: $0, settings: reading)
+        }
         ids = SchemaIdResolver(
             registry: registry, isKey: isKey, subjectNameStrategy: subjectNameStrategy, idSource: idSource
         ) { schema in
@@ -35,7 +45,8 @@ public final class ProtobufConverter: Converter {
     }
 
     /// The registry's settings, the subject and registration settings Confluent's converters share,
-    /// `scrub.invalid.names`, `optional.for.nullables`, `wrapper.for.nullables` and `ignore.default.for.nullables`.
+    /// `scrub.invalid.names`, `optional.for.nullables`, `wrapper.for.nullables`, `ignore.default.for.nullables`
+    /// and, for reading, `enhanced.protobuf.schema.support` and `int.for.enums`.
     public convenience init(_ config: Config, isKey: Bool) throws(ConfigError) {
         let (strategy, idSource) = try SchemaIdResolver.settings(config, isKey: isKey)
         let settings = ProtobufData.Settings(
@@ -45,7 +56,9 @@ public final class ProtobufConverter: Converter {
             ignoreDefaultForNullables: try config.bool("ignore.default.for.nullables", default: false))
         self.init(
             registry: try SchemaRegistryClient(settings: try SchemaRegistrySettings(config)), isKey: isKey,
-            data: ProtobufData(settings: settings), subjectNameStrategy: strategy, idSource: idSource)
+            data: ProtobufData(settings: settings), subjectNameStrategy: strategy, idSource: idSource,
+            enhancedSchemaSupport: try config.bool("enhanced.protobuf.schema.support", default: false),
+            intForEnums: try config.bool("int.for.enums", default: false))
     }
 
     public func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]? {
@@ -76,5 +89,14 @@ public final class ProtobufConverter: Converter {
         if files.count >= 1000 { files.removeAll(keepingCapacity: true) }
         files[ObjectIdentifier(schema)] = (schema, file)
         return file
+    }
+}
+
+extension ProtobufConverter: ReadingConverter {
+    /// Reads Confluent's wire format: the writer's `.proto` text is fetched by its id and parsed once; the message
+    /// indexes pick the record's message, read into the Connect schema Confluent's `ProtobufData` gives it.
+    public func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue {
+        guard let bytes else { return .null }
+        return try writerSchemas.reader(for: bytes, topic: topic).read(bytes, from: 5)
     }
 }

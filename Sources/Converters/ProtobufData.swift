@@ -44,6 +44,10 @@ public struct ProtobufData: Sendable {
     static let defaultSchemaName = "ConnectDefault"
     static let fieldMeta = "confluent.field_meta"
     static let connectType = "connect.type"
+    static let decimalType = "confluent.type.Decimal"
+    static let dateType = "google.type.Date"
+    static let timeType = "google.type.TimeOfDay"
+    static let timestampType = "google.protobuf.Timestamp"
 
     public let settings: Settings
 
@@ -108,16 +112,16 @@ public struct ProtobufData: Sendable {
             }
             // Confluent collects them in a java.util.HashMap.
             parameters = JavaHashMapOrder.sorted(parameters) { $0.0 }
-            (kind, typeName) = (.decimal, "confluent.type.Decimal")
+            (kind, typeName) = (.decimal, Self.decimalType)
             addImport("confluent/type/decimal.proto", &context)
         case .date?:
-            (kind, typeName) = (.date, "google.type.Date")
+            (kind, typeName) = (.date, Self.dateType)
             addImport("google/type/date.proto", &context)
         case .time?:
-            (kind, typeName) = (.time, "google.type.TimeOfDay")
+            (kind, typeName) = (.time, Self.timeType)
             addImport("google/type/timeofday.proto", &context)
         case .timestamp?:
-            (kind, typeName) = (.timestamp, "google.protobuf.Timestamp")
+            (kind, typeName) = (.timestamp, Self.timestampType)
             addImport("google/protobuf/timestamp.proto", &context)
         case nil:
             switch element.type {

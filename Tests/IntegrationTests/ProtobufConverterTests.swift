@@ -32,6 +32,15 @@ final class ProtobufConverterTests: XCTestCase {
         XCTAssertEqual(second["b"] as? Bool, true)
         XCTAssertEqual(second["i32"] as? Int, 2)
 
+        // What a sink reads: read back and written again, each record's payload is the same.
+        let reader = try ProtobufConverter(Config(["schema.registry.url": registry.url]), isKey: false)
+        for record in bytes {
+            let data = try reader.toConnectData(topic: "p1", bytes: record)
+            XCTAssertEqual(
+                try reader.fromConnectData(topic: "p1-again", schema: data.schema, value: data.value)?.dropFirst(6),
+                record?.dropFirst(6))
+        }
+
         // Bytes that do not match the registered schema are refused: the check bites.
         var tampered = try XCTUnwrap(bytes[0])
         tampered.append(contentsOf: [0x0A, 0x05, 0x41])

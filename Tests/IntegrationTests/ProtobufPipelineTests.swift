@@ -63,5 +63,17 @@ final class ProtobufPipelineTests: ConnectorTestCase {
         XCTAssertTrue(text.hasPrefix("syntax = \"proto3\";\npackage \(slot).public.\(slot);\n"), text)
         XCTAssertTrue(text.contains("\n  Value before = 1;\n  Value after = 2;\n  Source source = 3;\n"), text)
         XCTAssertEqual(subjects["\(topic)-key"]?.count, 1)
+
+        // What a sink reads: each value read back by the converter writes again to the same payload (the schema
+        // read back has no package, so it registers as another schema).
+        let reader = try ProtobufConverter(Config(["schema.registry.url": registry.url]), isKey: false)
+        for message in messages {
+            let data = try reader.toConnectData(topic: topic, bytes: message.value)
+            let again = try reader.fromConnectData(topic: topic + "-again", schema: data.schema, value: data.value)
+            XCTAssertEqual(again?.dropFirst(6), message.value?.dropFirst(6))
+        }
+        let read = try reader.toConnectData(topic: topic, bytes: messages[0].value)
+        XCTAssertEqual(read.schema?.name, "Envelope")
+        XCTAssertEqual(read.schema?.fields.map(\.name).prefix(5), ["before", "after", "source", "transaction", "op"])
     }
 }
