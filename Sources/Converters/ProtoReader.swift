@@ -98,8 +98,8 @@ struct ProtoReader {
             let end = try length() + position
             // Absent scalars read as their default, absent messages as null.
             var key = Value.null, value = Value.null
-            if case .scalar = keyField.kind { key = Self.zero(keySchema) }
-            if case .scalar = valueField.kind { value = Self.zero(valueSchema) }
+            if case .scalar = keyField.kind { key = Self.zero(keySchema.type) }
+            if case .scalar = valueField.kind { value = Self.zero(valueSchema.type) }
             while position < end {
                 let entryKey = try varint()
                 guard let entryWire = WireType(rawValue: entryKey & 7) else {
@@ -148,8 +148,9 @@ struct ProtoReader {
         }
     }
 
-    private static func zero(_ schema: Schema) -> Value {
-        switch schema.type {
+    /// proto3's default of a scalar type, as Connect values.
+    static func zero(_ type: SchemaType) -> Value {
+        switch type {
         case .int8: .int8(0)
         case .int16: .int16(0)
         case .int32: .int32(0)
@@ -187,7 +188,7 @@ struct ProtoReader {
                 }
                 return try reader.scalarValue(scalar, type, wire)
             }
-            return fields[1] ?? Self.zero(Schema(type: type))
+            return fields[1] ?? Self.zero(type)
         case .map:
             throw DataError("A map must be repeated")
         case .decimal:

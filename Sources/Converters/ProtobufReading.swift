@@ -161,25 +161,11 @@ private struct PlanBuilder {
         if field.label == .repeated { return schema.type == .map ? .map([]) : .array([]) }
         if field.label == .optional && file.syntax == "proto3" { return .null }
         switch kind {
-        case .scalar(_, let type): return Self.zero(type)
+        case .scalar(_, let type): return ProtoReader.zero(type)
         case .enumeration(let e, let asInt):
             let first = e.values.first
             return asInt ? .int32(Int32(first?.number ?? 0)) : first.map { .string($0.name) } ?? .null
         default: return .null
-        }
-    }
-
-    static func zero(_ type: SchemaType) -> Value {
-        switch type {
-        case .int8: .int8(0)
-        case .int16: .int16(0)
-        case .int32: .int32(0)
-        case .int64: .int64(0)
-        case .float32: .float32(0)
-        case .float64: .float64(0)
-        case .boolean: .boolean(false)
-        case .string: .string("")
-        default: .bytes([])
         }
     }
 
@@ -305,7 +291,7 @@ private struct PlanBuilder {
             let plan = ReadMessage(
                 schema: Schema.struct(name: wrapped, optional: true, fields: [("value", value)]),
                 fields: [1: ReadField(kind: .scalar(scalar, type), slot: 0, repeated: false, union: nil)],
-                defaults: [Self.zero(type)])
+                defaults: [ProtoReader.zero(type)])
             return (plan.schema, .message(plan))
         }
     }
