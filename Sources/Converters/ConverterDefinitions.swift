@@ -92,7 +92,13 @@ extension ConverterFactory {
         keys: registry + [
             .string(
                 "decimal.format", default: "BASE64", .medium, allowed: ["BASE64", "NUMERIC"],
-                "How decimals are written.")
+                "How decimals are written."),
+            .boolean(
+                "object.additional.properties", default: true, .low,
+                "false: struct objects refuse properties they do not list (`\"additionalProperties\":false`)."),
+            .boolean(
+                "use.optional.for.nonrequired", default: false, .low,
+                "Reading: properties an object does not list as `required` are optional."),
         ],
         openPrefixes: ["schema.registry.ssl."])
 }

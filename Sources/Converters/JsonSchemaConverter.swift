@@ -32,14 +32,17 @@ public final class JsonSchemaConverter: Converter {
         }
     }
 
-    /// The registry's settings, the subject and registration settings Confluent's converters share, and
-    /// `decimal.format`.
+    /// The registry's settings, the subject and registration settings Confluent's converters share,
+    /// `decimal.format`, `object.additional.properties` and `use.optional.for.nonrequired`.
     public convenience init(_ config: Config, isKey: Bool) throws(ConfigError) {
         let (strategy, idSource) = try SchemaIdResolver.settings(config, isKey: isKey)
-        let format = try config.enumeration("decimal.format", default: JsonSchemaData.DecimalFormat.base64)
+        let data = JsonSchemaData(
+            decimalFormat: try config.enumeration("decimal.format", default: JsonSchemaData.DecimalFormat.base64),
+            allowAdditionalProperties: try config.bool("object.additional.properties", default: true),
+            optionalForNonRequired: try config.bool("use.optional.for.nonrequired", default: false))
         self.init(
             registry: try SchemaRegistryClient(settings: try SchemaRegistrySettings(config)), isKey: isKey,
-            data: JsonSchemaData(decimalFormat: format), subjectNameStrategy: strategy, idSource: idSource)
+            data: data, subjectNameStrategy: strategy, idSource: idSource)
     }
 
     public func fromConnectData(topic: String, schema: Schema?, value: Value) throws -> [UInt8]? {

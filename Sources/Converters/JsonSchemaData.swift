@@ -17,9 +17,18 @@ public struct JsonSchemaData: Sendable {
     }
 
     public var decimalFormat: DecimalFormat
+    /// `object.additional.properties`: with false, struct objects say `"additionalProperties":false`.
+    public var allowAdditionalProperties: Bool
+    /// `use.optional.for.nonrequired` (reading): properties an object does not list as `required` are optional.
+    public var optionalForNonRequired: Bool
 
-    public init(decimalFormat: DecimalFormat = .base64) {
+    public init(
+        decimalFormat: DecimalFormat = .base64, allowAdditionalProperties: Bool = true,
+        optionalForNonRequired: Bool = false
+    ) {
         self.decimalFormat = decimalFormat
+        self.allowAdditionalProperties = allowAdditionalProperties
+        self.optionalForNonRequired = optionalForNonRequired
     }
 
     /// The JSON Schema text of `schema`.
@@ -64,6 +73,8 @@ public struct JsonSchemaData: Sendable {
         case .struct: w.raw("object")
         }
         w.byte(UInt8(ascii: "\""))
+        // everit prints it right after the type.
+        if schema.type == .struct && !allowAdditionalProperties { w.raw(",\"additionalProperties\":false") }
         if let name = schema.name {
             w.raw(",\"title\":")
             w.string(name)
@@ -188,10 +199,13 @@ extension JsonSchemaData {
             guard case .object(let properties)? = node["properties"] else {
                 throw DataError("a JSON Schema object without properties")
             }
+            var required: Set<String> = []
+            if case .array(let names)? = node["required"] { required = Set(names.compactMap(\.string)) }
             var indexed: [(index: Int, name: String, schema: Schema)] = []
             for (position, (name, property)) in properties.enumerated() {
-                indexed.append(
-                    (property["connect.index"]?.int ?? properties.count + position, name, try connectSchema(property)))
+                var schema = try connectSchema(property)
+                if optionalForNonRequired && !required.contains(name) { schema = schema.withOptional(true) }
+                indexed.append((property["connect.index"]?.int ?? properties.count + position, name, schema))
             }
             fields = indexed.sorted { $0.index < $1.index }.enumerated().map {
                 Field(name: $0.element.name, index: $0.offset, schema: $0.element.schema)

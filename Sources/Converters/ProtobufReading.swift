@@ -184,7 +184,7 @@ private struct PlanBuilder {
             optional = base.isOptional
         }
         if field.label == .repeated && base.type != .map {
-            base = Schema.array(of: base.with(optional: true), optional: true)
+            base = Schema.array(of: base.withOptional(true), optional: true)
             optional = true
         }
         parameters.append((Self.namespace + ".Tag", String(field.number)))
@@ -266,7 +266,7 @@ private struct PlanBuilder {
                 )
             }
             let plan = try self.message(message, scope: messageScope)
-            return (plan.schema.with(optional: true), .message(plan))
+            return (plan.schema.withOptional(true), .message(plan))
         }
     }
 
@@ -383,15 +383,5 @@ private struct PlanBuilder {
         }
         parts[parts.count - 1] = snake
         return parts.joined(separator: ".")
-    }
-}
-
-extension Schema {
-    /// The same schema with another optionality.
-    func with(optional: Bool) -> Schema {
-        if optional == isOptional { return self }
-        return Schema(
-            type: type, optional: optional, defaultValue: defaultValue, name: name, version: version, doc: doc,
-            parameters: parameters, fields: fields, keySchema: keySchema, valueSchema: valueSchema)
     }
 }

@@ -49,6 +49,25 @@ final class JsonSchemaDataTests: XCTestCase {
         XCTAssertThrowsError(try data.connectSchema(try JSONNode.parse(#"{"type":"nothing"}"#)))
     }
 
+    /// `object.additional.properties=false`: struct objects (not map entries) say so right after their type, as
+    /// everit prints it; `use.optional.for.nonrequired` makes what an object does not require optional.
+    func testAdditionalPropertiesAndNonRequiredOptions() throws {
+        let schema = Schema.struct(
+            name: "a.R", fields: [("id", .int32), ("m", .map(key: .int32, value: .string))])
+        XCTAssertEqual(
+            try JsonSchemaData(allowAdditionalProperties: false).schemaText(schema),
+            #"{"type":"object","additionalProperties":false,"title":"a.R","properties":{"#
+                + #""id":{"type":"integer","connect.index":0,"connect.type":"int32"},"#
+                + #""m":{"type":"array","connect.index":1,"connect.type":"map","items":{"type":"object","#
+                + #""properties":{"value":{"type":"string","connect.index":1},"#
+                + #""key":{"type":"integer","connect.index":0,"connect.type":"int32"}}}}}}"#)
+        let text = #"{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"n":{"type":"string"}}}"#
+        let plain = try JsonSchemaData().connectSchema(try JSONNode.parse(text))
+        XCTAssertEqual(plain.fields.map(\.schema.isOptional), [false, false])
+        let optional = try JsonSchemaData(optionalForNonRequired: true).connectSchema(try JSONNode.parse(text))
+        XCTAssertEqual(optional.fields.map(\.schema.isOptional), [false, true])
+    }
+
     func testArraysMapsBytesDecimalsAndDocs() throws {
         let data = JsonSchemaData()
         XCTAssertEqual(

@@ -44,5 +44,12 @@ final class JsonSchemaConverterTests: XCTestCase {
         var tampered = try XCTUnwrap(otherBytes)
         tampered.replaceSubrange(0..<5, with: try XCTUnwrap(bytes[0]?.prefix(5)))
         XCTAssertThrowsError(try registry.decodeWithConfluent(topic: "j1", records: [tampered], format: "json"))
+
+        // `object.additional.properties=false`: the stricter schema still validates every record.
+        let strict = try JsonSchemaConverter(
+            Config(["schema.registry.url": registry.url, "object.additional.properties": "false"]), isKey: false)
+        let strictBytes = try [1, 2].map { try strict.fromConnectData(topic: "j3", schema: schema, value: record($0)) }
+        XCTAssertTrue(try registry.subjects()["j3-value"]?.first?.contains(#""additionalProperties":false"#) == true)
+        XCTAssertEqual(try registry.decodeWithConfluent(topic: "j3", records: strictBytes, format: "json").count, 2)
     }
 }
