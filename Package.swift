@@ -111,7 +111,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore", "BinlogProtocol",
-                "MySQLSource", "SchemaRegistry",
+                "MySQLSource", "SchemaRegistry", "Monitoring",
             ]),
     ]
 )

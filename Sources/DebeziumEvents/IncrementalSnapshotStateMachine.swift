@@ -59,6 +59,8 @@ public struct IncrementalSnapshotStateMachine<Row> {
     private var stopRequests: [[String]] = []
     /// The context as offset entries, encoded when it changes rather than for every record.
     private var encoded: OffsetMap = [:]
+    /// The snapshot's progress for the snapshot metrics: its table count and the rows handed out per table begun.
+    private var progress: SnapshotStatus?
 
     public init() {}
 
@@ -72,6 +74,7 @@ public struct IncrementalSnapshotStateMachine<Row> {
             maximumKey: try Self.decodeKey(offset?[OffsetKey.maximumKey]),
             correlationID: offset?[OffsetKey.correlationID]?.stringValue)
         encodeContext(previous: nil)
+        progress = SnapshotStatus(running: true, totalTables: collections.count, tables: [])
     }
 
     /// The snapshot a stored offset holds; none (said in `logger`) when its context cannot be read, rather than a
@@ -92,6 +95,7 @@ public struct IncrementalSnapshotStateMachine<Row> {
         guard !collections.isEmpty else { return }
         context = Context(collections: collections, lastKey: lastKey)
         encodeContext(previous: nil)
+        progress = SnapshotStatus(running: true, totalTables: collections.count, tables: [])
     }
 
     public var isRunning: Bool { context != nil }
@@ -99,6 +103,18 @@ public struct IncrementalSnapshotStateMachine<Row> {
     public var current: Collection? { context?.collections.first }
     /// Rows of the window not (yet) superseded by the stream.
     public var windowCount: Int { windowPositions.count }
+
+    /// The progress of the latest incremental snapshot, for the snapshot metrics (nil before the first): its
+    /// tables, the rows handed out of each one begun (the one being read included), whether it runs or is paused.
+    public var status: SnapshotStatus? {
+        guard var status = progress else { return nil }
+        status.running = isRunning
+        status.paused = paused && isRunning
+        if let current = current?.id, status.tables.last?.name != current {
+            status.tables.append(SnapshotStatus.Table(name: current, rows: 0, estimatedRows: -1))
+        }
+        return status
+    }
 
     // MARK: Requests
 
@@ -108,10 +124,12 @@ public struct IncrementalSnapshotStateMachine<Row> {
         guard var running = context else {
             guard !collections.isEmpty else { return false }
             context = Context(collections: collections, correlationID: correlationID)
+            progress = SnapshotStatus(running: true, totalTables: collections.count, tables: [])
             return true
         }
         for c in collections where !running.collections.contains(where: { $0.id == c.id }) {
             running.collections.append(c)
+            progress?.totalTables += 1
         }
         running.correlationID = correlationID
         context = running
@@ -182,6 +200,9 @@ public struct IncrementalSnapshotStateMachine<Row> {
     /// The current table is done (or cannot be read): the next one follows, from its start.
     public mutating func finishCollection() {
         guard var running = context else { return }
+        if let id = current?.id, progress?.tables.last?.name != id {
+            progress?.tables.append(SnapshotStatus.Table(name: id, rows: 0, estimatedRows: -1))
+        }
         running.collections.removeFirst()
         running.lastKey = nil
         running.maximumKey = nil
@@ -235,6 +256,13 @@ public struct IncrementalSnapshotStateMachine<Row> {
     /// A window row is handed out: its offset (read after this) resumes after it.
     public mutating func handedOut(_ row: WindowRow) {
         context?.lastKey = row.chunkKey
+        guard let id = current?.id, var status = progress else { return }
+        if let last = status.tables.indices.last, status.tables[last].name == id {
+            status.tables[last].rows += 1
+        } else {
+            status.tables.append(SnapshotStatus.Table(name: id, rows: 1, estimatedRows: -1))
+        }
+        progress = status
     }
 
     /// The window went out: the next chunk starts after the chunk's last row, emitted or superseded.

@@ -448,7 +448,7 @@ public final class MySQLConnectorTask: SourceTask {
     }
 
     public func snapshotStatus() -> SnapshotStatus? {
-        snapshot?.status(running: true) ?? endedSnapshotStatus
+        snapshot?.status(running: true) ?? incremental.status ?? endedSnapshotStatus
     }
 
     public func stop() {

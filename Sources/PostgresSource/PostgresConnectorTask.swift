@@ -599,7 +599,7 @@ public final class PostgresConnectorTask: SourceTask {
     /// Now, in microseconds since the Unix epoch.
 
     public func snapshotStatus() -> SnapshotStatus? {
-        snapshot?.status(running: true) ?? endedSnapshotStatus
+        snapshot?.status(running: true) ?? incremental.status ?? endedSnapshotStatus
     }
 
     public func stop() {

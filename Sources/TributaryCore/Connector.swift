@@ -63,11 +63,14 @@ public struct SnapshotStatus: Sendable, Equatable {
     }
 
     public var running: Bool
+    /// An incremental snapshot held back by `pause-snapshot`.
+    public var paused: Bool
     public var totalTables: Int
     public var tables: [Table]
 
-    public init(running: Bool, totalTables: Int, tables: [Table]) {
+    public init(running: Bool, paused: Bool = false, totalTables: Int, tables: [Table]) {
         self.running = running
+        self.paused = paused
         self.totalTables = totalTables
         self.tables = tables
     }

@@ -88,6 +88,43 @@ final class IncrementalSnapshotStateMachineTests: XCTestCase {
         XCTAssertFalse(machine.isRunning)
     }
 
+    /// The snapshot metrics' view: tables in the order begun (the one being read included), rows handed out of
+    /// each, the count of tables asked for, running and paused.
+    func testProgressForTheSnapshotMetrics() {
+        var machine = Machine()
+        XCTAssertNil(machine.status, "no incremental snapshot yet")
+        _ = machine.execute([.init(id: "public.a"), .init(id: "public.b")], correlationID: nil)
+        _ = machine.execute([.init(id: "public.c")], correlationID: nil)
+        XCTAssertEqual(
+            machine.status,
+            SnapshotStatus(running: true, totalTables: 3, tables: [.init(name: "public.a", rows: 0, estimatedRows: -1)])
+        )
+        _ = machine.beginChunk(id: "c1", matches: equalsPattern)
+        machine.maximumKeyRead(["9"])
+        _ = machine.chunkRead((1...3).map(row))
+        _ = machine.open(signalID: "c1-open")
+        machine.changed(collection: "public.a", fingerprint: Array("2".utf8))
+        for r in machine.close(signalID: "c1-close") ?? [] { machine.handedOut(r) }
+        machine.windowEmitted()
+        machine.pause()
+        XCTAssertEqual(machine.status?.tables.map(\.rows), [2], "the superseded row went out as a change")
+        XCTAssertEqual(machine.status?.paused, true)
+        XCTAssertTrue(machine.resume())
+        machine.finishCollection()
+        machine.finishCollection()
+        XCTAssertEqual(machine.status?.tables.map(\.name), ["public.a", "public.b", "public.c"])
+        machine.finishCollection()
+        XCTAssertEqual(
+            machine.status,
+            SnapshotStatus(
+                running: false, totalTables: 3,
+                tables: [
+                    .init(name: "public.a", rows: 2, estimatedRows: -1),
+                    .init(name: "public.b", rows: 0, estimatedRows: -1),
+                    .init(name: "public.c", rows: 0, estimatedRows: -1),
+                ]), "kept once done, for the metrics")
+    }
+
     func testPauseHoldsTheNextChunkUntilResumed() {
         var machine = Machine()
         _ = machine.execute([.init(id: "public.a")], correlationID: nil)

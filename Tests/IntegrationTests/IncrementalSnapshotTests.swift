@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import Monitoring
 import TributaryCore
 import XCTest
 
@@ -14,7 +15,9 @@ final class IncrementalSnapshotTests: ConnectorTestCase {
 
     private var signalTable: String { "\(slot)_signal" }
 
-    private func start(chunk: Int, _ extra: [String: String] = [:]) throws -> RunningConnector {
+    private func start(
+        chunk: Int, _ extra: [String: String] = [:], metrics: WorkerMetrics? = nil
+    ) throws -> RunningConnector {
         let connector = try RunningConnector(
             IntegrationEnvironment.connectorConfig(
                 name: slot, prefix: slot, slot: slot, tables: "public\\.\(slot)_[a-z]",
@@ -22,7 +25,7 @@ final class IncrementalSnapshotTests: ConnectorTestCase {
                     "signal.data.collection": "public.\(signalTable)",
                     "incremental.snapshot.chunk.size": String(chunk),
                 ].merging(extra) { $1 }),
-            offsetFile: offsetFile, schemasEnabled: false)
+            offsetFile: offsetFile, schemasEnabled: false, metrics: metrics)
         try IntegrationEnvironment.waitUntilStreaming(slot: slot)
         return connector
     }
@@ -115,7 +118,8 @@ final class IncrementalSnapshotTests: ConnectorTestCase {
         tables.append(table)
         let db = try IntegrationEnvironment.sql()
         try db.query("INSERT INTO \(table) SELECT g, 'v' || g FROM generate_series(1, 20000) g", purpose: "rows")
-        let connector = try start(chunk: 400)
+        let metrics = WorkerMetrics()
+        let connector = try start(chunk: 400, metrics: metrics)
         let signalled = try signal(
             "execute-snapshot", #"{"data-collections": ["public\\.\#(slot)_a"], "type": "incremental"}"#)
 
@@ -141,6 +145,17 @@ final class IncrementalSnapshotTests: ConnectorTestCase {
         XCTAssertTrue(reads.allSatisfy { $0.snapshot == "incremental" && $0.lsnIsNull }, "Debezium's marker, no LSN")
         XCTAssertEqual(Set(reads.compactMap(\.id)).count, reads.count, "each row read once")
         XCTAssertEqual(replay(events), try databaseState(table), "every row as the database has it now")
+
+        // The snapshot metrics follow incremental snapshots too: the rows read out of the table, the table done.
+        let text = String(decoding: metrics.prometheusText(), as: UTF8.self)
+        let labels = "{connector=\"\(slot)\",context=\"snapshot\""
+        for line in [
+            "debezium_metrics_rows_scanned\(labels),table=\"public.\(slot)_a\"} \(reads.count)",
+            "debezium_metrics_total_table_count\(labels)} 1", "debezium_metrics_remaining_table_count\(labels)} 0",
+            "debezium_metrics_snapshot_completed\(labels)} 1", "debezium_metrics_snapshot_paused\(labels)} 0",
+        ] {
+            XCTAssertTrue(text.contains(line), "\(line) in:\n\(text)")
+        }
     }
 
     func testARestartResumesAfterTheLastRowInKafka() throws {

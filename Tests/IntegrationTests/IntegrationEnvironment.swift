@@ -2,6 +2,7 @@ import Converters
 import Foundation
 import KafkaClient
 import Logging
+import Monitoring
 import MySQLSource
 import Runtime
 import TributaryCore
@@ -164,7 +165,7 @@ final class RunningConnector: @unchecked Sendable {
     init(
         _ config: Config, offsetFile: String, flushIntervalMilliseconds: Int = 200, schemasEnabled: Bool = true,
         bootstrapServers: String = IntegrationEnvironment.bootstrapServers, worker extra: [String: String] = [:],
-        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory
+        makeProducer: @escaping RecordProducerFactory = KafkaProducer.factory, metrics: WorkerMetrics? = nil
     ) throws {
         var workerValues = [
             "bootstrap.servers": bootstrapServers, "offset.storage.file.filename": offsetFile,
@@ -180,7 +181,7 @@ final class RunningConnector: @unchecked Sendable {
         }
         runner = try SourceTaskRunner(
             connector: connector, worker: worker, offsets: try FileOffsetStore(path: offsetFile),
-            plugins: IntegrationEnvironment.plugins, makeProducer: makeProducer)
+            plugins: IntegrationEnvironment.plugins, makeProducer: makeProducer, metricsFactory: metrics?.factory)
         DetachedThread.start { [self] in
             do { try runner.run() } catch { lock.withLock { failure = error } }
             finished.signal()
