@@ -49,6 +49,9 @@ struct EnumDescriptor {
 struct ProtoParser {
     private var tokens: [Token]
     private var position = 0
+    /// How deep messages and option values nest; limited so that no schema can exhaust the stack.
+    private var depth = 0
+    private static let maximumDepth = 100
 
     enum Token: Equatable {
         case identifier(String)
@@ -111,6 +114,8 @@ struct ProtoParser {
     }
 
     private mutating func message() throws(DataError) -> MessageDescriptor {
+        try enter()
+        defer { depth -= 1 }
         advance()
         var message = MessageDescriptor(name: try identifier())
         try expect("{")
@@ -235,6 +240,8 @@ struct ProtoParser {
     }
 
     private mutating func optionValue() throws(DataError) -> OptionValue {
+        try enter()
+        defer { depth -= 1 }
         switch peek() {
         case .symbol("{")?:
             advance()
@@ -307,6 +314,13 @@ struct ProtoParser {
             }
         }
         throw DataError("The .proto file ends inside a statement")
+    }
+
+    private mutating func enter() throws(DataError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw DataError("The .proto file nests deeper than \(Self.maximumDepth) levels")
+        }
     }
 
     // MARK: Tokens

@@ -214,22 +214,26 @@ struct ProtoReader {
         case .date:
             let f = try integerFields(wire) { reader, _, wire throws(DataError) in try reader.int(wire) }
             let (year, month, day) = (f[1].flatMap(\.int) ?? 0, f[2].flatMap(\.int) ?? 0, f[3].flatMap(\.int) ?? 0)
-            guard (1...12).contains(month), (1...31).contains(day) else {
+            guard (-5_000_000...5_000_000).contains(year), (1...12).contains(month), (1...31).contains(day) else {
                 throw DataError("Invalid google.type.Date \(year)-\(month)-\(day)")
             }
             return .int32(Int32(truncatingIfNeeded: JavaCalendar.day(year: year, month: month, day: day)))
         case .time:
             let f = try integerFields(wire) { reader, _, wire throws(DataError) in try reader.int(wire) }
             let parts = (1...4).map { f[$0].flatMap(\.int) ?? 0 }
+            guard (0...24).contains(parts[0]), (0...59).contains(parts[1]), (0...60).contains(parts[2]),
+                (0..<1_000_000_000).contains(parts[3])
+            else { throw DataError("Invalid google.type.TimeOfDay \(parts)") }
             let millis = ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + parts[3] / 1_000_000
-            guard (0...86_400_000).contains(millis) else { throw DataError("Invalid google.type.TimeOfDay") }
+            guard millis <= 86_400_000 else { throw DataError("Invalid google.type.TimeOfDay \(parts)") }
             return .int32(Int32(millis))
         case .timestamp:
             let f = try integerFields(wire) { reader, _, wire throws(DataError) in try reader.int(wire) }
             let seconds = Int64(f[1].flatMap(\.int) ?? 0), nanos = Int64(f[2].flatMap(\.int) ?? 0)
             let (millis, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-            guard !overflow else { throw DataError("google.protobuf.Timestamp out of range") }
-            return .int64(millis + nanos / 1_000_000)
+            let (total, overflowToo) = millis.addingReportingOverflow(nanos / 1_000_000)
+            guard !overflow, !overflowToo else { throw DataError("google.protobuf.Timestamp out of range") }
+            return .int64(total)
         }
     }
 

@@ -66,7 +66,7 @@ public struct ProtobufData: Sendable {
         var context = Context()
         let fullName = defaultName(schema.name, &context)
         var parts = fullName.split(separator: ".", omittingEmptySubsequences: false).map { scrub(String($0)) }
-        let root = ProtoMessage(name: parts.removeLast())
+        let root = ProtoMessage(name: parts.removeLast(), source: schema)
         try fill(root, from: schema, &context)
         return ProtobufFile(
             package: parts.isEmpty ? nil : parts.joined(separator: "."), imports: context.imports, root: root)
@@ -128,12 +128,13 @@ public struct ProtobufData: Sendable {
             case .struct:
                 var nested = unqualified(element.name, &context)
                 if nested == name { nested += "Message" }
-                if nested == parent.name {
-                    kind = .message(parent)
-                } else if let known = parent.nested.first(where: { $0.name == nested }) {
+                // Confluent takes a struct named as its parent for the parent, and one named as a sibling for that
+                // sibling: only the same struct can share a message.
+                if let known = nested == parent.name ? parent : parent.nested.first(where: { $0.name == nested }) {
+                    try Self.check(known, sharedWith: element, in: parent)
                     kind = .message(known)
                 } else {
-                    let derived = ProtoMessage(name: nested)
+                    let derived = ProtoMessage(name: nested, source: element)
                     parent.nested.append(derived)
                     kind = .message(derived)
                     try fill(derived, from: element, &context)
@@ -143,9 +144,10 @@ public struct ProtobufData: Sendable {
                 let entryName = Self.mapEntryName(unqualified(element.name, &context))
                 let entry: ProtoMessage
                 if let known = parent.nested.first(where: { $0.name == entryName }) {
+                    try Self.check(known, sharedWith: element, in: parent)
                     entry = known
                 } else {
-                    entry = ProtoMessage(name: entryName)
+                    entry = ProtoMessage(name: entryName, source: element)
                     parent.nested.append(entry)
                     entry.fields = [
                         try field("key", 1, element.keySchema!, in: entry, &context),
@@ -170,6 +172,18 @@ public struct ProtobufData: Sendable {
         }
         return ProtoField(
             name: name, tag: tag, label: label, typeName: typeName, kind: kind, parameters: parameters)
+    }
+
+    /// A message already derived can stand for `schema` only if it was derived from the same schema.
+    private static func check(
+        _ message: ProtoMessage, sharedWith schema: Schema, in parent: ProtoMessage
+    ) throws(DataError) {
+        guard message.source === schema || message.source.withOptional(schema.isOptional).equalsStructurally(schema)
+        else {
+            throw DataError(
+                "Two different schemas would share the Protobuf message \(message.name) in \(parent.name): rename one "
+                    + "(SetSchemaMetadata) or its struct")
+        }
     }
 
     private func unwrapArray(_ schema: Schema) throws(DataError) -> Schema {
@@ -253,11 +267,14 @@ enum ProtoScalar: String, Sendable {
 /// A message of a derived file: its fields in Connect's order and the messages nested in it.
 public final class ProtoMessage: @unchecked Sendable {
     public let name: String
+    /// The Connect schema (struct, or map for an entry) it was derived from.
+    let source: Schema
     var fields: [ProtoField] = []
     var nested: [ProtoMessage] = []
 
-    init(name: String) {
+    init(name: String, source: Schema) {
         self.name = name
+        self.source = source
     }
 }
 

@@ -60,6 +60,9 @@ struct ProtobufEncoder {
 
     /// The fields of `message` from the values of `value`.
     mutating func write(_ message: ProtoMessage, _ value: Struct) throws(DataError) {
+        guard value.values.count == message.fields.count else {
+            throw DataError("The struct does not match the schema of message \(message.name)")
+        }
         for (index, field) in message.fields.enumerated() {
             let v = value.value(at: index, replacingNullWithDefault: !ignoreDefaultForNullables)
             if v.isNull { continue }

@@ -115,6 +115,16 @@ final class ProtobufDataTests: XCTestCase {
         XCTAssertEqual(ConfluentNames.scrub("1a b", underscoreFirstIsValid: true), "x1a_b")
     }
 
+    /// Confluent gives structs of one name one message; two different ones would write each other's fields.
+    func testDifferentStructsOfOneNameAreRefused() throws {
+        let a = Schema.struct(name: "x.Point", fields: [("x", .int32)])
+        let b = Schema.struct(name: "y.Point", fields: [("x", .int32), ("y", .int32)])
+        XCTAssertNoThrow(
+            try ProtobufData().file(for: .struct(name: "r.R", fields: [("a", a), ("b", a.withOptional(true))])))
+        XCTAssertThrowsError(try ProtobufData().file(for: .struct(name: "r.R", fields: [("a", a), ("b", b)])))
+        XCTAssertThrowsError(try ProtobufData().file(for: .struct(name: "r.Point", fields: [("p", b)])), "its parent")
+    }
+
     func testOptionalAndWrapperLabels() throws {
         let schema = Schema.struct(
             name: "a.B", fields: [("n", .optionalInt32), ("m", .int32), ("d", ConnectLogical.date(optional: true))])

@@ -149,10 +149,20 @@ final class ProtobufReadingTests: XCTestCase {
             _ = try? reader.read(damaged, from: 5)
         }
         XCTAssertThrowsError(try reader.read(header + [0x0A, 0x7F, 0x41], from: 5), "a length beyond the bytes")
+        let dates = Schema.struct(
+            name: "a.D",
+            fields: [("d", ConnectLogical.date()), ("t", ConnectLogical.time()), ("ts", ConnectLogical.timestamp())])
+        let datesReader = try ProtobufReadSchema(text: try ProtobufData().file(for: dates).text, settings: .init())
+        let huge: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]
+        XCTAssertThrowsError(try datesReader.read(header + [0x0A, 0x0A, 0x08] + huge, from: 5), "year 2^63 - 1")
+        XCTAssertThrowsError(try datesReader.read(header + [0x12, 0x0A, 0x08] + huge, from: 5), "hours 2^63 - 1")
+        XCTAssertThrowsError(try datesReader.read(header + [0x1A, 0x0A, 0x08] + huge, from: 5), "seconds 2^63 - 1")
         XCTAssertThrowsError(try reader.read(header + [0x0A, 0x02, 0xC3, 0x28], from: 5), "invalid UTF-8")
         XCTAssertThrowsError(
             try ProtobufReadSchema(text: "message A { B b = 1; }", settings: .init()).read(
                 header, from: 5), "an undefined type")
         XCTAssertThrowsError(try ProtobufReadSchema(text: "message A { int32 a = ", settings: .init()))
+        let deep = String(repeating: "message M { ", count: 10_000) + String(repeating: "}", count: 10_000)
+        XCTAssertThrowsError(try ProtobufReadSchema(text: deep, settings: .init()), "nesting is limited")
     }
 }
