@@ -70,6 +70,10 @@ let package = Package(
                 "TributaryCore", "Converters", "Transforms", "KafkaClient",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // The JDBC sink: Debezium's JdbcSinkConnector, writing records back into databases.
+        .target(
+            name: "JdbcSink",
+            dependencies: ["TributaryCore", "PostgresSource", .product(name: "Logging", package: "swift-log")]),
         // The worker's HTTP listener: /metrics (Prometheus text), / and /health.
         .target(
             name: "Monitoring",
@@ -102,6 +106,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters", "Transforms"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
+        .testTarget(name: "JdbcSinkTests", dependencies: ["JdbcSink", "TributaryCore"]),
         .testTarget(name: "BinlogProtocolTests", dependencies: ["BinlogProtocol"]),
         .testTarget(name: "MySQLDDLTests", dependencies: ["MySQLDDL"]),
         .testTarget(
@@ -111,7 +116,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore", "BinlogProtocol",
-                "MySQLSource", "SchemaRegistry", "Monitoring",
+                "MySQLSource", "SchemaRegistry", "Monitoring", "JdbcSink",
             ]),
     ]
 )

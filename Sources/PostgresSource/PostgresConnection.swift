@@ -24,6 +24,19 @@ public struct PostgresConnectionSettings: Sendable {
     public var sslMode: SSLMode
     public var connectTimeoutSeconds: Int
 
+    public init(
+        host: String, port: Int, user: String, password: String?, database: String, sslMode: SSLMode = .prefer,
+        connectTimeoutSeconds: Int = 30
+    ) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+        self.sslMode = sslMode
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
+
     /// Where the server is, for messages (never includes the password).
     public var address: String { "\(host):\(port)/\(database)" }
 
@@ -55,12 +68,12 @@ public struct PostgresConnectionSettings: Sendable {
 /// One libpq connection: plain SQL, or a logical replication stream (CopyBoth).
 ///
 /// Used from one thread at a time.
-final class PostgresConnection {
+public final class PostgresConnection {
     private var conn: OpaquePointer?
     let settings: PostgresConnectionSettings
     let replication: Bool
 
-    init(_ settings: PostgresConnectionSettings, replication: Bool) throws {
+    public init(_ settings: PostgresConnectionSettings, replication: Bool) throws {
         self.settings = settings
         self.replication = replication
         let connectionString = settings.connectionString(replication: replication)
@@ -87,7 +100,7 @@ final class PostgresConnection {
 
     deinit { close() }
 
-    func close() {
+    public func close() {
         if let conn { PQfinish(conn) }
         conn = nil
     }
@@ -113,7 +126,7 @@ final class PostgresConnection {
     /// Runs SQL that returns rows (or none); values are the server's text forms, nil for NULL.
     /// `ifDenied`: the fix to name when the server refuses for lack of a privilege (SQLSTATE 42501).
     @discardableResult
-    func query(
+    public func query(
         _ sql: String, _ parameters: [String?] = [], purpose: String, ifDenied: String? = nil
     ) throws -> [[String?]] {
         let result = execute(sql, parameters)
@@ -217,7 +230,7 @@ final class PostgresConnection {
     }
 
     /// Quotes an identifier for SQL.
-    func quoteIdentifier(_ name: String) -> String {
+    public func quoteIdentifier(_ name: String) -> String {
         "\"" + name.replacing("\"", with: "\"\"") + "\""
     }
 

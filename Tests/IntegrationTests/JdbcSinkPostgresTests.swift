@@ -1,0 +1,190 @@
+import Converters
+import Foundation
+import JdbcSink
+import TributaryCore
+import XCTest
+
+@testable import PostgresSource
+
+/// The JDBC sink's writer against a real PostgreSQL: Debezium change events read from the broker (as the JSON
+/// converter reads them back) become rows of a table the sink creates, equal to the source table.
+final class JdbcSinkPostgresTests: ConnectorTestCase {
+    override var slotBase: String { "sink" }
+
+    private func sinkConfig(_ schema: String, _ extra: [String: String] = [:]) throws -> JdbcSinkConfig {
+        var values = [
+            "connection.url": "jdbc:postgresql://127.0.0.1:\(IntegrationEnvironment.pgPort)/tributary?sslmode=disable",
+            "connection.username": "tributary", "connection.password": "tributary", "insert.mode": "upsert",
+            "primary.key.mode": "record_key", "delete.enabled": "true", "schema.evolution": "basic",
+            "collection.name.format": "\(schema).${source.table}",
+        ]
+        values.merge(extra) { $1 }
+        return try JdbcSinkConfig(Config(values))
+    }
+
+    private func withSchema(_ body: (String) throws -> Void) throws {
+        let schema = "sink_" + slot
+        let db = try IntegrationEnvironment.sql()
+        try db.query("CREATE SCHEMA \"\(schema)\"", purpose: "target schema")
+        defer { _ = try? db.query("DROP SCHEMA \"\(schema)\" CASCADE", purpose: "drop target schema") }
+        try body(schema)
+    }
+
+    /// The source table and the sink's copy, row by row, as PostgreSQL prints them.
+    private func rows(_ table: String, _ columns: String) throws -> [[String?]] {
+        try IntegrationEnvironment.sql().query("SELECT \(columns) FROM \(table) ORDER BY id", purpose: "read \(table)")
+    }
+
+    func testChangeEventsFromTheBrokerMakeAnEqualTable() throws {
+        try withSchema { schema in
+            let db = try IntegrationEnvironment.sql()
+            let columns = """
+                id int PRIMARY KEY, name text NOT NULL, amount numeric(12,3), born date, seen timestamptz,
+                at timestamp, raw bytea, ok boolean, ref uuid, doc json, tags text[], score double precision,
+                "Mixed Case" smallint, big text
+                """
+            tables.append(try IntegrationEnvironment.createTable(slot, columns))
+            try db.query("ALTER TABLE \"\(slot)\" ALTER COLUMN big SET STORAGE EXTERNAL", purpose: "toast")
+            let connector = try RunningConnector(
+                IntegrationEnvironment.connectorConfig(name: slot, prefix: slot, slot: slot, tables: "public.\(slot)"),
+                offsetFile: offsetFile)
+            try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+            try db.query(
+                """
+                INSERT INTO "\(slot)" VALUES
+                  (1, 'one', 12.5, '2000-02-29', '2024-05-06 07:08:09.123456+02', '1999-12-31 23:59:59.5', '\\x00ff',
+                   true, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1, "two"]}', '{a,"b c",NULL}', -0.25, 7,
+                   repeat('x', 10000)),
+                  (2, 'two', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL),
+                  (3, 'three', -0.001, '0044-03-15 BC', '1900-01-01 00:00:00+00', '2262-04-11 23:47:16', '\\x', false,
+                   NULL, 'null', '{}', 1e300, -32768, 'small');
+                UPDATE "\(slot)" SET name = 'uno' WHERE id = 1;
+                DELETE FROM "\(slot)" WHERE id = 2;
+                """, purpose: "changes")
+            let topic = "\(slot).public.\(slot)"
+            let messages = try IntegrationEnvironment.consume([topic], count: 6)
+            try connector.stop()
+            XCTAssertEqual(messages.count, 6, "three inserts, an update, a delete and its tombstone")
+
+            // As a sink reads them: the JSON converter (with schemas) turns the bytes back into Connect data.
+            let converter = try JsonConverter(Config([:]), isKey: false)
+            let keyConverter = try JsonConverter(Config([:]), isKey: true)
+            let reader = RowChangeReader(config: try sinkConfig(schema))
+            var changes: [RowChange] = []
+            for message in messages {
+                let key = try keyConverter.toConnectData(topic: topic, bytes: message.key)
+                let value = try converter.toConnectData(topic: topic, bytes: message.value)
+                let record = SinkRecord(
+                    topic: topic, partition: message.partition, offset: message.offset, keySchema: key.schema,
+                    key: key.value, valueSchema: value.schema, value: value.value)
+                if let change = try reader.change(record) { changes.append(change) }
+            }
+            XCTAssertTrue(
+                changes.contains { $0.columns.contains { $0.value == .string("__debezium_unavailable_value") } },
+                "the update did not change the TOASTed column: the source sent its placeholder")
+            let writer = try PostgresSinkWriter(config: try sinkConfig(schema))
+            defer { writer.close() }
+            try writer.write(changes)
+
+            let compared = "id, name, amount, born, seen, at, raw, ok, ref, doc::text, tags, score, \"Mixed Case\", big"
+            let target = "\"\(schema)\".\"\(slot)\""
+            XCTAssertEqual(try rows(target, compared), try rows("public.\"\(slot)\"", compared))
+            XCTAssertEqual(try rows(target, "id").count, 2, "the delete deleted")
+
+            // Written again (a replay after a crash), nothing changes: upserts and deletes by key.
+            try writer.write(changes)
+            XCTAssertEqual(try rows(target, compared), try rows("public.\"\(slot)\"", compared))
+        }
+    }
+
+    /// An update whose TOASTed column did not change carries Debezium's placeholder: the stored value stays.
+    func testUnchangedToastedValuesKeepTheStoredValue() throws {
+        try withSchema { schema in
+            let config = try sinkConfig(schema)
+            let writer = try PostgresSinkWriter(config: config)
+            defer { writer.close() }
+            let reader = RowChangeReader(config: config)
+            let row = Schema.struct(
+                name: "db.public.t.Value", optional: true, fields: [("id", .int32), ("big", .optionalString)])
+            let key = Schema.struct(name: "db.public.t.Key", fields: [("id", .int32)])
+            let source = Schema.struct(name: "io.debezium.connector.postgresql.Source", fields: [("table", .string)])
+            let envelope = Schema.struct(
+                name: "db.public.t.Envelope", fields: [("after", row), ("source", source), ("op", .string)])
+            func event(_ op: String, _ big: String, offset: Int64) -> SinkRecord {
+                let after = Struct(schema: row, values: [.int32(1), .string(big)])
+                return SinkRecord(
+                    topic: "db.public.t", partition: 0, offset: offset, keySchema: key,
+                    key: .struct(Struct(schema: key, values: [.int32(1)])), valueSchema: envelope,
+                    value: .struct(
+                        Struct(
+                            schema: envelope,
+                            values: [
+                                .struct(after), .struct(Struct(schema: source, values: [.string("toasty")])),
+                                .string(op),
+                            ])))
+            }
+            let large = String(repeating: "y", count: 50_000)
+            try writer.write([try XCTUnwrap(try reader.change(event("c", large, offset: 1)))])
+            try writer.write([
+                try XCTUnwrap(try reader.change(event("u", config.unavailableValuePlaceholder, offset: 2)))
+            ])
+            XCTAssertEqual(try rows("\"\(schema)\".toasty", "length(big)"), [["50000"]])
+        }
+    }
+
+    /// Names from records are quoted, never run: a table and a column named to break out of their quotes.
+    func testNamesFromRecordsCannotInjectSQL() throws {
+        try withSchema { schema in
+            let config = try sinkConfig(schema, ["collection.name.format": "\(schema).${topic}"])
+            let writer = try PostgresSinkWriter(config: config)
+            defer { writer.close() }
+            let hostile = "x\"; DROP SCHEMA \(schema) CASCADE; --"
+            let value = Schema.struct(
+                name: "v", fields: [("id", .int32), (hostile, .optionalString), ("select", .int32)])
+            let key = Schema.struct(name: "k", fields: [("id", .int32)])
+            let record = SinkRecord(
+                topic: "t\"; DROP TABLE x; --", partition: 0, offset: 0, keySchema: key,
+                key: .struct(Struct(schema: key, values: [.int32(1)])), valueSchema: value,
+                value: .struct(Struct(schema: value, values: [.int32(1), .string("'); DROP TABLE y; --"), .int32(2)])))
+            try writer.write([try XCTUnwrap(try RowChangeReader(config: config).change(record))])
+            let stored = try IntegrationEnvironment.sql().query(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 ORDER BY ordinal_position",
+                [schema], purpose: "columns")
+            XCTAssertEqual(stored.map { $0[0] }, ["id", hostile, "select"])
+        }
+    }
+
+    func testWithoutSchemaEvolutionAMissingTableIsAClearError() throws {
+        try withSchema { schema in
+            let config = try sinkConfig(schema, ["schema.evolution": "none"])
+            let writer = try PostgresSinkWriter(config: config)
+            defer { writer.close() }
+            let change = try XCTUnwrap(try RowChangeReader(config: config).change(RowChangeReaderTestsEvent.make()))
+            XCTAssertThrowsError(try writer.write([change])) {
+                XCTAssertTrue("\($0)".contains("schema.evolution=basic"), "\($0)")
+                XCTAssertTrue("\($0)".contains("db.public.t/0@5"), "names the record: \($0)")
+            }
+        }
+    }
+}
+
+/// A small Debezium create event of table `t`.
+enum RowChangeReaderTestsEvent {
+    static func make() -> SinkRecord {
+        let row = Schema.struct(name: "db.public.t.Value", optional: true, fields: [("id", .int32)])
+        let key = Schema.struct(name: "db.public.t.Key", fields: [("id", .int32)])
+        let source = Schema.struct(name: "io.debezium.connector.postgresql.Source", fields: [("table", .string)])
+        let envelope = Schema.struct(
+            name: "db.public.t.Envelope", fields: [("after", row), ("source", source), ("op", .string)])
+        return SinkRecord(
+            topic: "db.public.t", partition: 0, offset: 5, keySchema: key,
+            key: .struct(Struct(schema: key, values: [.int32(1)])), valueSchema: envelope,
+            value: .struct(
+                Struct(
+                    schema: envelope,
+                    values: [
+                        .struct(Struct(schema: row, values: [.int32(1)])),
+                        .struct(Struct(schema: source, values: [.string("t")])), .string("c"),
+                    ])))
+    }
+}

@@ -1,0 +1,84 @@
+import XCTest
+
+@testable import JdbcSink
+@testable import TributaryCore
+
+final class PostgresSinkDialectTests: XCTestCase {
+    private let dialect = PostgresSinkDialect(quoteAll: false, placeholder: "__debezium_unavailable_value")
+
+    /// Names from records cannot break out of their quotes; plain ones stay unquoted, as Debezium writes them.
+    func testNamesAreQuotedWhereTheyCouldBeReadAsSomethingElse() {
+        XCTAssertEqual(dialect.identifier("name"), "name")
+        XCTAssertEqual(dialect.identifier("order"), "\"order\"", "a reserved word")
+        XCTAssertEqual(dialect.identifier("a b"), "\"a b\"")
+        XCTAssertEqual(dialect.identifier("x\"; DROP TABLE t; --"), "\"x\"\"; DROP TABLE t; --\"")
+        XCTAssertEqual(dialect.identifier("zoë"), "\"zoë\"")
+        XCTAssertEqual(dialect.identifier("1st"), "\"1st\"")
+        XCTAssertEqual(dialect.stored("FirstName"), "firstname", "PostgreSQL folds unquoted names")
+        XCTAssertEqual(dialect.table("shop.order"), "shop.\"order\"")
+        XCTAssertEqual(PostgresSinkDialect(quoteAll: true, placeholder: "").identifier("id"), "\"id\"")
+    }
+
+    func testColumnTypes() throws {
+        let cases: [(Schema, String)] = [
+            (.int16, "smallint"), (.int32, "integer"), (.int64, "bigint"), (.float32, "real"),
+            (.float64, "double precision"), (.boolean, "boolean"), (.string, "text"), (.bytes, "bytea"),
+            (ConnectLogical.decimal(scale: 2, precision: 10), "decimal(10,2)"),
+            (ConnectLogical.decimal(scale: 3), "decimal"),
+            (DebeziumSemantic.schema(DebeziumSemantic.date, .int32), "date"),
+            (DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64), "timestamp(6)"),
+            (DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string), "timestamptz"),
+            (DebeziumSemantic.schema(DebeziumSemantic.uuid, .string), "uuid"),
+            (DebeziumSemantic.schema(DebeziumSemantic.json, .string), "json"),
+            (.array(of: .optionalString), "text[]"),
+        ]
+        for (schema, type) in cases { XCTAssertEqual(try dialect.columnType(schema), type, "\(schema.name ?? "")") }
+        XCTAssertThrowsError(try dialect.columnType(.map(key: .string, value: .string)))
+        XCTAssertThrowsError(try dialect.columnType(.struct(name: "x", fields: [("a", .int32)])))
+    }
+
+    func testValuesInPostgresTextForms() throws {
+        XCTAssertEqual(try dialect.text(.bytes([0, 0xAB]), .bytes), "\\x00ab")
+        XCTAssertEqual(try dialect.text(.float64(.nan), .float64), "NaN")
+        XCTAssertEqual(try dialect.text(.float64(-.infinity), .float64), "-Infinity")
+        XCTAssertEqual(try dialect.text(.decimal(BigDecimal("-0.05")!), ConnectLogical.decimal(scale: 2)), "-0.05")
+        XCTAssertEqual(
+            try dialect.text(.int32(-1), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "1969-12-31")
+        XCTAssertEqual(
+            try dialect.text(.int32(-719_163), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "0001-12-31 BC")
+        XCTAssertEqual(
+            try dialect.text(.int64(-1), DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64)),
+            "1969-12-31 23:59:59.999999")
+        XCTAssertEqual(
+            try dialect.text(.int64(45_296_789_012), DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64)),
+            "12:34:56.789012")
+        XCTAssertEqual(
+            try dialect.text(.array([.string("a\"b"), .null, .string("c\\d")]), .array(of: .optionalString)),
+            #"{"a\"b",NULL,"c\\d"}"#)
+        XCTAssertNil(try dialect.text(.null, .optionalString))
+        XCTAssertThrowsError(try dialect.text(.string("a\u{0}b"), .string), "PostgreSQL text cannot hold NUL")
+        XCTAssertTrue(dialect.isUnavailable(.string("__debezium_unavailable_value")))
+        XCTAssertTrue(dialect.isUnavailable(.bytes(Array("__debezium_unavailable_value".utf8))))
+        XCTAssertFalse(dialect.isUnavailable(.string("x")))
+    }
+
+    func testStatements() throws {
+        let key = [RowChange.Column(name: "id", schema: .int32, value: .int32(1))]
+        let columns = [
+            RowChange.Column(name: "name", schema: .optionalString, value: .null),
+            RowChange.Column(name: "order", schema: .int64, value: .int64(2)),
+        ]
+        XCTAssertEqual(
+            try dialect.createTable("s.t", key: key, columns: columns),
+            "CREATE TABLE s.t (id integer NOT NULL, name text NULL, \"order\" bigint NOT NULL, PRIMARY KEY (id))")
+        XCTAssertEqual(
+            dialect.upsert("t", key: ["id"], columns: ["name", "order"]),
+            "INSERT INTO t (id,name,\"order\") VALUES ($1,$2,$3) ON CONFLICT (id) DO UPDATE SET "
+                + "name=EXCLUDED.name,\"order\"=EXCLUDED.\"order\"")
+        XCTAssertEqual(
+            dialect.upsert("t", key: ["id"], columns: []), "INSERT INTO t (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
+        XCTAssertEqual(dialect.update("t", key: ["id"], columns: ["name"]), "UPDATE t SET name=$1 WHERE id=$2")
+        XCTAssertEqual(dialect.delete("t", key: ["a", "b"]), "DELETE FROM t WHERE a=$1 AND b=$2")
+        XCTAssertEqual(try dialect.addColumn("t", columns[0]), "ALTER TABLE t ADD COLUMN name text NULL")
+    }
+}
