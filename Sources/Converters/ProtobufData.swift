@@ -178,12 +178,29 @@ public struct ProtobufData: Sendable {
     private static func check(
         _ message: ProtoMessage, sharedWith schema: Schema, in parent: ProtoMessage
     ) throws(DataError) {
-        guard message.source === schema || message.source.withOptional(schema.isOptional).equalsStructurally(schema)
-        else {
+        guard message.source === schema || sameShape(message.source, schema) else {
             throw DataError(
                 "Two different schemas would share the Protobuf message \(message.name) in \(parent.name): rename one "
                     + "(SetSchemaMetadata) or its struct")
         }
+    }
+
+    /// Whether values of the two schemas are written the same: the same types and field names all the way down
+    /// (names, docs and parameters aside, such as the `io.confluent.connect.protobuf.Tag` of each struct read back).
+    private static func sameShape(_ a: Schema, _ b: Schema) -> Bool {
+        guard a.type == b.type, a.fields.count == b.fields.count, (a.keySchema == nil) == (b.keySchema == nil),
+            (a.valueSchema == nil) == (b.valueSchema == nil),
+            // Logical types and (for wrappers) optionality change how a value is written.
+            a.type == .struct || (a.isOptional == b.isOptional && (a.name == b.name || !(isLogical(a) || isLogical(b))))
+        else { return false }
+        if let ak = a.keySchema, let bk = b.keySchema, !sameShape(ak, bk) { return false }
+        if let av = a.valueSchema, let bv = b.valueSchema, !sameShape(av, bv) { return false }
+        return zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && sameShape($0.schema, $1.schema) }
+    }
+
+    private static func isLogical(_ schema: Schema) -> Bool {
+        [ConnectLogical.decimalName, ConnectLogical.dateName, ConnectLogical.timeName, ConnectLogical.timestampName]
+            .contains(schema.name ?? "")
     }
 
     private func unwrapArray(_ schema: Schema) throws(DataError) -> Schema {

@@ -122,6 +122,14 @@ final class ProtobufDataTests: XCTestCase {
         XCTAssertNoThrow(
             try ProtobufData().file(for: .struct(name: "r.R", fields: [("a", a), ("b", a.withOptional(true))])))
         XCTAssertThrowsError(try ProtobufData().file(for: .struct(name: "r.R", fields: [("a", a), ("b", b)])))
+        let dated = Schema.struct(name: "z.Point", fields: [("x", ConnectLogical.date())])
+        XCTAssertThrowsError(try ProtobufData().file(for: .struct(name: "r.R", fields: [("a", a), ("b", dated)])))
+        let tagged = Schema.struct(
+            name: "Point",
+            fields: [("x", Schema(type: .int32, parameters: [("io.confluent.connect.protobuf.Tag", "1")]))])
+        XCTAssertNoThrow(
+            try ProtobufData().file(for: .struct(name: "r.R", fields: [("a", a), ("b", tagged)])),
+            "parameters aside, as structs read back carry their tags")
         XCTAssertThrowsError(try ProtobufData().file(for: .struct(name: "r.Point", fields: [("p", b)])), "its parent")
     }
 
