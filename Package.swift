@@ -88,7 +88,8 @@ let package = Package(
             name: "tributary",
             dependencies: [
                 "Runtime", "KafkaClient", "Converters", "Transforms", "TributaryCore", "PostgresSource", "MySQLSource",
-                "BinlogProtocol", "Monitoring", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BinlogProtocol", "Monitoring", "JdbcSink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 

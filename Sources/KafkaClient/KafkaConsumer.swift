@@ -19,8 +19,22 @@ public struct ConsumedMessage: Sendable {
     public var headers: [Header]
 }
 
-/// A consumer that reads whole topics from a chosen start without a consumer group (manual assignment), for
-/// tools and tests that inspect what arrived. One owner thread drives it.
+/// A partition of a topic.
+public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public var description: String { "\(topic)/\(partition)" }
+}
+
+/// A Kafka consumer: whole topics read from a chosen start without a consumer group (manual assignment), for tools
+/// and tests that inspect what arrived, or a member of a consumer group (`subscribe`, `commit`) for sinks. One
+/// owner thread drives it.
 public final class KafkaConsumer {
     private let handle: OpaquePointer
     private let context: KafkaClientContext
@@ -101,6 +115,53 @@ public final class KafkaConsumer {
         }
         let err = rd_kafka_assign(handle, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "assign") }
+    }
+
+    /// Joins the consumer group of `group.id` for `topics`, librdkafka assigning partitions as the group
+    /// rebalances. A name starting with `^` is a regular expression (Kafka Connect's `topics.regex`).
+    public func subscribe(_ topics: [String]) throws {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, context: "subscribe to \(topics.joined(separator: ", "))")
+        }
+    }
+
+    /// Commits to the group, and waits for the broker to store them, the offsets to resume from: for each
+    /// partition, the offset after the last message processed.
+    public func commit(_ next: [TopicPartition: Int64]) throws {
+        guard !next.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(next.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (tp, offset) in next {
+            rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)!.pointee.offset = offset
+        }
+        let err = rd_kafka_commit(handle, list, 0)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "commit the consumer offsets") }
+    }
+
+    /// The offsets the group committed for `partitions` (nil where none is stored).
+    public func committed(
+        _ partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000
+    ) throws
+        -> [TopicPartition: Int64]
+    {
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for tp in partitions { rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition) }
+        let err = rd_kafka_committed(handle, list, timeoutMilliseconds)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "read the committed offsets") }
+        var out: [TopicPartition: Int64] = [:]
+        for i in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[i]
+            if element.offset >= 0 {
+                out[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] =
+                    element.offset
+            }
+        }
+        return out
     }
 
     /// The next message, or nil if none came within the timeout.

@@ -9,6 +9,13 @@ public struct KafkaError: RetriableError, CustomStringConvertible, Sendable {
     /// The idempotent producer hit a fatal error: it must be replaced (the task restarts with a new one).
     public let isFatal: Bool
 
+    /// The topic (or partition) does not exist yet: a subscriber waits for it, as Kafka Connect's sinks do.
+    public var isUnknownTopic: Bool {
+        code == Int32(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue)
+            || code == Int32(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue)
+            || code == Int32(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION.rawValue)
+    }
+
     public init(code: Int32, message: String, isFatal: Bool = false) {
         self.code = code
         self.message = message

@@ -5,14 +5,25 @@ import Logging
 import Synchronization
 import TributaryCore
 
-/// Runs connectors in one process from properties files, as Kafka Connect's `connect-standalone`: each source
-/// task on its own thread, offsets in the worker's file.
+/// What the herder runs for one connector: a source or a sink task runner.
+public protocol ConnectorRunner: Sendable {
+    var name: String { get }
+    var state: SourceTaskRunner.State { get }
+    func run() throws
+    func stop()
+}
+
+extension SourceTaskRunner: ConnectorRunner {}
+extension SinkTaskRunner: ConnectorRunner {}
+
+/// Runs connectors in one process from properties files, as Kafka Connect's `connect-standalone`: each task on its
+/// own thread, source offsets in the worker's file, sink offsets committed to each sink's consumer group.
 public final class StandaloneHerder: Sendable {
     public let worker: WorkerConfig
     public let connectors: [Config]
     private let plugins: ConnectorPlugins
     private let logger: Logger
-    private let runners = Locked<[SourceTaskRunner]>([])
+    private let runners = Locked<[any ConnectorRunner]>([])
     private let stopRequested = Atomic<Bool>(false)
     private let failures = Locked<[String: any Error]>([:])
 
@@ -40,19 +51,22 @@ public final class StandaloneHerder: Sendable {
         _ = try prepare()
     }
 
-    private func prepare() throws -> [SourceTaskRunner] {
+    private func prepare() throws -> [any ConnectorRunner] {
         var names = Set<String>()
         for config in connectors {
             let name = try config.required("name")
             guard names.insert(name).inserted else {
                 throw ConfigError.invalid(key: "name", value: name, expected: "a name used once")
             }
-            try plugins.sourceConnector(for: config).validate(config)
+            if plugins.sinkConnector(for: config) == nil { try plugins.sourceConnector(for: config).validate(config) }
         }
         let store = try FileOffsetStore(path: worker.offsetFile ?? "offsets.json")
-        return try connectors.map {
-            try SourceTaskRunner(
-                connector: $0, worker: worker, offsets: store, plugins: plugins, metricsFactory: metricsFactory)
+        return try connectors.map { config -> any ConnectorRunner in
+            if let sink = plugins.sinkConnector(for: config) {
+                return try SinkTaskRunner(connector: config, worker: worker, connector: sink)
+            }
+            return try SourceTaskRunner(
+                connector: config, worker: worker, offsets: store, plugins: plugins, metricsFactory: metricsFactory)
         }
     }
 

@@ -8,9 +8,13 @@ import TributaryCore
 public enum UnknownSettings {
     /// One message per unknown key of a connector file (`worker`: the worker's settings, for its converters).
     public static func inConnector(_ config: Config, worker: Config, plugins: ConnectorPlugins) -> [String] {
-        guard let connector = try? plugins.sourceConnector(for: config), let own = connector.configDefinition else {
-            return []
+        let own: ConfigDefinition?
+        if let sink = plugins.sinkConnector(for: config) {
+            own = sink.configDefinition.map { $0.merging(SinkTaskRunner.definition) }
+        } else {
+            own = (try? plugins.sourceConnector(for: config))?.configDefinition
         }
+        guard let own else { return [] }
         let definition = ConnectorCommonKeys.definition.merging(own)
             .merging(TransformationChain.configuredDefinition(config))
             .merging(converters(ConverterFactory.settings(worker: worker, connector: config)))

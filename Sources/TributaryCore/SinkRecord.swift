@@ -26,3 +26,28 @@ public struct SinkRecord: Sendable {
     /// Where the record is, for messages: `topic/partition@offset`.
     public var position: String { "\(topic)/\(partition)@\(offset)" }
 }
+
+/// A sink connector's task: writes records read from Kafka (Kafka Connect's `SinkTask`).
+///
+/// A worker drives one task from one thread: `start`, then `put` with each batch and `flush` before it commits
+/// the batch's consumer offsets, `stop` at the end. What `flush` returned from must be stored for good: offsets
+/// are committed after it, and the records are not read again.
+public protocol SinkTask: AnyObject {
+    /// Connects to the target.
+    func start() throws
+    /// Takes records to write; they may be written now or kept until `flush`.
+    func put(_ records: [SinkRecord]) throws
+    /// Writes everything `put` took.
+    func flush() throws
+    /// Releases connections. Called once, also after a failure.
+    func stop()
+}
+
+/// Creates sink tasks from a connector configuration (Kafka Connect's `SinkConnector`).
+public protocol SinkConnector: Sendable {
+    /// Checks the configuration, throwing a `ConfigError` that names the offending key.
+    func validate(_ config: Config) throws
+    /// The connector's documented settings.
+    var configDefinition: ConfigDefinition? { get }
+    func makeTask(_ config: Config) throws -> SinkTask
+}

@@ -11,8 +11,10 @@ public enum TaskStage: String, Sendable, CaseIterable {
     case transform
     /// Handing records to Kafka and Kafka's acknowledgements.
     case produce
-    /// Storing offsets and confirming them to the source.
+    /// Storing offsets and confirming them to the source (sinks: committing consumer offsets).
     case commitOffsets = "commit_offsets"
+    /// A sink writing records into its target (`put`, `flush`).
+    case put
 }
 
 /// Which record an error concerns, where there is one.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Converters
+import JdbcSink
 import MySQLSource
 import PostgresSource
 import Runtime
@@ -33,6 +34,8 @@ struct ConfigReference: ParsableCommand {
         text += PostgresConnectorConfig.definition.markdown()
         text += MySQLConnectorConfig.definition(.mysql).markdown()
         text += MySQLConnectorConfig.definition(.mariadb).markdown()
+        text += SinkTaskRunner.definition.markdown()
+        text += JdbcSinkConfig.definition.markdown()
         text += "# Converters\n\nUnder `key.converter.` and `value.converter.` (worker or connector files).\n\n"
         for definition in ConverterFactory.definitions { text += "#" + definition.markdown() }
         text +=

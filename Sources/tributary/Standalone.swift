@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import JdbcSink
 import Logging
 import Monitoring
 import MySQLSource
@@ -124,6 +125,7 @@ struct Standalone: ParsableCommand {
         plugins.register(
             MySQLConnector(.mariadb), className: MySQLConnectorConfig.Flavor.mariadb.className,
             aliases: ["MariaDbConnector"])
+        plugins.register(JdbcSinkConnector(), className: JdbcSinkConfig.className, aliases: ["JdbcSinkConnector"])
         return plugins
     }
 

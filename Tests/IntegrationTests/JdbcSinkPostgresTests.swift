@@ -1,6 +1,7 @@
 import Converters
 import Foundation
 import JdbcSink
+import Runtime
 import TributaryCore
 import XCTest
 
@@ -12,6 +13,10 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     override var slotBase: String { "sink" }
 
     private func sinkConfig(_ schema: String, _ extra: [String: String] = [:]) throws -> JdbcSinkConfig {
+        try JdbcSinkConfig(Config(try sinkConfigValues(schema, extra)))
+    }
+
+    private func sinkConfigValues(_ schema: String, _ extra: [String: String] = [:]) throws -> [String: String] {
         var values = [
             "connection.url": "jdbc:postgresql://127.0.0.1:\(IntegrationEnvironment.pgPort)/tributary?sslmode=disable",
             "connection.username": "tributary", "connection.password": "tributary", "insert.mode": "upsert",
@@ -19,7 +24,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             "collection.name.format": "\(schema).${source.table}",
         ]
         values.merge(extra) { $1 }
-        return try JdbcSinkConfig(Config(values))
+        return values
     }
 
     private func withSchema(_ body: (String) throws -> Void) throws {
@@ -28,6 +33,10 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         try db.query("CREATE SCHEMA \"\(schema)\"", purpose: "target schema")
         defer { _ = try? db.query("DROP SCHEMA \"\(schema)\" CASCADE", purpose: "drop target schema") }
         try body(schema)
+    }
+
+    private func count(_ table: String) throws -> String? {
+        try IntegrationEnvironment.sql().query("SELECT count(*) FROM \(table)", purpose: "count").first?.first ?? nil
     }
 
     /// The source table and the sink's copy, row by row, as PostgreSQL prints them.
@@ -94,6 +103,88 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             // Written again (a replay after a crash), nothing changes: upserts and deletes by key.
             try writer.write(changes)
             XCTAssertEqual(try rows(target, compared), try rows("public.\"\(slot)\"", compared))
+        }
+    }
+
+    /// The sink as the worker runs it: a member of the group `connect-<name>`, it consumes the source's topic,
+    /// writes the rows and commits the offsets it wrote; run again, it resumes after them.
+    func testTheSinkRunnerConsumesWritesAndCommits() throws {
+        try withSchema { schema in
+            let db = try IntegrationEnvironment.sql()
+            tables.append(try IntegrationEnvironment.createTable(slot, "id int PRIMARY KEY, v text"))
+            let source = try RunningConnector(
+                IntegrationEnvironment.connectorConfig(name: slot, prefix: slot, slot: slot, tables: "public.\(slot)"),
+                offsetFile: offsetFile)
+            try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+            try db.query(
+                "INSERT INTO \"\(slot)\" SELECT g, 'v' || g FROM generate_series(1, 300) g", purpose: "rows")
+            let topic = "\(slot).public.\(slot)"
+            XCTAssertEqual(try IntegrationEnvironment.consume([topic], count: 300).count, 300)
+
+            let worker = try WorkerConfig(
+                Config([
+                    "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
+                    "offset.storage.file.filename": offsetFile + ".sink",
+                ]), standalone: true)
+            var values = (try sinkConfigValues(schema)).merging([
+                "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className, "topics": topic,
+            ]) { $1 }
+            let target = "\"\(schema)\".\"\(slot)\""
+            func runSink(until done: @escaping () throws -> Bool) throws {
+                let runner = try SinkTaskRunner(
+                    connector: Config(values), worker: worker, connector: JdbcSinkConnector())
+                let ended = DispatchSemaphore(value: 0)
+                let failure = Locked<(any Error)?>(nil)
+                DetachedThread.start {
+                    do { try runner.run() } catch { failure.withLock { $0 = error } }
+                    ended.signal()
+                }
+                let deadline = Date().addingTimeInterval(90)
+                while Date() < deadline, failure.withLock({ $0 == nil }), (try? done()) != true {
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+                runner.stop()
+                XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
+                if let error = failure.withLock({ $0 }) { throw error }
+            }
+            try runSink { try self.count(target) == "300" }
+            XCTAssertEqual(try rows(target, "id, v"), try rows("public.\"\(slot)\"", "id, v"))
+
+            // The group committed what it wrote: a second run starts after it (a row removed from the target
+            // stays removed), and writes only the new changes.
+            try db.query("DELETE FROM \(target) WHERE id = 1", purpose: "remove a row from the target")
+            try db.query("UPDATE \"\(slot)\" SET v = 'new' WHERE id = 2", purpose: "a change")
+            values["errors.retry.timeout"] = "0"
+            try runSink { try self.rows(target, "v").first?.first == "new" }
+            try source.stop()
+            XCTAssertEqual(try rows(target, "v").first?.first, "new", "the update arrived")
+            XCTAssertEqual(try count(target), "299", "nothing before the committed offset again")
+        }
+    }
+
+    /// A sink started before its topic exists waits for it, as Kafka Connect's do (the first demo run starts both
+    /// connectors on a fresh broker).
+    func testASinkWaitsForItsTopic() throws {
+        try withSchema { schema in
+            let worker = try WorkerConfig(
+                Config([
+                    "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
+                    "offset.storage.file.filename": offsetFile + ".sink",
+                ]), standalone: true)
+            let values = (try sinkConfigValues(schema)).merging([
+                "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className, "topics": "not-yet-" + slot,
+            ]) { $1 }
+            let runner = try SinkTaskRunner(connector: Config(values), worker: worker, connector: JdbcSinkConnector())
+            let ended = DispatchSemaphore(value: 0)
+            DetachedThread.start {
+                _ = try? runner.run()
+                ended.signal()
+            }
+            Thread.sleep(forTimeInterval: 5)
+            XCTAssertEqual(runner.state, .running)
+            runner.stop()
+            XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
+            XCTAssertEqual(runner.state, .stopped)
         }
     }
 

@@ -1,0 +1,158 @@
+import Converters
+import KafkaClient
+import Logging
+import Synchronization
+import TributaryCore
+
+/// Runs one sink task as Kafka Connect's `WorkerSinkTask` does: a member of the consumer group
+/// `connect-<connector name>` for `topics` (or `topics.regex`), it converts each batch of messages with the key and
+/// value converters, hands them to the task (`put`), has it write them (`flush`), and only then commits the
+/// batch's offsets to the group. A crash therefore replays at most the batch in flight, which the JDBC sink's
+/// upserts make harmless.
+///
+/// A message that fails to convert stops the task, or with `errors.tolerance=all` is logged with its position,
+/// skipped, and sent (as it was consumed) to the dead letter queue when one is configured; its offset is committed
+/// like the others'.
+public final class WorkerSinkTask: @unchecked Sendable {
+    public let name: String
+    private let task: SinkTask
+    private let consumer: KafkaConsumer
+    private let topics: [String]
+    private let keyConverter: ReadingConverter
+    private let valueConverter: ReadingConverter
+    private let errors: ErrorHandlingSettings
+    private let deadLetters: DeadLetterQueueReporter?
+    private let batchSize: Int
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+    private var waitingForTopics = false
+    /// Messages skipped under `errors.tolerance=all`.
+    public private(set) var skipped = 0
+
+    public init(
+        name: String, config: Config, worker: WorkerConfig, task: SinkTask, keyConverter: ReadingConverter,
+        valueConverter: ReadingConverter, logger: Logger
+    ) throws {
+        self.name = name
+        self.task = task
+        self.keyConverter = keyConverter
+        self.valueConverter = valueConverter
+        self.logger = logger
+        topics = try Self.topics(config)
+        errors = try ErrorHandlingSettings(config)
+        batchSize = try config.int("consumer.override.max.poll.records", default: 500, range: 1...1_000_000)
+        // The worker's producer settings reach the brokers; `consumer.*` (worker) and `consumer.override.*`
+        // (connector) are the consumer's, as in Kafka Connect.
+        var properties = worker.producerProperties
+        properties.merge(worker.config.withPrefix("consumer.")) { $1 }
+        properties.merge(config.withPrefix("consumer.override.")) { $1 }
+        properties.removeValue(forKey: "max.poll.records")
+        properties["group.id"] = "connect-" + name
+        properties["enable.auto.commit"] = "false"
+        properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "earliest"
+        // Topics created after the sink started (the first run of a pipeline) are found within seconds, not at
+        // librdkafka's default metadata refresh of five minutes.
+        properties["topic.metadata.refresh.interval.ms"] = properties["topic.metadata.refresh.interval.ms"] ?? "5000"
+        consumer = try KafkaConsumer(properties: properties, origin: "consumer.override.", logger: logger)
+        if let settings = try DeadLetterQueueReporter.Settings(config) {
+            deadLetters = try DeadLetterQueueReporter(
+                settings: settings, connector: name, producerProperties: worker.producerProperties)
+        } else {
+            deadLetters = nil
+        }
+    }
+
+    /// `topics` (a list) or `topics.regex`, exactly one of them.
+    static func topics(_ config: Config) throws(ConfigError) -> [String] {
+        let listed = config.list("topics")
+        let pattern = config.string("topics.regex")
+        switch (listed.isEmpty, pattern) {
+        case (false, nil): return listed
+        case (true, let regex?): return [regex.hasPrefix("^") ? regex : "^" + regex]
+        case (true, nil): throw .missing(key: "topics")
+        case (false, _?): throw .other(key: "topics.regex", message: "set topics or topics.regex, not both")
+        }
+    }
+
+    /// Consumes, writes and commits until `stop()`; then writes and commits what it took and stops the task.
+    public func run() throws {
+        try TaskError.wrapping(connector: name, .start) { try task.start() }
+        defer { task.stop() }
+        try consumer.subscribe(topics)
+        logger.info("sink task started", metadata: ["topics": "\(topics.joined(separator: ","))"])
+        while !stopRequested.load(ordering: .acquiring) {
+            var records: [SinkRecord] = []
+            var next: [TopicPartition: Int64] = [:]
+            let clock = ContinuousClock()
+            let deadline = clock.now + .milliseconds(500)
+            while records.count < batchSize, clock.now < deadline, !stopRequested.load(ordering: .acquiring) {
+                guard let message = try poll() else {
+                    if !records.isEmpty || !next.isEmpty { break }
+                    continue
+                }
+                next[TopicPartition(topic: message.topic, partition: message.partition)] = message.offset + 1
+                if let record = try convert(message) { records.append(record) }
+            }
+            guard !next.isEmpty else { continue }
+            try TaskError.wrapping(connector: name, .put) {
+                if !records.isEmpty { try task.put(records) }
+                try task.flush()
+            }
+            try TaskError.wrapping(connector: name, .commitOffsets) {
+                try deadLetters?.flush()
+                try consumer.commit(next)
+            }
+        }
+    }
+
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    /// The next message; a topic that does not exist yet is waited for (said once), not an error.
+    private func poll() throws -> ConsumedMessage? {
+        do {
+            return try consumer.poll(timeoutMilliseconds: 100)
+        } catch let error as KafkaError where error.isUnknownTopic {
+            if !waitingForTopics {
+                logger.info("waiting for the topics to exist", metadata: ["error": "\(error)"])
+                waitingForTopics = true
+            }
+            return nil
+        }
+    }
+
+    private func convert(_ message: ConsumedMessage) throws -> SinkRecord? {
+        var stage = DeadLetterQueueReporter.Stage.keyConverter
+        do {
+            let key = try keyConverter.toConnectData(topic: message.topic, bytes: message.key)
+            stage = .valueConverter
+            let value = try valueConverter.toConnectData(topic: message.topic, bytes: message.value)
+            return SinkRecord(
+                topic: message.topic, partition: message.partition, offset: message.offset, keySchema: key.schema,
+                key: key.value, valueSchema: value.schema, value: value.value, headers: message.headers)
+        } catch {
+            let position = "\(message.topic)/\(message.partition)@\(message.offset)"
+            guard errors.tolerance == .all else {
+                throw TaskError(
+                    connector: name, stage: .convert,
+                    record: RecordContext(
+                        topic: message.topic, kafkaPartition: message.partition,
+                        sourceOffset: ["offset": .int(message.offset)]),
+                    underlying: error)
+            }
+            skipped += 1
+            logger.warning(
+                "record skipped (errors.tolerance=all)",
+                metadata: ["record": "\(position)", "stage": "\(stage.rawValue)", "error": "\(error)"])
+            try deadLetters?.report(
+                .init(
+                    topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+                    value: message.value, headers: message.headers),
+                stage: stage,
+                className: String(describing: type(of: stage == .keyConverter ? keyConverter : valueConverter)),
+                error: error)
+            return nil
+        }
+    }
+}
