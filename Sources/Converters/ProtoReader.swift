@@ -11,15 +11,6 @@ struct ProtoReader {
         self.position = position
     }
 
-    private enum WireType: UInt64 {
-        case varint = 0
-        case fixed64 = 1
-        case lengthDelimited = 2
-        case startGroup = 3
-        case endGroup = 4
-        case fixed32 = 5
-    }
-
     mutating func varint() throws(DataError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -65,7 +56,7 @@ struct ProtoReader {
         var values = plan.defaults
         while position < end {
             let key = try varint()
-            guard let wire = WireType(rawValue: key & 7) else { throw DataError("Invalid Protobuf wire type") }
+            guard let wire = ProtoWireType(rawValue: key & 7) else { throw DataError("Invalid Protobuf wire type") }
             let number = Int(truncatingIfNeeded: key >> 3)
             guard let field = plan.fields[number] else {
                 try skip(wire)
@@ -82,7 +73,8 @@ struct ProtoReader {
         return .struct(Struct(schema: plan.schema, values: values))
     }
 
-    private mutating func read(_ field: ReadField, _ wire: WireType, into values: inout [Value]) throws(DataError) {
+    private mutating func read(_ field: ReadField, _ wire: ProtoWireType, into values: inout [Value]) throws(DataError)
+    {
         if let (union, member) = field.union {
             var members = [Value](repeating: .null, count: union.fields.count)
             members[member] = try single(field.kind, wire)
@@ -102,7 +94,7 @@ struct ProtoReader {
             if case .scalar = valueField.kind { value = Self.zero(valueSchema.type) }
             while position < end {
                 let entryKey = try varint()
-                guard let entryWire = WireType(rawValue: entryKey & 7) else {
+                guard let entryWire = ProtoWireType(rawValue: entryKey & 7) else {
                     throw DataError("Invalid Protobuf wire type")
                 }
                 switch entryKey >> 3 {
@@ -131,20 +123,11 @@ struct ProtoReader {
     }
 
     /// The wire type of a kind's packed values; nil for kinds that are never packed.
-    private static func packedWireType(_ kind: ReadField.Kind) -> WireType? {
+    private static func packedWireType(_ kind: ReadField.Kind) -> ProtoWireType? {
         switch kind {
-        case .scalar(let scalar, _) where scalar != .string && scalar != .bytes: wireType(scalar)
+        case .scalar(let scalar, _) where scalar.isPacked: scalar.wireType
         case .enumeration: .varint
         default: nil
-        }
-    }
-
-    private static func wireType(_ scalar: ProtoWireScalar) -> WireType {
-        switch scalar {
-        case .fixed64, .sfixed64, .double: .fixed64
-        case .fixed32, .sfixed32, .float: .fixed32
-        case .string, .bytes: .lengthDelimited
-        default: .varint
         }
     }
 
@@ -164,7 +147,7 @@ struct ProtoReader {
         }
     }
 
-    private mutating func single(_ kind: ReadField.Kind, _ wire: WireType) throws(DataError) -> Value {
+    private mutating func single(_ kind: ReadField.Kind, _ wire: ProtoWireType) throws(DataError) -> Value {
         switch kind {
         case .scalar(let scalar, let type):
             return try scalarValue(scalar, type, wire)
@@ -205,7 +188,9 @@ struct ProtoReader {
                     position += n
                 case (3, 0): scale = Int64(Int32(truncatingIfNeeded: try varint()))
                 default:
-                    guard let w = WireType(rawValue: key & 7) else { throw DataError("Invalid Protobuf wire type") }
+                    guard let w = ProtoWireType(rawValue: key & 7) else {
+                        throw DataError("Invalid Protobuf wire type")
+                    }
                     try skip(w)
                 }
             }
@@ -239,14 +224,14 @@ struct ProtoReader {
 
     /// A small message's fields by number (last one wins), each read by `read`.
     private mutating func integerFields(
-        _ wire: WireType, _ read: (inout ProtoReader, Int, WireType) throws(DataError) -> Value
+        _ wire: ProtoWireType, _ read: (inout ProtoReader, Int, ProtoWireType) throws(DataError) -> Value
     ) throws(DataError) -> [Int: Value] {
         guard wire == .lengthDelimited else { throw DataError("A message must be length-delimited") }
         let end = try length() + position
         var fields: [Int: Value] = [:]
         while position < end {
             let key = try varint()
-            guard let w = WireType(rawValue: key & 7) else { throw DataError("Invalid Protobuf wire type") }
+            guard let w = ProtoWireType(rawValue: key & 7) else { throw DataError("Invalid Protobuf wire type") }
             let number = Int(truncatingIfNeeded: key >> 3)
             fields[number] = try read(&self, number, w)
         }
@@ -254,7 +239,7 @@ struct ProtoReader {
         return fields
     }
 
-    private mutating func int(_ wire: WireType) throws(DataError) -> Value {
+    private mutating func int(_ wire: ProtoWireType) throws(DataError) -> Value {
         guard wire == .varint else {
             try skip(wire)
             return .null
@@ -263,9 +248,9 @@ struct ProtoReader {
     }
 
     private mutating func scalarValue(
-        _ scalar: ProtoWireScalar, _ type: SchemaType, _ wire: WireType
+        _ scalar: ProtoScalar, _ type: SchemaType, _ wire: ProtoWireType
     ) throws(DataError) -> Value {
-        guard wire == Self.wireType(scalar) else {
+        guard wire == scalar.wireType else {
             throw DataError("Wire type \(wire.rawValue) does not hold a \(scalar.rawValue)")
         }
         let raw: Int64
@@ -297,7 +282,7 @@ struct ProtoReader {
         }
     }
 
-    private mutating func skip(_ wire: WireType) throws(DataError) {
+    private mutating func skip(_ wire: ProtoWireType) throws(DataError) {
         switch wire {
         case .varint: _ = try varint()
         case .fixed64: _ = try fixed(8)

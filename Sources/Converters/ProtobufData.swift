@@ -248,39 +248,6 @@ public struct ProtobufData: Sendable {
     }
 }
 
-/// A proto3 scalar type, by its name in `.proto` text.
-enum ProtoScalar: String, Sendable {
-    case int32, int64, float, double, bool, string, bytes
-
-    init(_ type: SchemaType) {
-        switch type {
-        case .int8, .int16, .int32: self = .int32
-        case .int64: self = .int64
-        case .float32: self = .float
-        case .float64: self = .double
-        case .boolean: self = .bool
-        case .string: self = .string
-        default: self = .bytes
-        }
-    }
-
-    /// The `google.protobuf` wrapper message holding one value of this type.
-    var wrapperName: String {
-        switch self {
-        case .int32: "Int32Value"
-        case .int64: "Int64Value"
-        case .float: "FloatValue"
-        case .double: "DoubleValue"
-        case .bool: "BoolValue"
-        case .string: "StringValue"
-        case .bytes: "BytesValue"
-        }
-    }
-
-    /// Whether repeated values of this type are packed (proto3 packs numeric types).
-    var isPacked: Bool { self != .string && self != .bytes }
-}
-
 /// A message of a derived file: its fields in Connect's order and the messages nested in it.
 public final class ProtoMessage: @unchecked Sendable {
     public let name: String

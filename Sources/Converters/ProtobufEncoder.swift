@@ -16,13 +16,6 @@ struct ProtobufEncoder {
         self.ignoreDefaultForNullables = ignoreDefaultForNullables
     }
 
-    private enum WireType: UInt64 {
-        case varint = 0
-        case fixed64 = 1
-        case lengthDelimited = 2
-        case fixed32 = 5
-    }
-
     @inline(__always) mutating func varint(_ v: UInt64) {
         var n = v
         while n >= 0x80 {
@@ -32,7 +25,7 @@ struct ProtobufEncoder {
         bytes.append(UInt8(n))
     }
 
-    @inline(__always) private mutating func key(_ tag: Int, _ wire: WireType) {
+    @inline(__always) private mutating func key(_ tag: Int, _ wire: ProtoWireType) {
         varint(UInt64(tag) << 3 | wire.rawValue)
     }
 
@@ -109,13 +102,13 @@ struct ProtobufEncoder {
         switch field.kind {
         case .scalar(let scalar):
             if !presence && Self.isDefault(value) { return }
-            key(field.tag, Self.wireType(scalar))
+            key(field.tag, scalar.wireType)
             try payload(scalar, value)
         case .wrapper(let scalar):
             key(field.tag, .lengthDelimited)
             let start = beginLength()
             if !Self.isDefault(value) {
-                key(1, Self.wireType(scalar))
+                key(1, scalar.wireType)
                 try payload(scalar, value)
             }
             endLength(start)
@@ -176,15 +169,6 @@ struct ProtobufEncoder {
             varint(UInt64(bitPattern: Int64(field.value)))
         }
         endLength(start)
-    }
-
-    private static func wireType(_ scalar: ProtoScalar) -> WireType {
-        switch scalar {
-        case .int32, .int64, .bool: .varint
-        case .float: .fixed32
-        case .double: .fixed64
-        case .string, .bytes: .lengthDelimited
-        }
     }
 
     /// proto3's default of each type: not written for fields without presence.

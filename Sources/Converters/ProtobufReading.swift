@@ -76,10 +76,10 @@ final class ReadMessage {
 /// How one field is read, and where its value goes in the struct (or in a oneof's union struct).
 struct ReadField {
     indirect enum Kind {
-        case scalar(ProtoWireScalar, SchemaType)
+        case scalar(ProtoScalar, SchemaType)
         case enumeration(EnumDescriptor, asInt: Bool)
         case message(ReadMessage)
-        case wrapper(ProtoWireScalar, SchemaType)
+        case wrapper(ProtoScalar, SchemaType)
         case map(key: ReadField, value: ReadField, keySchema: Schema, valueSchema: Schema)
         case decimal, date, time, timestamp
     }
@@ -89,12 +89,6 @@ struct ReadField {
     let repeated: Bool
     /// For a oneof member: its union struct's schema and its place in it.
     let union: (schema: Schema, member: Int)?
-}
-
-/// The scalar types of the wire, as `.proto` text names them.
-enum ProtoWireScalar: String {
-    case int32, int64, uint32, uint64, sint32, sint64, fixed32, fixed64, sfixed32, sfixed64, float, double, bool
-    case string, bytes
 }
 
 /// Builds read plans, resolving type names as protoc does (innermost scope first).
@@ -213,7 +207,7 @@ private struct PlanBuilder {
                     valueSchema: valueSchema)
             )
         }
-        if let scalar = ProtoWireScalar(rawValue: typeName) {
+        if let scalar = ProtoScalar(rawValue: typeName) {
             let type: SchemaType
             switch scalar {
             case .int32, .sint32, .sfixed32:
@@ -296,7 +290,7 @@ private struct PlanBuilder {
         }
     }
 
-    static let wrappers: [String: (ProtoWireScalar, SchemaType)] = [
+    static let wrappers: [String: (ProtoScalar, SchemaType)] = [
         "DoubleValue": (.double, .float64), "FloatValue": (.float, .float32), "Int64Value": (.int64, .int64),
         "UInt64Value": (.uint64, .int64), "Int32Value": (.int32, .int32), "UInt32Value": (.uint32, .int64),
         "BoolValue": (.bool, .boolean), "StringValue": (.string, .string), "BytesValue": (.bytes, .bytes),
