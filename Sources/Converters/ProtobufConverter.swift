@@ -15,8 +15,8 @@ public final class ProtobufConverter: Converter {
     public let data: ProtobufData
     private let ids: SchemaIdResolver
     private var buffer: [UInt8] = []
-    /// The file derived for each Connect schema, by identity (the schema is kept so its identity stays valid).
-    private var files: [ObjectIdentifier: (schema: Schema, file: ProtobufFile)] = [:]
+    /// The file derived for each Connect schema: what the registry receives and what values are encoded with.
+    private let files: DerivedFiles
     /// Writer schemas read, by registry id: the parsed file and its read plans.
     private let writerSchemas: WriterSchemas<ProtobufReadSchema>
     /// How many Connect schemas were derived to Protobuf rather than taken from the cache.
@@ -29,6 +29,8 @@ public final class ProtobufConverter: Converter {
     ) {
         self.isKey = isKey
         self.data = data
+        let files = DerivedFiles(data)
+        self.files = files
         let reading = ProtobufReadSchema.Settings(
             enhancedSchemaSupport: enhancedSchemaSupport, intForEnums: intForEnums,
             optionalForNullables: data.settings.optionalForNullables,
@@ -39,7 +41,7 @@ public final class ProtobufConverter: Converter {
         ids = SchemaIdResolver(
             registry: registry, isKey: isKey, subjectNameStrategy: subjectNameStrategy, idSource: idSource
         ) { schema in
-            let file = try data.file(for: schema)
+            let file = try files.file(for: schema)
             return (RegistrySchema(text: file.text, type: .protobuf), file.recordName)
         }
     }
@@ -69,8 +71,8 @@ public final class ProtobufConverter: Converter {
         guard case .struct(let record) = value else {
             throw DataError("ProtobufConverter writes struct records only (topic \(topic))")
         }
+        let file = try files.file(for: schema)
         let id = try ids.id(topic: topic, schema: schema)
-        let file = try file(for: schema)
         var encoder = ProtobufEncoder(bytes: [], ignoreDefaultForNullables: data.settings.ignoreDefaultForNullables)
         swap(&encoder.bytes, &buffer)
         defer { swap(&encoder.bytes, &buffer) }
@@ -82,7 +84,19 @@ public final class ProtobufConverter: Converter {
         return encoder.bytes
     }
 
-    private func file(for schema: Schema) throws(DataError) -> ProtobufFile {
+}
+
+/// The Protobuf file of each Connect schema, derived once (by identity; the schema is kept so that its identity
+/// stays valid) for both the registry id and the encoding.
+private final class DerivedFiles {
+    private let data: ProtobufData
+    private var files: [ObjectIdentifier: (schema: Schema, file: ProtobufFile)] = [:]
+
+    init(_ data: ProtobufData) {
+        self.data = data
+    }
+
+    func file(for schema: Schema) throws(DataError) -> ProtobufFile {
         if let known = files[ObjectIdentifier(schema)] { return known.file }
         let file = try data.file(for: schema)
         // Bounded as Confluent's `schemas.cache.size` (1000): schemas normally change rarely.
