@@ -57,12 +57,7 @@ public struct RowChangeReader: Sendable {
         guard case .struct(let value) = record.value else {
             throw SinkError(.unsupportedRecord, record, "the value is not a struct: the JDBC sink writes rows")
         }
-        guard envelope else {
-            return RowChange(
-                operation: .write, table: try table(record, source: nil), key: try key(record, row: value),
-                columns: columns(of: value, except: config.primaryKeyMode == .kafka ? [] : keyNames(record, value)),
-                position: record.position)
-        }
+        guard envelope else { return try write(record, row: value, source: nil) }
         let source: Struct? = if case .struct(let s) = value["source"] { s } else { nil }
         let op: String? = if case .string(let s) = value["op"] { s } else { nil }
         switch op {
@@ -70,10 +65,7 @@ public struct RowChangeReader: Sendable {
             guard case .struct(let after) = value["after"] else {
                 throw SinkError(.unsupportedRecord, record, "a \(op!) event without an after row")
             }
-            return RowChange(
-                operation: .write, table: try table(record, source: source), key: try key(record, row: after),
-                columns: columns(of: after, except: config.primaryKeyMode == .kafka ? [] : keyNames(record, after)),
-                position: record.position)
+            return try write(record, row: after, source: source)
         case "d"?:
             guard config.deleteEnabled else { return nil }
             let before: Struct? = if case .struct(let s) = value["before"] { s } else { nil }
@@ -112,18 +104,15 @@ public struct RowChangeReader: Sendable {
         return name
     }
 
-    /// The names of the key columns taken from the row itself (record_value), or from the key (record_key), which
-    /// then do not count again among the row's other columns.
-    private func keyNames(_ record: SinkRecord, _ row: Struct) -> Set<String> {
-        switch config.primaryKeyMode {
-        case .none, .kafka: return []
-        case .recordValue: return Set(config.primaryKeyFields)
-        case .recordKey:
-            if case .struct(let key) = record.key {
-                return Set(key.schema.fields.map(\.name).filter { isKeyField($0) })
-            }
-            return Set(config.primaryKeyFields.prefix(1))
-        }
+    /// A write of `row`: its key columns, and its other columns (those the key took from the row, or from the
+    /// record's key, do not count twice; the kafka mode's columns are not the row's).
+    private func write(_ record: SinkRecord, row: Struct, source: Struct?) throws(SinkError) -> RowChange {
+        let table = try table(record, source: source)
+        let key = try key(record, row: row)
+        let keyNames = config.primaryKeyMode == .kafka ? [] : Set(key.map(\.name))
+        return RowChange(
+            operation: .write, table: table, key: key,
+            columns: columns(of: row, except: keyNames), position: record.position)
     }
 
     private func isKeyField(_ name: String) -> Bool {
