@@ -73,7 +73,9 @@ let package = Package(
         // The JDBC sink: Debezium's JdbcSinkConnector, writing records back into databases.
         .target(
             name: "JdbcSink",
-            dependencies: ["TributaryCore", "PostgresSource", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "TributaryCore", "PostgresSource", "MySQLSource", .product(name: "Logging", package: "swift-log"),
+            ]),
         // The worker's HTTP listener: /metrics (Prometheus text), / and /health.
         .target(
             name: "Monitoring",

@@ -2,17 +2,12 @@ import Logging
 import TributaryCore
 
 /// Debezium's `io.debezium.connector.jdbc.JdbcSinkConnector`: change events (or plain rows) from Kafka written
-/// into a database table per topic. PostgreSQL targets so far.
+/// into a database table per topic, in PostgreSQL, MySQL or MariaDB.
 public struct JdbcSinkConnector: SinkConnector {
     public init() {}
 
     public func validate(_ config: Config) throws {
-        let sink = try JdbcSinkConfig(config)
-        guard sink.url.dialect == .postgresql else {
-            throw ConfigError.invalid(
-                key: "connection.url", value: sink.url.dialect.rawValue,
-                expected: "jdbc:postgresql://… (MySQL and MariaDB targets are not written yet)")
-        }
+        _ = try JdbcSinkConfig(config)
     }
 
     public var configDefinition: ConfigDefinition? { JdbcSinkConfig.definition }
@@ -24,12 +19,19 @@ public struct JdbcSinkConnector: SinkConnector {
 
 /// The JDBC sink's task: records read into row changes as they come (`put`), written in one transaction per
 /// batch (`flush`), before the worker commits the batch's offsets.
+///
+/// A record that cannot be written (a value the column cannot hold, a key missing) is found by writing the batch
+/// again a row at a time, and then stops the task with that record's position, or with `errors.tolerance=all`
+/// goes to the worker's reporter (and the dead letter queue) while the other rows are written.
 public final class JdbcSinkTask: SinkTask {
     private let config: JdbcSinkConfig
     private let reader: RowChangeReader
     private let logger: Logger
-    private var writer: PostgresSinkWriter?
+    private var writer: SinkWriter?
+    private var reporter: ErrantRecordReporter?
     private var pending: [RowChange] = []
+    /// The record of each pending change.
+    private var pendingRecords: [SinkRecord] = []
 
     public init(config: JdbcSinkConfig, name: String) {
         self.config = config
@@ -39,20 +41,42 @@ public final class JdbcSinkTask: SinkTask {
         self.logger = logger
     }
 
-    public func start() throws {
-        writer = try PostgresSinkWriter(config: config, logger: logger)
+    public func start(reporter: ErrantRecordReporter?) throws {
+        self.reporter = reporter
+        writer = try SinkWriter(config: config, logger: logger)
     }
 
     public func put(_ records: [SinkRecord]) throws {
         for record in records {
-            if let change = try reader.change(record) { pending.append(change) }
+            do {
+                guard let change = try reader.change(record) else { continue }
+                pending.append(change)
+                pendingRecords.append(record)
+            } catch {
+                guard let reporter else { throw error }
+                try reporter.report(record, error: error)
+            }
         }
     }
 
     public func flush() throws {
         guard let writer, !pending.isEmpty else { return }
-        try writer.write(pending)
-        pending.removeAll(keepingCapacity: true)
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            pendingRecords.removeAll(keepingCapacity: true)
+        }
+        do {
+            try writer.write(pending)
+        } catch is SinkError {
+            // Which record? Each row behind its own savepoint tells; the others are kept only when errors are
+            // tolerated (otherwise the batch stays unwritten, and the task stops naming the record).
+            let refused = try writer.writeIsolating(pending, keepingTheOthers: reporter != nil)
+            guard let reporter else {
+                if let first = refused.first { throw first.error }
+                return
+            }
+            for (index, error) in refused { try reporter.report(pendingRecords[index], error: error) }
+        }
     }
 
     public func stop() {

@@ -3,11 +3,16 @@ import TributaryCore
 /// PostgreSQL's side of the JDBC sink: the column type of each Connect schema (Debezium's logical and semantic
 /// types included), each value in the text form PostgreSQL parses for that type, and the statements, with `$n`
 /// parameters for every value and names quoted wherever they could be read as something else.
-struct PostgresSinkDialect: Sendable {
+struct PostgresSinkDialect: SinkDialect {
     /// `quote.identifiers`: quote every name. Otherwise only names that are not plain (lower-case letters, digits,
     /// `_`) or are reserved words are quoted; plain ones fold to lower case, as PostgreSQL folds unquoted names.
     let quoteAll: Bool
-    let placeholder: String
+
+    var usesParameters: Bool { true }
+    var sessionSetup: [String] { [] }
+
+    /// PostgreSQL binds at most 65,535 parameters per statement.
+    func maxRows(columns: Int) -> Int { max(1, min(1000, 65535 / max(1, columns))) }
 
     // MARK: Names
 
@@ -18,20 +23,15 @@ struct PostgresSinkDialect: Sendable {
     }
 
     /// The name as PostgreSQL stores it (unquoted names fold to lower case).
-    func stored(_ name: String) -> String {
+    func columnKey(_ name: String) -> String {
         !quoteAll && Self.isPlain(name) ? name.lowercased() : name
     }
 
     /// `schema.table` or `table` (split at the first dot) as it goes into SQL.
     func table(_ name: String) -> String {
-        let (schema, table) = Self.split(name)
+        let (schema, table) = splitTableName(name)
         guard let schema else { return identifier(table) }
         return identifier(schema) + "." + identifier(table)
-    }
-
-    static func split(_ name: String) -> (schema: String?, table: String) {
-        guard let dot = name.firstIndex(of: ".") else { return (nil, name) }
-        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
     }
 
     private static func isPlain(_ name: String) -> Bool {
@@ -61,8 +61,8 @@ struct PostgresSinkDialect: Sendable {
 
     // MARK: Types
 
-    /// The column type for values of `schema`.
-    func columnType(_ schema: Schema) throws(SinkTypeError) -> String {
+    /// The column type for values of `schema` (any type can be a key column in PostgreSQL).
+    func columnType(_ schema: Schema, isKey: Bool = false) throws(SinkTypeError) -> String {
         switch schema.name {
         case ConnectLogical.decimalName?:
             let precision = schema.parameter(ConnectLogical.precisionParameter)
@@ -104,28 +104,16 @@ struct PostgresSinkDialect: Sendable {
     // MARK: Values
 
     /// A value's text for a parameter of its column; nil for NULL.
-    func text(_ value: Value, _ schema: Schema) throws(SinkTypeError) -> String? {
+    func bound(_ value: Value, _ schema: Schema) throws(SinkTypeError) -> String? {
+        if let temporal = SinkTemporalText.text(value, schema) { return temporal }
         switch value {
         case .null: return nil
         case .boolean(let v): return v ? "true" : "false"
         case .int8(let v): return String(v)
         case .int16(let v): return String(v)
-        case .int32(let v):
-            switch schema.name {
-            case ConnectLogical.dateName?, DebeziumSemantic.date?: return Self.date(days: Int(v))
-            case ConnectLogical.timeName?, DebeziumSemantic.time?: return Self.time(micros: Int64(v) * 1000)
-            default: return String(v)
-            }
-        case .int64(let v):
-            switch schema.name {
-            case ConnectLogical.timestampName?, DebeziumSemantic.timestamp?: return Self.timestamp(micros: v * 1000)
-            case DebeziumSemantic.microTimestamp?: return Self.timestamp(micros: v)
-            case DebeziumSemantic.nanoTimestamp?: return Self.timestamp(micros: Self.floorDiv(v, 1000))
-            case DebeziumSemantic.microTime?: return Self.time(micros: v)
-            case DebeziumSemantic.nanoTime?: return Self.time(micros: v / 1000)
-            case DebeziumSemantic.microDuration?: return "\(v) microseconds"
-            default: return String(v)
-            }
+        case .int32(let v): return String(v)
+        case .int64(let v) where schema.name == DebeziumSemantic.microDuration: return "\(v) microseconds"
+        case .int64(let v): return String(v)
         case .float32(let v): return Self.float(Double(v), description: v.description)
         case .float64(let v): return Self.float(v, description: v.description)
         case .string(let v):
@@ -143,7 +131,7 @@ struct PostgresSinkDialect: Sendable {
             var out = "{"
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }
-                guard let text = try text(item, element) else {
+                guard let text = try bound(item, element) else {
                     out += "NULL"
                     continue
                 }
@@ -160,115 +148,27 @@ struct PostgresSinkDialect: Sendable {
         }
     }
 
-    /// Whether the value is the source's placeholder for a value it did not send (unchanged TOAST).
-    func isUnavailable(_ value: Value) -> Bool {
-        switch value {
-        case .string(let v): v == placeholder
-        case .bytes(let v): v.elementsEqual(placeholder.utf8)
-        default: false
-        }
-    }
-
     private static func float(_ v: Double, description: String) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "Infinity" : "-Infinity" }
         return description
     }
 
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
-
-    /// `YYYY-MM-DD`, with ` BC` for years before 1 (PostgreSQL's proleptic Gregorian calendar, as the sources').
-    static func date(days: Int) -> String {
-        let (y, m, d) = CivilTime.civilFromDays(days)
-        let year = y > 0 ? y : 1 - y
-        return pad(year, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + (y > 0 ? "" : " BC")
-    }
-
-    static func time(micros: Int64) -> String {
-        let seconds = Int(micros / 1_000_000), fraction = Int(micros % 1_000_000)
-        return pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2) + "."
-            + pad(fraction, 6)
-    }
-
-    static func timestamp(micros: Int64) -> String {
-        let days = floorDiv(micros, 86_400_000_000)
-        let date = self.date(days: Int(days))
-        let time = self.time(micros: micros - days * 86_400_000_000)
-        guard date.hasSuffix(" BC") else { return date + " " + time }
-        return String(date.dropLast(3)) + " " + time + " BC"
-    }
-
-    private static func pad(_ v: Int, _ width: Int) -> String {
-        let text = String(v)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-    }
-
     // MARK: Statements
 
-    func createTable(
-        _ table: String, key: [RowChange.Column], columns: [RowChange.Column]
-    ) throws(SinkTypeError)
-        -> String
-    {
-        var definitions: [String] = []
-        for column in key {
-            definitions.append(identifier(column.name) + " " + (try columnType(column.schema)) + " NOT NULL")
-        }
-        for column in columns {
-            definitions.append(
-                identifier(column.name) + " " + (try columnType(column.schema))
-                    + (column.schema.isOptional ? " NULL" : " NOT NULL"))
-        }
-        if !key.isEmpty {
-            definitions.append("PRIMARY KEY (" + key.map { identifier($0.name) }.joined(separator: ", ") + ")")
-        }
-        return "CREATE TABLE " + self.table(table) + " (" + definitions.joined(separator: ", ") + ")"
-    }
-
-    func addColumn(_ table: String, _ column: RowChange.Column) throws(SinkTypeError) -> String {
-        "ALTER TABLE " + self.table(table) + " ADD COLUMN " + identifier(column.name) + " "
-            + (try columnType(column.schema)) + " NULL"
-    }
-
-    func insert(_ table: String, columns: [String]) -> String {
-        "INSERT INTO " + self.table(table) + " (" + columns.map(identifier).joined(separator: ",") + ") VALUES ("
-            + (1...max(1, columns.count)).prefix(columns.count).map { "$\($0)" }.joined(separator: ",") + ")"
-    }
-
-    func upsert(_ table: String, key: [String], columns: [String]) -> String {
+    func upsertClause(key: [String], columns: [String]) -> String {
         let conflict = " ON CONFLICT (" + key.map(identifier).joined(separator: ",") + ")"
-        let update =
-            columns.isEmpty
-            ? " DO NOTHING"
-            : " DO UPDATE SET "
-                + columns.map { identifier($0) + "=EXCLUDED." + identifier($0) }.joined(separator: ",")
-        return insert(table, columns: key + columns) + conflict + update
+        guard !columns.isEmpty else { return conflict + " DO NOTHING" }
+        return conflict + " DO UPDATE SET "
+            + columns.map { identifier($0) + "=EXCLUDED." + identifier($0) }.joined(separator: ",")
     }
 
-    func update(_ table: String, key: [String], columns: [String]) -> String {
-        let set = columns.enumerated().map { identifier($0.element) + "=$\($0.offset + 1)" }
-        return "UPDATE " + self.table(table) + " SET " + set.joined(separator: ",") + " WHERE "
-            + condition(key, from: columns.count + 1)
+    func columnsQuery(_ table: String) -> SinkStatement {
+        let (schema, name) = splitTableName(table)
+        return SinkStatement(
+            """
+            SELECT column_name FROM information_schema.columns
+            WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema())
+            """, [columnKey(name), schema.map(columnKey)])
     }
-
-    func delete(_ table: String, key: [String]) -> String {
-        "DELETE FROM " + self.table(table) + " WHERE " + condition(key, from: 1)
-    }
-
-    func truncate(_ table: String) -> String { "TRUNCATE TABLE " + self.table(table) }
-
-    private func condition(_ key: [String], from first: Int) -> String {
-        key.enumerated().map { identifier($0.element) + "=$\($0.offset + first)" }.joined(separator: " AND ")
-    }
-}
-
-/// A Connect schema or value PostgreSQL has no column for.
-struct SinkTypeError: Error, CustomStringConvertible {
-    let what: String
-
-    init(_ what: String) {
-        self.what = what
-    }
-
-    var description: String { "cannot write \(what)" }
 }

@@ -11,13 +11,16 @@ public final class MySQLConnection {
         public var port: Int
         public var user: String
         public var password: String?
+        /// The default database (`USE`), if any.
+        public var database: String?
         public var connectTimeoutSeconds: UInt32 = 30
 
-        public init(host: String, port: Int, user: String, password: String?) {
+        public init(host: String, port: Int, user: String, password: String?, database: String? = nil) {
             self.host = host
             self.port = port
             self.user = user
             self.password = password
+            self.database = database
         }
 
         /// Where the server is, for messages (never includes the password).
@@ -35,7 +38,9 @@ public final class MySQLConnection {
         tributary_set_connect_timeout(mysql, &timeout)
         guard
             mysql_real_connect(
-                mysql, settings.host, settings.user, settings.password, nil, UInt32(settings.port), nil, 0) != nil
+                mysql, settings.host, settings.user, settings.password, settings.database, UInt32(settings.port), nil, 0
+            )
+                != nil
         else {
             throw error("cannot connect to \(settings.address) as \(settings.user)")
         }
@@ -54,7 +59,7 @@ public final class MySQLConnection {
     /// Runs a statement that returns no rows.
     public func execute(_ sql: String) throws {
         guard let mysql else { throw MySQLError("the connection to \(settings.address) is closed") }
-        guard mysql_query(mysql, sql) == 0 else { throw error("\(settings.address) refused \(sql.prefix(200))") }
+        try send(mysql, sql)
         if let result = mysql_store_result(mysql) { mysql_free_result(result) }
     }
 
@@ -77,12 +82,22 @@ public final class MySQLConnection {
     /// the cursor is done or released.
     public func open(_ sql: String) throws -> MySQLCursor {
         guard let mysql else { throw MySQLError("the connection to \(settings.address) is closed") }
-        guard mysql_query(mysql, sql) == 0 else { throw error("\(settings.address) refused \(sql.prefix(200))") }
+        try send(mysql, sql)
         guard let result = mysql_use_result(mysql) else {
             if mysql_field_count(mysql) == 0 { return MySQLCursor(connection: self, result: nil, sql: sql) }
             throw error("\(settings.address) sent no result for \(sql.prefix(200))")
         }
         return MySQLCursor(connection: self, result: result, sql: sql)
+    }
+
+    /// Sends `sql` with its length (`mysql_real_query`), so that a NUL byte in a string literal is sent, not the
+    /// end of the statement.
+    private func send(_ mysql: UnsafeMutablePointer<MYSQL>, _ sql: String) throws {
+        var sql = sql
+        let status = sql.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { mysql_real_query(mysql, $0.baseAddress, UInt($0.count)) }
+        }
+        guard status == 0 else { throw error("\(settings.address) refused \(sql.prefix(200))") }
     }
 
     /// The error of the last call, if the server or library reports one.

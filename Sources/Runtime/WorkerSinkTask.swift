@@ -10,9 +10,9 @@ import TributaryCore
 /// batch's offsets to the group. A crash therefore replays at most the batch in flight, which the JDBC sink's
 /// upserts make harmless.
 ///
-/// A message that fails to convert stops the task, or with `errors.tolerance=all` is logged with its position,
-/// skipped, and sent (as it was consumed) to the dead letter queue when one is configured; its offset is committed
-/// like the others'.
+/// A message that fails to convert, or that the task cannot write (a row the database refuses), stops the task, or
+/// with `errors.tolerance=all` is logged with its position, skipped, and sent (as it was consumed) to the dead
+/// letter queue when one is configured, with the reason in its headers; its offset is committed like the others'.
 public final class WorkerSinkTask: @unchecked Sendable {
     public let name: String
     private let task: SinkTask
@@ -26,6 +26,8 @@ public final class WorkerSinkTask: @unchecked Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private var waitingForTopics = false
+    /// The messages of the batch in flight, for the records the task reports as errant.
+    private var batch: [ConsumedMessage] = []
     /// Messages skipped under `errors.tolerance=all`.
     public private(set) var skipped = 0
 
@@ -76,12 +78,14 @@ public final class WorkerSinkTask: @unchecked Sendable {
 
     /// Consumes, writes and commits until `stop()`; then writes and commits what it took and stops the task.
     public func run() throws {
-        try TaskError.wrapping(connector: name, .start) { try task.start() }
+        let reporter = errors.tolerance == .all ? Reporter(self) : nil
+        try TaskError.wrapping(connector: name, .start) { try task.start(reporter: reporter) }
         defer { task.stop() }
         try consumer.subscribe(topics)
         logger.info("sink task started", metadata: ["topics": "\(topics.joined(separator: ","))"])
         while !stopRequested.load(ordering: .acquiring) {
             var records: [SinkRecord] = []
+            batch.removeAll(keepingCapacity: true)
             var next: [TopicPartition: Int64] = [:]
             let clock = ContinuousClock()
             let deadline = clock.now + .milliseconds(500)
@@ -91,7 +95,10 @@ public final class WorkerSinkTask: @unchecked Sendable {
                     continue
                 }
                 next[TopicPartition(topic: message.topic, partition: message.partition)] = message.offset + 1
-                if let record = try convert(message) { records.append(record) }
+                if let record = try convert(message) {
+                    records.append(record)
+                    if reporter != nil { batch.append(message) }
+                }
             }
             guard !next.isEmpty else { continue }
             try TaskError.wrapping(connector: name, .put) {
@@ -132,7 +139,6 @@ public final class WorkerSinkTask: @unchecked Sendable {
                 topic: message.topic, partition: message.partition, offset: message.offset, keySchema: key.schema,
                 key: key.value, valueSchema: value.schema, value: value.value, headers: message.headers)
         } catch {
-            let position = "\(message.topic)/\(message.partition)@\(message.offset)"
             guard errors.tolerance == .all else {
                 throw TaskError(
                     connector: name, stage: .convert,
@@ -141,18 +147,52 @@ public final class WorkerSinkTask: @unchecked Sendable {
                         sourceOffset: ["offset": .int(message.offset)]),
                     underlying: error)
             }
-            skipped += 1
-            logger.warning(
-                "record skipped (errors.tolerance=all)",
-                metadata: ["record": "\(position)", "stage": "\(stage.rawValue)", "error": "\(error)"])
-            try deadLetters?.report(
-                .init(
-                    topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
-                    value: message.value, headers: message.headers),
-                stage: stage,
+            try skip(
+                message, stage: stage,
                 className: String(describing: type(of: stage == .keyConverter ? keyConverter : valueConverter)),
                 error: error)
             return nil
+        }
+    }
+
+    /// Logs a message that is not written, counts it, and sends it to the dead letter queue when there is one.
+    private func skip(
+        _ message: ConsumedMessage, stage: DeadLetterQueueReporter.Stage, className: String, error: Error
+    )
+        throws
+    {
+        skipped += 1
+        logger.warning(
+            "record skipped (errors.tolerance=all)",
+            metadata: [
+                "record": "\(message.topic)/\(message.partition)@\(message.offset)", "stage": "\(stage.rawValue)",
+                "error": "\(error)",
+            ])
+        try deadLetters?.report(
+            .init(
+                topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+                value: message.value, headers: message.headers),
+            stage: stage, className: className, error: error)
+    }
+
+    /// The task's records it could not write, skipped as messages that fail to convert are (`TASK_PUT`).
+    private final class Reporter: ErrantRecordReporter {
+        private unowned let worker: WorkerSinkTask
+
+        init(_ worker: WorkerSinkTask) {
+            self.worker = worker
+        }
+
+        func report(_ record: SinkRecord, error: Error) throws {
+            guard
+                let message = worker.batch.first(where: {
+                    $0.offset == record.offset && $0.partition == record.partition && $0.topic == record.topic
+                })
+            else {
+                preconditionFailure("the task reported \(record.position), which is not in the batch it was given")
+            }
+            try worker.skip(
+                message, stage: .taskPut, className: String(describing: type(of: worker.task)), error: error)
         }
     }
 }

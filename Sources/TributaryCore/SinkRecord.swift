@@ -27,14 +27,21 @@ public struct SinkRecord: Sendable {
     public var position: String { "\(topic)/\(partition)@\(offset)" }
 }
 
+/// Takes the records a sink task could not write (Kafka Connect's `ErrantRecordReporter`): the worker logs each,
+/// sends it as it was consumed to the dead letter queue when there is one, and the task goes on with the others.
+/// Workers give tasks one only under `errors.tolerance=all`; without one, a task throws what it could not write.
+public protocol ErrantRecordReporter: AnyObject {
+    func report(_ record: SinkRecord, error: Error) throws
+}
+
 /// A sink connector's task: writes records read from Kafka (Kafka Connect's `SinkTask`).
 ///
 /// A worker drives one task from one thread: `start`, then `put` with each batch and `flush` before it commits
 /// the batch's consumer offsets, `stop` at the end. What `flush` returned from must be stored for good: offsets
 /// are committed after it, and the records are not read again.
 public protocol SinkTask: AnyObject {
-    /// Connects to the target.
-    func start() throws
+    /// Connects to the target. `reporter` takes the records the task cannot write, when errors are tolerated.
+    func start(reporter: ErrantRecordReporter?) throws
     /// Takes records to write; they may be written now or kept until `flush`.
     func put(_ records: [SinkRecord]) throws
     /// Writes everything `put` took.

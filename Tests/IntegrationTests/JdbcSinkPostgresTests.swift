@@ -91,7 +91,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             XCTAssertTrue(
                 changes.contains { $0.columns.contains { $0.value == .string("__debezium_unavailable_value") } },
                 "the update did not change the TOASTed column: the source sent its placeholder")
-            let writer = try PostgresSinkWriter(config: try sinkConfig(schema))
+            let writer = try SinkWriter(config: try sinkConfig(schema))
             defer { writer.close() }
             try writer.write(changes)
 
@@ -192,7 +192,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     func testUnchangedToastedValuesKeepTheStoredValue() throws {
         try withSchema { schema in
             let config = try sinkConfig(schema)
-            let writer = try PostgresSinkWriter(config: config)
+            let writer = try SinkWriter(config: config)
             defer { writer.close() }
             let reader = RowChangeReader(config: config)
             let row = Schema.struct(
@@ -227,7 +227,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     func testNamesFromRecordsCannotInjectSQL() throws {
         try withSchema { schema in
             let config = try sinkConfig(schema, ["collection.name.format": "\(schema).${topic}"])
-            let writer = try PostgresSinkWriter(config: config)
+            let writer = try SinkWriter(config: config)
             defer { writer.close() }
             let hostile = "x\"; DROP SCHEMA \(schema) CASCADE; --"
             let value = Schema.struct(
@@ -248,7 +248,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     func testWithoutSchemaEvolutionAMissingTableIsAClearError() throws {
         try withSchema { schema in
             let config = try sinkConfig(schema, ["schema.evolution": "none"])
-            let writer = try PostgresSinkWriter(config: config)
+            let writer = try SinkWriter(config: config)
             defer { writer.close() }
             let change = try XCTUnwrap(try RowChangeReader(config: config).change(RowChangeReaderTestsEvent.make()))
             XCTAssertThrowsError(try writer.write([change])) {

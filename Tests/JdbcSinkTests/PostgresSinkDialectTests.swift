@@ -4,7 +4,7 @@ import XCTest
 @testable import TributaryCore
 
 final class PostgresSinkDialectTests: XCTestCase {
-    private let dialect = PostgresSinkDialect(quoteAll: false, placeholder: "__debezium_unavailable_value")
+    private let dialect = PostgresSinkDialect(quoteAll: false)
 
     /// Names from records cannot break out of their quotes; plain ones stay unquoted, as Debezium writes them.
     func testNamesAreQuotedWhereTheyCouldBeReadAsSomethingElse() {
@@ -14,9 +14,9 @@ final class PostgresSinkDialectTests: XCTestCase {
         XCTAssertEqual(dialect.identifier("x\"; DROP TABLE t; --"), "\"x\"\"; DROP TABLE t; --\"")
         XCTAssertEqual(dialect.identifier("zoë"), "\"zoë\"")
         XCTAssertEqual(dialect.identifier("1st"), "\"1st\"")
-        XCTAssertEqual(dialect.stored("FirstName"), "firstname", "PostgreSQL folds unquoted names")
+        XCTAssertEqual(dialect.columnKey("FirstName"), "firstname", "PostgreSQL folds unquoted names")
         XCTAssertEqual(dialect.table("shop.order"), "shop.\"order\"")
-        XCTAssertEqual(PostgresSinkDialect(quoteAll: true, placeholder: "").identifier("id"), "\"id\"")
+        XCTAssertEqual(PostgresSinkDialect(quoteAll: true).identifier("id"), "\"id\"")
     }
 
     func testColumnTypes() throws {
@@ -38,28 +38,26 @@ final class PostgresSinkDialectTests: XCTestCase {
     }
 
     func testValuesInPostgresTextForms() throws {
-        XCTAssertEqual(try dialect.text(.bytes([0, 0xAB]), .bytes), "\\x00ab")
-        XCTAssertEqual(try dialect.text(.float64(.nan), .float64), "NaN")
-        XCTAssertEqual(try dialect.text(.float64(-.infinity), .float64), "-Infinity")
-        XCTAssertEqual(try dialect.text(.decimal(BigDecimal("-0.05")!), ConnectLogical.decimal(scale: 2)), "-0.05")
+        XCTAssertEqual(try dialect.bound(.bytes([0, 0xAB]), .bytes), "\\x00ab")
+        XCTAssertEqual(try dialect.bound(.float64(.nan), .float64), "NaN")
+        XCTAssertEqual(try dialect.bound(.float64(-.infinity), .float64), "-Infinity")
+        XCTAssertEqual(try dialect.bound(.decimal(BigDecimal("-0.05")!), ConnectLogical.decimal(scale: 2)), "-0.05")
         XCTAssertEqual(
-            try dialect.text(.int32(-1), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "1969-12-31")
+            try dialect.bound(.int32(-1), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "1969-12-31")
         XCTAssertEqual(
-            try dialect.text(.int32(-719_163), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "0001-12-31 BC")
+            try dialect.bound(.int32(-719_163), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "0001-12-31 BC"
+        )
         XCTAssertEqual(
-            try dialect.text(.int64(-1), DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64)),
+            try dialect.bound(.int64(-1), DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64)),
             "1969-12-31 23:59:59.999999")
         XCTAssertEqual(
-            try dialect.text(.int64(45_296_789_012), DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64)),
+            try dialect.bound(.int64(45_296_789_012), DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64)),
             "12:34:56.789012")
         XCTAssertEqual(
-            try dialect.text(.array([.string("a\"b"), .null, .string("c\\d")]), .array(of: .optionalString)),
+            try dialect.bound(.array([.string("a\"b"), .null, .string("c\\d")]), .array(of: .optionalString)),
             #"{"a\"b",NULL,"c\\d"}"#)
-        XCTAssertNil(try dialect.text(.null, .optionalString))
-        XCTAssertThrowsError(try dialect.text(.string("a\u{0}b"), .string), "PostgreSQL text cannot hold NUL")
-        XCTAssertTrue(dialect.isUnavailable(.string("__debezium_unavailable_value")))
-        XCTAssertTrue(dialect.isUnavailable(.bytes(Array("__debezium_unavailable_value".utf8))))
-        XCTAssertFalse(dialect.isUnavailable(.string("x")))
+        XCTAssertNil(try dialect.bound(.null, .optionalString))
+        XCTAssertThrowsError(try dialect.bound(.string("a\u{0}b"), .string), "PostgreSQL text cannot hold NUL")
     }
 
     func testStatements() throws {
@@ -72,13 +70,23 @@ final class PostgresSinkDialectTests: XCTestCase {
             try dialect.createTable("s.t", key: key, columns: columns),
             "CREATE TABLE s.t (id integer NOT NULL, name text NULL, \"order\" bigint NOT NULL, PRIMARY KEY (id))")
         XCTAssertEqual(
-            dialect.upsert("t", key: ["id"], columns: ["name", "order"]),
-            "INSERT INTO t (id,name,\"order\") VALUES ($1,$2,$3) ON CONFLICT (id) DO UPDATE SET "
-                + "name=EXCLUDED.name,\"order\"=EXCLUDED.\"order\"")
+            dialect.insert(
+                "t", columns: ["id", "name", "order"], rows: [["1", nil, "2"], ["3", "x", "4"]], upsertKey: ["id"]),
+            SinkStatement(
+                "INSERT INTO t (id,name,\"order\") VALUES ($1,$2,$3),($4,$5,$6) ON CONFLICT (id) DO UPDATE SET "
+                    + "name=EXCLUDED.name,\"order\"=EXCLUDED.\"order\"", ["1", nil, "2", "3", "x", "4"]))
         XCTAssertEqual(
-            dialect.upsert("t", key: ["id"], columns: []), "INSERT INTO t (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")
-        XCTAssertEqual(dialect.update("t", key: ["id"], columns: ["name"]), "UPDATE t SET name=$1 WHERE id=$2")
-        XCTAssertEqual(dialect.delete("t", key: ["a", "b"]), "DELETE FROM t WHERE a=$1 AND b=$2")
+            dialect.insert("t", columns: ["id"], rows: [["1"]], upsertKey: ["id"]),
+            SinkStatement("INSERT INTO t (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", ["1"]))
+        XCTAssertEqual(
+            dialect.update("t", key: ["id"], columns: ["name"], row: ["x", "1"]),
+            SinkStatement("UPDATE t SET name=$1 WHERE id=$2", ["x", "1"]))
+        XCTAssertEqual(
+            dialect.delete("t", key: ["a", "b"], rows: [["1", "2"], ["3", "4"]]),
+            SinkStatement("DELETE FROM t WHERE (a,b) IN (($1,$2),($3,$4))", ["1", "2", "3", "4"]))
+        XCTAssertEqual(
+            dialect.delete("t", key: ["id"], rows: [["1"], ["2"]]),
+            SinkStatement("DELETE FROM t WHERE id IN ($1,$2)", ["1", "2"]))
         XCTAssertEqual(try dialect.addColumn("t", columns[0]), "ALTER TABLE t ADD COLUMN name text NULL")
     }
 }

@@ -1,0 +1,236 @@
+import Logging
+import TributaryCore
+
+/// Writes row changes into the target database, a batch per transaction. Consecutive changes of one table with the
+/// same columns become one multi-row statement (`INSERT … VALUES (…),(…)` with the dialect's upsert clause, or
+/// `DELETE … WHERE key IN (…)`); a key seen twice starts a new statement, so each row's changes apply in order.
+/// Tables are created and columns added as `schema.evolution=basic` allows. A column holding the source's
+/// placeholder for an unchanged TOAST value is left out of that row's statement, so the stored value stays.
+public final class SinkWriter {
+    public let config: JdbcSinkConfig
+    private let dialect: any SinkDialect
+    private let database: any SinkDatabase
+    private let logger: Logger
+    /// The columns (by `columnKey`) of each table seen, by table name as records give it.
+    private var tables: [String: Set<String>] = [:]
+    /// The most bytes of values one statement carries (MySQL's `max_allowed_packet` is 16 MB by default).
+    private let maxStatementBytes = 4 << 20
+
+    public init(config: JdbcSinkConfig, logger: Logger = Logger(label: "tributary.jdbc-sink")) throws {
+        self.config = config
+        self.logger = logger
+        switch config.url.dialect {
+        case .postgresql:
+            dialect = PostgresSinkDialect(quoteAll: config.quoteIdentifiers)
+            database = try PostgresSinkDatabase(config.url, user: config.user, password: config.password)
+        case .mysql, .mariadb:
+            dialect = MySQLSinkDialect()
+            database = try MySQLSinkDatabase(config.url, user: config.user, password: config.password)
+        }
+        for statement in dialect.sessionSetup {
+            try database.execute(SinkStatement(statement), purpose: "set up the sink's session")
+        }
+    }
+
+    public func close() { database.close() }
+
+    /// Writes `changes` in one transaction: all of them, or (on an error) none.
+    public func write(_ changes: [RowChange]) throws {
+        guard !changes.isEmpty else { return }
+        try database.execute(SinkStatement("BEGIN"), purpose: "begin the sink's transaction")
+        do {
+            var next = 0
+            while next < changes.count { next = try writeRun(changes[...], from: next) }
+            try database.execute(SinkStatement("COMMIT"), purpose: "commit the sink's transaction")
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    /// Writes `changes` a row at a time in one transaction, each behind a savepoint, and returns those the database
+    /// (or the dialect) refused, with why: how a batch that failed finds its records. The others are committed when
+    /// nothing was refused or `keepingTheOthers`, and rolled back otherwise. Errors that are not a record's (a
+    /// lost connection) are thrown, with everything rolled back.
+    public func writeIsolating(
+        _ changes: [RowChange], keepingTheOthers: Bool
+    ) throws -> [(index: Int, error: SinkError)] {
+        var refused: [(index: Int, error: SinkError)] = []
+        try database.execute(SinkStatement("BEGIN"), purpose: "begin the sink's transaction")
+        do {
+            for index in changes.indices {
+                try database.execute(SinkStatement("SAVEPOINT tributary_row"), purpose: "set a savepoint")
+                do {
+                    _ = try writeRun(changes[index...index], from: index)
+                } catch let error as SinkError {
+                    try database.execute(
+                        SinkStatement("ROLLBACK TO SAVEPOINT tributary_row"), purpose: "roll one record back")
+                    tables.removeAll()
+                    refused.append((index, error))
+                }
+            }
+            let keep = refused.isEmpty || keepingTheOthers
+            try database.execute(
+                SinkStatement(keep ? "COMMIT" : "ROLLBACK"), purpose: "end the sink's transaction")
+        } catch {
+            rollback()
+            throw error
+        }
+        return refused
+    }
+
+    private func rollback() {
+        _ = try? database.execute(SinkStatement("ROLLBACK"), purpose: "roll the sink's transaction back")
+        // Tables created or altered in the transaction may be gone again.
+        tables.removeAll()
+    }
+
+    /// Writes the changes from `start` that one statement can carry; returns the index of the first one left.
+    private func writeRun(_ changes: ArraySlice<RowChange>, from start: Int) throws -> Int {
+        let first = changes[start]
+        let keyNames = first.key.map(\.name)
+        switch first.operation {
+        case .truncate:
+            if try columns(of: first.table) != nil { try run(dialect.truncate(first.table), changes[start...start]) }
+            return start + 1
+        case .delete:
+            var end = start
+            var rows: [[String?]] = []
+            let limit = dialect.maxRows(columns: keyNames.count)
+            while end < changes.endIndex, rows.count < limit, changes[end].operation == .delete,
+                changes[end].table == first.table, changes[end].key.map(\.name) == keyNames
+            {
+                rows.append(try bound(changes[end].key, changes[end]))
+                end += 1
+            }
+            guard try columns(of: first.table) != nil else { return end }
+            try run(dialect.delete(first.table, key: keyNames, rows: rows), changes[start..<end])
+            return end
+        case .write:
+            try ensureTable(first)
+            let names = first.columns.filter { !isUnavailable($0.value) }.map(\.name)
+            if config.insertMode == .update {
+                guard !names.isEmpty else { return start + 1 }
+                let row = try bound(first.columns.filter { !isUnavailable($0.value) } + first.key, first)
+                try run(dialect.update(first.table, key: keyNames, columns: names, row: row), changes[start...start])
+                return start + 1
+            }
+            var end = start
+            var rows: [[String?]] = []
+            var keys: Set<ArraySlice<String?>> = []
+            var bytes = 0
+            let limit = dialect.maxRows(columns: keyNames.count + names.count)
+            while end < changes.endIndex, rows.count < limit, bytes < maxStatementBytes,
+                sameShape(changes[end], table: first.table, key: keyNames, columns: names)
+            {
+                let change = changes[end]
+                let row = try bound(change.key + change.columns.filter { !isUnavailable($0.value) }, change)
+                if !keyNames.isEmpty, !keys.insert(row[..<keyNames.count]).inserted { break }
+                for value in row { bytes += value?.utf8.count ?? 0 }
+                rows.append(row)
+                end += 1
+            }
+            let statement = dialect.insert(
+                first.table, columns: keyNames + names, rows: rows,
+                upsertKey: config.insertMode == .upsert ? keyNames : nil)
+            try run(statement, changes[start..<end])
+            return end
+        }
+    }
+
+    /// Whether `change` writes `table` with these key and column names (its unavailable columns left out).
+    private func sameShape(_ change: RowChange, table: String, key: [String], columns: [String]) -> Bool {
+        guard change.operation == .write, change.table == table, change.key.count == key.count else { return false }
+        for (column, name) in zip(change.key, key) where column.name != name { return false }
+        var i = 0
+        for column in change.columns where !isUnavailable(column.value) {
+            guard i < columns.count, column.name == columns[i] else { return false }
+            i += 1
+        }
+        return i == columns.count
+    }
+
+    /// Whether the value is the source's placeholder for a value it did not send (unchanged TOAST).
+    private func isUnavailable(_ value: Value) -> Bool {
+        switch value {
+        case .string(let v): v == config.unavailableValuePlaceholder
+        case .bytes(let v): v.elementsEqual(config.unavailableValuePlaceholder.utf8)
+        default: false
+        }
+    }
+
+    private func bound(_ columns: [RowChange.Column], _ change: RowChange) throws(SinkError) -> [String?] {
+        var out: [String?] = []
+        out.reserveCapacity(columns.count)
+        for column in columns {
+            do {
+                out.append(try dialect.bound(column.value, column.schema))
+            } catch {
+                throw SinkError(
+                    .unsupportedType, position: change.position, "column \(column.name) of \(change.table): \(error)")
+            }
+        }
+        return out
+    }
+
+    private func run(_ statement: SinkStatement, _ changes: ArraySlice<RowChange>) throws {
+        let first = changes[changes.startIndex]
+        do {
+            try database.execute(statement, purpose: "write \(first.position) into \(first.table)")
+        } catch let error as RetriableError where !error.isRetriable {
+            let more = changes.count > 1 ? " (or one of the \(changes.count - 1) records after it)" : ""
+            throw SinkError(.database, position: first.position + more, "\(first.table): \(error)")
+        }
+    }
+
+    /// The table's columns (by `columnKey`); nil when it does not exist.
+    private func columns(of table: String) throws -> Set<String>? {
+        if let known = tables[table] { return known }
+        let rows = try database.execute(dialect.columnsQuery(table), purpose: "read the columns of \(table)")
+        guard !rows.isEmpty else { return nil }
+        let columns = Set(rows.compactMap { $0[0] })
+        tables[table] = columns
+        return columns
+    }
+
+    /// Creates the table, or adds the columns it lacks, as `schema.evolution` allows.
+    private func ensureTable(_ change: RowChange) throws {
+        let all = change.key + change.columns
+        guard let existing = try columns(of: change.table) else {
+            guard config.schemaEvolution == .basic else {
+                throw SinkError(
+                    .database, position: change.position,
+                    "table \(change.table) does not exist: create it, or set schema.evolution=basic")
+            }
+            let sql: String
+            do {
+                sql = try dialect.createTable(change.table, key: change.key, columns: change.columns)
+            } catch {
+                throw SinkError(.unsupportedType, position: change.position, "table \(change.table): \(error)")
+            }
+            try database.execute(SinkStatement(sql), purpose: "create table \(change.table)")
+            logger.info("table created", metadata: ["table": "\(change.table)", "columns": "\(all.count)"])
+            tables[change.table] = Set(all.map { dialect.columnKey($0.name) })
+            return
+        }
+        let missing = all.filter { !existing.contains(dialect.columnKey($0.name)) }
+        guard !missing.isEmpty else { return }
+        guard config.schemaEvolution == .basic else {
+            throw SinkError(
+                .database, position: change.position,
+                "table \(change.table) has no column \(missing.map(\.name).joined(separator: ", ")): add it, or set "
+                    + "schema.evolution=basic")
+        }
+        for column in missing {
+            let sql: String
+            do {
+                sql = try dialect.addColumn(change.table, column)
+            } catch {
+                throw SinkError(.unsupportedType, position: change.position, "column \(column.name): \(error)")
+            }
+            try database.execute(SinkStatement(sql), purpose: "add column \(column.name) to \(change.table)")
+            logger.info("column added", metadata: ["table": "\(change.table)", "column": "\(column.name)"])
+        }
+        tables[change.table] = existing.union(missing.map { dialect.columnKey($0.name) })
+    }
+}
