@@ -10,6 +10,9 @@ import TributaryCore
 /// Names are always quoted (`` `a``b` ``), so that reserved words and any character work; `quote.identifiers`
 /// changes nothing here.
 struct MySQLSinkDialect: SinkDialect {
+    /// MariaDB has a binary collation without padding; MySQL 5.7's binary one pads.
+    let isMariaDB: Bool
+
     var usesParameters: Bool { false }
 
     var sessionSetup: [String] {
@@ -18,6 +21,12 @@ struct MySQLSinkDialect: SinkDialect {
                 + "ERROR_FOR_DIVISION_BY_ZERO'",
             "SET SESSION time_zone = '+00:00'",
         ]
+    }
+
+    /// Text in UTF-8 whatever the database's default, compared byte for byte as PostgreSQL and the sources do:
+    /// keys `a` and `A` (and, on MariaDB, `a` and `a `) are different rows, as they were in the source.
+    var tableOptions: String {
+        " DEFAULT CHARSET=utf8mb4 COLLATE=" + (isMariaDB ? "utf8mb4_nopad_bin" : "utf8mb4_bin")
     }
 
     /// Rows per statement; statements stay well under `max_allowed_packet` (the writer also caps their bytes).

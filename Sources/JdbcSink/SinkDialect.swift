@@ -42,6 +42,8 @@ protocol SinkDialect: Sendable {
     func columnsQuery(_ table: String) -> SinkStatement
     /// The first statements of each session.
     var sessionSetup: [String] { get }
+    /// What follows a created table's column list.
+    var tableOptions: String { get }
 }
 
 extension SinkDialect {
@@ -126,7 +128,7 @@ extension SinkDialect {
                     + (column.schema.isOptional ? " NULL" : " NOT NULL"))
         }
         if !key.isEmpty { definitions.append("PRIMARY KEY (" + list(key.map(\.name)) + ")") }
-        return "CREATE TABLE " + self.table(table) + " (" + definitions.joined(separator: ", ") + ")"
+        return "CREATE TABLE " + self.table(table) + " (" + definitions.joined(separator: ", ") + ")" + tableOptions
     }
 
     func addColumn(_ table: String, _ column: RowChange.Column) throws(SinkTypeError) -> String {

@@ -24,7 +24,7 @@ public final class SinkWriter {
             dialect = PostgresSinkDialect(quoteAll: config.quoteIdentifiers)
             database = try PostgresSinkDatabase(config.url, user: config.user, password: config.password)
         case .mysql, .mariadb:
-            dialect = MySQLSinkDialect()
+            dialect = MySQLSinkDialect(isMariaDB: config.url.dialect == .mariadb)
             database = try MySQLSinkDatabase(config.url, user: config.user, password: config.password)
         }
         for statement in dialect.sessionSetup {

@@ -1,6 +1,7 @@
 import Converters
 import Foundation
 import JdbcSink
+import KafkaClient
 import Runtime
 import TributaryCore
 import XCTest
@@ -76,18 +77,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             XCTAssertEqual(messages.count, 6, "three inserts, an update, a delete and its tombstone")
 
             // As a sink reads them: the JSON converter (with schemas) turns the bytes back into Connect data.
-            let converter = try JsonConverter(Config([:]), isKey: false)
-            let keyConverter = try JsonConverter(Config([:]), isKey: true)
-            let reader = RowChangeReader(config: try sinkConfig(schema))
-            var changes: [RowChange] = []
-            for message in messages {
-                let key = try keyConverter.toConnectData(topic: topic, bytes: message.key)
-                let value = try converter.toConnectData(topic: topic, bytes: message.value)
-                let record = SinkRecord(
-                    topic: topic, partition: message.partition, offset: message.offset, keySchema: key.schema,
-                    key: key.value, valueSchema: value.schema, value: value.value)
-                if let change = try reader.change(record) { changes.append(change) }
-            }
+            let changes = try SinkTestSupport.changes(messages, try sinkConfig(schema))
             XCTAssertTrue(
                 changes.contains { $0.columns.contains { $0.value == .string("__debezium_unavailable_value") } },
                 "the update did not change the TOASTed column: the source sent its placeholder")
@@ -121,33 +111,11 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             let topic = "\(slot).public.\(slot)"
             XCTAssertEqual(try IntegrationEnvironment.consume([topic], count: 300).count, 300)
 
-            let worker = try WorkerConfig(
-                Config([
-                    "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
-                    "offset.storage.file.filename": offsetFile + ".sink",
-                ]), standalone: true)
             var values = (try sinkConfigValues(schema)).merging([
                 "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className, "topics": topic,
             ]) { $1 }
             let target = "\"\(schema)\".\"\(slot)\""
-            func runSink(until done: @escaping () throws -> Bool) throws {
-                let runner = try SinkTaskRunner(
-                    connector: Config(values), worker: worker, connector: JdbcSinkConnector())
-                let ended = DispatchSemaphore(value: 0)
-                let failure = Locked<(any Error)?>(nil)
-                DetachedThread.start {
-                    do { try runner.run() } catch { failure.withLock { $0 = error } }
-                    ended.signal()
-                }
-                let deadline = Date().addingTimeInterval(90)
-                while Date() < deadline, failure.withLock({ $0 == nil }), (try? done()) != true {
-                    Thread.sleep(forTimeInterval: 0.2)
-                }
-                runner.stop()
-                XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
-                if let error = failure.withLock({ $0 }) { throw error }
-            }
-            try runSink { try self.count(target) == "300" }
+            try runSink(values) { try self.count(target) == "300" }
             XCTAssertEqual(try rows(target, "id, v"), try rows("public.\"\(slot)\"", "id, v"))
 
             // The group committed what it wrote: a second run starts after it (a row removed from the target
@@ -155,10 +123,74 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             try db.query("DELETE FROM \(target) WHERE id = 1", purpose: "remove a row from the target")
             try db.query("UPDATE \"\(slot)\" SET v = 'new' WHERE id = 2", purpose: "a change")
             values["errors.retry.timeout"] = "0"
-            try runSink { try self.rows(target, "v").first?.first == "new" }
+            try runSink(values) { try self.rows(target, "v").first?.first == "new" }
             try source.stop()
             XCTAssertEqual(try rows(target, "v").first?.first, "new", "the update arrived")
             XCTAssertEqual(try count(target), "299", "nothing before the committed offset again")
+        }
+    }
+
+    /// Runs the sink connector `values` describe in a standalone worker until `done`, then stops it.
+    private func runSink(_ values: [String: String], until done: @escaping () throws -> Bool) throws {
+        let worker = try WorkerConfig(
+            Config([
+                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
+                "offset.storage.file.filename": offsetFile + ".sink",
+            ]), standalone: true)
+        let runner = try SinkTaskRunner(connector: Config(values), worker: worker, connector: JdbcSinkConnector())
+        let ended = DispatchSemaphore(value: 0)
+        let failure = Locked<(any Error)?>(nil)
+        DetachedThread.start {
+            do { try runner.run() } catch { failure.withLock { $0 = error } }
+            ended.signal()
+        }
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline, failure.withLock({ $0 == nil }), (try? done()) != true {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        runner.stop()
+        XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// A record the database refuses, under `errors.tolerance=all`, goes to the dead letter queue as it was
+    /// consumed, with the reason and the stage (`TASK_PUT`) in its headers; the records around it are written.
+    func testRefusedRecordsGoToTheDeadLetterQueue() throws {
+        try withSchema { schema in
+            let topic = IntegrationEnvironment.uniqueName("poison")
+            let dlq = topic + "-dlq"
+            let producer = try KafkaProducer(properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers])
+            {
+                _, _ in
+            }
+            try producer.createTopics([topic], partitions: 1, replicationFactor: -1)
+            let converter = try JsonConverter(Config([:]), isKey: false)
+            let keyConverter = try JsonConverter(Config([:]), isKey: true)
+            for (i, text) in ["a", "NUL \u{0} inside", "c"].enumerated() {
+                let record = SinkTestSupport.row(topic, offset: 0, id: Int32(i), .string(text), .optionalString)
+                _ = try producer.produce(
+                    topic: topic,
+                    key: try keyConverter.fromConnectData(topic: topic, schema: record.keySchema, value: record.key),
+                    value: try converter.fromConnectData(topic: topic, schema: record.valueSchema, value: record.value),
+                    token: UInt64(i + 1))
+            }
+            try producer.flush(timeoutMilliseconds: 30_000)
+            let values = (try sinkConfigValues(schema)).merging([
+                "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className, "topics": topic,
+                "collection.name.format": "\(schema).poison", "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": dlq, "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            ]) { $1 }
+            try runSink(values) { try self.count("\"\(schema)\".poison") == "2" }
+            XCTAssertEqual(try rows("\"\(schema)\".poison", "id, v"), [["0", "a"], ["2", "c"]])
+            let dead = try IntegrationEnvironment.consume([dlq], count: 1)
+            XCTAssertEqual(dead.count, 1)
+            let headers = Dictionary(
+                (dead.first?.headers ?? []).map { ($0.key, $0.value.map { String(decoding: $0, as: UTF8.self) }) },
+                uniquingKeysWith: { a, _ in a })
+            XCTAssertEqual(headers["__connect.errors.stage"], "TASK_PUT")
+            XCTAssertEqual(headers["__connect.errors.offset"], "1")
+            XCTAssertTrue(headers["__connect.errors.exception.message"]??.contains("NUL") == true, "\(headers)")
         }
     }
 

@@ -1,0 +1,168 @@
+import Foundation
+import JdbcSink
+import MySQLSource
+import TributaryCore
+import XCTest
+
+@testable import PostgresSource
+
+/// The JDBC sink's writer against a real MariaDB: PostgreSQL's change events, read back from the broker, become
+/// rows of a MariaDB table equal to the source's; names and values cannot break out of their quotes; rows the
+/// database refuses are found and reported one by one.
+final class JdbcSinkMariaDBTests: ConnectorTestCase {
+    override var slotBase: String { "msink" }
+
+    private func sinkConfig(_ database: String, _ extra: [String: String] = [:]) throws -> JdbcSinkConfig {
+        var values = [
+            "connection.url": "jdbc:mariadb://127.0.0.1:\(MariaDBEnvironment.port)/\(database)",
+            "connection.username": "tributary", "connection.password": "tributary", "insert.mode": "upsert",
+            "primary.key.mode": "record_key", "delete.enabled": "true", "schema.evolution": "basic",
+            "collection.name.format": "${source.table}",
+        ]
+        values.merge(extra) { $1 }
+        return try JdbcSinkConfig(Config(values))
+    }
+
+    private func target(_ database: String) throws -> MySQLConnection {
+        try MySQLConnection(
+            MySQLConnection.Settings(
+                host: "127.0.0.1", port: MariaDBEnvironment.port, user: "tributary", password: "tributary",
+                database: database))
+    }
+
+    func testPostgresChangeEventsMakeAnEqualMariaDBTable() throws {
+        let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
+        let db = try IntegrationEnvironment.sql()
+        tables.append(
+            try IntegrationEnvironment.createTable(
+                slot,
+                """
+                id int PRIMARY KEY, name text NOT NULL, amount numeric(12,3), born date, seen timestamptz,
+                at timestamp(6), raw bytea, ok boolean, ref uuid, doc json, score double precision,
+                "Mixed Case" smallint, big text, wide numeric
+                """))
+        try db.query("ALTER TABLE \"\(slot)\" ALTER COLUMN big SET STORAGE EXTERNAL", purpose: "toast")
+        let connector = try RunningConnector(
+            IntegrationEnvironment.connectorConfig(name: slot, prefix: slot, slot: slot, tables: "public.\(slot)"),
+            offsetFile: offsetFile)
+        try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+        try db.query(
+            """
+            INSERT INTO "\(slot)" VALUES
+              (1, 'one''s "quoted" \\ back', 12.5, '2000-02-29', '2024-05-06 07:08:09.123456+02',
+               '1999-12-31 23:59:59.5', '\\x00ff27', true, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1, "two"]}',
+               -0.25, 7, repeat('x', 10000), 123456789012345678901234567890.123456789),
+              (2, 'zoë 日本 🐘', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+              (3, '', -0.001, '0001-01-01', '1900-01-01 00:00:00+00', '9999-12-31 23:59:59.999999', '\\x', false,
+               NULL, 'null', 1.5e300, -32768, 'small', -0.5);
+            UPDATE "\(slot)" SET name = 'uno' WHERE id = 1;
+            DELETE FROM "\(slot)" WHERE id = 2;
+            """, purpose: "changes")
+        let messages = try IntegrationEnvironment.consume(["\(slot).public.\(slot)"], count: 6)
+        try connector.stop()
+        XCTAssertEqual(messages.count, 6, "three inserts, an update, a delete and its tombstone")
+
+        let config = try sinkConfig(database)
+        let changes = try SinkTestSupport.changes(messages, config)
+        let writer = try SinkWriter(config: config)
+        defer { writer.close() }
+        try writer.write(changes)
+        try writer.write(changes)  // a replay after a crash changes nothing
+
+        let source = try db.query(
+            """
+            SELECT id::text, name, amount::text, born::text,
+                   to_char(seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'),
+                   encode(raw, 'hex'), ok::int::text, ref::text, doc::text, score::text, "Mixed Case"::text,
+                   length(big)::text, wide::text
+            FROM "\(slot)" ORDER BY id
+            """, purpose: "source rows")
+        let copied = try target(database).query(
+            """
+            SELECT id, name, amount, born, DATE_FORMAT(seen, '%Y-%m-%d %H:%i:%s.%f'),
+                   DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), LOWER(HEX(raw)), ok, ref, doc, score, `Mixed Case`,
+                   LENGTH(big), TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM wide))
+            FROM `\(slot)` ORDER BY id
+            """)
+        XCTAssertEqual(copied.count, 2)
+        for (copy, original) in zip(copied, source) {
+            XCTAssertEqual(copy[0..<10], original[0..<10])
+            XCTAssertEqual(Double(copy[10] ?? ""), Double(original[10] ?? ""), "score")
+            XCTAssertEqual(copy[11...], original[11...])
+        }
+        let types = try target(database).query(
+            "SELECT column_name, column_type FROM information_schema.columns WHERE table_schema = '\(database)' "
+                + "AND column_name IN ('amount', 'seen', 'wide', 'id') ORDER BY column_name")
+        XCTAssertEqual(
+            types,
+            [["amount", "decimal(12,3)"], ["id", "int(11)"], ["seen", "datetime(6)"], ["wide", "decimal(65,30)"]])
+    }
+
+    /// Table and column names with quotes, backticks and unicode, and values with quotes, backslashes and NUL:
+    /// stored as they are, never run.
+    func testNamesAndValuesCannotInjectSQL() throws {
+        let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
+        let config = try sinkConfig(database, ["collection.name.format": "${topic}"])
+        let writer = try SinkWriter(config: config)
+        defer { writer.close() }
+        let hostile = "x`; DROP DATABASE \(database); --"
+        let value = Schema.struct(name: "v", fields: [("id", .int32), (hostile, .optionalString), ("select", .bytes)])
+        let key = Schema.struct(name: "k", fields: [("id", .int32)])
+        let texts = ["'); DROP TABLE y; --", "a\\'b", "nul\u{0}byte", "\\", "ü'"]
+        let records = texts.enumerated().map { i, text in
+            SinkRecord(
+                topic: "t`; DROP TABLE x; -- ü", partition: 0, offset: Int64(i), keySchema: key,
+                key: .struct(Struct(schema: key, values: [.int32(Int32(i))])), valueSchema: value,
+                value: .struct(Struct(schema: value, values: [.int32(Int32(i)), .string(text), .bytes([0x27, 0x5C])])))
+        }
+        let reader = RowChangeReader(config: config)
+        try writer.write(try records.map { try XCTUnwrap(try reader.change($0)) })
+        let rows = try target(database).query(
+            "SELECT `\(hostile.replacing("`", with: "``"))`, HEX(`select`) FROM `t``; DROP TABLE x; -- ü` ORDER BY id")
+        XCTAssertEqual(rows.map { $0[0] }, texts)
+        XCTAssertEqual(rows.map { $0[1] }, Array(repeating: "275C", count: texts.count))
+    }
+
+    /// A batch with rows the database refuses (a value too long for its column, a double MySQL cannot hold):
+    /// with a reporter, exactly those go to it and the others are written; without, nothing is written and the
+    /// error names the first refused record.
+    func testRefusedRowsAreFoundOneByOne() throws {
+        let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
+        try target(database).execute("CREATE TABLE narrow (id int PRIMARY KEY, v varchar(5))")
+        try target(database).execute("CREATE TABLE wide (id int PRIMARY KEY, v double)")
+        let values = [
+            "connection.url": "jdbc:mariadb://127.0.0.1:\(MariaDBEnvironment.port)/\(database)",
+            "connection.username": "tributary", "connection.password": "tributary", "insert.mode": "upsert",
+            "primary.key.mode": "record_key", "collection.name.format": "${topic}",
+        ]
+        let records = [
+            SinkTestSupport.row("narrow", offset: 0, id: 1, .string("fine"), .optionalString),
+            SinkTestSupport.row("narrow", offset: 1, id: 2, .string("far too long"), .optionalString),
+            SinkTestSupport.row("wide", offset: 2, id: 1, .float64(.nan), .optionalFloat64),
+            SinkTestSupport.row("wide", offset: 3, id: 2, .float64(2.5), .optionalFloat64),
+            SinkTestSupport.row("narrow", offset: 4, id: 3, .string("ok"), .optionalString),
+        ]
+
+        let strict = try JdbcSinkConnector().makeTask(Config(values))
+        try strict.start(reporter: nil)
+        try strict.put(records)
+        XCTAssertThrowsError(try strict.flush()) {
+            XCTAssertTrue("\($0)".contains("narrow/0@1"), "names the record: \($0)")
+            XCTAssertTrue("\($0)".contains("Data too long"), "says why: \($0)")
+        }
+        strict.stop()
+        XCTAssertEqual(try target(database).query("SELECT count(*) FROM narrow"), [["0"]], "nothing written")
+
+        let reporter = CollectingReporter()
+        let tolerant = try JdbcSinkConnector().makeTask(Config(values))
+        try tolerant.start(reporter: reporter)
+        try tolerant.put(records)
+        try tolerant.flush()
+        tolerant.stop()
+        XCTAssertEqual(reporter.reported.map(\.record.position), ["narrow/0@1", "wide/0@2"])
+        XCTAssertTrue("\(reporter.reported[1].error)".contains("column v"), "\(reporter.reported[1].error)")
+        XCTAssertEqual(
+            try target(database).query("SELECT id, v FROM narrow ORDER BY id"), [["1", "fine"], ["3", "ok"]])
+        XCTAssertEqual(try target(database).query("SELECT id, v FROM wide"), [["2", "2.5"]])
+    }
+}

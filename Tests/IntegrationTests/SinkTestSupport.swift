@@ -1,0 +1,45 @@
+import Converters
+import JdbcSink
+import KafkaClient
+import TributaryCore
+
+/// What the sink tests share: messages read back as a sink reads them, and a reporter that keeps what it is given.
+enum SinkTestSupport {
+    /// Consumed messages as sink records, through the JSON converter (with schemas), as a sink's worker reads them.
+    static func records(_ messages: [ConsumedMessage]) throws -> [SinkRecord] {
+        let converter = try JsonConverter(Config([:]), isKey: false)
+        let keyConverter = try JsonConverter(Config([:]), isKey: true)
+        return try messages.map { message in
+            let key = try keyConverter.toConnectData(topic: message.topic, bytes: message.key)
+            let value = try converter.toConnectData(topic: message.topic, bytes: message.value)
+            return SinkRecord(
+                topic: message.topic, partition: message.partition, offset: message.offset, keySchema: key.schema,
+                key: key.value, valueSchema: value.schema, value: value.value)
+        }
+    }
+
+    /// The row changes of `messages` under `config`.
+    static func changes(_ messages: [ConsumedMessage], _ config: JdbcSinkConfig) throws -> [RowChange] {
+        let reader = RowChangeReader(config: config)
+        return try records(messages).compactMap { try reader.change($0) }
+    }
+
+    /// A plain row record `{id, v}` of `topic` with the key `{id}`.
+    static func row(_ topic: String, offset: Int64, id: Int32, _ v: Value, _ schema: Schema) -> SinkRecord {
+        let value = Schema.struct(name: "v", fields: [("id", .int32), ("v", schema)])
+        let key = Schema.struct(name: "k", fields: [("id", .int32)])
+        return SinkRecord(
+            topic: topic, partition: 0, offset: offset, keySchema: key,
+            key: .struct(Struct(schema: key, values: [.int32(id)])), valueSchema: value,
+            value: .struct(Struct(schema: value, values: [.int32(id), v])))
+    }
+}
+
+/// Keeps the records a sink task reports as errant, as the worker's reporter would send them to the DLQ.
+final class CollectingReporter: ErrantRecordReporter {
+    var reported: [(record: SinkRecord, error: Error)] = []
+
+    func report(_ record: SinkRecord, error: Error) throws {
+        reported.append((record, error))
+    }
+}

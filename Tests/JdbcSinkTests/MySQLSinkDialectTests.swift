@@ -1,0 +1,75 @@
+import XCTest
+
+@testable import JdbcSink
+@testable import TributaryCore
+
+final class MySQLSinkDialectTests: XCTestCase {
+    private let dialect = MySQLSinkDialect(isMariaDB: true)
+
+    /// Every name is quoted with backticks, a backtick doubled; every string literal doubles its quotes and is
+    /// read without backslash escapes (the session's `NO_BACKSLASH_ESCAPES`).
+    func testNamesAndLiteralsCannotEndTheirQuotes() throws {
+        XCTAssertEqual(dialect.identifier("a`b"), "`a``b`")
+        XCTAssertEqual(dialect.table("shop.order"), "`shop`.`order`")
+        XCTAssertEqual(try dialect.bound(.string("it's \\"), .string), "'it''s \\'")
+        XCTAssertEqual(try dialect.bound(.bytes([0x27, 0x00]), .bytes), "X'2700'")
+        XCTAssertEqual(try dialect.bound(.bytes([]), .bytes), "X''")
+        XCTAssertTrue(dialect.sessionSetup[0].contains("NO_BACKSLASH_ESCAPES"))
+        XCTAssertTrue(dialect.sessionSetup[0].contains("STRICT_ALL_TABLES"))
+    }
+
+    func testColumnTypes() throws {
+        let cases: [(Schema, Bool, String)] = [
+            (.int8, false, "tinyint"), (.int32, false, "int"), (.float64, false, "double"),
+            (.string, false, "longtext"), (.string, true, "varchar(255)"), (.bytes, true, "varbinary(255)"),
+            (ConnectLogical.decimal(scale: 2, precision: 10), false, "decimal(10,2)"),
+            (ConnectLogical.decimal(scale: 4), false, "decimal(65,4)"),
+            (ConnectLogical.decimal(scale: 2, precision: 80), false, "decimal(65,2)"),
+            (DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string), false, "datetime(6)"),
+            (DebeziumSemantic.schema(DebeziumSemantic.uuid, .string), true, "char(36)"),
+            (DebeziumSemantic.schema(DebeziumSemantic.json, .string), false, "json"),
+        ]
+        for (schema, isKey, type) in cases {
+            XCTAssertEqual(try dialect.columnType(schema, isKey: isKey), type, "\(schema.name ?? "\(schema.type)")")
+        }
+        XCTAssertThrowsError(try dialect.columnType(.array(of: .string), isKey: false))
+        XCTAssertThrowsError(try dialect.columnType(ConnectLogical.decimal(scale: 31), isKey: false))
+    }
+
+    /// Values MySQL cannot hold are errors, never something else stored.
+    func testValuesMySQLCannotHoldAreErrors() {
+        XCTAssertThrowsError(try dialect.bound(.float64(.nan), .float64))
+        XCTAssertThrowsError(try dialect.bound(.float32(.infinity), .float32))
+        XCTAssertThrowsError(
+            try dialect.bound(.int32(-719_163), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "1 BC")
+        XCTAssertThrowsError(
+            try dialect.bound(.string("yesterday"), DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)))
+    }
+
+    func testZonedValuesAreStoredInUTC() throws {
+        let zoned = DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)
+        XCTAssertEqual(try dialect.bound(.string("2024-05-06T05:08:09.123456Z"), zoned), "'2024-05-06 05:08:09.123456'")
+        XCTAssertEqual(try dialect.bound(.string("2024-01-01T01:30:00+02:00"), zoned), "'2023-12-31 23:30:00.000000'")
+        XCTAssertEqual(try dialect.bound(.string("2024-01-01T23:00:00.5-01:00"), zoned), "'2024-01-02 00:00:00.500000'")
+        let time = DebeziumSemantic.schema(DebeziumSemantic.zonedTime, .string)
+        XCTAssertEqual(try dialect.bound(.string("01:00:00+02:00"), time), "'23:00:00.000000'")
+        XCTAssertEqual(
+            try dialect.bound(.int32(-1), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "'1969-12-31'")
+    }
+
+    func testStatements() {
+        XCTAssertEqual(
+            dialect.insert("t", columns: ["id", "v"], rows: [["1", "'a'"], ["2", nil]], upsertKey: ["id"]),
+            SinkStatement("INSERT INTO `t` (`id`,`v`) VALUES (1,'a'),(2,NULL) ON DUPLICATE KEY UPDATE `v`=VALUES(`v`)"))
+        XCTAssertEqual(
+            dialect.insert("t", columns: ["id"], rows: [["1"]], upsertKey: ["id"]).sql,
+            "INSERT INTO `t` (`id`) VALUES (1) ON DUPLICATE KEY UPDATE `id`=VALUES(`id`)")
+        XCTAssertEqual(
+            dialect.columnsQuery("db.t'x").sql,
+            "SELECT LOWER(column_name) FROM information_schema.columns WHERE table_name = 't''x' AND table_schema = 'db'"
+        )
+        XCTAssertTrue(
+            (try? dialect.createTable("t", key: [.init(name: "id", schema: .string, value: .null)], columns: []))?
+                .hasSuffix("COLLATE=utf8mb4_nopad_bin") == true)
+    }
+}
