@@ -76,6 +76,8 @@ let package = Package(
             dependencies: [
                 "TributaryCore", "PostgresSource", "MySQLSource", .product(name: "Logging", package: "swift-log"),
             ]),
+        // `tributary verify`: a source table and its copy compared row by row across databases.
+        .target(name: "TableVerify", dependencies: ["JdbcSink", "PostgresSource", "MySQLSource"]),
         // The worker's HTTP listener: /metrics (Prometheus text), / and /health.
         .target(
             name: "Monitoring",
@@ -90,7 +92,7 @@ let package = Package(
             name: "tributary",
             dependencies: [
                 "Runtime", "KafkaClient", "Converters", "Transforms", "TributaryCore", "PostgresSource", "MySQLSource",
-                "BinlogProtocol", "Monitoring", "JdbcSink",
+                "BinlogProtocol", "Monitoring", "JdbcSink", "TableVerify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -110,6 +112,7 @@ let package = Package(
             name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters", "Transforms"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
         .testTarget(name: "JdbcSinkTests", dependencies: ["JdbcSink", "TributaryCore"]),
+        .testTarget(name: "TableVerifyTests", dependencies: ["TableVerify"]),
         .testTarget(name: "BinlogProtocolTests", dependencies: ["BinlogProtocol"]),
         .testTarget(name: "MySQLDDLTests", dependencies: ["MySQLDDL"]),
         .testTarget(
@@ -119,7 +122,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Runtime", "KafkaClient", "PostgresSource", "Converters", "TributaryCore", "BinlogProtocol",
-                "MySQLSource", "SchemaRegistry", "Monitoring", "JdbcSink",
+                "MySQLSource", "SchemaRegistry", "Monitoring", "JdbcSink", "TableVerify",
             ]),
     ]
 )

@@ -106,6 +106,10 @@ struct PostgresSinkDialect: SinkDialect {
 
     /// A value's text for a parameter of its column; nil for NULL.
     func bound(_ value: Value, _ schema: Schema) throws(SinkTypeError) -> String? {
+        if let micros = SinkTemporalText.timeMicros(value, schema), !(0...86_400_000_000).contains(micros) {
+            throw SinkTypeError(
+                "the time \(SinkTemporalText.time(micros: micros)) (PostgreSQL's times run from 00:00 to 24:00)")
+        }
         if let temporal = SinkTemporalText.text(value, schema) { return temporal }
         switch value {
         case .null: return nil

@@ -12,10 +12,22 @@ enum SinkTemporalText {
         return pad(year, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + (y > 0 ? "" : " BC")
     }
 
+    /// `HH:MM:SS.ffffff`; MySQL's times may be negative or longer than a day (`-838:59:59.000000`).
     static func time(micros: Int64) -> String {
-        let seconds = Int(micros / 1_000_000), fraction = Int(micros % 1_000_000)
-        return pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2) + "."
-            + pad(fraction, 6)
+        let magnitude = micros.magnitude
+        let seconds = Int(magnitude / 1_000_000), fraction = Int(magnitude % 1_000_000)
+        return (micros < 0 ? "-" : "") + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":"
+            + pad(seconds % 60, 2) + "." + pad(fraction, 6)
+    }
+
+    /// A time of day's microseconds by its schema's name; nil for any other value.
+    static func timeMicros(_ value: Value, _ schema: Schema) -> Int64? {
+        switch (value, schema.name) {
+        case (.int32(let v), ConnectLogical.timeName?), (.int32(let v), DebeziumSemantic.time?): Int64(v) * 1000
+        case (.int64(let v), DebeziumSemantic.microTime?): v
+        case (.int64(let v), DebeziumSemantic.nanoTime?): v / 1000
+        default: nil
+        }
     }
 
     static func timestamp(micros: Int64) -> String {
@@ -37,15 +49,11 @@ enum SinkTemporalText {
         switch (value, schema.name) {
         case (.int32(let v), ConnectLogical.dateName?), (.int32(let v), DebeziumSemantic.date?):
             return date(days: Int(v))
-        case (.int32(let v), ConnectLogical.timeName?), (.int32(let v), DebeziumSemantic.time?):
-            return time(micros: Int64(v) * 1000)
         case (.int64(let v), ConnectLogical.timestampName?), (.int64(let v), DebeziumSemantic.timestamp?):
             return timestamp(micros: v * 1000)
         case (.int64(let v), DebeziumSemantic.microTimestamp?): return timestamp(micros: v)
         case (.int64(let v), DebeziumSemantic.nanoTimestamp?): return timestamp(micros: floorDiv(v, 1000))
-        case (.int64(let v), DebeziumSemantic.microTime?): return time(micros: v)
-        case (.int64(let v), DebeziumSemantic.nanoTime?): return time(micros: v / 1000)
-        default: return nil
+        default: return timeMicros(value, schema).map { time(micros: $0) }
         }
     }
 }

@@ -8,7 +8,7 @@ struct Tributary: ParsableCommand {
         commandName: "tributary",
         abstract: "Change data capture from PostgreSQL, MySQL and MariaDB into Kafka, in Debezium's event format.",
         version: TributaryVersion.string,
-        subcommands: [Standalone.self, Validate.self, Tail.self, Binlog.self, ConfigReference.self])
+        subcommands: [Standalone.self, Validate.self, Tail.self, Binlog.self, Verify.self, ConfigReference.self])
 }
 
 /// Options every command shares.

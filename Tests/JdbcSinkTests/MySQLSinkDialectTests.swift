@@ -57,6 +57,15 @@ final class MySQLSinkDialectTests: XCTestCase {
             try dialect.bound(.int32(-1), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "'1969-12-31'")
     }
 
+    /// MySQL's TIME runs from -838:59:59 to 838:59:59; PostgreSQL's time of day cannot hold such values.
+    func testTimesBeyondADay() throws {
+        let time = DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64)
+        XCTAssertEqual(try dialect.bound(.int64(-3_020_399_000_000), time), "'-838:59:59.000000'")
+        XCTAssertEqual(try dialect.bound(.int64(90_000_000_000), time), "'25:00:00.000000'")
+        XCTAssertThrowsError(try PostgresSinkDialect(quoteAll: false).bound(.int64(-1), time))
+        XCTAssertEqual(try PostgresSinkDialect(quoteAll: false).bound(.int64(86_400_000_000), time), "24:00:00.000000")
+    }
+
     func testStatements() {
         XCTAssertEqual(
             dialect.insert("t", columns: ["id", "v"], rows: [["1", "'a'"], ["2", nil]], upsertKey: ["id"]),
