@@ -14,12 +14,7 @@ final class PostgresSinkDatabase: SinkDatabase {
     private let connection: PostgresConnection
 
     init(_ url: JdbcURL, user: String, password: String?) throws {
-        let sslMode = url.parameters["sslmode"].flatMap(SSLMode.init(rawValue:)) ?? .prefer
-        connection = try PostgresConnection(
-            PostgresConnectionSettings(
-                host: url.host, port: url.port, user: user, password: password, database: url.database,
-                sslMode: sslMode),
-            replication: false)
+        connection = try PostgresConnection(url.postgresSettings(user: user, password: password), replication: false)
     }
 
     func execute(_ statement: SinkStatement, purpose: String) throws -> [[String?]] {
@@ -34,10 +29,7 @@ final class MySQLSinkDatabase: SinkDatabase {
     private let connection: MySQLConnection
 
     init(_ url: JdbcURL, user: String, password: String?) throws {
-        connection = try MySQLConnection(
-            MySQLConnection.Settings(
-                host: url.host, port: url.port, user: user, password: password,
-                database: url.database.isEmpty ? nil : url.database))
+        connection = try MySQLConnection(url.mysqlSettings(user: user, password: password))
     }
 
     func execute(_ statement: SinkStatement, purpose: String) throws -> [[String?]] {
@@ -46,4 +38,19 @@ final class MySQLSinkDatabase: SinkDatabase {
     }
 
     func close() { connection.close() }
+}
+
+extension JdbcURL {
+    /// libpq's settings for a `jdbc:postgresql://` URL (`sslmode` from its parameters).
+    public func postgresSettings(user: String, password: String?) -> PostgresConnectionSettings {
+        PostgresConnectionSettings(
+            host: host, port: port, user: user, password: password, database: database,
+            sslMode: parameters["sslmode"].flatMap(SSLMode.init(rawValue:)) ?? .prefer)
+    }
+
+    /// MariaDB Connector/C's settings for a `jdbc:mysql://` or `jdbc:mariadb://` URL.
+    public func mysqlSettings(user: String, password: String?) -> MySQLConnection.Settings {
+        MySQLConnection.Settings(
+            host: host, port: port, user: user, password: password, database: database.isEmpty ? nil : database)
+    }
 }

@@ -138,7 +138,7 @@ extension SinkDialect {
 }
 
 /// `schema.table` split at its first dot.
-func splitTableName(_ name: String) -> (schema: String?, table: String) {
+public func splitTableName(_ name: String) -> (schema: String?, table: String) {
     guard let dot = name.firstIndex(of: ".") else { return (nil, name) }
     return (String(name[..<dot]), String(name[name.index(after: dot)...]))
 }

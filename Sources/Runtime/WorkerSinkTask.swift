@@ -52,6 +52,9 @@ public final class WorkerSinkTask: @unchecked Sendable {
         properties["group.id"] = "connect-" + name
         properties["enable.auto.commit"] = "false"
         properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "earliest"
+        // librdkafka prefetches up to 64 MB per partition by default; a sink waits on its database, not on Kafka,
+        // so 16 MB ahead keeps it busy with a third of the memory.
+        properties["queued.max.messages.kbytes"] = properties["queued.max.messages.kbytes"] ?? "16384"
         // Topics created after the sink started (the first run of a pipeline) are found within seconds, not at
         // librdkafka's default metadata refresh of five minutes.
         properties["topic.metadata.refresh.interval.ms"] = properties["topic.metadata.refresh.interval.ms"] ?? "5000"

@@ -36,12 +36,6 @@ public func openVerifySource(
     }
 }
 
-/// `schema.table` split at its first dot.
-private func split(_ name: String) -> (schema: String?, table: String) {
-    guard let dot = name.firstIndex(of: ".") else { return (nil, name) }
-    return (String(name[..<dot]), String(name[name.index(after: dot)...]))
-}
-
 /// The select list, each output named `cN`: an ORDER BY that names a column then means the table's column, not
 /// an output of the same name in its text form (which would order 10 before 2).
 private func outputs(_ expressions: [String]) -> String {
@@ -58,13 +52,8 @@ final class PostgresVerifySource: VerifySource {
     let description: String
 
     init(url: JdbcURL, user: String, password: String?, table name: String) throws {
-        let sslMode = url.parameters["sslmode"].flatMap(SSLMode.init(rawValue:)) ?? .prefer
-        connection = try PostgresConnection(
-            PostgresConnectionSettings(
-                host: url.host, port: url.port, user: user, password: password, database: url.database,
-                sslMode: sslMode),
-            replication: false)
-        (schema, table) = split(name)
+        connection = try PostgresConnection(url.postgresSettings(user: user, password: password), replication: false)
+        (schema, table) = splitTableName(name)
         description = "postgresql \(url.host):\(url.port)/\(url.database) \(name)"
     }
 
@@ -137,11 +126,8 @@ final class MySQLVerifySource: VerifySource {
     let description: String
 
     init(url: JdbcURL, user: String, password: String?, table name: String) throws {
-        connection = try MySQLConnection(
-            MySQLConnection.Settings(
-                host: url.host, port: url.port, user: user, password: password,
-                database: url.database.isEmpty ? nil : url.database))
-        (schema, table) = split(name)
+        connection = try MySQLConnection(url.mysqlSettings(user: user, password: password))
+        (schema, table) = splitTableName(name)
         description = "\(url.dialect.rawValue) \(url.host):\(url.port)/\(url.database) \(name)"
     }
 

@@ -130,27 +130,8 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         }
     }
 
-    /// Runs the sink connector `values` describe in a standalone worker until `done`, then stops it.
     private func runSink(_ values: [String: String], until done: @escaping () throws -> Bool) throws {
-        let worker = try WorkerConfig(
-            Config([
-                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
-                "offset.storage.file.filename": offsetFile + ".sink",
-            ]), standalone: true)
-        let runner = try SinkTaskRunner(connector: Config(values), worker: worker, connector: JdbcSinkConnector())
-        let ended = DispatchSemaphore(value: 0)
-        let failure = Locked<(any Error)?>(nil)
-        DetachedThread.start {
-            do { try runner.run() } catch { failure.withLock { $0 = error } }
-            ended.signal()
-        }
-        let deadline = Date().addingTimeInterval(90)
-        while Date() < deadline, failure.withLock({ $0 == nil }), (try? done()) != true {
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        runner.stop()
-        XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
-        if let error = failure.withLock({ $0 }) { throw error }
+        try SinkTestSupport.runSink(values, offsetFile: offsetFile, until: done)
     }
 
     /// A record the database refuses, under `errors.tolerance=all`, goes to the dead letter queue as it was

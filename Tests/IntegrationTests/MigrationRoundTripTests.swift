@@ -15,27 +15,8 @@ import XCTest
 final class MigrationRoundTripTests: ConnectorTestCase {
     override var slotBase: String { "mig" }
 
-    /// Runs the sink until `done`, then stops it.
     private func runSink(_ values: [String: String], until done: @escaping () throws -> Bool) throws {
-        let worker = try WorkerConfig(
-            Config([
-                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
-                "offset.storage.file.filename": offsetFile + ".sink",
-            ]), standalone: true)
-        let runner = try SinkTaskRunner(connector: Config(values), worker: worker, connector: JdbcSinkConnector())
-        let ended = DispatchSemaphore(value: 0)
-        let failure = Locked<(any Error)?>(nil)
-        DetachedThread.start {
-            do { try runner.run() } catch { failure.withLock { $0 = error } }
-            ended.signal()
-        }
-        let deadline = Date().addingTimeInterval(150)
-        while Date() < deadline, failure.withLock({ $0 == nil }), (try? done()) != true {
-            Thread.sleep(forTimeInterval: 1)
-        }
-        runner.stop()
-        XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
-        if let error = failure.withLock({ $0 }) { throw error }
+        try SinkTestSupport.runSink(values, offsetFile: offsetFile, timeout: 150, interval: 1, until: done)
     }
 
     private static func jdbc(_ url: String) throws -> JdbcURL { try JdbcURL(url, key: "url") }

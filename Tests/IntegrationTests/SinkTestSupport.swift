@@ -1,7 +1,11 @@
 import Converters
+import Dispatch
+import Foundation
 import JdbcSink
 import KafkaClient
+import Runtime
 import TributaryCore
+import XCTest
 
 /// What the sink tests share: messages read back as a sink reads them, and a reporter that keeps what it is given.
 enum SinkTestSupport {
@@ -22,6 +26,33 @@ enum SinkTestSupport {
     static func changes(_ messages: [ConsumedMessage], _ config: JdbcSinkConfig) throws -> [RowChange] {
         let reader = RowChangeReader(config: config)
         return try records(messages).compactMap { try reader.change($0) }
+    }
+
+    /// Runs the JDBC sink `values` describe in a standalone worker until `done` (checked every `interval`, for at
+    /// most `timeout` seconds), then stops it; a failure of the task is thrown.
+    static func runSink(
+        _ values: [String: String], offsetFile: String, timeout: TimeInterval = 90, interval: TimeInterval = 0.2,
+        until done: @escaping () throws -> Bool
+    ) throws {
+        let worker = try WorkerConfig(
+            Config([
+                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
+                "offset.storage.file.filename": offsetFile + ".sink",
+            ]), standalone: true)
+        let runner = try SinkTaskRunner(connector: Config(values), worker: worker, connector: JdbcSinkConnector())
+        let ended = DispatchSemaphore(value: 0)
+        let failure = Locked<(any Error)?>(nil)
+        DetachedThread.start {
+            do { try runner.run() } catch { failure.withLock { $0 = error } }
+            ended.signal()
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, failure.withLock({ $0 == nil }), (try? done()) != true {
+            Thread.sleep(forTimeInterval: interval)
+        }
+        runner.stop()
+        XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 
     /// A plain row record `{id, v}` of `topic` with the key `{id}`.
