@@ -1,3 +1,4 @@
+import MySQLSource
 import TributaryCore
 
 /// MySQL's and MariaDB's side of the JDBC sink: column types, values as SQL literals, `ON DUPLICATE KEY UPDATE`.
@@ -34,9 +35,7 @@ struct MySQLSinkDialect: SinkDialect {
 
     // MARK: Names
 
-    func identifier(_ name: String) -> String {
-        "`" + name.replacing("`", with: "``") + "`"
-    }
+    func identifier(_ name: String) -> String { MySQLConnection.quote(name) }
 
     /// `database.table` or `table` (the connection's database).
     func table(_ name: String) -> String {
@@ -120,7 +119,7 @@ struct MySQLSinkDialect: SinkDialect {
             case DebeziumSemantic.zonedTime?:
                 guard let utc = Self.utcTime(v) else { throw SinkTypeError("the time \(v)") }
                 return "'" + utc + "'"
-            default: return Self.literal(v)
+            default: return MySQLConnection.literal(v)
             }
         case .bytes(let v):
             var out: [UInt8] = Array("X'".utf8)
@@ -137,11 +136,6 @@ struct MySQLSinkDialect: SinkDialect {
         case .map, .struct:
             throw SinkTypeError("\(schema.name ?? schema.type.rawValue) values")
         }
-    }
-
-    /// A string literal: quotes doubled, every other character as it is (`NO_BACKSLASH_ESCAPES`).
-    static func literal(_ text: String) -> String {
-        "'" + text.replacing("'", with: "''") + "'"
     }
 
     /// An ISO-8601 timestamp with `Z` or an offset (`2024-05-06T05:08:09.123456Z`) as a UTC `DATETIME` text.
@@ -223,7 +217,8 @@ struct MySQLSinkDialect: SinkDialect {
     func columnsQuery(_ table: String) -> SinkStatement {
         let (schema, name) = splitTableName(table)
         return SinkStatement(
-            "SELECT LOWER(column_name) FROM information_schema.columns WHERE table_name = " + Self.literal(name)
-                + " AND table_schema = " + (schema.map(Self.literal) ?? "DATABASE()"))
+            "SELECT LOWER(column_name) FROM information_schema.columns WHERE table_name = "
+                + MySQLConnection.literal(name) + " AND table_schema = "
+                + (schema.map(MySQLConnection.literal) ?? "DATABASE()"))
     }
 }

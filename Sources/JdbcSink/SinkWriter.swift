@@ -108,10 +108,11 @@ public final class SinkWriter {
             return end
         case .write:
             try ensureTable(first)
-            let names = first.columns.filter { !isUnavailable($0.value) }.map(\.name)
+            let available = first.columns.filter { !isUnavailable($0.value) }
+            let names = available.map(\.name)
             if config.insertMode == .update {
                 guard !names.isEmpty else { return start + 1 }
-                let row = try bound(first.columns.filter { !isUnavailable($0.value) } + first.key, first)
+                let row = try bound(available + first.key, first)
                 try run(dialect.update(first.table, key: keyNames, columns: names, row: row), changes[start...start])
                 return start + 1
             }

@@ -106,6 +106,12 @@ public final class MySQLConnection {
         return error(what)
     }
 
+    /// A string literal with its quotes doubled. Only a session under `NO_BACKSLASH_ESCAPES` reads it as written
+    /// (otherwise a backslash would escape): set that mode on the connection before sending such literals.
+    public static func literal(_ text: String) -> String {
+        "'" + text.replacing("'", with: "''") + "'"
+    }
+
     /// Quotes a name for SQL (`a``b`).
     public static func quote(_ name: String) -> String {
         "`" + name.split(separator: "`", omittingEmptySubsequences: false).joined(separator: "``") + "`"

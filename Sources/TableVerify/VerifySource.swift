@@ -61,7 +61,7 @@ final class PostgresVerifySource: VerifySource {
         (schema.map { quote($0) + "." } ?? "") + quote(table)
     }
 
-    private func quote(_ name: String) -> String { "\"" + name.replacing("\"", with: "\"\"") + "\"" }
+    private func quote(_ name: String) -> String { connection.quoteIdentifier(name) }
 
     func columns() throws -> [VerifyColumn] {
         try connection.query(
@@ -129,21 +129,21 @@ final class MySQLVerifySource: VerifySource {
         connection = try MySQLConnection(url.mysqlSettings(user: user, password: password))
         (schema, table) = splitTableName(name)
         description = "\(url.dialect.rawValue) \(url.host):\(url.port)/\(url.database) \(name)"
+        // The names in this session's queries are `MySQLConnection.literal`s.
+        try connection.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
     }
 
     private var qualified: String {
         (schema.map { MySQLConnection.quote($0) + "." } ?? "") + MySQLConnection.quote(table)
     }
 
-    private static func literal(_ text: String) -> String { "'" + text.replacing("'", with: "''") + "'" }
-
     private var where_: String {
-        "table_name = " + Self.literal(table) + " AND table_schema = " + (schema.map(Self.literal) ?? "DATABASE()")
+        "table_name = " + MySQLConnection.literal(table) + " AND table_schema = "
+            + (schema.map(MySQLConnection.literal) ?? "DATABASE()")
     }
 
     func columns() throws -> [VerifyColumn] {
-        try connection.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
-        return try connection.query(
+        try connection.query(
             "SELECT column_name, data_type, column_type FROM information_schema.columns WHERE \(where_) "
                 + "ORDER BY ordinal_position"
         ).map {
