@@ -74,7 +74,8 @@ let package = Package(
         .target(
             name: "JdbcSink",
             dependencies: [
-                "TributaryCore", "PostgresSource", "MySQLSource", .product(name: "Logging", package: "swift-log"),
+                "TributaryCore", "DebeziumEvents", "PostgresSource", "MySQLSource",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // `tributary verify`: a source table and its copy compared row by row across databases.
         .target(name: "TableVerify", dependencies: ["JdbcSink", "PostgresSource", "MySQLSource"]),

@@ -109,6 +109,9 @@ public struct NameFilter: @unchecked Sendable {
         }
     }
 
+    /// Whether neither list has a pattern: every name passes.
+    public var isEmpty: Bool { include.isEmpty && exclude.isEmpty }
+
     /// Whether `name` passes: listed by the include list (when there is one) and not by the exclude list.
     public func includes(_ name: String) -> Bool {
         func matches(_ list: [Regex<AnyRegexOutput>]) -> Bool {

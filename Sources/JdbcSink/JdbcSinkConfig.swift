@@ -1,3 +1,4 @@
+import DebeziumEvents
 import TributaryCore
 
 /// The settings of the JDBC sink, under the names of Debezium's `io.debezium.connector.jdbc.JdbcSinkConnector`.
@@ -45,6 +46,14 @@ public struct JdbcSinkConfig: Sendable {
     public var batchSize: Int
     /// `unavailable.value.placeholder`: a column with this value (an unchanged TOASTed value) keeps the stored one.
     public var unavailableValuePlaceholder: String
+    /// `field.include.list` / `field.exclude.list`: which `<topic>:<field>` names become columns. Key columns are
+    /// always written.
+    public var fieldFilter: NameFilter?
+    /// `flush.max.retries`: how often a batch is written again, on a new connection, after an error that may pass
+    /// (a lost connection, a deadlock, a server restarting), before the task fails.
+    public var flushMaxRetries: Int
+    /// `flush.retry.delay.ms`: the wait before each of those retries.
+    public var flushRetryDelay: Duration
 
     public init(_ config: Config) throws(ConfigError) {
         url = try JdbcURL(try config.required("connection.url"), key: "connection.url")
@@ -62,6 +71,16 @@ public struct JdbcSinkConfig: Sendable {
         batchSize = try config.int("batch.size", default: 500, range: 1...1_000_000)
         unavailableValuePlaceholder =
             config.string("unavailable.value.placeholder") ?? "__debezium_unavailable_value"
+        do {
+            let filter = try NameFilter(include: "field.include.list", exclude: "field.exclude.list", config)
+            fieldFilter = filter.isEmpty ? nil : filter
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw .other(key: "field.include.list", message: "\(error)")
+        }
+        flushMaxRetries = try config.int("flush.max.retries", default: 5, range: 0...Int(Int32.max))
+        flushRetryDelay = .milliseconds(try config.int("flush.retry.delay.ms", default: 1000, range: 0...86_400_000))
         if insertMode == .upsert && primaryKeyMode == .none {
             throw .other(
                 key: "primary.key.mode", message: "insert.mode=upsert needs a primary.key.mode other than none")
@@ -106,6 +125,16 @@ public struct JdbcSinkConfig: Sendable {
             .string(
                 "unavailable.value.placeholder", default: "__debezium_unavailable_value", .low,
                 "A column holding this value (unchanged TOAST) keeps its stored value."),
+            .list(
+                "field.include.list", .medium,
+                "Regular expressions of `<topic>:<field>` names to write; the others are left out (keys never)."),
+            .list("field.exclude.list", .medium, "Regular expressions of `<topic>:<field>` names to leave out."),
+            .int(
+                "flush.max.retries", default: 5, .low, range: 0...Int64(Int32.max),
+                "Retries of a batch, on a new connection, after a lost connection, deadlock or restarting server."),
+            .int(
+                "flush.retry.delay.ms", default: 1000, .low, range: 0...86_400_000,
+                "The wait before each retry of a batch."),
         ])
 }
 

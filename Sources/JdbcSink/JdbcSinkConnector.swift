@@ -1,6 +1,12 @@
 import Logging
 import TributaryCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Debezium's `io.debezium.connector.jdbc.JdbcSinkConnector`: change events (or plain rows) from Kafka written
 /// into a database table per topic, in PostgreSQL, MySQL or MariaDB.
 public struct JdbcSinkConnector: SinkConnector {
@@ -59,12 +65,44 @@ public final class JdbcSinkTask: SinkTask {
         }
     }
 
+    /// Writes the pending changes in one transaction. An error that may pass (a lost connection, a deadlock, a
+    /// server restarting) rolls the batch back and writes it again on a new connection, up to `flush.max.retries`
+    /// times `flush.retry.delay.ms` apart; then it fails the task (and the worker restarts it by its own policy).
     public func flush() throws {
-        guard let writer, !pending.isEmpty else { return }
+        guard !pending.isEmpty else { return }
         defer {
             pending.removeAll(keepingCapacity: true)
             pendingRecords.removeAll(keepingCapacity: true)
         }
+        var retries = 0
+        while true {
+            do {
+                try write(try connectedWriter())
+                return
+            } catch  where error.isRetriable && retries < config.flushMaxRetries {
+                retries += 1
+                logger.warning(
+                    "could not write the batch; writing it again on a new connection",
+                    metadata: [
+                        "error": "\(error)", "retry": "\(retries)", "of": "\(config.flushMaxRetries)",
+                        "records": "\(pending.count)",
+                    ])
+                writer?.close()
+                writer = nil
+                let delay = config.flushRetryDelay.components
+                usleep(UInt32(clamping: delay.seconds * 1_000_000 + delay.attoseconds / 1_000_000_000_000))
+            }
+        }
+    }
+
+    private func connectedWriter() throws -> SinkWriter {
+        if let writer { return writer }
+        let connected = try SinkWriter(config: config, logger: logger)
+        writer = connected
+        return connected
+    }
+
+    private func write(_ writer: SinkWriter) throws {
         do {
             try writer.write(pending)
         } catch is SinkError {

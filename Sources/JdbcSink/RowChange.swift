@@ -1,3 +1,5 @@
+import DebeziumEvents
+import Synchronization
 import TributaryCore
 
 /// What one sink record asks of its table, as Debezium's JDBC sink reads records: a Debezium change event's
@@ -37,9 +39,11 @@ public struct RowChange: Sendable {
 /// Reads sink records into row changes under the sink's settings.
 public struct RowChangeReader: Sendable {
     public let config: JdbcSinkConfig
+    private let fields: FieldSelection?
 
     public init(config: JdbcSinkConfig) {
         self.config = config
+        fields = config.fieldFilter.map(FieldSelection.init)
     }
 
     /// The change `record` asks for; nil for records the settings skip (deletes without `delete.enabled`, Debezium's
@@ -112,7 +116,7 @@ public struct RowChangeReader: Sendable {
         let keyNames = config.primaryKeyMode == .kafka ? [] : Set(key.map(\.name))
         return RowChange(
             operation: .write, table: table, key: key,
-            columns: columns(of: row, except: keyNames), position: record.position)
+            columns: columns(of: row, topic: record.topic, except: keyNames), position: record.position)
     }
 
     private func isKeyField(_ name: String) -> Bool {
@@ -161,9 +165,31 @@ public struct RowChangeReader: Sendable {
         }
     }
 
-    private func columns(of row: Struct, except key: Set<String>) -> [RowChange.Column] {
-        row.schema.fields.filter { !key.contains($0.name) }.map {
+    private func columns(of row: Struct, topic: String, except key: Set<String>) -> [RowChange.Column] {
+        row.schema.fields.filter {
+            !key.contains($0.name) && fields?.includes(topic: topic, field: $0.name) != false
+        }.map {
             RowChange.Column(name: $0.name, schema: $0.schema, value: row.values[$0.index])
+        }
+    }
+}
+
+/// `field.include.list` / `field.exclude.list` matched against `<topic>:<field>`, each name's answer kept (the
+/// patterns run once per topic and field, not per row).
+final class FieldSelection: Sendable {
+    private let filter: NameFilter
+    private let decided = Mutex<[String: [String: Bool]]>([:])
+
+    init(_ filter: NameFilter) {
+        self.filter = filter
+    }
+
+    func includes(topic: String, field: String) -> Bool {
+        decided.withLock { decided in
+            if let known = decided[topic]?[field] { return known }
+            let answer = filter.includes(topic + ":" + field)
+            decided[topic, default: [:]][field] = answer
+            return answer
         }
     }
 }

@@ -41,11 +41,13 @@ final class MySQLSinkDatabase: SinkDatabase {
 }
 
 extension JdbcURL {
-    /// libpq's settings for a `jdbc:postgresql://` URL (`sslmode` from its parameters).
+    /// libpq's settings for a `jdbc:postgresql://` URL (`sslmode` and pgJDBC's `ApplicationName` from its
+    /// parameters).
     public func postgresSettings(user: String, password: String?) -> PostgresConnectionSettings {
         PostgresConnectionSettings(
             host: host, port: port, user: user, password: password, database: database,
-            sslMode: parameters["sslmode"].flatMap(SSLMode.init(rawValue:)) ?? .prefer)
+            sslMode: parameters["sslmode"].flatMap(SSLMode.init(rawValue:)) ?? .prefer,
+            applicationName: parameters["ApplicationName"] ?? "tributary")
     }
 
     /// MariaDB Connector/C's settings for a `jdbc:mysql://` or `jdbc:mariadb://` URL.

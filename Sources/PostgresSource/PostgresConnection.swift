@@ -23,10 +23,12 @@ public struct PostgresConnectionSettings: Sendable {
     public var database: String
     public var sslMode: SSLMode
     public var connectTimeoutSeconds: Int
+    /// `application_name`: how the session shows in `pg_stat_activity`.
+    public var applicationName: String
 
     public init(
         host: String, port: Int, user: String, password: String?, database: String, sslMode: SSLMode = .prefer,
-        connectTimeoutSeconds: Int = 30
+        connectTimeoutSeconds: Int = 30, applicationName: String = "tributary"
     ) {
         self.host = host
         self.port = port
@@ -35,6 +37,7 @@ public struct PostgresConnectionSettings: Sendable {
         self.database = database
         self.sslMode = sslMode
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.applicationName = applicationName
     }
 
     /// Where the server is, for messages (never includes the password).
@@ -47,7 +50,7 @@ public struct PostgresConnectionSettings: Sendable {
         var parts = [
             "host=" + quote(host), "port=\(port)", "user=" + quote(user), "dbname=" + quote(database),
             "sslmode=" + quote(sslMode.rawValue), "connect_timeout=\(connectTimeoutSeconds)",
-            "application_name=tributary",
+            "application_name=" + quote(applicationName),
             "options="
                 + quote(
                     "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=iso_8601"

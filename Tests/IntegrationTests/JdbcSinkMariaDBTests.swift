@@ -126,6 +126,30 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
     /// A batch with rows the database refuses (a value too long for its column, a double MySQL cannot hold):
     /// with a reporter, exactly those go to it and the others are written; without, nothing is written and the
     /// error names the first refused record.
+    /// The server ends the sink's connection between batches (`KILL`, as a restart would): the batch is written
+    /// again on a new connection.
+    func testALostConnectionIsWrittenAgainOnANewOne() throws {
+        let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
+        let task = JdbcSinkTask(
+            config: try sinkConfig(database, ["collection.name.format": "retried", "flush.retry.delay.ms": "20"]),
+            name: "retry")
+        try task.start(reporter: nil)
+        defer { task.stop() }
+        let db = try target(database)
+        for (offset, (id, v)) in [(1, "a"), (2, "b"), (1, "a2")].enumerated() {
+            let sinks = try db.query(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = \(MySQLConnection.literal(database)) "
+                    + "AND ID <> CONNECTION_ID()")
+            XCTAssertEqual(sinks.count, 1, "the sink has one connection")
+            for row in sinks { _ = try db.query("KILL \(row[0]!)") }
+            try task.put([
+                SinkTestSupport.row("retry", offset: Int64(offset), id: Int32(id), .string(v), .optionalString)
+            ])
+            try task.flush()
+        }
+        XCTAssertEqual(try db.query("SELECT id, v FROM retried ORDER BY id"), [["1", "a2"], ["2", "b"]])
+    }
+
     func testRefusedRowsAreFoundOneByOne() throws {
         let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
         try target(database).execute("CREATE TABLE narrow (id int PRIMARY KEY, v varchar(5))")

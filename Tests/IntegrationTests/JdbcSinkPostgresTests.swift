@@ -175,6 +175,50 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         }
     }
 
+    /// A connection the server ends (a restart, a failover, an operator) between or during batches: the batch is
+    /// rolled back and written again on a new connection, within the task (`flush.max.retries`).
+    func testALostConnectionIsWrittenAgainOnANewOne() throws {
+        try withSchema { schema in
+            let application = "sink-" + slot
+            var values = try sinkConfigValues(
+                schema, ["collection.name.format": "\(schema).retried", "flush.retry.delay.ms": "20"])
+            values["connection.url"]! += "&ApplicationName=" + application
+            let task = JdbcSinkTask(config: try JdbcSinkConfig(Config(values)), name: "retry")
+            try task.start(reporter: nil)
+            defer { task.stop() }
+            func write(_ rows: [(Int32, String)]) throws {
+                try task.put(
+                    rows.enumerated().map { offset, row in
+                        SinkTestSupport.row("retry", offset: Int64(offset), id: row.0, .string(row.1), .optionalString)
+                    })
+                try task.flush()
+            }
+            func endTheSinksConnection() throws {
+                let ended = try IntegrationEnvironment.sql().query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                    [application], purpose: "end the sink's connection")
+                XCTAssertEqual(ended, [["t"]], "the sink has one connection")
+            }
+            try write([(1, "a")])
+            try endTheSinksConnection()
+            try write([(2, "b"), (1, "a2")])
+            try endTheSinksConnection()
+            try write([(3, "c")])
+            XCTAssertEqual(try rows("\"\(schema)\".retried", "id, v"), [["1", "a2"], ["2", "b"], ["3", "c"]])
+
+            let noRetries = JdbcSinkTask(
+                config: try JdbcSinkConfig(Config(values.merging(["flush.max.retries": "0"]) { $1 })), name: "once")
+            try noRetries.start(reporter: nil)
+            defer { noRetries.stop() }
+            task.stop()
+            try endTheSinksConnection()
+            try noRetries.put([SinkTestSupport.row("retry", offset: 9, id: 4, .string("d"), .optionalString)])
+            XCTAssertThrowsError(try noRetries.flush()) {
+                XCTAssertTrue($0.isRetriable, "the worker restarts the task by its own policy: \($0)")
+            }
+        }
+    }
+
     /// A sink started before its topic exists waits for it, as Kafka Connect's do (the first demo run starts both
     /// connectors on a fresh broker).
     func testASinkWaitsForItsTopic() throws {

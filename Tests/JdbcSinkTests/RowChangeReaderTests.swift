@@ -84,6 +84,20 @@ final class RowChangeReaderTests: XCTestCase {
         }
     }
 
+    func testFieldListsChooseTheColumnsButNeverTheKey() throws {
+        let excluded = try reader(["primary.key.mode": "record_key", "field.exclude.list": "db\\.public\\.t:name"])
+        XCTAssertEqual(try excluded.change(Self.event("c", id: 1, name: "x"))?.columns.map(\.name), [])
+        let included = try reader(["primary.key.mode": "record_key", "field.include.list": "db\\.public\\.t:(id|x)"])
+        let write = try XCTUnwrap(try included.change(Self.event("c", id: 1, name: "x")))
+        XCTAssertEqual(write.key.map(\.name), ["id"], "the key is written though the list names none of its fields")
+        XCTAssertEqual(write.columns.map(\.name), [])
+        let otherTopic = try reader(["field.exclude.list": "other:name"])
+        XCTAssertEqual(try otherTopic.change(Self.event("c", id: 1))?.columns.map(\.name), ["id", "name"])
+        let wholeName = try reader(["field.include.list": "db\\.public\\.t:na"])
+        XCTAssertEqual(
+            try wholeName.change(Self.event("c", id: 1))?.columns.map(\.name), [], "a pattern matches whole names")
+    }
+
     func testSettingsThatCannotWorkAreRefused() {
         XCTAssertThrowsError(try reader(["insert.mode": "upsert"])) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "primary.key.mode")
@@ -93,6 +107,15 @@ final class RowChangeReaderTests: XCTestCase {
             XCTAssertEqual(($0 as? ConfigError)?.key, "primary.key.fields")
         }
         XCTAssertThrowsError(try reader(["insert.mode": "merge"]))
+        XCTAssertThrowsError(try reader(["field.include.list": "t:a", "field.exclude.list": "t:b"])) {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "field.exclude.list")
+        }
+        XCTAssertThrowsError(try reader(["field.include.list": "t:("])) {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "field.include.list")
+        }
+        XCTAssertThrowsError(try reader(["flush.max.retries": "-1"])) {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "flush.max.retries")
+        }
         XCTAssertThrowsError(try JdbcSinkConfig(Config(["connection.url": "postgresql://x/db"]))) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "connection.url")
         }
