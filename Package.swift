@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests", dependencies: ["Runtime", "TributaryCore", "KafkaClient", "Converters", "Transforms"]),
         .testTarget(name: "DebeziumEventsTests", dependencies: ["DebeziumEvents", "TributaryCore"]),
-        .testTarget(name: "JdbcSinkTests", dependencies: ["JdbcSink", "TributaryCore"]),
+        .testTarget(name: "JdbcSinkTests", dependencies: ["JdbcSink", "TributaryCore", "DebeziumEvents"]),
         .testTarget(name: "TableVerifyTests", dependencies: ["TableVerify"]),
         .testTarget(name: "BinlogProtocolTests", dependencies: ["BinlogProtocol"]),
         .testTarget(name: "MySQLDDLTests", dependencies: ["MySQLDDL"]),

@@ -22,6 +22,15 @@ public struct JdbcSinkConfig: Sendable {
         case recordValue = "record_value"
     }
 
+    /// `transaction.boundary.mode`: what one transaction of the target holds.
+    public enum TransactionBoundaryMode: String, Sendable, CaseIterable {
+        /// A batch of records as consumed (`batch.size`, `consumer.override.max.poll.records`).
+        case none
+        /// Whole source transactions, by the source's transaction metadata: readers of the target never see half
+        /// of one.
+        case source
+    }
+
     /// `schema.evolution`.
     public enum SchemaEvolution: String, Sendable, CaseIterable {
         /// Tables must exist with the columns the records have.
@@ -54,6 +63,10 @@ public struct JdbcSinkConfig: Sendable {
     public var flushMaxRetries: Int
     /// `flush.retry.delay.ms`: the wait before each of those retries.
     public var flushRetryDelay: Duration
+    public var transactionBoundaryMode: TransactionBoundaryMode
+    /// `topics`, and `topics.regex` (the worker's settings): which source tables a transaction's END counts.
+    public var topics: [String]
+    public var topicsPattern: String?
 
     public init(_ config: Config) throws(ConfigError) {
         url = try JdbcURL(try config.required("connection.url"), key: "connection.url")
@@ -81,6 +94,10 @@ public struct JdbcSinkConfig: Sendable {
         }
         flushMaxRetries = try config.int("flush.max.retries", default: 5, range: 0...Int(Int32.max))
         flushRetryDelay = .milliseconds(try config.int("flush.retry.delay.ms", default: 1000, range: 0...86_400_000))
+        transactionBoundaryMode = try config.enumeration(
+            "transaction.boundary.mode", default: TransactionBoundaryMode.none)
+        topics = config.list("topics")
+        topicsPattern = config.string("topics.regex")
         if insertMode == .upsert && primaryKeyMode == .none {
             throw .other(
                 key: "primary.key.mode", message: "insert.mode=upsert needs a primary.key.mode other than none")
@@ -135,6 +152,11 @@ public struct JdbcSinkConfig: Sendable {
             .int(
                 "flush.retry.delay.ms", default: 1000, .low, range: 0...86_400_000,
                 "The wait before each retry of a batch."),
+            .string(
+                "transaction.boundary.mode", default: "none", .medium,
+                allowed: TransactionBoundaryMode.allCases.map(\.rawValue),
+                "`source`: each source transaction commits whole in the target (needs the source's "
+                    + "`provide.transaction.metadata` and its transaction topic among `topics`)."),
         ])
 }
 

@@ -29,6 +29,9 @@ public struct JdbcSinkConnector: SinkConnector {
 /// A record that cannot be written (a value the column cannot hold, a key missing) is found by writing the batch
 /// again a row at a time, and then stops the task with that record's position, or with `errors.tolerance=all`
 /// goes to the worker's reporter (and the dead letter queue) while the other rows are written.
+///
+/// With `transaction.boundary.mode=source`, change events are held until their source transaction is whole
+/// (`SourceTransactionAssembler`), and the offsets committed stop at the first one held.
 public final class JdbcSinkTask: SinkTask {
     private let config: JdbcSinkConfig
     private let reader: RowChangeReader
@@ -38,6 +41,11 @@ public final class JdbcSinkTask: SinkTask {
     private var pending: [RowChange] = []
     /// The record of each pending change.
     private var pendingRecords: [SinkRecord] = []
+    /// Under `transaction.boundary.mode=source`: the events held for their transactions.
+    private var transactions: SourceTransactionAssembler<(change: RowChange?, record: SinkRecord)>?
+    /// When events were first held without any END record come yet (a transaction topic not consumed?).
+    private var heldWithoutEnds: ContinuousClock.Instant?
+    private var sawEnd = false
 
     public init(config: JdbcSinkConfig, name: String) {
         self.config = config
@@ -45,6 +53,16 @@ public final class JdbcSinkTask: SinkTask {
         var logger = Logger(label: "tributary.jdbc-sink")
         logger[metadataKey: "connector"] = "\(name)"
         self.logger = logger
+        if config.transactionBoundaryMode == .source {
+            let listed = Set(config.topics)
+            let pattern = config.topicsPattern.flatMap { try? Regex($0) }
+            transactions = SourceTransactionAssembler { transactionTopic, collection in
+                // Debezium's topic of a table: `<topic.prefix>.<collection>`, beside `<topic.prefix>.transaction`.
+                let prefix = transactionTopic.split(separator: ".", omittingEmptySubsequences: false).dropLast()
+                let topic = (prefix + [Substring(collection)]).joined(separator: ".")
+                return listed.contains(topic) || pattern.map { (try? $0.wholeMatch(in: topic)) != nil } ?? false
+            }
+        }
     }
 
     public func start(reporter: ErrantRecordReporter?) throws {
@@ -54,21 +72,70 @@ public final class JdbcSinkTask: SinkTask {
 
     public func put(_ records: [SinkRecord]) throws {
         for record in records {
-            do {
-                guard let change = try reader.change(record) else { continue }
-                pending.append(change)
-                pendingRecords.append(record)
-            } catch {
-                guard let reporter else { throw error }
-                try reporter.report(record, error: error)
+            if transactions != nil {
+                try hold(record)
+                continue
+            }
+            guard let change = try read(record) else { continue }
+            pending.append(change)
+            pendingRecords.append(record)
+        }
+    }
+
+    /// The change `record` asks for; nil for one the settings skip or the reporter took.
+    private func read(_ record: SinkRecord) throws -> RowChange? {
+        do {
+            return try reader.change(record)
+        } catch {
+            guard let reporter else { throw error }
+            try reporter.report(record, error: error)
+            return nil
+        }
+    }
+
+    /// Gives `record` to the transactions' assembler: an END, another record of the transaction topic, or an event
+    /// (kept even when it writes nothing, as it counts in its transaction and holds its partition's place).
+    private func hold(_ record: SinkRecord) throws {
+        let partition = TopicPartition(topic: record.topic, partition: record.partition)
+        if let boundary = RowChangeReader.transactionBoundary(record) {
+            guard boundary.isEnd else { return transactions!.skip(at: partition, offset: record.offset) }
+            sawEnd = true
+            try transactions!.addEnd(
+                id: boundary.id, collections: boundary.collections, at: partition, offset: record.offset)
+            return
+        }
+        let transaction = RowChangeReader.transaction(of: record)
+        transactions!.add((try read(record), record), at: partition, offset: record.offset, transaction: transaction)
+        if transaction != nil && !sawEnd {
+            let now = ContinuousClock.now
+            guard let since = heldWithoutEnds else { return heldWithoutEnds = now }
+            if now - since > .seconds(30) {
+                logger.warning(
+                    """
+                    holding change events for their source transactions, but no END record has come: is the \
+                    source's transaction topic (<topic.prefix>.transaction) among topics?
+                    """,
+                    metadata: ["held": "\(transactions!.heldCount)"])
+                heldWithoutEnds = now
             }
         }
+    }
+
+    public func preCommit(_ consumed: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
+        transactions?.committable(consumed) ?? consumed
     }
 
     /// Writes the pending changes in one transaction. An error that may pass (a lost connection, a deadlock, a
     /// server restarting) rolls the batch back and writes it again on a new connection, up to `flush.max.retries`
     /// times `flush.retry.delay.ms` apart; then it fails the task (and the worker restarts it by its own policy).
     public func flush() throws {
+        if transactions != nil {
+            for (change, record) in transactions!.takeReady() {
+                guard let change else { continue }
+                pending.append(change)
+                pendingRecords.append(record)
+            }
+        }
         guard !pending.isEmpty else { return }
         defer {
             pending.removeAll(keepingCapacity: true)

@@ -47,8 +47,9 @@ public struct RowChangeReader: Sendable {
     }
 
     /// The change `record` asks for; nil for records the settings skip (deletes without `delete.enabled`, Debezium's
-    /// message and heartbeat events, …).
+    /// message and heartbeat events, the source's transaction topic, …).
     public func change(_ record: SinkRecord) throws(SinkError) -> RowChange? {
+        if record.valueSchema?.name == TransactionMetadata.valueSchema.name { return nil }
         let envelope = Self.isDebeziumEnvelope(record.valueSchema)
         if record.value.isNull {
             // A tombstone has no source block: with `${source.…}` in the table's name it names no table (Debezium
@@ -84,6 +85,33 @@ public struct RowChangeReader: Sendable {
         default:
             return nil
         }
+    }
+
+    /// The source transaction of a change event (its `transaction` block), when it has one.
+    static func transaction(of record: SinkRecord) -> SourceTransaction? {
+        guard case .struct(let value) = record.value, case .struct(let block) = value["transaction"],
+            case .string(let id) = block["id"], case .int64(let order) = block["total_order"]
+        else { return nil }
+        return .init(id: SourceTransaction.identity(of: id), order: order)
+    }
+
+    /// A record of the source's transaction topic: whether it is an END, its transaction and its counts per table;
+    /// nil for other records.
+    static func transactionBoundary(
+        _ record: SinkRecord
+    ) -> (isEnd: Bool, id: String, collections: [(name: String, count: Int64)])? {
+        guard record.valueSchema?.name == TransactionMetadata.valueSchema.name, case .struct(let value) = record.value,
+            case .string(let status) = value["status"], case .string(let id) = value["id"]
+        else { return nil }
+        var collections: [(name: String, count: Int64)] = []
+        if case .array(let items) = value["data_collections"] {
+            for case .struct(let item) in items {
+                guard case .string(let name) = item["data_collection"], case .int64(let count) = item["event_count"]
+                else { continue }
+                collections.append((name, count))
+            }
+        }
+        return (status == "END", SourceTransaction.identity(of: id), collections)
     }
 
     /// Debezium's change events: a struct named `….Envelope` with `op` and `after`.

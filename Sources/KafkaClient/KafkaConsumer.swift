@@ -19,19 +19,6 @@ public struct ConsumedMessage: Sendable {
     public var headers: [Header]
 }
 
-/// A partition of a topic.
-public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
-    public var topic: String
-    public var partition: Int32
-
-    public init(topic: String, partition: Int32) {
-        self.topic = topic
-        self.partition = partition
-    }
-
-    public var description: String { "\(topic)/\(partition)" }
-}
-
 /// A Kafka consumer: whole topics read from a chosen start without a consumer group (manual assignment), for tools
 /// and tests that inspect what arrived, or a member of a consumer group (`subscribe`, `commit`) for sinks. One
 /// owner thread drives it.

@@ -110,7 +110,7 @@ public final class WorkerSinkTask: @unchecked Sendable {
             }
             try TaskError.wrapping(connector: name, .commitOffsets) {
                 try deadLetters?.flush()
-                try consumer.commit(next)
+                try consumer.commit(task.preCommit(next))
             }
         }
     }

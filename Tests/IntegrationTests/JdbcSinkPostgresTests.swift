@@ -3,6 +3,7 @@ import Foundation
 import JdbcSink
 import KafkaClient
 import Runtime
+import Synchronization
 import TributaryCore
 import XCTest
 
@@ -216,6 +217,78 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             XCTAssertThrowsError(try noRetries.flush()) {
                 XCTAssertTrue($0.isRetriable, "the worker restarts the task by its own policy: \($0)")
             }
+        }
+    }
+
+    /// `transaction.boundary.mode=source`: transfers between two tables (two topics of four partitions), consumed
+    /// in batches of 7 records that split them, commit whole in the target. A reader polling the target meanwhile
+    /// never sees a transfer half done; at the end the target equals the source.
+    func testSourceTransactionsCommitWholeInTheTarget() throws {
+        try withSchema { schema in
+            let db = try IntegrationEnvironment.sql()
+            let (a, b) = ("\(slot)_a", "\(slot)_b")
+            for table in [a, b] {
+                tables.append(try IntegrationEnvironment.createTable(table, "id int PRIMARY KEY, v int"))
+            }
+            try db.query(
+                """
+                INSERT INTO "\(a)" SELECT g, 100 FROM generate_series(1, 20) g;
+                INSERT INTO "\(b)" SELECT g, 0 FROM generate_series(1, 20) g;
+                """, purpose: "accounts")
+            let topics = ["\(slot).public.\(a)", "\(slot).public.\(b)", "\(slot).transaction"]
+            let admin = try KafkaProducer(properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers]) {
+                _, _ in
+            }
+            try admin.createTopics(Array(topics.prefix(2)), partitions: 4, replicationFactor: -1)
+            try admin.createTopics([topics[2]], partitions: 1, replicationFactor: -1)
+            let source = try RunningConnector(
+                IntegrationEnvironment.connectorConfig(
+                    name: slot, prefix: slot, slot: slot, tables: "public.\(a),public.\(b)",
+                    extra: ["snapshot.mode": "initial", "provide.transaction.metadata": "true"]),
+                offsetFile: offsetFile)
+            defer { try? source.stop() }
+            try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+            for i in 0..<150 {
+                let k = i % 20 + 1
+                try db.query(
+                    i % 10 == 9
+                        ? "BEGIN; UPDATE \"\(a)\" SET v = v - 1; UPDATE \"\(b)\" SET v = v + 1; COMMIT"
+                        : "BEGIN; UPDATE \"\(a)\" SET v = v - 1 WHERE id = \(k); "
+                            + "UPDATE \"\(b)\" SET v = v + 1 WHERE id = \(k); COMMIT",
+                    purpose: "a transfer")
+            }
+
+            let (ta, tb) = ("\"\(schema)\".\"\(a)\"", "\"\(schema)\".\"\(b)\"")
+            let halfDone = Locked(0)
+            let checks = Locked(0)
+            let stopChecking = Atomic<Bool>(false)
+            let checked = DispatchSemaphore(value: 0)
+            DetachedThread.start {
+                defer { checked.signal() }
+                guard let reader = try? IntegrationEnvironment.sql() else { return }
+                while !stopChecking.load(ordering: .acquiring) {
+                    // One statement, one snapshot: accounts present in both tables always add up to 100.
+                    let rows = try? reader.query(
+                        "SELECT count(*) FROM \(ta) JOIN \(tb) USING (id) WHERE \(ta).v + \(tb).v <> 100",
+                        purpose: "check the transfers")
+                    if let broken = rows?.first?.first ?? nil, let n = Int(broken) {
+                        halfDone.withLock { $0 += n > 0 ? 1 : 0 }
+                        checks.withLock { $0 += 1 }
+                    }
+                }
+            }
+            let values = (try sinkConfigValues(schema)).merging([
+                "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className,
+                "topics": topics.joined(separator: ","), "transaction.boundary.mode": "source",
+                "consumer.override.max.poll.records": "7",
+            ]) { $1 }
+            let sourceRows = try rows("public.\"\(a)\"", "id, v") + rows("public.\"\(b)\"", "id, v")
+            try runSink(values) { try self.rows(ta, "id, v") + self.rows(tb, "id, v") == sourceRows }
+            stopChecking.store(true, ordering: .releasing)
+            XCTAssertEqual(checked.wait(timeout: .now() + 30), .success)
+            XCTAssertEqual(try rows(ta, "id, v") + rows(tb, "id, v"), sourceRows)
+            XCTAssertGreaterThan(checks.withLock { $0 }, 10, "the reader looked while the sink wrote")
+            XCTAssertEqual(halfDone.withLock { $0 }, 0, "a reader saw a transfer half done")
         }
     }
 

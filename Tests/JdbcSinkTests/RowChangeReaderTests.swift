@@ -1,3 +1,4 @@
+import DebeziumEvents
 import XCTest
 
 @testable import JdbcSink
@@ -58,6 +59,19 @@ final class RowChangeReaderTests: XCTestCase {
         let inserted = try XCTUnwrap(try plain.change(Self.event("c", id: 1, name: "one")))
         XCTAssertEqual(inserted.key.count, 0)
         XCTAssertEqual(inserted.columns.map(\.name), ["id", "name"])
+    }
+
+    func testTransactionRecordsAreNotRows() throws {
+        let end = Struct(
+            schema: TransactionMetadata.valueSchema,
+            values: [.string("END"), .string("571:53712"), .int64(1), .array([]), .int64(0)])
+        let record = SinkRecord(
+            topic: "db.transaction", partition: 0, offset: 0, keySchema: nil, key: .null,
+            valueSchema: TransactionMetadata.valueSchema, value: .struct(end))
+        XCTAssertNil(try reader([:]).change(record))
+        let boundary = try XCTUnwrap(RowChangeReader.transactionBoundary(record))
+        XCTAssertEqual(boundary.isEnd, true)
+        XCTAssertEqual(boundary.id, "571")
     }
 
     func testTableNamesFromTheFormat() throws {
