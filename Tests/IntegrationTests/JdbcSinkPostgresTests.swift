@@ -141,22 +141,10 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         try withSchema { schema in
             let topic = IntegrationEnvironment.uniqueName("poison")
             let dlq = topic + "-dlq"
-            let producer = try KafkaProducer(properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers])
-            {
-                _, _ in
-            }
-            try producer.createTopics([topic], partitions: 1, replicationFactor: -1)
-            let converter = try JsonConverter(Config([:]), isKey: false)
-            let keyConverter = try JsonConverter(Config([:]), isKey: true)
-            for (i, text) in ["a", "NUL \u{0} inside", "c"].enumerated() {
-                let record = SinkTestSupport.row(topic, offset: 0, id: Int32(i), .string(text), .optionalString)
-                _ = try producer.produce(
-                    topic: topic,
-                    key: try keyConverter.fromConnectData(topic: topic, schema: record.keySchema, value: record.key),
-                    value: try converter.fromConnectData(topic: topic, schema: record.valueSchema, value: record.value),
-                    token: UInt64(i + 1))
-            }
-            try producer.flush(timeoutMilliseconds: 30_000)
+            try SinkTestSupport.produce(
+                ["a", "NUL \u{0} inside", "c"].enumerated().map { i, text in
+                    SinkTestSupport.row(topic, offset: 0, id: Int32(i), .string(text), .optionalString)
+                }, to: topic)
             let values = (try sinkConfigValues(schema)).merging([
                 "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className, "topics": topic,
                 "collection.name.format": "\(schema).poison", "errors.tolerance": "all",

@@ -22,6 +22,27 @@ enum SinkTestSupport {
         }
     }
 
+    /// Creates `topic` and produces `records` to it as a source's worker would (the JSON converter, with schemas;
+    /// a null value as a tombstone), in order, each to the partition its key hashes to.
+    static func produce(_ records: [SinkRecord], to topic: String, partitions: Int32 = 1) throws {
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers]) {
+            _, _ in
+        }
+        try producer.createTopics([topic], partitions: partitions, replicationFactor: -1)
+        let converter = try JsonConverter(Config([:]), isKey: false)
+        let keyConverter = try JsonConverter(Config([:]), isKey: true)
+        for (i, record) in records.enumerated() {
+            let key = try keyConverter.fromConnectData(topic: topic, schema: record.keySchema, value: record.key)
+            let value =
+                record.value.isNull
+                ? nil : try converter.fromConnectData(topic: topic, schema: record.valueSchema, value: record.value)
+            while try producer.produce(topic: topic, key: key, value: value, token: UInt64(i + 1)) == .queueFull {
+                _ = producer.poll(timeoutMilliseconds: 100)
+            }
+        }
+        try producer.flush(timeoutMilliseconds: 60_000)
+    }
+
     /// The row changes of `messages` under `config`.
     static func changes(_ messages: [ConsumedMessage], _ config: JdbcSinkConfig) throws -> [RowChange] {
         let reader = RowChangeReader(config: config)
