@@ -40,10 +40,12 @@ public struct RowChange: Sendable {
 public struct RowChangeReader: Sendable {
     public let config: JdbcSinkConfig
     private let fields: FieldSelection?
+    private let tableName: TableNameFormat
 
     public init(config: JdbcSinkConfig) {
         self.config = config
         fields = config.fieldFilter.map(FieldSelection.init)
+        tableName = TableNameFormat(config.collectionNameFormat)
     }
 
     /// The change `record` asks for; nil for records the settings skip (deletes without `delete.enabled`, Debezium's
@@ -54,7 +56,7 @@ public struct RowChangeReader: Sendable {
         if record.value.isNull {
             // A tombstone has no source block: with `${source.…}` in the table's name it names no table (Debezium
             // skips it too; the delete event before it did the work).
-            guard config.deleteEnabled, !config.collectionNameFormat.contains("${source.") else { return nil }
+            guard config.deleteEnabled, !tableName.needsSource else { return nil }
             return try RowChange(
                 operation: .delete, table: table(record, source: nil), key: key(record, row: nil), columns: [],
                 position: record.position)
@@ -122,18 +124,15 @@ public struct RowChangeReader: Sendable {
 
     /// The table from `collection.name.format`.
     func table(_ record: SinkRecord, source: Struct?) throws(SinkError) -> String {
-        var name = config.collectionNameFormat.replacing("${topic}", with: record.topic.replacing(".", with: "_"))
-        while let start = name.range(of: "${source."), let end = name[start.upperBound...].firstIndex(of: "}") {
-            let field = String(name[start.upperBound..<end])
-            guard let source, case .string(let text) = source[field] else {
-                throw SinkError(
-                    .unsupportedRecord, record,
-                    "collection.name.format needs source.\(field), which this record does not have")
-            }
-            name.replaceSubrange(start.lowerBound...end, with: text)
+        switch tableName.name(topic: record.topic, source: source) {
+        case .failure(let missing):
+            throw SinkError(
+                .unsupportedRecord, record,
+                "collection.name.format needs source.\(missing.field), which this record does not have")
+        case .success(let name):
+            guard !name.isEmpty else { throw SinkError(.unsupportedRecord, record, "the table name is empty") }
+            return name
         }
-        guard !name.isEmpty else { throw SinkError(.unsupportedRecord, record, "the table name is empty") }
-        return name
     }
 
     /// A write of `row`: its key columns, and its other columns (those the key took from the row, or from the
