@@ -26,8 +26,9 @@ public final class WorkerSinkTask: @unchecked Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private var waitingForTopics = false
-    /// The messages of the batch in flight, for the records the task reports as errant.
-    private var batch: [ConsumedMessage] = []
+    /// Under `errors.tolerance=all`, the messages consumed and not yet committed, per partition in offset order: the
+    /// task may report a record of any of them as errant (one it held back from an earlier batch, too).
+    private var uncommitted: [TopicPartition: [ConsumedMessage]] = [:]
     /// Messages skipped under `errors.tolerance=all`.
     public private(set) var skipped = 0
 
@@ -88,7 +89,6 @@ public final class WorkerSinkTask: @unchecked Sendable {
         logger.info("sink task started", metadata: ["topics": "\(topics.joined(separator: ","))"])
         while !stopRequested.load(ordering: .acquiring) {
             var records: [SinkRecord] = []
-            batch.removeAll(keepingCapacity: true)
             var next: [TopicPartition: Int64] = [:]
             let clock = ContinuousClock()
             let deadline = clock.now + .milliseconds(500)
@@ -97,10 +97,11 @@ public final class WorkerSinkTask: @unchecked Sendable {
                     if !records.isEmpty || !next.isEmpty { break }
                     continue
                 }
-                next[TopicPartition(topic: message.topic, partition: message.partition)] = message.offset + 1
+                let partition = TopicPartition(topic: message.topic, partition: message.partition)
+                next[partition] = message.offset + 1
                 if let record = try convert(message) {
                     records.append(record)
-                    if reporter != nil { batch.append(message) }
+                    if reporter != nil { uncommitted[partition, default: []].append(message) }
                 }
             }
             guard !next.isEmpty else { continue }
@@ -110,7 +111,12 @@ public final class WorkerSinkTask: @unchecked Sendable {
             }
             try TaskError.wrapping(connector: name, .commitOffsets) {
                 try deadLetters?.flush()
-                try consumer.commit(task.preCommit(next))
+                let committed = task.preCommit(next)
+                try consumer.commit(committed)
+                for (partition, offset) in committed {
+                    guard let kept = uncommitted[partition] else { continue }
+                    uncommitted[partition]!.removeFirst(kept.firstIndex { $0.offset >= offset } ?? kept.count)
+                }
             }
         }
     }
@@ -187,12 +193,9 @@ public final class WorkerSinkTask: @unchecked Sendable {
         }
 
         func report(_ record: SinkRecord, error: Error) throws {
-            guard
-                let message = worker.batch.first(where: {
-                    $0.offset == record.offset && $0.partition == record.partition && $0.topic == record.topic
-                })
-            else {
-                preconditionFailure("the task reported \(record.position), which is not in the batch it was given")
+            let partition = TopicPartition(topic: record.topic, partition: record.partition)
+            guard let message = worker.uncommitted[partition]?.first(where: { $0.offset == record.offset }) else {
+                preconditionFailure("the task reported \(record.position), which it was not given or was committed")
             }
             try worker.skip(
                 message, stage: .taskPut, className: String(describing: type(of: worker.task)), error: error)
