@@ -30,9 +30,7 @@ public final class WorkerSinkTask: @unchecked Sendable {
     /// task may report a record of any of them as errant (one it held back from an earlier batch, too).
     private var uncommitted: [TopicPartition: [ConsumedMessage]] = [:]
     /// Messages skipped under `errors.tolerance=all`.
-    public var skipped: Int { skipping.withLock { $0 } }
-    /// The count of messages skipped; its lock also serializes the dead letter queue, which both threads use.
-    private let skipping = Locked(0)
+    public private(set) var skipped = 0
 
     public init(
         name: String, config: Config, worker: WorkerConfig, task: SinkTask, keyConverter: ReadingConverter,
@@ -82,115 +80,43 @@ public final class WorkerSinkTask: @unchecked Sendable {
         }
     }
 
-    /// A batch consumed and converted, ready for the task.
-    private struct Batch {
-        var records: [SinkRecord] = []
-        /// The offset after the last message consumed, per partition.
-        var next: [TopicPartition: Int64] = [:]
-        /// The messages of `records`, kept for the dead letter queue under `errors.tolerance=all`.
-        var messages: [(partition: TopicPartition, message: ConsumedMessage)] = []
-    }
-
-    /// What the consuming thread hands to the writing one: the next batch (one at most), or why there is none.
-    private struct Handoff {
-        var batch: Batch?
-        var failure: (any Error)?
-        /// The consuming thread has ended.
-        var finished = false
-        /// The writing thread has ended: consume no more.
-        var closed = false
-    }
-
     /// Consumes, writes and commits until `stop()`; then writes and commits what it took and stops the task.
-    ///
-    /// Two threads: this one has the task write a batch (`put`, `flush`) and commits its offsets, while a second
-    /// consumes and converts the next batch, so that converting overlaps the database's work.
     public func run() throws {
         let reporter = errors.tolerance == .all ? Reporter(self) : nil
         try TaskError.wrapping(connector: name, .start) { try task.start(reporter: reporter) }
         defer { task.stop() }
         try consumer.subscribe(topics)
         logger.info("sink task started", metadata: ["topics": "\(topics.joined(separator: ","))"])
-        let handoff = Locked(Handoff())
-        let keepMessages = reporter != nil
-        DetachedThread.start { [self] in consume(into: handoff, keepingMessages: keepMessages) }
-        defer {
-            stopRequested.store(true, ordering: .releasing)
-            handoff.withLock { $0.closed = true }
-            handoff.notifyAll()
-            // The consumer outlives no thread that polls it.
-            handoff.withLock(when: { $0.finished }, do: { _ in })
-        }
-        while true {
-            let taken = handoff.withLock(
-                when: { $0.batch != nil || $0.failure != nil || $0.finished },
-                do: { handoff -> Result<Batch, any Error>? in
-                    if let batch = handoff.batch {
-                        handoff.batch = nil
-                        return .success(batch)
-                    }
-                    return handoff.failure.map { .failure($0) }
-                })
-            handoff.notifyAll()
-            guard let taken else { return }
-            try write(try taken.get())
-        }
-    }
-
-    /// The consuming thread: batches of up to `consumer.override.max.poll.records` messages (or what came in
-    /// 500 ms), converted, handed over one at a time until `stop()` or the writing thread ends.
-    private func consume(into handoff: Locked<Handoff>, keepingMessages: Bool) {
-        defer {
-            handoff.withLock { $0.finished = true }
-            handoff.notifyAll()
-        }
-        do {
-            while !stopRequested.load(ordering: .acquiring) {
-                var batch = Batch()
-                let clock = ContinuousClock()
-                let deadline = clock.now + .milliseconds(500)
-                while batch.records.count < batchSize, clock.now < deadline, !stopRequested.load(ordering: .acquiring) {
-                    guard let message = try poll() else {
-                        if !batch.next.isEmpty { break }
-                        continue
-                    }
-                    let partition = TopicPartition(topic: message.topic, partition: message.partition)
-                    batch.next[partition] = message.offset + 1
-                    if let record = try convert(message) {
-                        batch.records.append(record)
-                        if keepingMessages { batch.messages.append((partition, message)) }
-                    }
+        while !stopRequested.load(ordering: .acquiring) {
+            var records: [SinkRecord] = []
+            var next: [TopicPartition: Int64] = [:]
+            let clock = ContinuousClock()
+            let deadline = clock.now + .milliseconds(500)
+            while records.count < batchSize, clock.now < deadline, !stopRequested.load(ordering: .acquiring) {
+                guard let message = try poll() else {
+                    if !records.isEmpty || !next.isEmpty { break }
+                    continue
                 }
-                guard !batch.next.isEmpty else { continue }
-                let handed = handoff.withLock(
-                    when: { $0.batch == nil || $0.closed },
-                    do: { handoff -> Bool in
-                        guard !handoff.closed else { return false }
-                        handoff.batch = batch
-                        return true
-                    })
-                handoff.notifyAll()
-                guard handed else { return }
+                let partition = TopicPartition(topic: message.topic, partition: message.partition)
+                next[partition] = message.offset + 1
+                if let record = try convert(message) {
+                    records.append(record)
+                    if reporter != nil { uncommitted[partition, default: []].append(message) }
+                }
             }
-        } catch {
-            handoff.withLock { $0.failure = error }
-        }
-    }
-
-    /// Has the task write `batch`, then commits the offsets the task says are written.
-    private func write(_ batch: Batch) throws {
-        for (partition, message) in batch.messages { uncommitted[partition, default: []].append(message) }
-        try TaskError.wrapping(connector: name, .put) {
-            if !batch.records.isEmpty { try task.put(batch.records) }
-            try task.flush()
-        }
-        try TaskError.wrapping(connector: name, .commitOffsets) {
-            try skipping.withLock { _ in try deadLetters?.flush() }
-            let committed = task.preCommit(batch.next)
-            try consumer.commit(committed)
-            for (partition, offset) in committed {
-                guard let kept = uncommitted[partition] else { continue }
-                uncommitted[partition]!.removeFirst(kept.firstIndex { $0.offset >= offset } ?? kept.count)
+            guard !next.isEmpty else { continue }
+            try TaskError.wrapping(connector: name, .put) {
+                if !records.isEmpty { try task.put(records) }
+                try task.flush()
+            }
+            try TaskError.wrapping(connector: name, .commitOffsets) {
+                try deadLetters?.flush()
+                let committed = task.preCommit(next)
+                try consumer.commit(committed)
+                for (partition, offset) in committed {
+                    guard let kept = uncommitted[partition] else { continue }
+                    uncommitted[partition]!.removeFirst(kept.firstIndex { $0.offset >= offset } ?? kept.count)
+                }
             }
         }
     }
@@ -244,15 +170,7 @@ public final class WorkerSinkTask: @unchecked Sendable {
     )
         throws
     {
-        try skipping.withLock { skipped in
-            skipped += 1
-            try report(message, stage: stage, className: className, error: error)
-        }
-    }
-
-    private func report(
-        _ message: ConsumedMessage, stage: DeadLetterQueueReporter.Stage, className: String, error: Error
-    ) throws {
+        skipped += 1
         logger.warning(
             "record skipped (errors.tolerance=all)",
             metadata: [
