@@ -156,8 +156,7 @@ public final class JdbcSinkTask: SinkTask {
                     ])
                 writer?.close()
                 writer = nil
-                let delay = config.flushRetryDelay.components
-                usleep(UInt32(clamping: delay.seconds * 1_000_000 + delay.attoseconds / 1_000_000_000_000))
+                usleep(UInt32(clamping: config.flushRetryDelay.wholeMicroseconds))
             }
         }
     }

@@ -34,12 +34,10 @@ struct SourceTransaction: Equatable {
 /// `committable` says up to where the consumer may commit (never past a record still held, so that a restart reads
 /// it again).
 struct SourceTransactionAssembler<Item> {
-    typealias Transaction = SourceTransaction
-
     private struct Entry {
         var offset: Int64
         var item: Item
-        var transaction: Transaction?
+        var transaction: SourceTransaction?
     }
 
     /// A partition's held events, in offset order (`head`: the first still held).
@@ -91,7 +89,7 @@ struct SourceTransactionAssembler<Item> {
     var heldCount: Int { queues.values.reduce(0) { $0 + $1.entries.count - $1.head } }
 
     /// A change event (or any data record), with its transaction when it has one.
-    mutating func add(_ item: Item, at partition: TopicPartition, offset: Int64, transaction: Transaction?) {
+    mutating func add(_ item: Item, at partition: TopicPartition, offset: Int64, transaction: SourceTransaction?) {
         queues[partition, default: Queue()].entries.append(Entry(offset: offset, item: item, transaction: transaction))
         if let transaction { seen[transaction.id, default: 0] += 1 }
         consumed(partition, offset)
