@@ -32,6 +32,7 @@ struct MySQLSinkDialect: SinkDialect {
 
     /// Rows per statement; statements stay well under `max_allowed_packet` (the writer also caps their bytes).
     func maxRows(columns: Int) -> Int { 1000 }
+    var staging: PostgresStaging? { nil }
 
     // MARK: Names
 

@@ -11,6 +11,7 @@ struct PostgresSinkDialect: SinkDialect {
     var usesParameters: Bool { true }
     var sessionSetup: [String] { [] }
     var tableOptions: String { "" }
+    var staging: PostgresStaging? { PostgresStaging(dialect: self) }
 
     /// PostgreSQL binds at most 65,535 parameters per statement.
     func maxRows(columns: Int) -> Int { max(1, min(1000, 65535 / max(1, columns))) }

@@ -6,6 +6,8 @@ import TributaryCore
 protocol SinkDatabase: AnyObject {
     @discardableResult
     func execute(_ statement: SinkStatement, purpose: String) throws -> [[String?]]
+    /// Runs `COPY … FROM STDIN` with `data` as its input (only where the dialect stages rows, PostgreSQL).
+    func copy(_ sql: String, data: [UInt8], purpose: String) throws
     func close()
 }
 
@@ -19,6 +21,10 @@ final class PostgresSinkDatabase: SinkDatabase {
 
     func execute(_ statement: SinkStatement, purpose: String) throws -> [[String?]] {
         try connection.query(statement.sql, statement.parameters, purpose: purpose)
+    }
+
+    func copy(_ sql: String, data: [UInt8], purpose: String) throws {
+        try connection.copyIn(sql, data: data, purpose: purpose)
     }
 
     func close() { connection.close() }
@@ -35,6 +41,10 @@ final class MySQLSinkDatabase: SinkDatabase {
     func execute(_ statement: SinkStatement, purpose: String) throws -> [[String?]] {
         precondition(statement.parameters.isEmpty, "MySQL statements carry their values as literals")
         return try connection.query(statement.sql)
+    }
+
+    func copy(_ sql: String, data: [UInt8], purpose: String) throws {
+        preconditionFailure("MySQL has no COPY; its dialect does not stage rows")
     }
 
     func close() { connection.close() }

@@ -44,6 +44,8 @@ protocol SinkDialect: Sendable {
     var sessionSetup: [String] { get }
     /// What follows a created table's column list.
     var tableOptions: String { get }
+    /// How long runs of rows are written through a staging table, where the database has a bulk load for it.
+    var staging: PostgresStaging? { get }
 }
 
 extension SinkDialect {

@@ -3,7 +3,8 @@ import TributaryCore
 
 /// Writes row changes into the target database, a batch per transaction. Consecutive changes of one table with the
 /// same columns become one multi-row statement (`INSERT … VALUES (…),(…)` with the dialect's upsert clause, or
-/// `DELETE … WHERE key IN (…)`); a key seen twice starts a new statement, so each row's changes apply in order.
+/// `DELETE … WHERE key IN (…)`), or in PostgreSQL, for many rows, a COPY into a staging table and one statement
+/// from there; a key seen twice starts a new statement, so each row's changes apply in order.
 /// Tables are created and columns added as `schema.evolution=basic` allows. A column holding the source's
 /// placeholder for an unchanged TOAST value is left out of that row's statement, so the stored value stays.
 public final class SinkWriter {
@@ -15,6 +16,12 @@ public final class SinkWriter {
     private var tables: [String: Set<String>] = [:]
     /// The most bytes of values one statement carries (MySQL's `max_allowed_packet` is 16 MB by default).
     private let maxStatementBytes = 4 << 20
+    /// The staging table (`PostgresStaging`) of each table and column list, by their names joined with NULs.
+    private var stages: [String: String] = [:]
+    /// The staging tables known to exist in the session.
+    private var createdStages: Set<String> = []
+    /// Rows written through a staging table (PostgreSQL's COPY), since the writer was made.
+    public private(set) var stagedRows = 0
 
     public init(config: JdbcSinkConfig, logger: Logger = Logger(label: "tributary.jdbc-sink")) throws {
         self.config = config
@@ -65,7 +72,7 @@ public final class SinkWriter {
                 } catch let error as SinkError {
                     try database.execute(
                         SinkStatement("ROLLBACK TO SAVEPOINT tributary_row"), purpose: "roll one record back")
-                    tables.removeAll()
+                    forgetTables()
                     refused.append((index, error))
                 }
             }
@@ -81,8 +88,13 @@ public final class SinkWriter {
 
     private func rollback() {
         _ = try? database.execute(SinkStatement("ROLLBACK"), purpose: "roll the sink's transaction back")
-        // Tables created or altered in the transaction may be gone again.
+        forgetTables()
+    }
+
+    /// After a rollback: tables (and staging tables) created or altered in the transaction may be gone again.
+    private func forgetTables() {
         tables.removeAll()
+        createdStages.removeAll()
     }
 
     /// Writes the changes from `start` that one statement can carry; returns the index of the first one left.
@@ -120,8 +132,10 @@ public final class SinkWriter {
             var rows: [[String?]] = []
             var keys: Set<ArraySlice<String?>> = []
             var bytes = 0
-            let limit = dialect.maxRows(columns: keyNames.count + names.count)
-            while end < changes.endIndex, rows.count < limit, bytes < maxStatementBytes,
+            let columns = keyNames + names
+            let upsertKey = config.insertMode == .upsert ? keyNames : nil
+            let limit = dialect.maxRows(columns: columns.count)
+            while end < changes.endIndex, dialect.staging != nil || rows.count < limit, bytes < maxStatementBytes,
                 sameShape(changes[end], table: first.table, key: keyNames, columns: names)
             {
                 let change = changes[end]
@@ -131,12 +145,45 @@ public final class SinkWriter {
                 rows.append(row)
                 end += 1
             }
-            let statement = dialect.insert(
-                first.table, columns: keyNames + names, rows: rows,
-                upsertKey: config.insertMode == .upsert ? keyNames : nil)
+            if let staging = dialect.staging, rows.count >= PostgresStaging.minimumRows {
+                try writeStaged(
+                    staging, first.table, columns: columns, rows: rows, upsertKey: upsertKey, bytes: bytes,
+                    changes[start..<end])
+                return end
+            }
+            if rows.count > limit {
+                rows.removeSubrange(limit...)
+                end = start + limit
+            }
+            let statement = dialect.insert(first.table, columns: columns, rows: rows, upsertKey: upsertKey)
             try run(statement, changes[start..<end])
             return end
         }
+    }
+
+    /// Writes `rows` (of `bytes` bytes of values) into `table` by COPY into its staging table and one statement
+    /// from there.
+    private func writeStaged(
+        _ staging: PostgresStaging, _ table: String, columns: [String], rows: [[String?]], upsertKey: [String]?,
+        bytes: Int, _ changes: ArraySlice<RowChange>
+    ) throws {
+        let key = ([table] + columns).joined(separator: "\u{0}")
+        let stage = stages[key] ?? "tributary_stage_\(stages.count + 1)"
+        stages[key] = stage
+        if !createdStages.contains(stage) {
+            try database.execute(
+                staging.create(stage, of: table, columns: columns), purpose: "create the staging table of \(table)")
+            createdStages.insert(stage)
+        }
+        var data: [UInt8] = []
+        // Each value's bytes, escapes aside, and a separator (or the row's end) after each.
+        data.reserveCapacity(bytes + rows.count * columns.count * 3)
+        for row in rows { PostgresStaging.append(row, to: &data) }
+        try attributed(changes) {
+            try database.copy(staging.copy(into: stage, columns: columns), data: data, purpose: $0)
+        }
+        try run(staging.insert(from: stage, into: table, columns: columns, upsertKey: upsertKey), changes)
+        stagedRows += rows.count
     }
 
     /// Whether `change` writes `table` with these key and column names (its unavailable columns left out).
@@ -175,9 +222,15 @@ public final class SinkWriter {
     }
 
     private func run(_ statement: SinkStatement, _ changes: ArraySlice<RowChange>) throws {
+        try attributed(changes) { try database.execute(statement, purpose: $0) }
+    }
+
+    /// Runs `body` with its purpose (writing `changes`); an error that is the records' (not a lost connection)
+    /// becomes a `SinkError` naming the first record's position.
+    private func attributed(_ changes: ArraySlice<RowChange>, _ body: (String) throws -> Void) throws {
         let first = changes[changes.startIndex]
         do {
-            try database.execute(statement, purpose: "write \(first.position) into \(first.table)")
+            try body("write \(first.position) into \(first.table)")
         } catch let error as RetriableError where !error.isRetriable {
             let more = changes.count > 1 ? " (or one of the \(changes.count - 1) records after it)" : ""
             throw SinkError(.database, position: first.position + more, "\(first.table): \(error)")

@@ -155,6 +155,48 @@ public final class PostgresConnection {
         return out
     }
 
+    /// Runs `COPY … FROM STDIN` (`sql`) with `data` as its whole input, in the format the statement names.
+    /// A failure (a row the server refuses) is thrown after the server has ended the COPY, so the connection stays
+    /// usable (its transaction aborted).
+    public func copyIn(_ sql: String, data: [UInt8], purpose: String) throws {
+        let start = PQexec(conn, sql)
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            defer { PQclear(start) }
+            throw resultError(start, purpose: purpose)
+        }
+        PQclear(start)
+        // libpq takes at most Int32.max bytes per message; rows go in pieces well under that.
+        let piece = 1 << 20
+        let sent = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = min(piece, buffer.count - offset)
+                let base = buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self)
+                guard PQputCopyData(conn, base, Int32(count)) == 1 else { return false }
+                offset += count
+            }
+            return true
+        }
+        // On a failed send the COPY is ended with an error so that the server rolls it back.
+        let ended = sent ? PQputCopyEnd(conn, nil) : PQputCopyEnd(conn, "the client could not send the rows")
+        guard ended == 1 else {
+            throw PostgresError(
+                "PostgreSQL at \(settings.address) failed to \(purpose): \(lastError)", retriable: true)
+        }
+        var failure: PostgresError?
+        while let result = PQgetResult(conn) {
+            if failure == nil, PQresultStatus(result) != PGRES_COMMAND_OK {
+                failure = resultError(result, purpose: purpose)
+            }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+        if !sent {
+            throw PostgresError(
+                "PostgreSQL at \(settings.address) failed to \(purpose): \(lastError)", retriable: true)
+        }
+    }
+
     /// Runs SQL that returns rows and hands them over as `TupleData` (each row's text values copied once into one
     /// buffer), for snapshots: no `String` per value.
     func tuples(_ sql: String, _ parameters: [String?] = [], purpose: String) throws -> [TupleData] {

@@ -97,6 +97,77 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         }
     }
 
+    /// Runs of many rows go through COPY into a staging table: every type arrives as the source holds it, text
+    /// with COPY's separators and escape character included, and an update of the same rows upserts them.
+    func testLargeRunsAreStagedWithEveryTypeIntact() throws {
+        try withSchema { schema in
+            let db = try IntegrationEnvironment.sql()
+            tables.append(
+                try IntegrationEnvironment.createTable(
+                    slot,
+                    """
+                    id int PRIMARY KEY, name text NOT NULL, amount numeric(12,3), seen timestamptz, raw bytea,
+                    ref uuid, doc json, tags text[], score double precision, during interval
+                    """))
+            let connector = try RunningConnector(
+                IntegrationEnvironment.connectorConfig(name: slot, prefix: slot, slot: slot, tables: "public.\(slot)"),
+                offsetFile: offsetFile)
+            try IntegrationEnvironment.waitUntilStreaming(slot: slot)
+            try db.query(
+                #"""
+                INSERT INTO "\#(slot)"
+                SELECT g, E'tab\there\nnew line\r\\N back\\slash ' || g, g * 1.5, '2024-05-06 07:08:09.5+02',
+                  CASE WHEN g % 3 = 0 THEN NULL ELSE decode('00ff5c09' || lpad(to_hex(g), 4, '0'), 'hex') END,
+                  md5(g::text)::uuid, json_build_object('k', E'a\tb\\', 'n', g),
+                  ARRAY[E'q"uote', E'back\\slash', NULL, 'x' || g], CASE WHEN g = 7 THEN 'NaN' ELSE -g / 3.0 END,
+                  make_interval(hours => g)
+                FROM generate_series(1, 150) g;
+                UPDATE "\#(slot)" SET name = E'up\tdated ' || id, amount = NULL WHERE id % 2 = 0;
+                """#, purpose: "changes")
+            let messages = try IntegrationEnvironment.consume(["\(slot).public.\(slot)"], count: 225)
+            try connector.stop()
+            XCTAssertEqual(messages.count, 225, "150 inserts and 75 updates")
+            let changes = try SinkTestSupport.changes(messages, try sinkConfig(schema))
+            let writer = try SinkWriter(config: try sinkConfig(schema))
+            defer { writer.close() }
+            try writer.write(changes)
+            XCTAssertEqual(writer.stagedRows, 225, "the 150 inserts, then the 75 updates (a key seen again)")
+
+            let compared = "id, name, amount, seen, raw, ref, doc::text, tags, score, during"
+            let target = "\"\(schema)\".\"\(slot)\""
+            XCTAssertEqual(try rows(target, compared), try rows("public.\"\(slot)\"", compared))
+            XCTAssertEqual(try count(target), "150")
+        }
+    }
+
+    /// A row the database refuses in a staged run fails the COPY; written again a row at a time, the batch finds
+    /// that record, and the others are kept.
+    func testARefusedRowInAStagedRunIsFoundAndTheOthersKept() throws {
+        try withSchema { schema in
+            let config = try sinkConfig(schema, ["collection.name.format": "\(schema).short"])
+            try IntegrationEnvironment.sql().query(
+                "CREATE TABLE \"\(schema)\".short (id int PRIMARY KEY, v varchar(5))", purpose: "target")
+            let changes = try (0..<100).map { i in
+                let record = SinkTestSupport.row(
+                    "short", offset: Int64(i), id: Int32(i), .string(i == 57 ? "far too long" : "v\(i)"),
+                    .optionalString)
+                return try XCTUnwrap(try RowChangeReader(config: config).change(record))
+            }
+            let writer = try SinkWriter(config: config)
+            defer { writer.close() }
+            XCTAssertThrowsError(try writer.write(changes)) {
+                XCTAssertTrue("\($0)".contains("character varying(5)"), "\($0)")
+            }
+            XCTAssertEqual(try count("\"\(schema)\".short"), "0", "the batch was rolled back")
+            let refused = try writer.writeIsolating(changes, keepingTheOthers: true)
+            XCTAssertEqual(refused.map(\.index), [57])
+            XCTAssertTrue("\(refused.first?.error as Any)".contains("short/0@57"), "\(refused)")
+            XCTAssertEqual(try count("\"\(schema)\".short"), "99")
+            try writer.write(Array(changes[0..<57] + changes[58...]))
+            XCTAssertEqual(writer.stagedRows, 99, "the good rows, staged again")
+        }
+    }
+
     /// The sink as the worker runs it: a member of the group `connect-<name>`, it consumes the source's topic,
     /// writes the rows and commits the offsets it wrote; run again, it resumes after them.
     func testTheSinkRunnerConsumesWritesAndCommits() throws {
