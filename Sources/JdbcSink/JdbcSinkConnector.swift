@@ -26,6 +26,10 @@ public struct JdbcSinkConnector: SinkConnector {
 /// The JDBC sink's task: records read into row changes as they come (`put`), written in one transaction per
 /// batch (`flush`), before the worker commits the batch's offsets.
 ///
+/// The database writes a batch on a thread of its own (`WriteBehind`) while the worker reads and converts the next
+/// one: `preCommit` waits for the batch before, hands this one over, and gives the worker the offsets of the
+/// batches written, never of the one in flight. `flush` writes everything before it returns.
+///
 /// A record that cannot be written (a value the column cannot hold, a key missing) is found by writing the batch
 /// again a row at a time, and then stops the task with that record's position, or with `errors.tolerance=all`
 /// goes to the worker's reporter (and the dead letter queue) while the other rows are written.
@@ -46,6 +50,12 @@ public final class JdbcSinkTask: SinkTask {
     /// When events were first held without any END record come yet (a transaction topic not consumed?).
     private var heldWithoutEnds: ContinuousClock.Instant?
     private var sawEnd = false
+    /// The database's writes, one batch in flight while the next is read.
+    private let writeBehind = WriteBehind()
+    /// The batch in flight, and the offsets that can be committed once it is written.
+    private var inFlight: (changes: [RowChange], records: [SinkRecord], offsets: [TopicPartition: Int64]?)?
+    /// The offsets of what is written, to commit.
+    private var written: [TopicPartition: Int64] = [:]
 
     public init(config: JdbcSinkConfig, name: String) {
         self.config = config
@@ -121,14 +131,32 @@ public final class JdbcSinkTask: SinkTask {
         }
     }
 
-    public func preCommit(_ consumed: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
-        transactions?.committable(consumed) ?? consumed
+    /// Waits for the batch in flight, hands the pending changes to the database's thread, and returns the offsets
+    /// up to the last batch written: those of the batch now in flight wait for its write.
+    public func preCommit(_ consumed: [TopicPartition: Int64]) throws -> [TopicPartition: Int64] {
+        try finishInFlight()
+        let offsets = transactions?.committable(consumed) ?? consumed
+        guard try startWriting(offsets) else {
+            written = offsets
+            return offsets
+        }
+        return written
     }
 
-    /// Writes the pending changes in one transaction. An error that may pass (a lost connection, a deadlock, a
-    /// server restarting) rolls the batch back and writes it again on a new connection, up to `flush.max.retries`
-    /// times `flush.retry.delay.ms` apart; then it fails the task (and the worker restarts it by its own policy).
+    /// Writes everything taken (and ready, under `transaction.boundary.mode=source`) before it returns.
     public func flush() throws {
+        try finishInFlight()
+        guard try startWriting(nil) else { return }
+        try finishInFlight()
+    }
+
+    /// Hands the pending changes (with the transactions now whole) to the database's thread, to be written in one
+    /// transaction; `offsets` can be committed once they are. False when there was nothing to write.
+    ///
+    /// An error that may pass (a lost connection, a deadlock, a server restarting) rolls the batch back and writes
+    /// it again on a new connection, up to `flush.max.retries` times `flush.retry.delay.ms` apart; then it fails
+    /// the task (and the worker restarts it by its own policy).
+    private func startWriting(_ offsets: [TopicPartition: Int64]?) throws -> Bool {
         if transactions != nil {
             for (change, record) in transactions!.takeReady() {
                 guard let change else { continue }
@@ -136,23 +164,48 @@ public final class JdbcSinkTask: SinkTask {
                 pendingRecords.append(record)
             }
         }
-        guard !pending.isEmpty else { return }
-        defer {
-            pending.removeAll(keepingCapacity: true)
-            pendingRecords.removeAll(keepingCapacity: true)
+        guard !pending.isEmpty else { return false }
+        let changes = pending
+        inFlight = (changes, pendingRecords, offsets)
+        pending = []
+        pendingRecords = []
+        writeBehind.submit { [self] in try retrying { try $0.write(changes) } }
+        return true
+    }
+
+    /// Waits for the batch in flight. A record the database refused in it is found, as the batch is written again a
+    /// row at a time, each behind its own savepoint; it then stops the task, or, when errors are tolerated, goes to
+    /// the reporter while the other rows are kept. Here, on the worker's thread, as the reporter wants.
+    private func finishInFlight() throws {
+        guard let batch = inFlight else { return }
+        if let error = writeBehind.wait() {
+            guard error is SinkError else {
+                inFlight = nil
+                throw error
+            }
+            let refused = try retrying { try $0.writeIsolating(batch.changes, keepingTheOthers: reporter != nil) }
+            if reporter == nil, let first = refused.first {
+                inFlight = nil
+                throw first.error
+            }
+            for (index, error) in refused { try reporter?.report(batch.records[index], error: error) }
         }
+        inFlight = nil
+        if let offsets = batch.offsets { written = offsets }
+    }
+
+    /// Runs `body` with a connected writer, again on a new connection after an error that may pass.
+    private func retrying<R>(_ body: (SinkWriter) throws -> R) throws -> R {
         var retries = 0
         while true {
             do {
-                try write(try connectedWriter())
-                return
+                return try body(try connectedWriter())
             } catch  where error.isRetriable && retries < config.flushMaxRetries {
                 retries += 1
                 logger.warning(
                     "could not write the batch; writing it again on a new connection",
                     metadata: [
                         "error": "\(error)", "retry": "\(retries)", "of": "\(config.flushMaxRetries)",
-                        "records": "\(pending.count)",
                     ])
                 writer?.close()
                 writer = nil
@@ -168,22 +221,8 @@ public final class JdbcSinkTask: SinkTask {
         return connected
     }
 
-    private func write(_ writer: SinkWriter) throws {
-        do {
-            try writer.write(pending)
-        } catch is SinkError {
-            // Which record? Each row behind its own savepoint tells; the others are kept only when errors are
-            // tolerated (otherwise the batch stays unwritten, and the task stops naming the record).
-            let refused = try writer.writeIsolating(pending, keepingTheOthers: reporter != nil)
-            guard let reporter else {
-                if let first = refused.first { throw first.error }
-                return
-            }
-            for (index, error) in refused { try reporter.report(pendingRecords[index], error: error) }
-        }
-    }
-
     public func stop() {
+        writeBehind.close()
         writer?.close()
         writer = nil
     }

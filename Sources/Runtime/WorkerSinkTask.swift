@@ -29,6 +29,8 @@ public final class WorkerSinkTask: @unchecked Sendable {
     /// Under `errors.tolerance=all`, the messages consumed and not yet committed, per partition in offset order: the
     /// task may report a record of any of them as errant (one it held back from an earlier batch, too).
     private var uncommitted: [TopicPartition: [ConsumedMessage]] = [:]
+    /// The offsets committed last, per partition.
+    private var committed: [TopicPartition: Int64] = [:]
     /// Messages skipped under `errors.tolerance=all`.
     public private(set) var skipped = 0
 
@@ -90,6 +92,7 @@ public final class WorkerSinkTask: @unchecked Sendable {
         defer { task.stop() }
         try consumer.subscribe(topics)
         logger.info("sink task started", metadata: ["topics": "\(topics.joined(separator: ","))"])
+        var last: [TopicPartition: Int64] = [:]
         while !stopRequested.load(ordering: .acquiring) {
             var records: [SinkRecord] = []
             var next: [TopicPartition: Int64] = [:]
@@ -107,19 +110,34 @@ public final class WorkerSinkTask: @unchecked Sendable {
                     if reporter != nil { uncommitted[partition, default: []].append(message) }
                 }
             }
-            guard !next.isEmpty else { continue }
-            try TaskError.wrapping(connector: name, .put) {
-                if !records.isEmpty { try task.put(records) }
-                try task.flush()
+            guard !next.isEmpty else {
+                // Idle: what the task held back at the last commit (a batch in flight) may be written since.
+                if last.contains(where: { committed[$0.key] != $0.value }) { try commit(last) }
+                continue
             }
-            try TaskError.wrapping(connector: name, .commitOffsets) {
-                try deadLetters?.flush()
-                let committed = task.preCommit(next)
-                try consumer.commit(committed)
-                for (partition, offset) in committed {
-                    guard let kept = uncommitted[partition] else { continue }
-                    uncommitted[partition]!.removeFirst(kept.firstIndex { $0.offset >= offset } ?? kept.count)
-                }
+            last = next
+            if !records.isEmpty { try TaskError.wrapping(connector: name, .put) { try task.put(records) } }
+            try commit(next)
+        }
+        // A task may still be writing the last batch (the JDBC sink's, in flight): flushed, it finishes, and the
+        // batch's offsets are committed.
+        guard !last.isEmpty else { return }
+        try TaskError.wrapping(connector: name, .put) { try task.flush() }
+        try commit(last)
+    }
+
+    /// Commits what the task says is written (`preCommit`, which may write) of a batch consumed up to `next`,
+    /// after the dead letter queue has what was reported.
+    private func commit(_ next: [TopicPartition: Int64]) throws {
+        let offsets = try TaskError.wrapping(connector: name, .put) { try task.preCommit(next) }
+        try TaskError.wrapping(connector: name, .commitOffsets) {
+            try deadLetters?.flush()
+            guard offsets.contains(where: { committed[$0.key] != $0.value }) else { return }
+            try consumer.commit(offsets)
+            committed.merge(offsets) { $1 }
+            for (partition, offset) in offsets {
+                guard let kept = uncommitted[partition] else { continue }
+                uncommitted[partition]!.removeFirst(kept.firstIndex { $0.offset >= offset } ?? kept.count)
             }
         }
     }

@@ -36,26 +36,30 @@ public protocol ErrantRecordReporter: AnyObject {
 
 /// A sink connector's task: writes records read from Kafka (Kafka Connect's `SinkTask`).
 ///
-/// A worker drives one task from one thread: `start`, then `put` with each batch and `flush` before it commits
-/// the consumer offsets `preCommit` returns, `stop` at the end. What `flush` returned from must be stored for good
-/// up to those offsets: the records before them are not read again.
+/// A worker drives one task from one thread: `start`, then `put` with each batch and the consumer offsets
+/// `preCommit` returns committed after it, a last `flush` and `preCommit` when it stops, `stop` at the end. The
+/// records before the offsets `preCommit` returns must be stored for good: they are not read again.
 public protocol SinkTask: AnyObject {
     /// Connects to the target. `reporter` takes the records the task cannot write, when errors are tolerated.
     func start(reporter: ErrantRecordReporter?) throws
-    /// Takes records to write; they may be written now or kept until `flush`.
+    /// Takes records to write; they may be written now or later.
     func put(_ records: [SinkRecord]) throws
-    /// Writes what `put` took (a task that keeps some back says so in `preCommit`).
+    /// Writes everything `put` took before it returns (Kafka Connect's `flush`).
     func flush() throws
     /// The offsets to commit (the next offset to read, per partition), given the ones after everything consumed
-    /// (Kafka Connect's `preCommit`). A task that keeps records back after `flush` returns their offsets for
-    /// their partitions, so that a restart reads them again; by default everything consumed is committed.
-    func preCommit(_ consumed: [TopicPartition: Int64]) -> [TopicPartition: Int64]
+    /// (Kafka Connect's `preCommit`). By default everything is flushed and then committed. A task that keeps
+    /// records back, or writes behind, returns the offsets before the first record not yet stored, so that a
+    /// restart reads them again.
+    func preCommit(_ consumed: [TopicPartition: Int64]) throws -> [TopicPartition: Int64]
     /// Releases connections. Called once, also after a failure.
     func stop()
 }
 
 extension SinkTask {
-    public func preCommit(_ consumed: [TopicPartition: Int64]) -> [TopicPartition: Int64] { consumed }
+    public func preCommit(_ consumed: [TopicPartition: Int64]) throws -> [TopicPartition: Int64] {
+        try flush()
+        return consumed
+    }
 }
 
 /// Creates sink tasks from a connector configuration (Kafka Connect's `SinkConnector`).

@@ -202,8 +202,12 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         }
     }
 
-    private func runSink(_ values: [String: String], until done: @escaping () throws -> Bool) throws {
-        try SinkTestSupport.runSink(values, offsetFile: offsetFile, until: done)
+    private func runSink(
+        _ values: [String: String], timeout: TimeInterval = 90, file: StaticString = #filePath, line: UInt = #line,
+        until done: @escaping () throws -> Bool
+    ) throws {
+        try SinkTestSupport.runSink(
+            values, offsetFile: offsetFile, timeout: timeout, file: file, line: line, until: done)
     }
 
     /// A record the database refuses, under `errors.tolerance=all`, goes to the dead letter queue as it was
@@ -222,7 +226,8 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
                 "errors.deadletterqueue.topic.name": dlq, "errors.deadletterqueue.topic.replication.factor": "1",
                 "errors.deadletterqueue.context.headers.enable": "true",
             ]) { $1 }
-            try runSink(values) { try self.count("\"\(schema)\".poison") == "2" }
+            // While the sink runs, with no batch after this one: the worker has the task finish its batch when idle.
+            try runSink(values, timeout: 60) { try self.count("\"\(schema)\".poison") == "2" }
             XCTAssertEqual(try rows("\"\(schema)\".poison", "id, v"), [["0", "a"], ["2", "c"]])
             let dead = try IntegrationEnvironment.consume([dlq], count: 1)
             XCTAssertEqual(dead.count, 1)

@@ -53,7 +53,7 @@ enum SinkTestSupport {
     /// most `timeout` seconds), then stops it; a failure of the task is thrown.
     static func runSink(
         _ values: [String: String], offsetFile: String, timeout: TimeInterval = 90, interval: TimeInterval = 0.2,
-        until done: @escaping () throws -> Bool
+        file: StaticString = #filePath, line: UInt = #line, until done: @escaping () throws -> Bool
     ) throws {
         let worker = try WorkerConfig(
             Config([
@@ -68,10 +68,17 @@ enum SinkTestSupport {
             ended.signal()
         }
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline, failure.withLock({ $0 == nil }), (try? done()) != true {
+        var finished = false
+        while Date() < deadline, failure.withLock({ $0 == nil }) {
+            finished = (try? done()) == true
+            if finished { break }
             Thread.sleep(forTimeInterval: interval)
         }
         runner.stop()
+        if failure.withLock({ $0 == nil }) {
+            XCTAssertTrue(
+                finished, "the sink did not get there within \(timeout) s while running", file: file, line: line)
+        }
         XCTAssertEqual(ended.wait(timeout: .now() + 60), .success)
         if let error = failure.withLock({ $0 }) { throw error }
     }
