@@ -98,6 +98,12 @@ public struct JdbcSinkConfig: Sendable {
             "transaction.boundary.mode", default: TransactionBoundaryMode.none)
         topics = config.list("topics")
         topicsPattern = config.string("topics.regex")
+        if let zone = config.string("use.time.zone"), !Self.utcNames.contains(zone.uppercased()) {
+            // Written as UTC, a value meant for another zone would be silently shifted: refused instead.
+            throw .other(
+                key: "use.time.zone", message: "only UTC is supported (temporal values are written in UTC), not \(zone)"
+            )
+        }
         if insertMode == .upsert && primaryKeyMode == .none {
             throw .other(
                 key: "primary.key.mode", message: "insert.mode=upsert needs a primary.key.mode other than none")
@@ -111,6 +117,9 @@ public struct JdbcSinkConfig: Sendable {
             throw .missing(key: "primary.key.fields")
         }
     }
+
+    /// `use.time.zone` values that name UTC.
+    private static let utcNames: Set<String> = ["UTC", "Z", "GMT", "ETC/UTC", "ETC/GMT", "+00:00", "UTC+0", "GMT+0"]
 
     /// Every setting, for `tributary validate` and the configuration reference.
     public static let definition = ConfigDefinition(
@@ -152,6 +161,9 @@ public struct JdbcSinkConfig: Sendable {
             .int(
                 "flush.retry.delay.ms", default: 1000, .low, range: 0...86_400_000,
                 "The wait before each retry of a batch."),
+            .string(
+                "use.time.zone", default: "UTC", .low,
+                "The time zone of temporal values written; only UTC (other zones are refused, not shifted)."),
             .string(
                 "transaction.boundary.mode", default: "none", .medium,
                 allowed: TransactionBoundaryMode.allCases.map(\.rawValue),

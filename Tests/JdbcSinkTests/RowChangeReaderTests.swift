@@ -130,6 +130,11 @@ final class RowChangeReaderTests: XCTestCase {
         XCTAssertThrowsError(try reader(["flush.max.retries": "-1"])) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "flush.max.retries")
         }
+        XCTAssertThrowsError(try reader(["use.time.zone": "Europe/Paris"]), "not silently written as UTC") {
+            XCTAssertEqual(($0 as? ConfigError)?.key, "use.time.zone")
+        }
+        XCTAssertNoThrow(try reader(["use.time.zone": "UTC"]))
+        XCTAssertNoThrow(try reader(["use.time.zone": "Etc/UTC"]))
         XCTAssertThrowsError(try JdbcSinkConfig(Config(["connection.url": "postgresql://x/db"]))) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "connection.url")
         }
