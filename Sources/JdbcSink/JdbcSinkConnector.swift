@@ -178,19 +178,13 @@ public final class JdbcSinkTask: SinkTask {
     /// the reporter while the other rows are kept. Here, on the worker's thread, as the reporter wants.
     private func finishInFlight() throws {
         guard let batch = inFlight else { return }
+        defer { inFlight = nil }
         if let error = writeBehind.wait() {
-            guard error is SinkError else {
-                inFlight = nil
-                throw error
-            }
+            guard error is SinkError else { throw error }
             let refused = try retrying { try $0.writeIsolating(batch.changes, keepingTheOthers: reporter != nil) }
-            if reporter == nil, let first = refused.first {
-                inFlight = nil
-                throw first.error
-            }
+            if reporter == nil, let first = refused.first { throw first.error }
             for (index, error) in refused { try reporter?.report(batch.records[index], error: error) }
         }
-        inFlight = nil
         if let offsets = batch.offsets { written = offsets }
     }
 

@@ -135,7 +135,8 @@ public final class SinkWriter {
             let columns = keyNames + names
             let upsertKey = config.insertMode == .upsert ? keyNames : nil
             let limit = dialect.maxRows(columns: columns.count)
-            while end < changes.endIndex, dialect.staging != nil || rows.count < limit, bytes < maxStatementBytes,
+            let staging = dialect.staging
+            while end < changes.endIndex, staging != nil || rows.count < limit, bytes < maxStatementBytes,
                 sameShape(changes[end], table: first.table, key: keyNames, columns: names)
             {
                 let change = changes[end]
@@ -145,7 +146,7 @@ public final class SinkWriter {
                 rows.append(row)
                 end += 1
             }
-            if let staging = dialect.staging, rows.count >= PostgresStaging.minimumRows {
+            if let staging, rows.count >= PostgresStaging.minimumRows {
                 try writeStaged(
                     staging, first.table, columns: columns, rows: rows, upsertKey: upsertKey, bytes: bytes,
                     changes[start..<end])

@@ -6,15 +6,10 @@ import TributaryCore
 final class WriteBehind: @unchecked Sendable {
     private enum Slot {
         case idle
-        case given(Job)
+        case given(() throws -> Void)
         case running
         case finished((any Error)?)
         case closing
-    }
-
-    private final class Job {
-        let run: () throws -> Void
-        init(_ run: @escaping () throws -> Void) { self.run = run }
     }
 
     private let slot = Locked(Slot.idle)
@@ -28,7 +23,7 @@ final class WriteBehind: @unchecked Sendable {
         }
         slot.withLock {
             guard case .idle = $0 else { preconditionFailure("a write is given while another is in flight") }
-            $0 = .given(Job(job))
+            $0 = .given(job)
         }
         slot.notifyAll()
     }
@@ -58,7 +53,7 @@ final class WriteBehind: @unchecked Sendable {
 
     private func loop() {
         while true {
-            let job: Job? = slot.withLock(
+            let job: (() throws -> Void)? = slot.withLock(
                 when: {
                     switch $0 {
                     case .given, .closing: true
@@ -72,7 +67,7 @@ final class WriteBehind: @unchecked Sendable {
                 })
             guard let job else { return }
             var failure: (any Error)?
-            do { try job.run() } catch { failure = error }
+            do { try job() } catch { failure = error }
             slot.withLock { $0 = .finished(failure) }
             slot.notifyAll()
         }

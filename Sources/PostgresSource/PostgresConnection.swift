@@ -177,12 +177,14 @@ public final class PostgresConnection {
             }
             return true
         }
+        // The connection failed while the rows went out: retriable, on a new connection.
+        let lost = {
+            PostgresError(
+                "PostgreSQL at \(self.settings.address) failed to \(purpose): \(self.lastError)", retriable: true)
+        }
         // On a failed send the COPY is ended with an error so that the server rolls it back.
         let ended = sent ? PQputCopyEnd(conn, nil) : PQputCopyEnd(conn, "the client could not send the rows")
-        guard ended == 1 else {
-            throw PostgresError(
-                "PostgreSQL at \(settings.address) failed to \(purpose): \(lastError)", retriable: true)
-        }
+        guard ended == 1 else { throw lost() }
         var failure: PostgresError?
         while let result = PQgetResult(conn) {
             if failure == nil, PQresultStatus(result) != PGRES_COMMAND_OK {
@@ -191,10 +193,7 @@ public final class PostgresConnection {
             PQclear(result)
         }
         if let failure { throw failure }
-        if !sent {
-            throw PostgresError(
-                "PostgreSQL at \(settings.address) failed to \(purpose): \(lastError)", retriable: true)
-        }
+        if !sent { throw lost() }
     }
 
     /// Runs SQL that returns rows and hands them over as `TupleData` (each row's text values copied once into one
