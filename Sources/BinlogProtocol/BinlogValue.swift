@@ -1,3 +1,5 @@
+import TributaryCore
+
 /// One column value of a rows event, as the binlog stores it. Signedness, character sets and enum labels are
 /// not in the event: the schema gives them later.
 public enum BinlogValue: Equatable, Sendable {
@@ -123,34 +125,52 @@ public enum BinlogValue: Equatable, Sendable {
     /// DECIMAL's binary form: groups of nine digits in four bytes (fewer for the leftover digits at either end),
     /// big-endian, the sign in the first bit (set for positive), negative values with every bit inverted.
     static func decimal(_ r: inout ByteReader, precision: Int, scale: Int) throws(BinlogError) -> String {
-        let digitBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4]
         guard precision >= scale, scale >= 0, precision <= 65 else {
             throw BinlogError(.malformed, "DECIMAL(\(precision),\(scale))")
         }
         let integral = precision - scale
         let (wholeGroups, leadingDigits) = (integral / 9, integral % 9)
         let (fractionGroups, trailingDigits) = (scale / 9, scale % 9)
-        let size = wholeGroups * 4 + digitBytes[leadingDigits] + fractionGroups * 4 + digitBytes[trailingDigits]
-        var raw = Array(try r.take(size))
+        let size =
+            wholeGroups * 4 + decimalGroupBytes[leadingDigits] + fractionGroups * 4
+            + decimalGroupBytes[trailingDigits]
+        let raw = try r.take(size)
         guard !raw.isEmpty else { return "0" }
-        let negative = raw[0] & 0x80 == 0
-        raw[0] ^= 0x80
-        if negative { raw = raw.map { ~$0 } }
-        var d = ByteReader(raw[...])
-        func group(_ bytes: Int, digits: Int) throws(BinlogError) -> String {
-            let v = try d.bigEndian(bytes)
-            let text = String(v)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        let negative = raw[raw.startIndex] & 0x80 == 0
+        // Undoes the encoding while reading: the sign bit flipped back, every bit inverted if negative.
+        let inversion: UInt8 = negative ? 0xFF : 0
+        var next = raw.startIndex
+        func group(digits: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for i in next..<next + decimalGroupBytes[digits] {
+                let b = raw[i] ^ inversion ^ (i == raw.startIndex ? 0x80 : 0)
+                value = value << 8 | UInt64(b)
+            }
+            next += decimalGroupBytes[digits]
+            return value
         }
-        var whole = ""
-        if leadingDigits > 0 { whole += try group(digitBytes[leadingDigits], digits: leadingDigits) }
-        for _ in 0..<wholeGroups { whole += try group(4, digits: 9) }
-        var fractional = ""
-        for _ in 0..<fractionGroups { fractional += try group(4, digits: 9) }
-        if trailingDigits > 0 { fractional += try group(digitBytes[trailingDigits], digits: trailingDigits) }
-        let trimmed = whole.drop { $0 == "0" }
-        var text = (negative ? "-" : "") + (trimmed.isEmpty ? "0" : String(trimmed))
-        if scale > 0 { text += "." + fractional }
-        return text
+        // The text is built in one buffer: a value of up to 15 bytes then becomes a String without a heap block.
+        var text: [UInt8] = []
+        text.reserveCapacity(precision + 3)
+        if negative { text.append(UInt8(ascii: "-")) }
+        let wholeStart = text.count
+        if leadingDigits > 0 {
+            DecimalDigits.append(group(digits: leadingDigits), minimumWidth: leadingDigits, to: &text)
+        }
+        for _ in 0..<wholeGroups { DecimalDigits.append(group(digits: 9), minimumWidth: 9, to: &text) }
+        let firstDigit = text[wholeStart...].firstIndex { $0 != UInt8(ascii: "0") } ?? text.count
+        text.removeSubrange(wholeStart..<firstDigit)
+        if text.count == wholeStart { text.append(UInt8(ascii: "0")) }
+        if scale > 0 {
+            text.append(UInt8(ascii: "."))
+            for _ in 0..<fractionGroups { DecimalDigits.append(group(digits: 9), minimumWidth: 9, to: &text) }
+            if trailingDigits > 0 {
+                DecimalDigits.append(group(digits: trailingDigits), minimumWidth: trailingDigits, to: &text)
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
     }
+
+    /// Bytes that hold a DECIMAL group of 0…9 digits.
+    private static let decimalGroupBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4]
 }

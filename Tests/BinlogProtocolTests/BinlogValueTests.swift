@@ -21,6 +21,54 @@ final class BinlogValueTests: XCTestCase {
         XCTAssertEqual(try read([0x80, 0x00, 0x00, 0x00, 0x05], .decimal(precision: 10, scale: 4)), .decimal("0.0005"))
     }
 
+    /// Every precision and scale, random digits of each sign, against an encoder written from MySQL's
+    /// documented layout (`decimal2bin`): nine digits per four bytes, the leftover digits of either end in 1–4.
+    func testDecimalsOfEveryPrecisionAndScaleReadBack() throws {
+        let groupBytes = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4]
+        func encode(_ whole: [Int], _ fraction: [Int], negative: Bool) -> [UInt8] {
+            func groups(_ digits: [Int], leftoverFirst: Bool) -> [UInt8] {
+                let leftover = digits.count % 9
+                var chunks: [ArraySlice<Int>] = []
+                var i = 0
+                if leftoverFirst, leftover > 0 {
+                    chunks.append(digits[0..<leftover])
+                    i = leftover
+                }
+                while i + 9 <= digits.count {
+                    chunks.append(digits[i..<i + 9])
+                    i += 9
+                }
+                if i < digits.count { chunks.append(digits[i...]) }
+                return chunks.flatMap { chunk -> [UInt8] in
+                    let value = chunk.reduce(0) { $0 * 10 + $1 }
+                    let size = groupBytes[chunk.count]
+                    return (0..<size).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+                }
+            }
+            var bytes = groups(whole, leftoverFirst: true) + groups(fraction, leftoverFirst: false)
+            if negative { bytes = bytes.map { ~$0 } }
+            bytes[0] ^= 0x80
+            return bytes
+        }
+        var generator = SystemRandomNumberGenerator()
+        for precision in 1...65 {
+            for scale in 0...min(precision, 30) {
+                for _ in 0..<4 {
+                    let whole = (0..<(precision - scale)).map { _ in Int.random(in: 0...9, using: &generator) }
+                    let fraction = (0..<scale).map { _ in Int.random(in: 0...9, using: &generator) }
+                    let negative = Bool.random(using: &generator)
+                    let wholeText = String(whole.map(String.init).joined().drop { $0 == Character("0") })
+                    var expected = (negative ? "-" : "") + (wholeText.isEmpty ? "0" : wholeText)
+                    if scale > 0 { expected += "." + fraction.map(String.init).joined() }
+                    XCTAssertEqual(
+                        try read(
+                            encode(whole, fraction, negative: negative), .decimal(precision: precision, scale: scale)),
+                        .decimal(expected), "DECIMAL(\(precision),\(scale)) \(expected)")
+                }
+            }
+        }
+    }
+
     func testIntegersKeepTheirWidthForUnsignedColumns() throws {
         let v = try read([0xFF, 0xFF, 0xFF], .int24)
         XCTAssertEqual(v, .integer(-1, width: 3))
