@@ -23,18 +23,8 @@ public struct JSONWriter: Sendable {
     public mutating func bool(_ v: Bool) { if v { raw("true") } else { raw("false") } }
 
     public mutating func int(_ v: Int64) {
-        if v == 0 {
-            bytes.append(UInt8(ascii: "0"))
-            return
-        }
-        var magnitude = v.magnitude
         if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        let start = bytes.count
-        while magnitude > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        }
-        bytes[start...].reverse()
+        DecimalDigits.append(v.magnitude, to: &bytes)
     }
 
     /// A quoted JSON string, escaping as Jackson does (`"`, `\`, control characters; everything else raw UTF-8).

@@ -238,7 +238,10 @@ extension MySQLConnectorTask {
         // Records follow the last commit's offset: storing that offset after them would move the stored
         // position back.
         if firstRow < count { offsetWithoutRecord = nil }
-        let shared = streamOffset(base)
+        var shared = streamOffset(base)
+        // Room for `event` and `row`: each row's copy then copies the table as it is instead of rehashing every key
+        // into a larger one.
+        shared.reserveCapacity(shared.count + 2)
         func offset(nextRow: Int) -> OffsetMap {
             var map = shared
             if nextRow >= count {

@@ -10,12 +10,15 @@ public enum DecimalDigits {
         }
         let width = max(count, minimumWidth)
         out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-        var rest = v
-        var i = out.count - 1
-        while rest > 0 {
-            out[i] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            i -= 1
+        // One uniqueness check for the digits, not one per digit.
+        out.withUnsafeMutableBufferPointer { buffer in
+            var rest = v
+            var i = buffer.count - 1
+            while rest > 0 {
+                buffer[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                i -= 1
+            }
         }
     }
 }
