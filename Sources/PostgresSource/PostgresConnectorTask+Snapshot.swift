@@ -278,11 +278,13 @@ extension PostgresConnectorTask {
     /// The offset of a snapshot record: where the stream starts once the snapshot is complete, and where the
     /// snapshot goes on if it is interrupted.
     func snapshotOffset(isLast: Bool, resume: SnapshotResumePoint? = nil) -> OffsetMap {
-        var offset: OffsetMap = [
-            "lsn": .int(Int64(snapshotPosition.value)), "lsn_commit": .int(Int64(snapshotPosition.value)),
-            "ts_usec": .int(snapshot?.startedMicros ?? 0), PostgresSnapshotOffset.snapshot: .bool(true),
-            PostgresSnapshotOffset.lastRecord: .bool(isLast),
-        ]
+        // Sized for all eight keys up front: a literal's table is full at five, and growing it rehashes each key.
+        var offset = OffsetMap(minimumCapacity: 8)
+        offset["lsn"] = .int(Int64(snapshotPosition.value))
+        offset["lsn_commit"] = .int(Int64(snapshotPosition.value))
+        offset["ts_usec"] = .int(snapshot?.startedMicros ?? 0)
+        offset[PostgresSnapshotOffset.snapshot] = .bool(true)
+        offset[PostgresSnapshotOffset.lastRecord] = .bool(isLast)
         if let resume, !isLast {
             offset[PostgresSnapshotOffset.resumeTable] = .string(resume.table)
             offset[PostgresSnapshotOffset.resumePage] = .int(Int64(resume.page))
