@@ -337,7 +337,7 @@ struct AvroDecoder {
             return .float64(Double(bitPattern: raw.reversed().reduce(0) { $0 << 8 | UInt64($1) }))
         case .string:
             let raw = try take(try length())
-            guard let s = String(validating: raw, as: UTF8.self) else { throw DataError("Avro string is not UTF-8") }
+            guard let s = UTF8Text.string(validating: raw) else { throw DataError("Avro string is not UTF-8") }
             return .string(s)
         case .bytes(let scale):
             let raw = Array(try take(try length()))

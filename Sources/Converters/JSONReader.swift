@@ -192,7 +192,7 @@ struct JSONReader {
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                 position += 1
-                guard let text = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8") }
+                guard let text = UTF8Text.string(validating: slice) else { throw error("invalid UTF-8") }
                 return text
             }
             if c == UInt8(ascii: "\\") { return try readEscapedString(from: start) }

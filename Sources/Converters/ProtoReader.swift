@@ -260,7 +260,7 @@ struct ProtoReader {
             let slice = bytes[position..<(position + n)]
             position += n
             if scalar == .bytes { return .bytes(Array(slice)) }
-            guard let text = String(validating: slice, as: UTF8.self) else {
+            guard let text = UTF8Text.string(validating: slice) else {
                 throw DataError("Protobuf string is not valid UTF-8")
             }
             return .string(text)

@@ -123,7 +123,8 @@ struct PostgresSinkDialect: SinkDialect {
         case .float32(let v): return Self.float(Double(v), description: v.description)
         case .float64(let v): return Self.float(v, description: v.description)
         case .string(let v):
-            guard !v.utf8.contains(0) else {
+            var text = v
+            guard !text.withUTF8({ $0.contains(0) }) else {
                 throw SinkTypeError("text with a NUL character, which PostgreSQL refuses")
             }
             return v
