@@ -81,11 +81,13 @@ public final class JdbcSinkTask: SinkTask {
     }
 
     public func put(_ records: [SinkRecord]) throws {
+        // Taken out for the loop (not copied), so that holding a record does not copy what it holds.
+        if var assembler = transactions.take() {
+            defer { transactions = assembler }
+            for record in records { try hold(record, in: &assembler) }
+            return
+        }
         for record in records {
-            if transactions != nil {
-                try hold(record)
-                continue
-            }
             guard let change = try read(record) else { continue }
             pending.append(change)
             pendingRecords.append(record)
@@ -105,17 +107,19 @@ public final class JdbcSinkTask: SinkTask {
 
     /// Gives `record` to the transactions' assembler: an END, another record of the transaction topic, or an event
     /// (kept even when it writes nothing, as it counts in its transaction and holds its partition's place).
-    private func hold(_ record: SinkRecord) throws {
+    private func hold(
+        _ record: SinkRecord, in assembler: inout SourceTransactionAssembler<(change: RowChange?, record: SinkRecord)>
+    ) throws {
         let partition = TopicPartition(topic: record.topic, partition: record.partition)
         if let boundary = RowChangeReader.transactionBoundary(record) {
-            guard boundary.isEnd else { return transactions!.skip(at: partition, offset: record.offset) }
+            guard boundary.isEnd else { return assembler.skip(at: partition, offset: record.offset) }
             sawEnd = true
-            try transactions!.addEnd(
+            try assembler.addEnd(
                 id: boundary.id, collections: boundary.collections, at: partition, offset: record.offset)
             return
         }
         let transaction = RowChangeReader.transaction(of: record)
-        transactions!.add((try read(record), record), at: partition, offset: record.offset, transaction: transaction)
+        assembler.add((try read(record), record), at: partition, offset: record.offset, transaction: transaction)
         if transaction != nil && !sawEnd {
             let now = ContinuousClock.now
             guard let since = heldWithoutEnds else { return heldWithoutEnds = now }
@@ -125,7 +129,7 @@ public final class JdbcSinkTask: SinkTask {
                     holding change events for their source transactions, but no END record has come: is the \
                     source's transaction topic (<topic.prefix>.transaction) among topics?
                     """,
-                    metadata: ["held": "\(transactions!.heldCount)"])
+                    metadata: ["held": "\(assembler.heldCount)"])
                 heldWithoutEnds = now
             }
         }
@@ -157,12 +161,10 @@ public final class JdbcSinkTask: SinkTask {
     /// it again on a new connection, up to `flush.max.retries` times `flush.retry.delay.ms` apart; then it fails
     /// the task (and the worker restarts it by its own policy).
     private func startWriting(_ offsets: [TopicPartition: Int64]?) throws -> Bool {
-        if transactions != nil {
-            for (change, record) in transactions!.takeReady() {
-                guard let change else { continue }
-                pending.append(change)
-                pendingRecords.append(record)
-            }
+        for (change, record) in transactions?.takeReady() ?? [] {
+            guard let change else { continue }
+            pending.append(change)
+            pendingRecords.append(record)
         }
         guard !pending.isEmpty else { return false }
         let changes = pending
