@@ -209,7 +209,7 @@ struct JSONReader {
             position += 1
             switch c {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8") }
+                guard let text = UTF8Text.string(validating: out[...]) else { throw error("invalid UTF-8") }
                 return text
             case UInt8(ascii: "\\"):
                 guard position < bytes.count else { break }

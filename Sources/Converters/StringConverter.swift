@@ -116,7 +116,7 @@ extension StringConverter: ReadingConverter {
     /// The bytes as an optional string. Invalid UTF-8 is an error where Java would put U+FFFD in silently.
     public func toConnectData(topic: String, bytes: [UInt8]?) throws -> SchemaAndValue {
         guard let bytes else { return SchemaAndValue(schema: .optionalString, value: .null) }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard let text = UTF8Text.string(validating: bytes[...]) else {
             throw DataError("StringConverter: the bytes are not valid UTF-8")
         }
         return SchemaAndValue(schema: .optionalString, value: .string(text))

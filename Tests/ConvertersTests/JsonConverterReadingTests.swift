@@ -165,6 +165,9 @@ final class JsonConverterReadingTests: XCTestCase {
             XCTAssertThrowsError(try read(text, converter), text)
         }
         XCTAssertThrowsError(try converter.toConnectData(topic: "t", bytes: [0x22, 0xC3, 0x28, 0x22]), "invalid UTF-8")
+        XCTAssertThrowsError(
+            try converter.toConnectData(topic: "t", bytes: [0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22]),
+            "invalid UTF-8 after an escape")
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         assertDataError(deep, converter, contains: "nesting deeper than 100")
         let deepest = String(repeating: "[", count: 99) + String(repeating: "]", count: 99)

@@ -66,4 +66,13 @@ final class StringConverterTests: XCTestCase {
             try ConverterFactory.checkHeaderConverter(Config(["header.converter": JsonConverter.className]))
         ) { XCTAssertEqual(($0 as? ConfigError)?.key, "header.converter") }
     }
+
+    func testReadingKeepsTextAndRefusesBytesThatAreNotUTF8() throws {
+        let converter = try StringConverter(Config())
+        for text in ["", "plain ascii text", "é€😀 and ascii"] {
+            XCTAssertEqual(try converter.toConnectData(topic: "t", bytes: Array(text.utf8)).value, .string(text))
+        }
+        XCTAssertEqual(try converter.toConnectData(topic: "t", bytes: nil).value, .null)
+        XCTAssertThrowsError(try converter.toConnectData(topic: "t", bytes: Array("ascii, then".utf8) + [0xC3, 0x28]))
+    }
 }
