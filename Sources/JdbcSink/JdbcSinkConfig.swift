@@ -67,6 +67,9 @@ public struct JdbcSinkConfig: Sendable {
     /// `topics`, and `topics.regex` (the worker's settings): which source tables a transaction's END counts.
     public var topics: [String]
     public var topicsPattern: String?
+    /// `use.time.zone`: the session's zone, and the wall-clock zone of values with an offset written to a column
+    /// that holds none.
+    public var timeZone: SinkTimeZone
 
     public init(_ config: Config) throws(ConfigError) {
         url = try JdbcURL(try config.required("connection.url"), key: "connection.url")
@@ -98,12 +101,14 @@ public struct JdbcSinkConfig: Sendable {
             "transaction.boundary.mode", default: TransactionBoundaryMode.none)
         topics = config.list("topics")
         topicsPattern = config.string("topics.regex")
-        if let zone = config.string("use.time.zone"), !Self.utcNames.contains(zone.uppercased()) {
-            // Written as UTC, a value meant for another zone would be silently shifted: refused instead.
+        let zoneName = config.string("use.time.zone") ?? "UTC"
+        guard let timeZone = SinkTimeZone(zoneName) else {
             throw .other(
-                key: "use.time.zone", message: "only UTC is supported (temporal values are written in UTC), not \(zone)"
-            )
+                key: "use.time.zone",
+                message: "unknown time zone \(zoneName): give a region such as Europe/Berlin, UTC, or an offset "
+                    + "such as +02:00")
         }
+        self.timeZone = timeZone
         if insertMode == .upsert && primaryKeyMode == .none {
             throw .other(
                 key: "primary.key.mode", message: "insert.mode=upsert needs a primary.key.mode other than none")
@@ -117,9 +122,6 @@ public struct JdbcSinkConfig: Sendable {
             throw .missing(key: "primary.key.fields")
         }
     }
-
-    /// `use.time.zone` values that name UTC.
-    private static let utcNames: Set<String> = ["UTC", "Z", "GMT", "ETC/UTC", "ETC/GMT", "+00:00", "UTC+0", "GMT+0"]
 
     /// Every setting, for `tributary validate` and the configuration reference.
     public static let definition = ConfigDefinition(
@@ -163,7 +165,8 @@ public struct JdbcSinkConfig: Sendable {
                 "The wait before each retry of a batch."),
             .string(
                 "use.time.zone", default: "UTC", .low,
-                "The time zone of temporal values written; only UTC (other zones are refused, not shifted)."),
+                "The session's time zone, and the wall-clock zone in which values with an offset are written to "
+                    + "columns without one (a region such as Europe/Berlin, or +02:00)."),
             .string(
                 "transaction.boundary.mode", default: "none", .medium,
                 allowed: TransactionBoundaryMode.allCases.map(\.rawValue),

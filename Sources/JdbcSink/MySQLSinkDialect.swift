@@ -13,15 +13,27 @@ import TributaryCore
 struct MySQLSinkDialect: SinkDialect {
     /// MariaDB has a binary collation without padding; MySQL 5.7's binary one pads.
     let isMariaDB: Bool
+    /// `use.time.zone`: zoned values are written as its wall-clock time, since `DATETIME` and `TIME` hold no
+    /// offset.
+    var timeZone: SinkTimeZone = .utc
 
     var usesParameters: Bool { false }
 
     var sessionSetup: [String] {
         [
             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,NO_ENGINE_SUBSTITUTION,"
-                + "ERROR_FOR_DIVISION_BY_ZERO'",
-            "SET SESSION time_zone = '+00:00'",
+                + "ERROR_FOR_DIVISION_BY_ZERO'"
         ]
+    }
+
+    /// A region's name needs the server's time zone tables (`mariadb-tzinfo-to-sql`); without them the session
+    /// stays in UTC.
+    var timeZoneSetup: [String] {
+        let utc = "SET SESSION time_zone = '+00:00'"
+        switch timeZone.kind {
+        case .fixed(let seconds): return ["SET SESSION time_zone = '\(SinkTimeZone.offsetText(seconds))'"]
+        case .region(let name): return ["SET SESSION time_zone = " + MySQLConnection.literal(name), utc]
+        }
     }
 
     /// Text in UTF-8 whatever the database's default, compared byte for byte as PostgreSQL and the sources do:
@@ -66,7 +78,7 @@ struct MySQLSinkDialect: SinkDialect {
         case ConnectLogical.timeName?, DebeziumSemantic.time?: return "time(3)"
         case DebeziumSemantic.microTime?, DebeziumSemantic.nanoTime?, DebeziumSemantic.zonedTime?: return "time(6)"
         case ConnectLogical.timestampName?, DebeziumSemantic.timestamp?: return "datetime(3)"
-        // DATETIME, not TIMESTAMP, whose range ends in 2038; zoned values are stored in UTC.
+        // DATETIME, not TIMESTAMP, whose range ends in 2038; zoned values are use.time.zone's wall-clock time.
         case DebeziumSemantic.microTimestamp?, DebeziumSemantic.nanoTimestamp?, DebeziumSemantic.zonedTimestamp?:
             return "datetime(6)"
         case DebeziumSemantic.microDuration?: return "bigint"
@@ -115,11 +127,15 @@ struct MySQLSinkDialect: SinkDialect {
         case .string(let v):
             switch schema.name {
             case DebeziumSemantic.zonedTimestamp?:
-                guard let utc = Self.utcDateTime(v) else { throw SinkTypeError("the timestamp \(v)") }
-                return "'" + utc + "'"
+                guard let (micros, _) = SinkTemporalText.zonedTimestamp(v, in: timeZone),
+                    case let local = SinkTemporalText.timestamp(micros: micros), !local.hasSuffix(" BC")
+                else { throw SinkTypeError("the timestamp \(v)") }
+                return "'" + local + "'"
             case DebeziumSemantic.zonedTime?:
-                guard let utc = Self.utcTime(v) else { throw SinkTypeError("the time \(v)") }
-                return "'" + utc + "'"
+                guard let micros = SinkTemporalText.zonedTime(v, offset: timeZone.currentOffset) else {
+                    throw SinkTypeError("the time \(v)")
+                }
+                return "'" + SinkTemporalText.time(micros: micros) + "'"
             default: return MySQLConnection.literal(v)
             }
         case .bytes(let v):
@@ -137,73 +153,6 @@ struct MySQLSinkDialect: SinkDialect {
         case .map, .struct:
             throw SinkTypeError("\(schema.name ?? schema.type.rawValue) values")
         }
-    }
-
-    /// An ISO-8601 timestamp with `Z` or an offset (`2024-05-06T05:08:09.123456Z`) as a UTC `DATETIME` text.
-    static func utcDateTime(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
-            let year = number(bytes[0..<4]), let month = number(bytes[5..<7]), let day = number(bytes[8..<10]),
-            let (micros, offsetSeconds) = timeOfDay(bytes[11...])
-        else { return nil }
-        let days = Int64(CivilTime.daysFromCivil(year: year, month: month, day: day))
-        let utc = days * 86_400_000_000 + micros - Int64(offsetSeconds) * 1_000_000
-        let result = SinkTemporalText.timestamp(micros: utc)
-        return result.hasSuffix(" BC") ? nil : result
-    }
-
-    /// An ISO-8601 time with `Z` or an offset (`07:08:09.5Z`) as a UTC `TIME` text.
-    static func utcTime(_ text: String) -> String? {
-        guard let (micros, offsetSeconds) = timeOfDay(Array(text.utf8)[...]) else { return nil }
-        let day: Int64 = 86_400_000_000
-        let utc = ((micros - Int64(offsetSeconds) * 1_000_000) % day + day) % day
-        return SinkTemporalText.time(micros: utc)
-    }
-
-    /// `HH:MM:SS[.fraction](Z|±HH:MM)`: microseconds of the day and the offset in seconds.
-    private static func timeOfDay(_ bytes: ArraySlice<UInt8>) -> (Int64, Int)? {
-        let b = Array(bytes)
-        guard b.count >= 9, let h = number(b[0..<2]), let m = number(b[3..<5]), let s = number(b[6..<8]) else {
-            return nil
-        }
-        var i = 8
-        var fraction = 0, digits = 0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            while i < b.count, b[i] >= 48, b[i] <= 57 {
-                if digits < 6 {
-                    fraction = fraction * 10 + Int(b[i] - 48)
-                    digits += 1
-                }
-                i += 1
-            }
-        }
-        while digits < 6 {
-            fraction *= 10
-            digits += 1
-        }
-        var offset = 0
-        if i < b.count, b[i] == UInt8(ascii: "Z") {
-            i += 1
-        } else if i + 6 <= b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"),
-            let oh = number(b[(i + 1)..<(i + 3)]), let om = number(b[(i + 4)..<(i + 6)])
-        {
-            offset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (oh * 3600 + om * 60)
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == b.count else { return nil }
-        return (Int64(h * 3600 + m * 60 + s) * 1_000_000 + Int64(fraction), offset)
-    }
-
-    private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
-        var value = 0
-        for d in digits {
-            guard d >= 48, d <= 57 else { return nil }
-            value = value * 10 + Int(d - 48)
-        }
-        return digits.isEmpty ? nil : value
     }
 
     // MARK: Statements

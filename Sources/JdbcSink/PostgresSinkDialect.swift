@@ -7,9 +7,19 @@ struct PostgresSinkDialect: SinkDialect {
     /// `quote.identifiers`: quote every name. Otherwise only names that are not plain (lower-case letters, digits,
     /// `_`) or are reserved words are quoted; plain ones fold to lower case, as PostgreSQL folds unquoted names.
     let quoteAll: Bool
+    /// `use.time.zone`: the session's zone, in which PostgreSQL reads a wall-clock time into a `timestamptz`.
+    var timeZone: SinkTimeZone = .utc
 
     var usesParameters: Bool { true }
     var sessionSetup: [String] { [] }
+
+    /// PostgreSQL has its own zone data, so a region it does not know is an error at the start.
+    var timeZoneSetup: [String] {
+        switch timeZone.kind {
+        case .fixed(let seconds): ["SET TIME ZONE INTERVAL '\(SinkTimeZone.offsetText(seconds))' HOUR TO MINUTE"]
+        case .region(let name): ["SET TIME ZONE '" + name.replacing("'", with: "''") + "'"]
+        }
+    }
     var tableOptions: String { "" }
     var staging: PostgresStaging? { PostgresStaging(dialect: self) }
 
@@ -127,6 +137,14 @@ struct PostgresSinkDialect: SinkDialect {
             guard !text.withUTF8({ $0.contains(0) }) else {
                 throw SinkTypeError("text with a NUL character, which PostgreSQL refuses")
             }
+            // In UTC, only years PostgreSQL reads in another form (`-0043-…` as `0044-… BC`, `+10000-…`) are
+            // rewritten.
+            if schema.name == DebeziumSemantic.zonedTimestamp,
+                !timeZone.isUTC || v.utf8.first.map({ $0 < UInt8(ascii: "1") || $0 > UInt8(ascii: "9") }) == true,
+                let (micros, offset) = SinkTemporalText.zonedTimestamp(v, in: timeZone)
+            {
+                return Self.zoned(SinkTemporalText.timestamp(micros: micros), offset: offset)
+            }
             return v
         case .bytes(let v):
             var out: [UInt8] = Array("\\x".utf8)
@@ -153,6 +171,14 @@ struct PostgresSinkDialect: SinkDialect {
         case .map, .struct:
             throw SinkTypeError("\(schema.name ?? schema.type.rawValue) values")
         }
+    }
+
+    /// A wall-clock time and its offset, which a `timestamptz` reads as the same instant and a `timestamp` as
+    /// that wall-clock time (it ignores offsets): `use.time.zone` for both.
+    private static func zoned(_ wallClock: String, offset: Int) -> String {
+        let offsetText = SinkTimeZone.offsetText(offset)
+        guard wallClock.hasSuffix(" BC") else { return wallClock + offsetText }
+        return String(wallClock.dropLast(3)) + offsetText + " BC"
     }
 
     private static func float(_ v: Double, description: String) -> String {

@@ -42,6 +42,8 @@ protocol SinkDialect: Sendable {
     func columnsQuery(_ table: String) -> SinkStatement
     /// The first statements of each session.
     var sessionSetup: [String] { get }
+    /// The statements that set the session's time zone (`use.time.zone`), tried in order until one succeeds.
+    var timeZoneSetup: [String] { get }
     /// What follows a created table's column list.
     var tableOptions: String { get }
     /// How long runs of rows are written through a staging table, where the database has a bulk load for it.

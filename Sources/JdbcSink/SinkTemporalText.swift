@@ -43,6 +43,81 @@ enum SinkTemporalText {
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 
+    /// An ISO-8601 timestamp with `Z` or an offset (`2024-05-06T05:08:09.123456Z`, Debezium's `ZonedTimestamp`,
+    /// whose years before 1 are signed, `-0043-03-15T…` for 44 BC, and after 9999 too, `+10000-…`) as its
+    /// wall-clock time in `zone`, in microseconds since 1970, and the zone's offset then, in seconds.
+    static func zonedTimestamp(_ text: String, in zone: SinkTimeZone) -> (micros: Int64, offset: Int)? {
+        let bytes = Array(text.utf8)
+        let signed = bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+")
+        let start = signed ? 1 : 0
+        guard let dash = bytes[start...].firstIndex(of: UInt8(ascii: "-")), (4...6).contains(dash - start),
+            bytes.count >= dash + 16, bytes[dash + 3] == UInt8(ascii: "-"),
+            bytes[dash + 6] == UInt8(ascii: "T") || bytes[dash + 6] == UInt8(ascii: " "),
+            let digits = number(bytes[start..<dash]), let month = number(bytes[(dash + 1)..<(dash + 3)]),
+            let day = number(bytes[(dash + 4)..<(dash + 6)]), (1...12).contains(month), (1...31).contains(day),
+            let (micros, offsetSeconds) = timeOfDay(bytes[(dash + 7)...])
+        else { return nil }
+        let year = bytes.first == UInt8(ascii: "-") ? -digits : digits
+        let days = Int64(CivilTime.daysFromCivil(year: year, month: month, day: day))
+        let utc = days * 86_400_000_000 + micros - Int64(offsetSeconds) * 1_000_000
+        let offset = zone.offset(atUTCSeconds: floorDiv(utc, 1_000_000))
+        return (utc + Int64(offset) * 1_000_000, offset)
+    }
+
+    /// An ISO-8601 time with `Z` or an offset (`07:08:09.5Z`, Debezium's `ZonedTime`) as the microseconds of the
+    /// day at `offset` seconds from UTC.
+    static func zonedTime(_ text: String, offset: Int) -> Int64? {
+        guard let (micros, offsetSeconds) = timeOfDay(Array(text.utf8)[...]) else { return nil }
+        let day: Int64 = 86_400_000_000
+        return ((micros + Int64(offset - offsetSeconds) * 1_000_000) % day + day) % day
+    }
+
+    /// `HH:MM:SS[.fraction](Z|±HH:MM)`: microseconds of the day and the offset in seconds.
+    private static func timeOfDay(_ bytes: ArraySlice<UInt8>) -> (Int64, Int)? {
+        let b = Array(bytes)
+        guard b.count >= 9, let h = number(b[0..<2]), let m = number(b[3..<5]), let s = number(b[6..<8]) else {
+            return nil
+        }
+        var i = 8
+        var fraction = 0, digits = 0
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < b.count, b[i] >= 48, b[i] <= 57 {
+                if digits < 6 {
+                    fraction = fraction * 10 + Int(b[i] - 48)
+                    digits += 1
+                }
+                i += 1
+            }
+        }
+        while digits < 6 {
+            fraction *= 10
+            digits += 1
+        }
+        var offset = 0
+        if i < b.count, b[i] == UInt8(ascii: "Z") {
+            i += 1
+        } else if i + 6 <= b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"),
+            let oh = number(b[(i + 1)..<(i + 3)]), let om = number(b[(i + 4)..<(i + 6)])
+        {
+            offset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (oh * 3600 + om * 60)
+            i += 6
+        } else {
+            return nil
+        }
+        guard i == b.count else { return nil }
+        return (Int64(h * 3600 + m * 60 + s) * 1_000_000 + Int64(fraction), offset)
+    }
+
+    private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        for d in digits {
+            guard d >= 48, d <= 57 else { return nil }
+            value = value * 10 + Int(d - 48)
+        }
+        return digits.isEmpty ? nil : value
+    }
+
     /// The text of a date, time or timestamp by its schema's name (Connect's logical types and Debezium's
     /// semantic ones); nil for any other value.
     static func text(_ value: Value, _ schema: Schema) -> String? {

@@ -28,18 +28,41 @@ public final class SinkWriter {
         self.logger = logger
         switch config.url.dialect {
         case .postgresql:
-            dialect = PostgresSinkDialect(quoteAll: config.quoteIdentifiers)
+            dialect = PostgresSinkDialect(quoteAll: config.quoteIdentifiers, timeZone: config.timeZone)
             database = try PostgresSinkDatabase(config.url, user: config.user, password: config.password)
         case .mysql, .mariadb:
-            dialect = MySQLSinkDialect(isMariaDB: config.url.dialect == .mariadb)
+            dialect = MySQLSinkDialect(isMariaDB: config.url.dialect == .mariadb, timeZone: config.timeZone)
             database = try MySQLSinkDatabase(config.url, user: config.user, password: config.password)
         }
         for statement in dialect.sessionSetup {
             try database.execute(SinkStatement(statement), purpose: "set up the sink's session")
         }
+        try setTimeZone()
     }
 
     public func close() { database.close() }
+
+    /// Sets the session's zone by the first of the dialect's statements the database accepts; the last one's
+    /// error, if none is accepted. A fallback taken is a warning, once per connection.
+    private func setTimeZone() throws {
+        let statements = dialect.timeZoneSetup
+        for (index, statement) in statements.enumerated() {
+            do {
+                try database.execute(SinkStatement(statement), purpose: "set the session's time zone (use.time.zone)")
+                if index > 0 {
+                    logger.warning(
+                        """
+                        the target database does not know the time zone \(config.timeZone) (use.time.zone); its \
+                        session runs in UTC, so MySQL TIMESTAMP columns read the zone's wall-clock times as UTC. \
+                        Load the server's time zone tables (mariadb-tzinfo-to-sql) to fix it
+                        """)
+                }
+                return
+            } catch  where index + 1 < statements.count {
+                logger.debug("the session's time zone was refused: \(error)")
+            }
+        }
+    }
 
     /// Writes `changes` in one transaction: all of them, or (on an error) none.
     public func write(_ changes: [RowChange]) throws {

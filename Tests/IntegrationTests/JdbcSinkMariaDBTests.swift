@@ -123,6 +123,51 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
         XCTAssertEqual(rows.map { $0[1] }, Array(repeating: "275C", count: texts.count))
     }
 
+    /// `use.time.zone`: a zoned timestamp becomes the zone's wall-clock time in the `DATETIME` column the sink
+    /// creates, and the session runs in the zone, so a `TIMESTAMP` column still gets the same instant. A local
+    /// timestamp is written as it is. A region the server's time zone tables lack (this test server has none)
+    /// leaves the session in UTC, and the values are still the region's wall-clock times.
+    func testUseTimeZoneWritesTheZonesWallClockTime() throws {
+        let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
+        let zoned = DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)
+        let local = DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64)
+        let value = Schema.struct(
+            name: "v", fields: [("id", .int32), ("at", zoned), ("instant", zoned), ("wall", local)])
+        let key = Schema.struct(name: "k", fields: [("id", .int32)])
+        let db = try target(database)
+        for (index, zone) in ["+05:30", "Europe/Berlin"].enumerated() {
+            let table = "tz\(index)"
+            try db.execute(
+                "CREATE TABLE \(table) (id int PRIMARY KEY, at datetime(6), instant timestamp(6) NULL, wall datetime(6))"
+            )
+            let config = try sinkConfig(database, ["use.time.zone": zone, "collection.name.format": table])
+            let writer = try SinkWriter(config: config)
+            defer { writer.close() }
+            let instants = ["2024-01-15T10:00:00Z", "2024-07-15T10:00:00.25+02:00"]
+            let records = instants.enumerated().map { i, text in
+                SinkRecord(
+                    topic: "t", partition: 0, offset: Int64(i), keySchema: key,
+                    key: .struct(Struct(schema: key, values: [.int32(Int32(i))])), valueSchema: value,
+                    value: .struct(
+                        Struct(
+                            schema: value,
+                            values: [.int32(Int32(i)), .string(text), .string(text), .int64(1_721_037_600_000_000)])))
+            }
+            let reader = RowChangeReader(config: config)
+            try writer.write(try records.map { try XCTUnwrap(try reader.change($0)) })
+            try db.execute("SET time_zone = '+00:00'")
+            let rows = try db.query("SELECT at, instant, wall FROM \(table) ORDER BY id")
+            let wall = "2024-07-15 10:00:00.000000"
+            if index == 0 {
+                XCTAssertEqual(rows[0], ["2024-01-15 15:30:00.000000", "2024-01-15 10:00:00.000000", wall])
+                XCTAssertEqual(rows[1], ["2024-07-15 13:30:00.250000", "2024-07-15 08:00:00.250000", wall])
+            } else {
+                XCTAssertEqual(rows.map { $0[0] }, ["2024-01-15 11:00:00.000000", "2024-07-15 10:00:00.250000"])
+                XCTAssertEqual(rows.map { $0[2] }, [wall, wall])
+            }
+        }
+    }
+
     /// A batch with rows the database refuses (a value too long for its column, a double MySQL cannot hold):
     /// with a reporter, exactly those go to it and the others are written; without, nothing is written and the
     /// error names the first refused record.

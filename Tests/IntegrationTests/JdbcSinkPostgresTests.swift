@@ -67,7 +67,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
                    true, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1, "two"]}', '{a,"b c",NULL}', -0.25, 7,
                    repeat('x', 10000)),
                   (2, 'two', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL),
-                  (3, 'three', -0.001, '0044-03-15 BC', '1900-01-01 00:00:00+00', '2262-04-11 23:47:16', '\\x', false,
+                  (3, 'three', -0.001, '0044-03-15 BC', '0044-03-15 12:00:00+00 BC', '2262-04-11 23:47:16', '\\x', false,
                    NULL, 'null', '{}', 1e300, -32768, 'small');
                 UPDATE "\(slot)" SET name = 'uno' WHERE id = 1;
                 DELETE FROM "\(slot)" WHERE id = 2;
@@ -116,7 +116,9 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             try db.query(
                 #"""
                 INSERT INTO "\#(slot)"
-                SELECT g, E'tab\there\nnew line\r\\N back\\slash ' || g, g * 1.5, '2024-05-06 07:08:09.5+02',
+                SELECT g, E'tab\there\nnew line\r\\N back\\slash ' || g, g * 1.5,
+                  CASE g WHEN 5 THEN '1900-01-01 00:00:00+00' WHEN 6 THEN '0044-03-15 12:00:00.5+00 BC'
+                    WHEN 7 THEN '12024-05-06 07:08:09+02' ELSE '2024-05-06 07:08:09.5+02' END::timestamptz,
                   CASE WHEN g % 3 = 0 THEN NULL ELSE decode('00ff5c09' || lpad(to_hex(g), 4, '0'), 'hex') END,
                   md5(g::text)::uuid, json_build_object('k', E'a\tb\\', 'n', g),
                   ARRAY[E'q"uote', E'back\\slash', NULL, 'x' || g], CASE WHEN g = 7 THEN 'NaN' ELSE -g / 3.0 END,
@@ -414,6 +416,55 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
                 try XCTUnwrap(try reader.change(event("u", config.unavailableValuePlaceholder, offset: 2)))
             ])
             XCTAssertEqual(try rows("\"\(schema)\".toasty", "length(big)"), [["50000"]])
+        }
+    }
+
+    /// `use.time.zone`: the session runs in the zone, so a local timestamp read into a `timestamptz` is the
+    /// zone's wall-clock time; a zoned timestamp keeps its instant in a `timestamptz` and becomes the zone's
+    /// wall-clock time in a `timestamp`. The same through COPY (a long run) and `INSERT … VALUES` (a short one).
+    func testUseTimeZoneWritesTheZonesWallClockTime() throws {
+        try withSchema { schema in
+            let db = try IntegrationEnvironment.sql()
+            try db.query(
+                "CREATE TABLE \(schema).tz (id int PRIMARY KEY, at timestamp(6), instant timestamptz, wall timestamptz)",
+                purpose: "target")
+            let config = try sinkConfig(
+                schema, ["use.time.zone": "Europe/Berlin", "collection.name.format": "\(schema).tz"])
+            let writer = try SinkWriter(config: config)
+            defer { writer.close() }
+            let zoned = DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)
+            let local = DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64)
+            let value = Schema.struct(
+                name: "v", fields: [("id", .int32), ("at", zoned), ("instant", zoned), ("wall", local)])
+            let key = Schema.struct(name: "k", fields: [("id", .int32)])
+            let reader = RowChangeReader(config: config)
+            func changes(_ ids: Range<Int>) throws -> [RowChange] {
+                try ids.map { id in
+                    let text = id % 2 == 0 ? "2024-01-15T10:00:00Z" : "2024-07-15T10:00:00.25+02:00"
+                    let record = SinkRecord(
+                        topic: "t", partition: 0, offset: Int64(id), keySchema: key,
+                        key: .struct(Struct(schema: key, values: [.int32(Int32(id))])), valueSchema: value,
+                        value: .struct(
+                            Struct(
+                                schema: value,
+                                values: [
+                                    .int32(Int32(id)), .string(text), .string(text), .int64(1_721_037_600_000_000),
+                                ]
+                            )))
+                    return try XCTUnwrap(try reader.change(record))
+                }
+            }
+            try writer.write(try changes(0..<70))
+            XCTAssertEqual(writer.stagedRows, 70)
+            try writer.write(try changes(100..<102))
+            XCTAssertEqual(writer.stagedRows, 70)
+            try db.query("SET TIME ZONE 'UTC'", purpose: "read in UTC")
+            let stored = try db.query(
+                "SELECT id, at::text, instant::text, wall::text FROM \(schema).tz WHERE id IN (0, 1, 100, 101) ORDER BY id",
+                purpose: "read")
+            let winter = ["2024-01-15 11:00:00", "2024-01-15 10:00:00+00", "2024-07-15 08:00:00+00"]
+            let summer = ["2024-07-15 10:00:00.25", "2024-07-15 08:00:00.25+00", "2024-07-15 08:00:00+00"]
+            XCTAssertEqual(stored, [["0"] + winter, ["1"] + summer, ["100"] + winter, ["101"] + summer])
         }
     }
 

@@ -57,6 +57,36 @@ final class MySQLSinkDialectTests: XCTestCase {
             try dialect.bound(.int32(-1), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "'1969-12-31'")
     }
 
+    /// `use.time.zone`: zoned values are written as the zone's wall-clock time, by the zone's offset at that
+    /// instant; values without an offset are written as they are.
+    func testZonedValuesAreStoredAsTheWallClockTimeOfUseTimeZone() throws {
+        let berlin = MySQLSinkDialect(isMariaDB: true, timeZone: try XCTUnwrap(SinkTimeZone("Europe/Berlin")))
+        let zoned = DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)
+        XCTAssertEqual(try berlin.bound(.string("2024-01-15T10:00:00Z"), zoned), "'2024-01-15 11:00:00.000000'")
+        XCTAssertEqual(try berlin.bound(.string("2024-07-15T10:00:00.5Z"), zoned), "'2024-07-15 12:00:00.500000'")
+        XCTAssertEqual(try berlin.bound(.string("2024-12-31T23:30:00-01:00"), zoned), "'2025-01-01 01:30:00.000000'")
+        // The last second before and the first after clocks go forward (2024-03-31 01:00 UTC).
+        XCTAssertEqual(try berlin.bound(.string("2024-03-31T00:59:59Z"), zoned), "'2024-03-31 01:59:59.000000'")
+        XCTAssertEqual(try berlin.bound(.string("2024-03-31T01:00:00Z"), zoned), "'2024-03-31 03:00:00.000000'")
+        let local = DebeziumSemantic.schema(DebeziumSemantic.microTimestamp, .int64)
+        XCTAssertEqual(try berlin.bound(.int64(0), local), "'1970-01-01 00:00:00.000000'")
+
+        let india = MySQLSinkDialect(isMariaDB: false, timeZone: try XCTUnwrap(SinkTimeZone("+05:30")))
+        let time = DebeziumSemantic.schema(DebeziumSemantic.zonedTime, .string)
+        XCTAssertEqual(try india.bound(.string("20:00:00Z"), time), "'01:30:00.000000'")
+        XCTAssertEqual(try india.bound(.string("01:00:00+02:00"), time), "'04:30:00.000000'")
+        XCTAssertEqual(india.timeZoneSetup, ["SET SESSION time_zone = '+05:30'"])
+        XCTAssertEqual(
+            berlin.timeZoneSetup, ["SET SESSION time_zone = 'Europe/Berlin'", "SET SESSION time_zone = '+00:00'"])
+        XCTAssertEqual(dialect.timeZoneSetup, ["SET SESSION time_zone = '+00:00'"])
+        XCTAssertEqual(
+            PostgresSinkDialect(quoteAll: false, timeZone: berlin.timeZone).timeZoneSetup,
+            ["SET TIME ZONE 'Europe/Berlin'"])
+        XCTAssertEqual(
+            PostgresSinkDialect(quoteAll: false, timeZone: india.timeZone).timeZoneSetup,
+            ["SET TIME ZONE INTERVAL '+05:30' HOUR TO MINUTE"])
+    }
+
     /// MySQL's TIME runs from -838:59:59 to 838:59:59; PostgreSQL's time of day cannot hold such values.
     func testTimesBeyondADay() throws {
         let time = DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64)

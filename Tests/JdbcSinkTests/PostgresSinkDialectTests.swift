@@ -60,6 +60,30 @@ final class PostgresSinkDialectTests: XCTestCase {
         XCTAssertThrowsError(try dialect.bound(.string("a\u{0}b"), .string), "PostgreSQL text cannot hold NUL")
     }
 
+    /// `use.time.zone`: a zoned timestamp is the zone's wall-clock time with the zone's offset, the same instant
+    /// for a `timestamptz` and the zone's time for a `timestamp`; in UTC it stays as the record has it.
+    func testZonedTimestampsInUseTimeZone() throws {
+        let berlin = PostgresSinkDialect(quoteAll: false, timeZone: try XCTUnwrap(SinkTimeZone("Europe/Berlin")))
+        let zoned = DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)
+        XCTAssertEqual(try berlin.bound(.string("2024-01-15T10:00:00Z"), zoned), "2024-01-15 11:00:00.000000+01:00")
+        XCTAssertEqual(
+            try berlin.bound(.string("2024-07-15T10:00:00.25-01:00"), zoned), "2024-07-15 13:00:00.250000+02:00")
+        XCTAssertEqual(try berlin.bound(.string("1800-01-01T00:00:00Z"), zoned), "1800-01-01 00:53:28.000000+00:53:28")
+        XCTAssertEqual(
+            try berlin.bound(.string("-0043-03-15T12:00:00Z"), zoned), "0044-03-15 12:53:28.000000+00:53:28 BC")
+        XCTAssertEqual(try berlin.bound(.string("infinity"), zoned), "infinity")
+        XCTAssertEqual(try dialect.bound(.string("2024-01-15T10:00:00Z"), zoned), "2024-01-15T10:00:00Z")
+        // Years Debezium signs, which PostgreSQL reads only as `BC` or unsigned.
+        XCTAssertEqual(
+            try dialect.bound(.string("-0043-03-15T12:00:00Z"), zoned), "0044-03-15 12:00:00.000000+00:00 BC")
+        XCTAssertEqual(try dialect.bound(.string("0000-12-31T23:59:59Z"), zoned), "0001-12-31 23:59:59.000000+00:00 BC")
+        XCTAssertEqual(try dialect.bound(.string("0999-01-01T00:00:00Z"), zoned), "0999-01-01 00:00:00.000000+00:00")
+        XCTAssertEqual(try dialect.bound(.string("+10000-01-01T00:00:00Z"), zoned), "10000-01-01 00:00:00.000000+00:00")
+        XCTAssertEqual(try dialect.bound(.string("-infinity"), zoned), "-infinity")
+        let time = DebeziumSemantic.schema(DebeziumSemantic.zonedTime, .string)
+        XCTAssertEqual(try berlin.bound(.string("10:00:00+05:00"), time), "10:00:00+05:00")
+    }
+
     func testStatements() throws {
         let key = [RowChange.Column(name: "id", schema: .int32, value: .int32(1))]
         let columns = [

@@ -130,11 +130,13 @@ final class RowChangeReaderTests: XCTestCase {
         XCTAssertThrowsError(try reader(["flush.max.retries": "-1"])) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "flush.max.retries")
         }
-        XCTAssertThrowsError(try reader(["use.time.zone": "Europe/Paris"]), "not silently written as UTC") {
-            XCTAssertEqual(($0 as? ConfigError)?.key, "use.time.zone")
+        for zone in ["Europe/Nowhere", "Paris", "+25:00", "UTC+1:5", "+02:00:30"] {
+            XCTAssertThrowsError(try reader(["use.time.zone": zone]), zone) {
+                XCTAssertEqual(($0 as? ConfigError)?.key, "use.time.zone")
+            }
         }
-        XCTAssertNoThrow(try reader(["use.time.zone": "UTC"]))
-        XCTAssertNoThrow(try reader(["use.time.zone": "Etc/UTC"]))
+        XCTAssertEqual(try reader(["use.time.zone": "Europe/Paris"]).config.timeZone.description, "Europe/Paris")
+        XCTAssertTrue(try reader([:]).config.timeZone.isUTC)
         XCTAssertThrowsError(try JdbcSinkConfig(Config(["connection.url": "postgresql://x/db"]))) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "connection.url")
         }
