@@ -84,6 +84,9 @@ struct MySQLSinkDialect: SinkDialect {
         case DebeziumSemantic.microDuration?: return "bigint"
         case DebeziumSemantic.json?: return "json"
         case DebeziumSemantic.uuid?: return "char(36)"
+        // MySQL's BIT holds at most 64 bits; wider ones stay bytes (Debezium's, little-endian).
+        case DebeziumSemantic.bits? where (BitString.length(schema) ?? 1) <= 64:
+            return "bit(\(BitString.length(schema) ?? 1))"
         default: break
         }
         switch schema.type {
@@ -138,6 +141,8 @@ struct MySQLSinkDialect: SinkDialect {
                 return "'" + SinkTemporalText.time(micros: micros) + "'"
             default: return MySQLConnection.literal(v)
             }
+        case .bytes(let v) where schema.name == DebeziumSemantic.bits && (BitString.length(schema) ?? 1) <= 64:
+            return "b'" + (try BitString.text(v, schema)) + "'"
         case .bytes(let v):
             var out: [UInt8] = Array("X'".utf8)
             Hex.append(v, to: &out)

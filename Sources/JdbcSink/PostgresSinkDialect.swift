@@ -92,6 +92,11 @@ struct PostgresSinkDialect: SinkDialect {
         case DebeziumSemantic.xml?: return "xml"
         case DebeziumSemantic.uuid?: return "uuid"
         case DebeziumSemantic.variableScaleDecimal?: return "numeric"
+        case DebeziumSemantic.bits?:
+            let length = BitString.length(schema) ?? 1
+            if BitString.isUnbounded(length) { return "bit varying" }
+            let varying = schema.parameter("__debezium.source.column.type")?.uppercased() == "VARBIT"
+            return (varying ? "bit varying(" : "bit(") + String(length) + ")"
         default: break
         }
         switch schema.type {
@@ -146,6 +151,8 @@ struct PostgresSinkDialect: SinkDialect {
                 return Self.zoned(SinkTemporalText.timestamp(micros: micros), offset: offset)
             }
             return v
+        case .bytes(let v) where schema.name == DebeziumSemantic.bits:
+            return try BitString.text(v, schema)
         case .bytes(let v):
             var out: [UInt8] = Array("\\x".utf8)
             Hex.append(v, to: &out)

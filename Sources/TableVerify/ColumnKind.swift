@@ -2,7 +2,7 @@
 /// MySQL/MariaDB under different types (`boolean` and `tinyint(1)`, `timestamptz` and `datetime(6)`, `numeric`
 /// and `decimal(65,30)`, `json` and `longtext`) normalizes to the same text.
 public enum ColumnKind: Sendable, Equatable {
-    case integer, decimal, float32, float64, boolean, date, time, timestamp, bytes, json, uuid, text
+    case integer, decimal, float32, float64, boolean, date, time, timestamp, bytes, bits, json, uuid, text
 
     /// The kind of a PostgreSQL column from `information_schema.columns.data_type`.
     public init(postgres dataType: String) {
@@ -16,6 +16,7 @@ public enum ColumnKind: Sendable, Equatable {
         case "time without time zone": self = .time
         case "timestamp without time zone", "timestamp with time zone": self = .timestamp
         case "bytea": self = .bytes
+        case "bit", "bit varying": self = .bits
         case "json", "jsonb": self = .json
         case "uuid": self = .uuid
         default: self = .text
@@ -33,7 +34,8 @@ public enum ColumnKind: Sendable, Equatable {
         case "date": self = .date
         case "time": self = .time
         case "datetime", "timestamp": self = .timestamp
-        case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit": self = .bytes
+        case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob": self = .bytes
+        case "bit": self = .bits
         case "json": self = .json
         default: self = .text
         }
@@ -42,7 +44,7 @@ public enum ColumnKind: Sendable, Equatable {
     /// How a column of kind `self` on one side and `other` on the other compares: by the more particular kind
     /// (a boolean stored as an integer compares as a boolean, an integer against a decimal as a decimal).
     public func compared(with other: ColumnKind) -> ColumnKind {
-        for kind in [ColumnKind.boolean, .float32, .float64, .json, .uuid, .decimal, .time, .bytes, .timestamp]
+        for kind in [ColumnKind.boolean, .float32, .float64, .json, .uuid, .decimal, .time, .bits, .bytes, .timestamp]
         where self == kind || other == kind {
             return kind
         }
@@ -67,6 +69,10 @@ public enum ColumnKind: Sendable, Equatable {
         case .decimal: return Self.decimal(text)
         case .time: return Self.time(text)
         case .uuid: return text.lowercased()
+        // The bits as a number: PostgreSQL prints `bit(n)` with its leading zeros, MySQL's `BIN()` without.
+        case .bits:
+            let digits = text.drop { $0 == "0" }
+            return digits.isEmpty ? "0" : String(digits)
         case .integer, .date, .timestamp, .bytes, .json, .text: return text
         }
     }

@@ -169,7 +169,11 @@ final class MySQLVerifySource: VerifySource {
         if column.type.hasPrefix("datetime") || column.type.hasPrefix("timestamp") {
             return "DATE_FORMAT(\(name), '%Y-%m-%d %H:%i:%s.%f')"
         }
-        return column.kind == .bytes ? "LOWER(HEX(\(name)))" : name
+        switch column.kind {
+        case .bytes: return "LOWER(HEX(\(name)))"
+        case .bits: return "BIN(\(name))"
+        default: return name
+        }
     }
 
     func open(columns: [VerifyColumn], key: [VerifyColumn]) throws {

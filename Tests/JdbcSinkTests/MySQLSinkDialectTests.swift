@@ -87,6 +87,36 @@ final class MySQLSinkDialectTests: XCTestCase {
             ["SET TIME ZONE INTERVAL '+05:30' HOUR TO MINUTE"])
     }
 
+    /// Debezium's `Bits` (little-endian bytes) become `bit(n)` in both targets, the bit string most significant
+    /// bit first; MySQL's BIT ends at 64 bits, so wider ones stay bytes there.
+    func testBitsAreBitColumns() throws {
+        func bits(_ length: Int) -> Schema {
+            DebeziumSemantic.schema(DebeziumSemantic.bits, .bytes, parameters: [("length", String(length))])
+        }
+        let postgres = PostgresSinkDialect(quoteAll: false)
+        XCTAssertEqual(try dialect.columnType(bits(10), isKey: false), "bit(10)")
+        XCTAssertEqual(try dialect.columnType(bits(64), isKey: true), "bit(64)")
+        XCTAssertEqual(try dialect.columnType(bits(65), isKey: false), "longblob")
+        XCTAssertEqual(try postgres.columnType(bits(65)), "bit(65)")
+        XCTAssertEqual(try postgres.columnType(bits(Int(Int32.max))), "bit varying")
+        let varbit = DebeziumSemantic.schema(
+            DebeziumSemantic.bits, .bytes, parameters: [("length", "8"), ("__debezium.source.column.type", "VARBIT")])
+        XCTAssertEqual(try postgres.columnType(varbit), "bit varying(8)")
+
+        XCTAssertEqual(try dialect.bound(.bytes([0x05]), bits(10)), "b'0000000101'")
+        XCTAssertEqual(try dialect.bound(.bytes([0x01, 0x02]), bits(10)), "b'1000000001'")
+        XCTAssertEqual(try dialect.bound(.bytes([]), bits(3)), "b'000'")
+        XCTAssertEqual(
+            try dialect.bound(.bytes([0x01, 0, 0, 0, 0, 0, 0, 0x80]), bits(64)),
+            "b'1" + String(repeating: "0", count: 62) + "1'")
+        XCTAssertEqual(try dialect.bound(.bytes([0x01]), bits(65)), "X'01'")
+        XCTAssertThrowsError(try dialect.bound(.bytes([0x08]), bits(3)), "a bit beyond the length")
+        XCTAssertEqual(try postgres.bound(.bytes([0x05, 0x00]), bits(4)), "0101")
+        XCTAssertEqual(try postgres.bound(.bytes([0x05]), bits(Int(Int32.max))), "101")
+        XCTAssertEqual(try postgres.bound(.bytes([]), bits(Int(Int32.max))), "")
+        XCTAssertEqual(try postgres.bound(.array([.bytes([0x02]), .null]), .array(of: bits(2))), #"{"10",NULL}"#)
+    }
+
     /// MySQL's TIME runs from -838:59:59 to 838:59:59; PostgreSQL's time of day cannot hold such values.
     func testTimesBeyondADay() throws {
         let time = DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64)

@@ -69,6 +69,19 @@ final class TableVerifierTests: XCTestCase {
         XCTAssertTrue(report.matches)
     }
 
+    /// Bits compare as numbers: PostgreSQL prints `bit(n)` with its leading zeros, MySQL's `BIN()` without.
+    func testBitsCompareAsNumbers() throws {
+        let source = Rows(
+            "pg", [column("id", .integer), column("flags", .bits)], [["1", "0000101"], ["2", "0000000"], ["3", "1"]])
+        let target = Rows(
+            "maria", [column("id", .integer), column("flags", .bits)], [["1", "101"], ["2", "0"], ["3", "10"]])
+        let report = try TableVerifier(source: source, target: target).run()
+        XCTAssertEqual(report.equalRows, 2)
+        XCTAssertEqual(report.differences.count, 1)
+        XCTAssertEqual(ColumnKind(postgres: "bit varying"), .bits)
+        XCTAssertEqual(ColumnKind(mysql: "bit", columnType: "bit(7)"), .bits)
+    }
+
     /// Differences name their keys: a changed value, a row missing in the target, an extra one; a column only in
     /// the source makes the tables differ too.
     func testDifferencesNameTheirKeys() throws {
