@@ -24,7 +24,8 @@ public struct SinkTimeZone: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The zone `name` stands for, as Java's `ZoneId.of` reads it: a region (`Europe/Berlin`), `UTC`/`GMT`/`Z`,
-    /// an offset in whole minutes (`+02:00`, `-0530`, `+2`), or an offset after `UTC`/`GMT`/`UT` (`UTC+02:00`); nil if none.
+    /// an offset in whole minutes (`+02:00`, `-0530`, `+2`), or an offset after `UTC`/`GMT`/`UT`
+    /// (`UTC+02:00`); nil if none.
     public init?(_ name: String) {
         let upper = name.uppercased()
         if ["Z", "UTC", "GMT", "UT", "UCT", "ETC/UTC", "ETC/GMT", "ETC/UCT", "ZULU", "UNIVERSAL"].contains(upper) {

@@ -138,7 +138,8 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
         for (index, zone) in ["+05:30", "Europe/Berlin"].enumerated() {
             let table = "tz\(index)"
             try db.execute(
-                "CREATE TABLE \(table) (id int PRIMARY KEY, at datetime(6), instant timestamp(6) NULL, wall datetime(6))"
+                "CREATE TABLE \(table) (id int PRIMARY KEY, at datetime(6), instant timestamp(6) NULL, "
+                    + "wall datetime(6))"
             )
             let config = try sinkConfig(database, ["use.time.zone": zone, "collection.name.format": table])
             let writer = try SinkWriter(config: config)

@@ -67,7 +67,8 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
                    true, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1, "two"]}', '{a,"b c",NULL}', -0.25, 7,
                    repeat('x', 10000)),
                   (2, 'two', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, NULL),
-                  (3, 'three', -0.001, '0044-03-15 BC', '0044-03-15 12:00:00+00 BC', '2262-04-11 23:47:16', '\\x', false,
+                  (3, 'three', -0.001, '0044-03-15 BC', '0044-03-15 12:00:00+00 BC', '2262-04-11 23:47:16', '\\x',
+                   false,
                    NULL, 'null', '{}', 1e300, -32768, 'small');
                 UPDATE "\(slot)" SET name = 'uno' WHERE id = 1;
                 DELETE FROM "\(slot)" WHERE id = 2;
@@ -426,7 +427,8 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         try withSchema { schema in
             let db = try IntegrationEnvironment.sql()
             try db.query(
-                "CREATE TABLE \(schema).tz (id int PRIMARY KEY, at timestamp(6), instant timestamptz, wall timestamptz)",
+                "CREATE TABLE \(schema).tz (id int PRIMARY KEY, at timestamp(6), instant timestamptz, "
+                    + "wall timestamptz)",
                 purpose: "target")
             let config = try sinkConfig(
                 schema, ["use.time.zone": "Europe/Berlin", "collection.name.format": "\(schema).tz"])
@@ -460,7 +462,8 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             XCTAssertEqual(writer.stagedRows, 70)
             try db.query("SET TIME ZONE 'UTC'", purpose: "read in UTC")
             let stored = try db.query(
-                "SELECT id, at::text, instant::text, wall::text FROM \(schema).tz WHERE id IN (0, 1, 100, 101) ORDER BY id",
+                "SELECT id, at::text, instant::text, wall::text FROM \(schema).tz WHERE id IN (0, 1, 100, 101) "
+                    + "ORDER BY id",
                 purpose: "read")
             let winter = ["2024-01-15 11:00:00", "2024-01-15 10:00:00+00", "2024-07-15 08:00:00+00"]
             let summer = ["2024-07-15 10:00:00.25", "2024-07-15 08:00:00.25+00", "2024-07-15 08:00:00+00"]

@@ -80,7 +80,8 @@ final class MigrationRoundTripTests: ConnectorTestCase {
                 """
                 USE \(database);
                 UPDATE customers SET balance = balance + 1, name = CONCAT(name, '′') WHERE id % 97 = \(round);
-                INSERT INTO customers VALUES (\(10_000 + round), 'new ''quoted'' \\\\ one', NULL, NOW(6), NULL, 1, NULL);
+                INSERT INTO customers
+                  VALUES (\(10_000 + round), 'new ''quoted'' \\\\ one', NULL, NOW(6), NULL, 1, NULL);
                 DELETE FROM orders WHERE order_no % 101 = \(round);
                 INSERT INTO orders VALUES (\(round + 1), \(100_000 + round), 9.99, NULL, 'new', '{"late": true}');
                 UPDATE blobs SET ratio = ratio * 2, mask = mask ^ \(round + 1) WHERE id = 1;
