@@ -30,3 +30,22 @@ public struct RetryPolicy: Sendable {
         return min(delay, maxDelay)
     }
 }
+
+/// The restarts of one runner's task under a `RetryPolicy`: how many so far, and the delay before the next. A task
+/// that ran well for a while (longer than three maximum delays) before it failed starts its count afresh, so that
+/// `errors.max.retries` limits restarts in a row, not over a connector's whole life.
+public struct RestartBackoff: Sendable {
+    public let policy: RetryPolicy
+    /// Restarts in a row so far, the next one included once `delay(afterRunning:)` returned.
+    public private(set) var attempt = 0
+
+    public init(_ policy: RetryPolicy) { self.policy = policy }
+
+    /// After the task failed with an error a restart may cure, having run for `ranFor`: the wait before it starts
+    /// again, or nil when no restart is left.
+    public mutating func delay(afterRunning ranFor: Duration) -> Duration? {
+        if ranFor > policy.maxDelay * 3 { attempt = 0 }
+        attempt += 1
+        return policy.delay(beforeAttempt: attempt)
+    }
+}

@@ -52,7 +52,8 @@ public final class SinkTaskRunner: Sendable {
 
     /// Blocks until `stop()`, or until the task failed with an error that is not retriable or retries ran out.
     public func run() throws {
-        var attempt = 0
+        var backoff = RestartBackoff(policy)
+        let clock = ContinuousClock()
         while !stopped.load(ordering: .acquiring) {
             let (key, value) = try converters()
             let task = try WorkerSinkTask(
@@ -61,20 +62,23 @@ public final class SinkTaskRunner: Sendable {
             current.withLock { $0 = task }
             currentState.withLock { $0 = .running }
             if stopped.load(ordering: .acquiring) { task.stop() }
+            let started = clock.now
             do {
                 try task.run()
                 currentState.withLock { $0 = .stopped }
                 return
             } catch  where error.isRetriable && !stopped.load(ordering: .acquiring) {
-                attempt += 1
-                guard let delay = policy.delay(beforeAttempt: attempt) else {
+                guard let delay = backoff.delay(afterRunning: clock.now - started) else {
+                    logger.error(
+                        "giving up after \(backoff.attempt - 1) restarts (errors.max.retries)",
+                        metadata: ["error": "\(error)"])
                     currentState.withLock { $0 = .failed }
                     throw error
                 }
                 logger.warning(
-                    "sink task failed; restarting", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                    "sink task failed; restarting",
+                    metadata: ["error": "\(error)", "attempt": "\(backoff.attempt)", "in": "\(delay)"])
                 currentState.withLock { $0 = .restarting }
-                let clock = ContinuousClock()
                 let until = clock.now + delay
                 while clock.now < until && !stopped.load(ordering: .acquiring) { usleep(100_000) }
             } catch {

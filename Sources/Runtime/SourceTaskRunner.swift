@@ -104,7 +104,7 @@ public final class SourceTaskRunner: Sendable {
     }
 
     private func runRestarting() throws {
-        var attempt = 0
+        var backoff = RestartBackoff(policy)
         var everStarted = false
         while !stopped.load(ordering: .acquiring) {
             let task = try makeTask()
@@ -125,17 +125,15 @@ public final class SourceTaskRunner: Sendable {
                 return
             } catch  where (everStarted || task.hasStarted) ? error.isRetriable : error.isRetriableAtStart {
                 everStarted = everStarted || task.hasStarted
-                // A task that ran well for a while starts its backoff afresh.
-                if clock.now - started > policy.maxDelay * 3 { attempt = 0 }
-                attempt += 1
-                guard let delay = policy.delay(beforeAttempt: attempt) else {
+                guard let delay = backoff.delay(afterRunning: clock.now - started) else {
                     logger.error(
-                        "giving up after \(attempt - 1) restarts (errors.max.retries)", metadata: ["error": "\(error)"])
+                        "giving up after \(backoff.attempt - 1) restarts (errors.max.retries)",
+                        metadata: ["error": "\(error)"])
                     throw error
                 }
                 logger.warning(
                     "task failed; restarting",
-                    metadata: ["error": "\(error)", "attempt": "\(attempt)", "in": "\(delay)"])
+                    metadata: ["error": "\(error)", "attempt": "\(backoff.attempt)", "in": "\(delay)"])
                 currentState.withLock { $0 = .restarting }
                 let until = clock.now + delay
                 while clock.now < until && !stopped.load(ordering: .acquiring) { sleepBriefly(until - clock.now) }

@@ -19,6 +19,20 @@ final class RetryPolicyTests: XCTestCase {
         XCTAssertNil(RetryPolicy(maxRetries: 0).delay(beforeAttempt: 1))
     }
 
+    /// Restarts in a row run out; a task that ran well for a while before it failed starts the count afresh, so
+    /// a connector that fails now and then over weeks is not given up on.
+    func testRestartsInARowRunOutAndALongRunStartsAfresh() {
+        var backoff = RestartBackoff(RetryPolicy(maxRetries: 2, initialDelay: .milliseconds(10), maxDelay: .seconds(1)))
+        XCTAssertEqual(backoff.delay(afterRunning: .milliseconds(5)), .milliseconds(10))
+        XCTAssertEqual(backoff.delay(afterRunning: .milliseconds(5)), .milliseconds(20))
+        XCTAssertNil(backoff.delay(afterRunning: .milliseconds(5)), "a third restart in a row")
+        for _ in 0..<10 {
+            XCTAssertEqual(backoff.delay(afterRunning: .seconds(4)), .milliseconds(10), "after a long run")
+        }
+        XCTAssertEqual(backoff.delay(afterRunning: .seconds(3)), .milliseconds(20), "three maximum delays is not long")
+        XCTAssertNil(backoff.delay(afterRunning: .zero))
+    }
+
     func testReadsDebeziumKeys() throws {
         let policy = try RetryPolicy(
             Config([
