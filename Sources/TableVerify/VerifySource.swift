@@ -89,11 +89,17 @@ final class PostgresVerifySource: VerifySource {
     private func expression(_ column: VerifyColumn) -> String {
         let name = quote(column.name)
         switch column.type {
-        case "timestamp without time zone": return "to_char(\(name), 'YYYY-MM-DD HH24:MI:SS.US')"
-        case "timestamp with time zone": return "to_char(\(name) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+        case "timestamp without time zone": return Self.timestamp(name)
+        case "timestamp with time zone": return Self.timestamp("(\(name) AT TIME ZONE 'UTC')")
         case "bytea": return "encode(\(name), 'hex')"
         default: return "\(name)::text"
         }
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.ffffff` as MySQL's `DATE_FORMAT` gives it, with ` BC` before year 1 (`to_char`'s
+    /// `YYYY` alone drops the era).
+    private static func timestamp(_ value: String) -> String {
+        "to_char(\(value), 'YYYY-MM-DD HH24:MI:SS.US') || CASE WHEN \(value) < '0001-01-01' THEN ' BC' ELSE '' END"
     }
 
     func open(columns: [VerifyColumn], key: [VerifyColumn]) throws {

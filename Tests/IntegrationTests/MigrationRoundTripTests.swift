@@ -43,6 +43,33 @@ final class MigrationRoundTripTests: ConnectorTestCase {
         }
     }
 
+    /// Timestamps before year 1 keep their era: 44 BC and AD 44 differ, in `timestamp` and `timestamptz` alike.
+    func testVerifyTellsBCFromAD() throws {
+        let pg = try IntegrationEnvironment.sql()
+        let names = ["bc", "ad"].map { "\(slot)_\($0)" }
+        tables.append(contentsOf: names.map { "public.\"\($0)\"" })
+        for (name, era) in zip(names, ["BC", "AD"]) {
+            try pg.query(
+                """
+                CREATE TABLE "\(name)" (id int PRIMARY KEY, at timestamp, seen timestamptz);
+                INSERT INTO "\(name)" VALUES (1, '0044-03-15 12:00:00 \(era)', NULL),
+                  (2, NULL, '0044-03-15 12:00:00+00 \(era)'), (3, '2024-01-01 00:00:00', '2024-01-01 00:00:00+00');
+                """, purpose: "tables")
+        }
+        let url = "jdbc:postgresql://127.0.0.1:\(IntegrationEnvironment.pgPort)/tributary?sslmode=disable"
+        let left = try openVerifySource(
+            url: try Self.jdbc(url), user: "tributary", password: "tributary", table: "public.\(names[0])")
+        let right = try openVerifySource(
+            url: try Self.jdbc(url), user: "tributary", password: "tributary", table: "public.\(names[1])")
+        defer {
+            left.close()
+            right.close()
+        }
+        let report = try TableVerifier(source: left, target: right).run()
+        XCTAssertEqual(report.differences.count, 2, "\(report.differences)")
+        XCTAssertEqual(report.equalRows, 1)
+    }
+
     func testMariaDBMigratesIntoPostgreSQLWhileTheApplicationWrites() throws {
         let (database, work) = try MariaDBEnvironment.prepare("mig", for: self)
         let schema = "mig_" + slot
