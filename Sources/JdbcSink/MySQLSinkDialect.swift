@@ -130,8 +130,10 @@ struct MySQLSinkDialect: SinkDialect {
         case .string(let v):
             switch schema.name {
             case DebeziumSemantic.zonedTimestamp?:
+                // DATETIME holds the years 1000 to 9999; before year 1 is an error here, the rest the server's.
                 guard let (micros, _) = SinkTemporalText.zonedTimestamp(v, in: timeZone),
-                    case let local = SinkTemporalText.timestamp(micros: micros), !local.hasSuffix(" BC")
+                    case let local = SinkTemporalText.timestamp(micros: micros), !local.hasSuffix(" BC"),
+                    micros < Self.year10000
                 else { throw SinkTypeError("the timestamp \(v)") }
                 return "'" + local + "'"
             case DebeziumSemantic.zonedTime?:
@@ -159,6 +161,9 @@ struct MySQLSinkDialect: SinkDialect {
             throw SinkTypeError("\(schema.name ?? schema.type.rawValue) values")
         }
     }
+
+    /// 10000-01-01T00:00Z in microseconds since 1970: where MySQL's years end.
+    static let year10000: Int64 = 253_402_300_800_000_000
 
     // MARK: Statements
 

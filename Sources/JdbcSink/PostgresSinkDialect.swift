@@ -20,6 +20,7 @@ struct PostgresSinkDialect: SinkDialect {
         case .region(let name): ["SET TIME ZONE '" + name.replacing("'", with: "''") + "'"]
         }
     }
+
     var tableOptions: String { "" }
     var staging: PostgresStaging? { PostgresStaging(dialect: self) }
 

@@ -44,6 +44,16 @@ final class MySQLSinkDialectTests: XCTestCase {
             try dialect.bound(.int32(-719_163), DebeziumSemantic.schema(DebeziumSemantic.date, .int32)), "1 BC")
         XCTAssertThrowsError(
             try dialect.bound(.string("yesterday"), DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)))
+        for text in ["-0043-03-15T12:00:00Z", "+10000-01-01T00:00:00Z", "2024-13-01T00:00:00Z"] {
+            XCTAssertThrowsError(
+                try dialect.bound(.string(text), DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)),
+                text)
+        }
+        XCTAssertEqual(
+            try dialect.bound(
+                .string("9999-12-31T23:59:59.999999Z"),
+                DebeziumSemantic.schema(DebeziumSemantic.zonedTimestamp, .string)),
+            "'9999-12-31 23:59:59.999999'")
     }
 
     func testZonedValuesAreStoredInUTC() throws {
