@@ -87,6 +87,8 @@ struct MySQLSinkDialect: SinkDialect {
         // MySQL's BIT holds at most 64 bits; wider ones stay bytes (Debezium's, little-endian).
         case DebeziumSemantic.bits? where (BitString.length(schema) ?? 1) <= 64:
             return "bit(\(BitString.length(schema) ?? 1))"
+        case DebeziumSemantic.point?: return "point"
+        case DebeziumSemantic.geometry?: return "geometry"
         default: break
         }
         switch schema.type {
@@ -157,9 +159,30 @@ struct MySQLSinkDialect: SinkDialect {
             }
             return BigDecimal(unscaled: unscaled.isEmpty ? [0] : unscaled, scale: scale).description
         case .array: throw SinkTypeError("arrays (MySQL and MariaDB have no array type)")
+        case .struct(let s) where schema.name == DebeziumSemantic.point || schema.name == DebeziumSemantic.geometry:
+            return try Self.geometry(s)
         case .map, .struct:
             throw SinkTypeError("\(schema.name ?? schema.type.rawValue) values")
         }
+    }
+
+    /// Debezium's `Geometry` or `Point` as the server builds it from its well-known binary and SRID; a point
+    /// without a WKB from its coordinates.
+    static func geometry(_ s: Struct) throws(SinkTypeError) -> String {
+        let srid: String
+        switch s["srid"] {
+        case .int32(let v): srid = "," + String(v)
+        default: srid = ""
+        }
+        if case .bytes(let wkb) = s["wkb"] {
+            var out: [UInt8] = Array("ST_GeomFromWKB(X'".utf8)
+            Hex.append(wkb, to: &out)
+            return String(decoding: out, as: UTF8.self) + "'" + srid + ")"
+        }
+        guard case .float64(let x) = s["x"], case .float64(let y) = s["y"], x.isFinite, y.isFinite else {
+            throw SinkTypeError("a geometry without a WKB or finite coordinates")
+        }
+        return "ST_GeomFromText('POINT(\(x) \(y))'" + srid + ")"
     }
 
     /// 10000-01-01T00:00Z in microseconds since 1970: where MySQL's years end.

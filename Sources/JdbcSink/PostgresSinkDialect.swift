@@ -98,6 +98,7 @@ struct PostgresSinkDialect: SinkDialect {
             if BitString.isUnbounded(length) { return "bit varying" }
             let varying = schema.parameter("__debezium.source.column.type")?.uppercased() == "VARBIT"
             return (varying ? "bit varying(" : "bit(") + String(length) + ")"
+        case DebeziumSemantic.point?: return "point"
         default: break
         }
         switch schema.type {
@@ -176,6 +177,13 @@ struct PostgresSinkDialect: SinkDialect {
                 throw SinkTypeError("a VariableScaleDecimal without scale and value")
             }
             return BigDecimal(unscaled: unscaled.isEmpty ? [0] : unscaled, scale: scale).description
+        // PostgreSQL's own point (other geometries would need PostGIS); an SRID has no place in it.
+        case .struct(let s) where schema.name == DebeziumSemantic.point:
+            guard case .float64(let x) = s["x"], case .float64(let y) = s["y"] else {
+                throw SinkTypeError("a Point without x and y")
+            }
+            return "(" + Self.float(x, description: x.description) + "," + Self.float(y, description: y.description)
+                + ")"
         case .map, .struct:
             throw SinkTypeError("\(schema.name ?? schema.type.rawValue) values")
         }

@@ -61,7 +61,7 @@ struct MySQLValueConverter: Sendable {
     /// MySQL writes JSON columns to the binlog in its binary form; MariaDB as text.
     var binaryJSON = false
 
-    static let geometryName = "io.debezium.data.geometry.Geometry"
+    static let geometryName = DebeziumSemantic.geometry
 
     /// The converter of `column`; nil for a type Debezium has no mapping for (the column is left out, as Debezium
     /// leaves it out). Throws for a character set that cannot be decoded here.

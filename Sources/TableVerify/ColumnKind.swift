@@ -2,7 +2,7 @@
 /// MySQL/MariaDB under different types (`boolean` and `tinyint(1)`, `timestamptz` and `datetime(6)`, `numeric`
 /// and `decimal(65,30)`, `json` and `longtext`) normalizes to the same text.
 public enum ColumnKind: Sendable, Equatable {
-    case integer, decimal, float32, float64, boolean, date, time, timestamp, bytes, bits, json, uuid, text
+    case integer, decimal, float32, float64, boolean, date, time, timestamp, bytes, bits, json, uuid, geometry, text
 
     /// The kind of a PostgreSQL column from `information_schema.columns.data_type`.
     public init(postgres dataType: String) {
@@ -17,6 +17,7 @@ public enum ColumnKind: Sendable, Equatable {
         case "timestamp without time zone", "timestamp with time zone": self = .timestamp
         case "bytea": self = .bytes
         case "bit", "bit varying": self = .bits
+        case "point": self = .geometry
         case "json", "jsonb": self = .json
         case "uuid": self = .uuid
         default: self = .text
@@ -36,6 +37,9 @@ public enum ColumnKind: Sendable, Equatable {
         case "datetime", "timestamp": self = .timestamp
         case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob": self = .bytes
         case "bit": self = .bits
+        case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+            "geometrycollection":
+            self = .geometry
         case "json": self = .json
         default: self = .text
         }
@@ -44,7 +48,10 @@ public enum ColumnKind: Sendable, Equatable {
     /// How a column of kind `self` on one side and `other` on the other compares: by the more particular kind
     /// (a boolean stored as an integer compares as a boolean, an integer against a decimal as a decimal).
     public func compared(with other: ColumnKind) -> ColumnKind {
-        for kind in [ColumnKind.boolean, .float32, .float64, .json, .uuid, .decimal, .time, .bits, .bytes, .timestamp]
+        let particular: [ColumnKind] = [
+            .boolean, .float32, .float64, .json, .uuid, .decimal, .time, .bits, .bytes, .timestamp, .geometry,
+        ]
+        for kind in particular
         where self == kind || other == kind {
             return kind
         }
@@ -73,8 +80,25 @@ public enum ColumnKind: Sendable, Equatable {
         case .bits:
             let digits = text.drop { $0 == "0" }
             return digits.isEmpty ? "0" : String(digits)
+        case .geometry: return Self.point(text) ?? text
         case .integer, .date, .timestamp, .bytes, .json, .text: return text
         }
+    }
+
+    /// A point as PostgreSQL prints it (`(1.5,2)`) or as MySQL's `ST_AsText` does (`POINT(1.5 2)`), in one form
+    /// with the coordinates as numbers; nil for anything else (other geometries compare as `ST_AsText` gives them).
+    static func point(_ text: String) -> String? {
+        let body: Substring
+        if text.hasPrefix("POINT(") && text.hasSuffix(")") {
+            body = text.dropFirst(6).dropLast()
+        } else if text.hasPrefix("(") && text.hasSuffix(")") {
+            body = text.dropFirst().dropLast()
+        } else {
+            return nil
+        }
+        let parts = body.split(whereSeparator: { $0 == "," || $0 == " " })
+        guard parts.count == 2, let x = Double(parts[0]), let y = Double(parts[1]) else { return nil }
+        return "POINT(\(x) \(y))"
     }
 
     /// `1.500` → `1.5`, `2.000` → `2`, `-0.0` → `0`, `+3` → `3`.

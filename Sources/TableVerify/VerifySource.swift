@@ -178,6 +178,7 @@ final class MySQLVerifySource: VerifySource {
         switch column.kind {
         case .bytes: return "LOWER(HEX(\(name)))"
         case .bits: return "BIN(\(name))"
+        case .geometry: return "ST_AsText(\(name))"
         default: return name
         }
     }

@@ -81,6 +81,8 @@ public enum DebeziumSemantic {
     public static let tsvector = "io.debezium.data.Tsvector"
     /// Struct {x, y, wkb, srid} for a point.
     public static let point = "io.debezium.data.geometry.Point"
+    /// Struct {wkb, srid} for any geometry.
+    public static let geometry = "io.debezium.data.geometry.Geometry"
 
     /// The `io.debezium.data.geometry.Point` struct schema.
     public static func pointSchema(optional: Bool) -> Schema {

@@ -169,6 +169,39 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
         }
     }
 
+    /// Geometries (MySQL's own, as its source emits them: WKB and SRID) are built again by the server, SRID kept.
+    func testGeometriesAreWrittenAsGeometries() throws {
+        let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
+        let geometry = Schema.struct(
+            name: DebeziumSemantic.geometry, optional: true, fields: [("wkb", .bytes), ("srid", .optionalInt32)])
+        let point = DebeziumSemantic.pointSchema(optional: true)
+        let value = Schema.struct(name: "v", fields: [("id", .int32), ("shape", geometry), ("spot", point)])
+        let key = Schema.struct(name: "k", fields: [("id", .int32)])
+        // LINESTRING(0 0, 1 1) in little-endian WKB.
+        var wkb: [UInt8] = [1, 2, 0, 0, 0, 2, 0, 0, 0]
+        for coordinate in [0.0, 0, 1, 1] {
+            withUnsafeBytes(of: coordinate.bitPattern.littleEndian) { wkb.append(contentsOf: $0) }
+        }
+        var shape = Struct(schema: geometry)
+        shape["wkb"] = .bytes(wkb)
+        shape["srid"] = .int32(4326)
+        let config = try sinkConfig(database, ["collection.name.format": "shapes"])
+        let writer = try SinkWriter(config: config)
+        defer { writer.close() }
+        let record = SinkRecord(
+            topic: "t", partition: 0, offset: 0, keySchema: key, key: .struct(Struct(schema: key, values: [.int32(1)])),
+            valueSchema: value,
+            value: .struct(
+                Struct(
+                    schema: value,
+                    values: [.int32(1), .struct(shape), DebeziumSemantic.pointValue(x: 1.5, y: -2, schema: point)])))
+        try writer.write([try XCTUnwrap(try RowChangeReader(config: config).change(record))])
+        let rows = try target(database).query(
+            "SELECT ST_AsText(shape), ST_SRID(shape), ST_AsText(spot), DATA_TYPE FROM shapes, information_schema.columns "
+                + "WHERE table_schema = DATABASE() AND table_name = 'shapes' AND column_name = 'spot'")
+        XCTAssertEqual(rows, [["LINESTRING(0 0,1 1)", "4326", "POINT(1.5 -2)", "point"]])
+    }
+
     /// A batch with rows the database refuses (a value too long for its column, a double MySQL cannot hold):
     /// with a reporter, exactly those go to it and the others are written; without, nothing is written and the
     /// error names the first refused record.

@@ -85,15 +85,16 @@ final class MigrationRoundTripTests: ConnectorTestCase {
             CREATE TABLE orders (customer_id int, order_no int, amount decimal(10,2) NOT NULL, placed date,
               status enum('new','paid','shipped') NOT NULL, payload json NULL, PRIMARY KEY (customer_id, order_no));
             CREATE TABLE blobs (id bigint PRIMARY KEY, data blob, ratio double, t time(3), big bigint unsigned,
-              mask bit(10));
+              mask bit(10), spot point);
             INSERT INTO customers SELECT seq, CONCAT('naïve 名前 ', seq), IF(seq % 3 = 0, NULL, CONCAT('c', seq, '@x.io')),
               TIMESTAMP('2024-01-01') + INTERVAL seq SECOND + INTERVAL seq MICROSECOND, seq * 1.25, seq % 2,
               IF(seq % 100 = 0, REPEAT('long text ', 2000), NULL) FROM seq_1_to_3000;
             INSERT INTO orders SELECT 1 + seq % 500, seq, seq / 7, DATE('2020-02-29') + INTERVAL seq DAY,
               ELT(1 + seq % 3, 'new', 'paid', 'shipped'), IF(seq % 5 = 0, CONCAT('{"n": ', seq, '}'), NULL)
               FROM seq_1_to_4000;
-            INSERT INTO blobs VALUES (1, X'00FF27', -0.5, '12:34:56.789', 18446744073709551615, b'1000000101'),
-              (2, '', 1e300, '23:59:59.999', 0, b'0'), (3, NULL, NULL, NULL, NULL, NULL);
+            INSERT INTO blobs VALUES (1, X'00FF27', -0.5, '12:34:56.789', 18446744073709551615, b'1000000101',
+              POINT(1.5, -2)), (2, '', 1e300, '23:59:59.999', 0, b'0', POINT(0, 0)),
+              (3, NULL, NULL, NULL, NULL, NULL, NULL);
             """)
 
         // `precise`: BIGINT UNSIGNED beyond 2^63 as decimals (Debezium's default `long` wraps them).
@@ -146,7 +147,7 @@ final class MigrationRoundTripTests: ConnectorTestCase {
             ALTER TABLE "\(names[0])" ALTER COLUMN big SET STORAGE EXTERNAL;
             CREATE TABLE "\(names[1])" (account_id int, line int, qty int NOT NULL, price numeric(10,2),
               note text, PRIMARY KEY (account_id, line));
-            CREATE TABLE "\(names[2])" (name text PRIMARY KEY, weight int, mask bit(12));
+            CREATE TABLE "\(names[2])" (name text PRIMARY KEY, weight int, mask bit(12), spot point);
             INSERT INTO "\(names[0])" SELECT g, 'naïve ' || g || ' 🐘', g * 1.0001,
               '2024-01-01 00:00:00+02'::timestamptz + g * interval '1 second 1 microsecond', g % 2 = 0,
               CASE WHEN g % 4 = 0 THEN '\\x00ff'::bytea END, CASE WHEN g % 3 = 0 THEN jsonb_build_object('g', g) END,
@@ -154,8 +155,9 @@ final class MigrationRoundTripTests: ConnectorTestCase {
               FROM generate_series(1, 3000) g;
             INSERT INTO "\(names[1])" SELECT 1 + g % 300, g, g % 17, g / 3.0, NULLIF('note ' || g, 'note 5')
               FROM generate_series(1, 4000) g;
-            INSERT INTO "\(names[2])" VALUES ('a', 1, B'100000000001'), ('A', 2, B'000000000000'), ('b', 3, NULL),
-              ('é', 4, NULL), ('Z', 5, NULL), ('a b', 6, NULL), ('', 7, NULL);
+            INSERT INTO "\(names[2])" VALUES ('a', 1, B'100000000001', '(1.5,-2)'), ('A', 2, B'000000000000', NULL),
+              ('b', 3, NULL, '(0,1e20)'), ('é', 4, NULL, NULL), ('Z', 5, NULL, NULL), ('a b', 6, NULL, NULL),
+              ('', 7, NULL, NULL);
             """, purpose: "source tables")
         let connector = try RunningConnector(
             IntegrationEnvironment.connectorConfig(

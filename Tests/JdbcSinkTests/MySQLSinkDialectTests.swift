@@ -127,6 +127,36 @@ final class MySQLSinkDialectTests: XCTestCase {
         XCTAssertEqual(try postgres.bound(.array([.bytes([0x02]), .null]), .array(of: bits(2))), #"{"10",NULL}"#)
     }
 
+    /// Debezium's `Point` and `Geometry` become MySQL's `point` and `geometry`, built by the server from their
+    /// well-known binary and SRID; PostgreSQL's own `point` takes a Point's coordinates.
+    func testGeometries() throws {
+        let point = DebeziumSemantic.pointSchema(optional: true)
+        let geometry = Schema.struct(
+            name: DebeziumSemantic.geometry, fields: [("wkb", .bytes), ("srid", .optionalInt32)])
+        let postgres = PostgresSinkDialect(quoteAll: false)
+        XCTAssertEqual(try dialect.columnType(point, isKey: false), "point")
+        XCTAssertEqual(try dialect.columnType(geometry, isKey: false), "geometry")
+        XCTAssertEqual(try postgres.columnType(point), "point")
+        XCTAssertThrowsError(try postgres.columnType(geometry), "other geometries need PostGIS")
+
+        let value = DebeziumSemantic.pointValue(x: 1.5, y: -2, schema: point)
+        XCTAssertEqual(
+            try dialect.bound(value, point), "ST_GeomFromWKB(X'0101000000000000000000f83f00000000000000c0')")
+        XCTAssertEqual(try postgres.bound(value, point), "(1.5,-2.0)")
+        var noWKB = Struct(schema: point)
+        noWKB["x"] = .float64(3)
+        noWKB["y"] = .float64(4)
+        noWKB["srid"] = .int32(4326)
+        XCTAssertEqual(try dialect.bound(.struct(noWKB), point), "ST_GeomFromText('POINT(3.0 4.0)',4326)")
+        var line = Struct(schema: geometry)
+        line["wkb"] = .bytes([1, 2, 0, 0, 0])
+        XCTAssertEqual(try dialect.bound(.struct(line), geometry), "ST_GeomFromWKB(X'0102000000')")
+        var infinite = noWKB
+        infinite["x"] = .float64(.infinity)
+        XCTAssertThrowsError(try dialect.bound(.struct(infinite), point))
+        XCTAssertEqual(try postgres.bound(.struct(infinite), point), "(Infinity,4.0)")
+    }
+
     /// MySQL's TIME runs from -838:59:59 to 838:59:59; PostgreSQL's time of day cannot hold such values.
     func testTimesBeyondADay() throws {
         let time = DebeziumSemantic.schema(DebeziumSemantic.microTime, .int64)

@@ -82,6 +82,22 @@ final class TableVerifierTests: XCTestCase {
         XCTAssertEqual(ColumnKind(mysql: "bit", columnType: "bit(7)"), .bits)
     }
 
+    /// Points compare by their coordinates, whether PostgreSQL prints them (`(1.5,-2)`) or MySQL's `ST_AsText`
+    /// (`POINT(1.5 -2)`); other geometries as `ST_AsText` gives them.
+    func testPointsCompareByCoordinates() throws {
+        let source = Rows(
+            "pg", [column("id", .integer), column("spot", .geometry)],
+            [["1", "(1.5,-2)"], ["2", "(0,1e+20)"], ["3", "(1,2)"], ["4", "LINESTRING(0 0,1 1)"]])
+        let target = Rows(
+            "maria", [column("id", .integer), column("spot", .geometry)],
+            [["1", "POINT(1.5 -2)"], ["2", "POINT(0 1e20)"], ["3", "POINT(2 1)"], ["4", "LINESTRING(0 0,1 1)"]])
+        let report = try TableVerifier(source: source, target: target).run()
+        XCTAssertEqual(report.equalRows, 3)
+        XCTAssertEqual(report.differences.count, 1, "\(report.differences)")
+        XCTAssertEqual(ColumnKind(postgres: "point"), .geometry)
+        XCTAssertEqual(ColumnKind(mysql: "linestring", columnType: "linestring"), .geometry)
+    }
+
     /// Differences name their keys: a changed value, a row missing in the target, an extra one; a column only in
     /// the source makes the tables differ too.
     func testDifferencesNameTheirKeys() throws {
