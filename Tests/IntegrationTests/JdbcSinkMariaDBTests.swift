@@ -197,8 +197,9 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
                     values: [.int32(1), .struct(shape), DebeziumSemantic.pointValue(x: 1.5, y: -2, schema: point)])))
         try writer.write([try XCTUnwrap(try RowChangeReader(config: config).change(record))])
         let rows = try target(database).query(
-            "SELECT ST_AsText(shape), ST_SRID(shape), ST_AsText(spot), DATA_TYPE "
-                + "FROM shapes, information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'shapes' AND column_name = 'spot'")
+            "SELECT ST_AsText(shape), ST_SRID(shape), ST_AsText(spot), DATA_TYPE"
+                + " FROM shapes, information_schema.columns"
+                + " WHERE table_schema = DATABASE() AND table_name = 'shapes' AND column_name = 'spot'")
         XCTAssertEqual(rows, [["LINESTRING(0 0,1 1)", "4326", "POINT(1.5 -2)", "point"]])
     }
 
