@@ -1,4 +1,4 @@
-import Foundation
+import TributaryCore
 
 /// `use.time.zone`: the zone of the target's wall-clock times. Values with an offset (Debezium's `ZonedTimestamp`
 /// and `ZonedTime`) are written as that zone's wall-clock time where the column holds no offset (MySQL's
@@ -13,14 +13,14 @@ public struct SinkTimeZone: Sendable, Equatable, CustomStringConvertible {
     }
 
     public let kind: Kind
-    /// The region's rules (Foundation's, from ICU's zone data); nil for a fixed offset.
-    private let zone: TimeZone?
+    /// The region's rules, from the system's time zone database; nil for a fixed offset.
+    private let rules: ZoneRules?
 
-    public static let utc = SinkTimeZone(kind: .fixed(seconds: 0), zone: nil)
+    public static let utc = SinkTimeZone(kind: .fixed(seconds: 0), rules: nil)
 
-    private init(kind: Kind, zone: TimeZone?) {
+    private init(kind: Kind, rules: ZoneRules?) {
         self.kind = kind
-        self.zone = zone
+        self.rules = rules
     }
 
     /// The zone `name` stands for, as Java's `ZoneId.of` reads it: a region (`Europe/Berlin`), `UTC`/`GMT`/`Z`,
@@ -36,11 +36,11 @@ public struct SinkTimeZone: Sendable, Equatable, CustomStringConvertible {
             let rest = upper.dropFirst(prefix.count)
             guard rest.first == "+" || rest.first == "-" else { continue }
             guard let seconds = Self.offsetSeconds(rest) else { return nil }
-            self.init(kind: .fixed(seconds: seconds), zone: nil)
+            self.init(kind: .fixed(seconds: seconds), rules: nil)
             return
         }
-        guard name.contains("/"), let zone = TimeZone(identifier: name) else { return nil }
-        self.init(kind: .region(zone.identifier), zone: zone)
+        guard name.contains("/"), let rules = ZoneRules(name: name) else { return nil }
+        self.init(kind: .region(name), rules: rules)
     }
 
     /// `±H`, `±HH`, `±HHMM` or `±HH:MM`, within ±18 hours as Java allows (whole minutes: the databases' session
@@ -68,13 +68,13 @@ public struct SinkTimeZone: Sendable, Equatable, CustomStringConvertible {
     public func offset(atUTCSeconds utcSeconds: Int64) -> Int {
         switch kind {
         case .fixed(let seconds): seconds
-        case .region: zone?.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utcSeconds))) ?? 0
+        case .region: rules?.offset(atUTCSeconds: utcSeconds) ?? 0
         }
     }
 
     /// The zone's offset now: the one a time of day without a date is written with, as Debezium's sink takes it
     /// (today's date).
-    public var currentOffset: Int { offset(atUTCSeconds: Int64(Date().timeIntervalSince1970)) }
+    public var currentOffset: Int { offset(atUTCSeconds: WallClock.epochMicros() / 1_000_000) }
 
     /// `+HH:MM`, and `:SS` for the seconds of old local mean times (Berlin's was +00:53:28).
     static func offsetText(_ seconds: Int) -> String {
