@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -12,7 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Without its default traits Hummingbird needs FoundationEssentials only (no full Foundation, no ICU).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     ],
@@ -78,7 +79,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // `tributary verify`: a source table and its copy compared row by row across databases.
-        .target(name: "TableVerify", dependencies: ["JdbcSink", "PostgresSource", "MySQLSource"]),
+        .target(name: "TableVerify", dependencies: ["Converters", "JdbcSink", "PostgresSource", "MySQLSource"]),
         // The worker's HTTP listener: /metrics (Prometheus text), / and /health.
         .target(
             name: "Monitoring",

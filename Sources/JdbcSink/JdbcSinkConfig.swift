@@ -193,7 +193,7 @@ public struct JdbcURL: Sendable, Equatable {
     /// Parses `jdbc:<dialect>://host[:port][/database][?k=v&…]`; errors name `key`.
     public init(_ text: String, key: String) throws(ConfigError) {
         let expected = "jdbc:postgresql://host:port/database, jdbc:mysql://… or jdbc:mariadb://…"
-        guard text.hasPrefix("jdbc:"), let schemeEnd = text.range(of: "://") else {
+        guard text.hasPrefix("jdbc:"), let schemeEnd = text.firstRange(of: "://") else {
             throw .invalid(key: key, value: text, expected: expected)
         }
         let scheme = String(text[text.index(text.startIndex, offsetBy: 5)..<schemeEnd.lowerBound])

@@ -1,10 +1,16 @@
-import Foundation
+import Dispatch
 import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TributaryCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// What `/health` reports: each connector's state, as `StandaloneHerder` knows it.
 public struct WorkerHealth: Sendable {
@@ -75,18 +81,17 @@ public final class MonitoringServer: Sendable {
         let metrics = self.metrics
         let health = self.health
         router.get("/") { _, _ -> Response in
-            Self.json(.ok, ["version": TributaryVersion.string, "commit": NSNull(), "kafka_cluster_id": NSNull()])
+            Self.json(.ok, ServerInfo(version: TributaryVersion.string))
         }
         router.get("/health") { _, _ -> Response in
             let states = health().connectors
             let failed = states.filter { $0.value == .failed }.keys.sorted()
-            let body: [String: Any] = [
-                "status": failed.isEmpty ? "healthy" : "unhealthy",
-                "message": failed.isEmpty
+            let body = HealthReport(
+                status: failed.isEmpty ? "healthy" : "unhealthy",
+                message: failed.isEmpty
                     ? "Worker has completed startup and is ready to handle requests."
                     : "Connectors failed: " + failed.joined(separator: ", "),
-                "connectors": states.mapValues(\.rawValue),
-            ]
+                connectors: states.mapValues(\.rawValue))
             return Self.json(failed.isEmpty ? .ok : .serviceUnavailable, body)
         }
         router.get("/metrics") { _, _ -> Response in
@@ -140,8 +145,34 @@ public final class MonitoringServer: Sendable {
         _ = done.wait(timeout: .now() + 10)
     }
 
-    private static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    /// `GET /`'s body, as Kafka Connect's root resource answers (no commit, no cluster id here).
+    private struct ServerInfo: Encodable {
+        var version: String
+
+        enum CodingKeys: String, CodingKey {
+            case version, commit
+            case kafkaClusterID = "kafka_cluster_id"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(version, forKey: .version)
+            try container.encodeNil(forKey: .commit)
+            try container.encodeNil(forKey: .kafkaClusterID)
+        }
+    }
+
+    /// `GET /health`'s body.
+    private struct HealthReport: Encodable {
+        var status: String
+        var message: String
+        var connectors: [String: String]
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ object: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(data))))

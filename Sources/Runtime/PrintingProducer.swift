@@ -1,7 +1,17 @@
 import Converters
-import Foundation
 import KafkaClient
 import TributaryCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A `RecordProducer` that prints each record as a JSON line instead of sending it to Kafka, for
 /// `tributary tail --connector`: `{"topic":…,"timestamp":…,"key":…,"value":…}`, keys and values embedded as JSON
@@ -58,7 +68,7 @@ public final class PrintingProducer: RecordProducer {
 
     private static func embed(_ bytes: [UInt8]?, into line: inout JSONWriter, json: Bool = true) {
         guard let bytes else { return line.null() }
-        if json, (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) != nil {
+        if json, JSONDocument.isValid(bytes) {
             line.raw(bytes)
         } else if let text = String(validating: bytes, as: UTF8.self) {
             line.string(text)
@@ -86,9 +96,8 @@ public final class PrintingProducer: RecordProducer {
 
 /// Offsets kept in memory only (`tributary tail --connector` without `--commit-offsets`), starting from those of
 /// another store when given.
-public final class MemoryOffsetStore: OffsetBackingStore, @unchecked Sendable {
-    private let lock = NSLock()
-    private var offsets: [String: OffsetMap] = [:]
+public final class MemoryOffsetStore: OffsetBackingStore, Sendable {
+    private let offsets = Locked<[String: OffsetMap]>([:])
     private let base: (any OffsetBackingStore)?
 
     public init(startingFrom base: (any OffsetBackingStore)? = nil) {
@@ -96,10 +105,10 @@ public final class MemoryOffsetStore: OffsetBackingStore, @unchecked Sendable {
     }
 
     public func offset(connector: String, partition: OffsetMap) -> OffsetMap? {
-        lock.withLock { offsets[connector] } ?? base?.offset(connector: connector, partition: partition)
+        offsets.withLock { $0[connector] } ?? base?.offset(connector: connector, partition: partition)
     }
 
     public func store(connector: String, partition: OffsetMap, offset: OffsetMap) throws {
-        lock.withLock { offsets[connector] = offset }
+        offsets.withLock { $0[connector] = offset }
     }
 }

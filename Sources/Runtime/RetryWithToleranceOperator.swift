@@ -1,6 +1,16 @@
-import Foundation
 import Logging
 import TributaryCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Kafka Connect's error handling settings for a connector's records (`errors.*`).
 public struct ErrorHandlingSettings: Sendable {
@@ -99,6 +109,6 @@ final class RetryWithToleranceOperator {
 
     private func sleep(_ duration: Duration) {
         let until = ContinuousClock.now + duration
-        while ContinuousClock.now < until && !stopRequested() { Thread.sleep(forTimeInterval: 0.02) }
+        while ContinuousClock.now < until && !stopRequested() { usleep(20_000) }
     }
 }

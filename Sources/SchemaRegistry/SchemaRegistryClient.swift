@@ -1,5 +1,10 @@
-import Foundation
 import TributaryCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The format of a registered schema (`schemaType`; Avro when absent).
 public enum RegistrySchemaType: String, Sendable {
@@ -79,7 +84,7 @@ public final class SchemaRegistryClient {
     /// The URLs as error messages show them: without user info.
     public var registryDescription: String {
         settings.urls.map { url in
-            guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else {
+            guard let scheme = url.firstRange(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else {
                 return url
             }
             return String(url[..<scheme.upperBound]) + String(url[url.index(after: at)...])
@@ -95,7 +100,7 @@ public final class SchemaRegistryClient {
     /// Sends the request to each URL in turn until one answers with a status below 500; returns the JSON object.
     private func call(
         _ method: CurlHTTPClient.Method, _ path: String, body: [UInt8]?, operation: String, subject: String?
-    ) throws(SchemaRegistryError) -> [String: Any] {
+    ) throws(SchemaRegistryError) -> RegistryResponse {
         var failure = SchemaRegistryError(
             code: .unreachable, operation: operation, subject: subject, registry: registryDescription,
             message: "no URL configured")
@@ -112,14 +117,14 @@ public final class SchemaRegistryClient {
                 failure.message = error.reason
                 continue
             }
-            let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+            let object = try? JSONDecoder().decode(RegistryResponse.self, from: Data(response.body))
             if (200..<300).contains(response.status), let object {
                 current = index
                 return object
             }
-            failure.code = .rejected(status: response.status, errorCode: object?["error_code"] as? Int)
+            failure.code = .rejected(status: response.status, errorCode: object?.errorCode)
             failure.message =
-                (object?["message"] as? String).map { "\($0) (HTTP \(response.status))" }
+                object?.message.map { "\($0) (HTTP \(response.status))" }
                 ?? "HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
             if (200..<300).contains(response.status) { failure.code = .invalidResponse }
             // A 4xx is the registry's answer about the request; another URL would give the same.
@@ -128,18 +133,40 @@ public final class SchemaRegistryClient {
         throw failure
     }
 
+    /// The members of the registry's answers that the client reads; a registry may send more.
+    struct RegistryResponse: Decodable {
+        var id: Int?
+        var schema: String?
+        var schemaType: String?
+        var errorCode: Int?
+        var message: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, schema, schemaType, message
+            case errorCode = "error_code"
+        }
+    }
+
+    /// A request's body: the schema, and its type unless Avro (the registry's default).
+    private struct RegistrationRequest: Encodable {
+        var schema: String
+        var schemaType: String?
+    }
+
     private static func body(_ schema: RegistrySchema) -> [UInt8] {
-        var object: [String: Any] = ["schema": schema.text]
-        if schema.type != .avro { object["schemaType"] = schema.type.rawValue }
-        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+        let request = RegistrationRequest(
+            schema: schema.text, schemaType: schema.type == .avro ? nil : schema.type.rawValue)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(request)) ?? Data())
     }
 
     private static func id(
-        in object: [String: Any], operation: String, subject: String?, registry: String
+        in object: RegistryResponse, operation: String, subject: String?, registry: String
     )
         throws(SchemaRegistryError) -> Int32
     {
-        guard let id = object["id"] as? Int, let id32 = Int32(exactly: id) else {
+        guard let id = object.id, let id32 = Int32(exactly: id) else {
             throw SchemaRegistryError(
                 code: .invalidResponse, operation: operation, subject: subject, registry: registry,
                 message: "the response has no schema id")
@@ -148,16 +175,16 @@ public final class SchemaRegistryClient {
     }
 
     private static func schema(
-        in object: [String: Any], operation: String, subject: String?, registry: String
+        in object: RegistryResponse, operation: String, subject: String?, registry: String
     )
         throws(SchemaRegistryError) -> RegistrySchema
     {
-        guard let text = object["schema"] as? String else {
+        guard let text = object.schema else {
             throw SchemaRegistryError(
                 code: .invalidResponse, operation: operation, subject: subject, registry: registry,
                 message: "the response has no schema")
         }
-        let type = (object["schemaType"] as? String).flatMap(RegistrySchemaType.init(rawValue:)) ?? .avro
+        let type = object.schemaType.flatMap(RegistrySchemaType.init(rawValue:)) ?? .avro
         return RegistrySchema(text: text, type: type)
     }
 

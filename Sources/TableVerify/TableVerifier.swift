@@ -1,5 +1,11 @@
+import Converters
 import Dispatch
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Compares a source table and a target table, possibly in different databases, row by row in key order.
 ///
@@ -154,12 +160,7 @@ public struct TableVerifier {
 
     /// JSON text with its keys sorted and no spaces, to compare documents written differently.
     static func canonicalJSON(_ text: String) -> String? {
-        guard
-            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
-            let data = try? JSONSerialization.data(
-                withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        JSONDocument.canonical(text)
     }
 
     /// Orders two rows by their first `count` (key) columns as the databases order them.

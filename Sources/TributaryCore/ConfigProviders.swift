@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Kafka's configuration providers (KIP-297, KIP-887): values such as `${file:/etc/secrets.properties:password}`,
 /// `${env:DB_PASSWORD}` or `${dir:/run/secrets:db-password}` are replaced by what the provider the worker names
@@ -43,7 +47,7 @@ public struct ConfigProviders: Sendable {
     private func resolve(_ value: String, key: String) throws(ConfigError) -> String {
         var result = ""
         var rest = value[...]
-        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+        while let start = rest.firstRange(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
             result += rest[..<start.lowerBound]
             let variable = String(rest[start.upperBound..<end])
             let original = "${" + variable + "}"

@@ -42,7 +42,7 @@ struct ConfigReference: ParsableCommand {
             "# Transforms and predicates\n\nUnder `transforms.<alias>.` and `predicates.<alias>.`; transforms of Kafka "
         text += "Connect that work on keys or values are named with `$Key` or `$Value`.\n\n"
         for (_, definition) in TransformationChain.definitions { text += "#" + definition.markdown() }
-        return text.replacingOccurrences(of: "\n\n\n", with: "\n\n").trimmingTrailingNewlines() + "\n"
+        return text.replacing("\n\n\n", with: "\n\n").trimmingTrailingNewlines() + "\n"
     }
 }
 

@@ -8,15 +8,15 @@ import PostgresSource
 import Runtime
 import TributaryCore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
 #endif
 
 /// `tributary standalone worker.properties connector.properties…`, as Kafka Connect's `connect-standalone`.
@@ -146,6 +146,23 @@ struct Standalone: ParsableCommand {
 
 /// Writes a line to standard error.
 func printError(_ line: String) {
-    var text = line + "\n"
-    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    writeAll(Array((line + "\n").utf8), to: 2)
+}
+
+/// Writes all of `bytes` to file descriptor `fd`, resuming after partial writes and interruptions; gives up on
+/// any other error (a closed pipe: nobody reads any more).
+func writeAll(_ bytes: [UInt8], to fd: Int32) {
+    bytes.withUnsafeBufferPointer { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
 }

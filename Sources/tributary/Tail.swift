@@ -1,11 +1,21 @@
 import ArgumentParser
 import Converters
 import Dispatch
-import Foundation
 import KafkaClient
 import Logging
 import Runtime
 import TributaryCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `tributary tail`: prints what is in Kafka topics, one JSON line per record, for people and scripts; or, with
 /// `--connector`, runs a connector and prints its records without Kafka.
@@ -112,7 +122,7 @@ struct Tail: ParsableCommand {
         let output: PrintingProducer.Output = { line in
             let (accepted, done) = printed.withLock { count -> (Bool, Bool) in
                 guard limit == 0 || count < limit else { return (false, true) }
-                FileHandle.standardOutput.write(Data(line + [UInt8(ascii: "\n")]))
+                writeAll(line + [UInt8(ascii: "\n")], to: 1)
                 count += 1
                 return (true, limit > 0 && count >= limit)
             }

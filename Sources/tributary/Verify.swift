@@ -1,8 +1,18 @@
 import ArgumentParser
-import Foundation
 import JdbcSink
 import TableVerify
 import TributaryCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `tributary verify`: compares a source table with its copy (after a migration), across PostgreSQL and
 /// MySQL/MariaDB, and exits non-zero on any difference.
@@ -98,7 +108,7 @@ struct Verify: ParsableCommand {
         for difference in report.differences { print("  " + difference) }
         let hidden = report.differentRows + report.missingRows + report.extraRows - report.differences.count
         if hidden > 0 { print("  … and \(hidden) more") }
-        print(String(format: "verify: %@ (%.1f s)", report.matches ? "the tables match" : "the tables DIFFER", seconds))
+        print("verify: \(report.matches ? "the tables match" : "the tables DIFFER") (\(Self.tenths(seconds)) s)")
         if !report.matches { throw ExitCode(1) }
     }
 
@@ -113,6 +123,19 @@ struct Verify: ParsableCommand {
         let rate = seconds > 0 ? Double(done) / seconds : 0
         let eta = rate > 0 ? Int((Double(max(0, total - done)) / rate).rounded(.up)) : 0
         return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: 20 - filled) + "] "
-            + String(format: "%3d%% %d/%d rows  %.0f rows/s  ETA %d s", Int(fraction * 100), done, total, rate, eta)
+            + Self.padded(Int(fraction * 100), to: 3)
+            + "% \(done)/\(total) rows  \(Int(rate.rounded())) rows/s  ETA \(eta) s"
+    }
+
+    /// `value` (not negative) with one decimal: `2.6`.
+    static func tenths(_ value: Double) -> String {
+        let scaled = Int((value * 10).rounded())
+        return "\(scaled / 10).\(scaled % 10)"
+    }
+
+    /// `value` right-aligned in `width` columns.
+    static func padded(_ value: Int, to width: Int) -> String {
+        let text = String(value)
+        return String(repeating: " ", count: max(0, width - text.count)) + text
     }
 }

@@ -293,6 +293,14 @@ final class TributaryCommandTests: XCTestCase {
         XCTAssertEqual(object?["status"] as? String, "healthy")
         XCTAssertEqual((object?["connectors"] as? [String: String])?[slot], "RUNNING")
         XCTAssertTrue(try Self.get("http://127.0.0.1:\(port)/").body.contains("\"version\""))
+        // Full Foundation and its ICU data would cost every worker about 8 MB of memory: nothing may load them.
+        // (/proc files have no size: read to their end.)
+        let file = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps"))
+        let maps = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(maps.contains("libswiftCore.so"), maps)
+        for library in ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so"] {
+            XCTAssertFalse(maps.contains("/" + library), "\(library) is loaded")
+        }
     }
 
     private static func get(_ url: String) throws -> (status: Int, body: String) {
