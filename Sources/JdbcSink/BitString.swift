@@ -3,11 +3,10 @@ import TributaryCore
 /// Debezium's `io.debezium.data.Bits` as the bit string both targets read (`0101`, most significant bit first):
 /// its bytes are the bits as a number, little-endian, as Java's `BitSet` gives them.
 enum BitString {
-    /// The `length` parameter of a Bits schema: the column's width, `Int32.max` for an unbounded `varbit`; nil for
-    /// other schemas.
-    static func length(_ schema: Schema) -> Int? {
-        guard schema.name == DebeziumSemantic.bits else { return nil }
-        return schema.parameter("length").flatMap { Int($0) }.map { max(1, $0) } ?? 1
+    /// The `length` parameter of a Bits schema: the column's width (1 when absent), `Int32.max` for an unbounded
+    /// `varbit`.
+    static func width(_ schema: Schema) -> Int {
+        schema.parameter("length").flatMap { Int($0) }.map { max(1, $0) } ?? 1
     }
 
     /// Whether the bits are an unbounded `varbit`'s (Debezium gives those the length `Int32.max`).
@@ -28,7 +27,7 @@ enum BitString {
 
     /// A Bits value as the bit string of its schema's length; an error when it does not fit.
     static func text(_ bytes: [UInt8], _ schema: Schema) throws(SinkTypeError) -> String {
-        let length = self.length(schema) ?? 1
+        let length = width(schema)
         guard let text = text(bytes, length: length) else {
             throw SinkTypeError("bits wider than their length \(length)")
         }

@@ -85,8 +85,8 @@ struct MySQLSinkDialect: SinkDialect {
         case DebeziumSemantic.json?: return "json"
         case DebeziumSemantic.uuid?: return "char(36)"
         // MySQL's BIT holds at most 64 bits; wider ones stay bytes (Debezium's, little-endian).
-        case DebeziumSemantic.bits? where (BitString.length(schema) ?? 1) <= 64:
-            return "bit(\(BitString.length(schema) ?? 1))"
+        case DebeziumSemantic.bits? where BitString.width(schema) <= 64:
+            return "bit(\(BitString.width(schema)))"
         case DebeziumSemantic.point?: return "point"
         case DebeziumSemantic.geometry?: return "geometry"
         default: break
@@ -145,7 +145,7 @@ struct MySQLSinkDialect: SinkDialect {
                 return "'" + SinkTemporalText.time(micros: micros) + "'"
             default: return MySQLConnection.literal(v)
             }
-        case .bytes(let v) where schema.name == DebeziumSemantic.bits && (BitString.length(schema) ?? 1) <= 64:
+        case .bytes(let v) where schema.name == DebeziumSemantic.bits && BitString.width(schema) <= 64:
             return "b'" + (try BitString.text(v, schema)) + "'"
         case .bytes(let v):
             var out: [UInt8] = Array("X'".utf8)

@@ -94,7 +94,7 @@ struct PostgresSinkDialect: SinkDialect {
         case DebeziumSemantic.uuid?: return "uuid"
         case DebeziumSemantic.variableScaleDecimal?: return "numeric"
         case DebeziumSemantic.bits?:
-            let length = BitString.length(schema) ?? 1
+            let length = BitString.width(schema)
             if BitString.isUnbounded(length) { return "bit varying" }
             let varying = schema.parameter("__debezium.source.column.type")?.uppercased() == "VARBIT"
             return (varying ? "bit varying(" : "bit(") + String(length) + ")"
