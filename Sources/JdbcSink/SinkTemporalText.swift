@@ -79,21 +79,7 @@ enum SinkTemporalText {
             return nil
         }
         var i = 8
-        var fraction = 0, digits = 0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            while i < b.count, b[i] >= 48, b[i] <= 57 {
-                if digits < 6 {
-                    fraction = fraction * 10 + Int(b[i] - 48)
-                    digits += 1
-                }
-                i += 1
-            }
-        }
-        while digits < 6 {
-            fraction *= 10
-            digits += 1
-        }
+        let fraction = CivilTime.microseconds(b[...], at: &i) ?? 0
         var offset = 0
         if i < b.count, b[i] == UInt8(ascii: "Z") {
             i += 1

@@ -1,4 +1,5 @@
 import BinlogProtocol
+import TributaryCore
 
 /// Reads the text protocol's dates and times (`2024-02-29 11:45:01.123456`, `-838:59:59.5`).
 enum MySQLTemporalText {
@@ -26,7 +27,7 @@ enum MySQLTemporalText {
         guard expect(" ") || expect("T"), let h = number(2), expect(":"), let mi = number(2), expect(":"),
             let s = number(2)
         else { return nil }
-        return (y, mo, d, h, mi, s, fraction(text, &c) ?? 0)
+        return (y, mo, d, h, mi, s, CivilTime.microseconds(text, at: &c) ?? 0)
     }
 
     /// `[-]H…H:MM:SS[.ffffff]`.
@@ -55,26 +56,6 @@ enum MySQLTemporalText {
         guard parts.count == 3 else { return nil }
         return .time(
             negative: negative, hours: parts[0], minutes: parts[1], seconds: parts[2],
-            microseconds: fraction(text, &c) ?? 0)
-    }
-
-    /// `.ffffff` at `c`, scaled to microseconds.
-    private static func fraction(_ text: ArraySlice<UInt8>, _ c: inout Int) -> Int? {
-        guard c < text.endIndex, text[c] == UInt8(ascii: ".") else { return nil }
-        c += 1
-        var v = 0
-        var digits = 0
-        while c < text.endIndex, text[c] >= 48, text[c] <= 57 {
-            if digits < 6 {
-                v = v * 10 + Int(text[c] - 48)
-                digits += 1
-            }
-            c += 1
-        }
-        while digits < 6 {
-            v *= 10
-            digits += 1
-        }
-        return v
+            microseconds: CivilTime.microseconds(text, at: &c) ?? 0)
     }
 }

@@ -98,4 +98,26 @@ public enum CivilTime {
             for _ in digits..<fractionDigits { out.append(48) }
         }
     }
+
+    /// The fraction of a second at `c` in a time's text (`.5`, `.123456`, `.1234567`), in microseconds: digits
+    /// beyond the sixth are skipped, as the databases' microsecond times cannot hold them. Nil, with `c` unmoved,
+    /// when no `.` is at `c`; otherwise `c` ends after the digits.
+    public static func microseconds(_ text: ArraySlice<UInt8>, at c: inout Int) -> Int? {
+        guard c < text.endIndex, text[c] == UInt8(ascii: ".") else { return nil }
+        c += 1
+        var value = 0
+        var digits = 0
+        while c < text.endIndex, text[c] >= 48, text[c] <= 57 {
+            if digits < 6 {
+                value = value * 10 + Int(text[c] - 48)
+                digits += 1
+            }
+            c += 1
+        }
+        while digits < 6 {
+            value *= 10
+            digits += 1
+        }
+        return value
+    }
 }
