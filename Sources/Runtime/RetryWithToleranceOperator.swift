@@ -67,19 +67,26 @@ final class RetryWithToleranceOperator {
         self.stopRequested = stopRequested
     }
 
-    /// The stage's result, or nil when the record failed and is tolerated.
-    func execute<R>(_ stage: TaskStage, _ record: SourceRecord, _ body: () throws -> R) throws(TaskError) -> R? {
+    /// The stage's result for `record`, or nil when the record failed and is tolerated. `body` is given the record
+    /// rather than capturing it: a closure's capture would copy it, retaining each of its parts.
+    func execute<R>(
+        _ stage: TaskStage, _ record: SourceRecord, _ body: (SourceRecord) throws -> R
+    ) throws(TaskError) -> R? {
         let clock = ContinuousClock()
-        let started = clock.now
+        // Taken at the first failure: reading the clock for every record that succeeds would cost the hot path.
+        var firstFailure: ContinuousClock.Instant?
         var delay = Duration.milliseconds(300)
         while true {
             do {
-                return try body()
+                return try body(record)
             } catch {
                 let failure =
                     (error as? TaskError)
                     ?? TaskError(connector: connector, stage: stage, record: RecordContext(record), underlying: error)
-                let elapsed = clock.now - started
+                let now = clock.now
+                let started = firstFailure ?? now
+                firstFailure = started
+                let elapsed = now - started
                 if error.isRetriable, !stopRequested(), settings.retryTimeout.map({ elapsed < $0 }) ?? true {
                     metrics.retries.increment()
                     let wait = min(delay, settings.retryMaxDelay, settings.retryTimeout.map { $0 - elapsed } ?? delay)

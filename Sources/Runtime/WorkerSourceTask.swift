@@ -164,6 +164,56 @@ public final class WorkerSourceTask: @unchecked Sendable {
         var reportedAcked: UInt64 = 0
         var produced: UInt64 = 0
         var metricAcked: UInt64 = 0
+        /// Converts and produces one record; false when a stop was requested while it waited. The record is borrowed,
+        /// so that the compiler refuses any copy of it here.
+        func deliver(_ record: borrowing SourceRecord) throws(TaskError) -> Bool {
+            if let creation = settings.topicCreation, !createdTopics.contains(record.topic) {
+                let stopRequested = self.stopRequested
+                do {
+                    try producer.createTopics(
+                        [record.topic], partitions: creation.partitions,
+                        replicationFactor: creation.replicationFactor, cancelled: { stopRequested.isSet })
+                } catch  where stopRequested.isSet {
+                    return false
+                } catch {
+                    throw TaskError(
+                        connector: name, stage: .produce, record: RecordContext(record), underlying: error)
+                }
+                createdTopics.insert(record.topic)
+            }
+            guard
+                let (key, value) = try errors.execute(
+                    .convert, record,
+                    { record in
+                        (
+                            try keyConverter.fromConnectData(
+                                topic: record.topic, schema: record.keySchema, value: record.key),
+                            try valueConverter.fromConnectData(
+                                topic: record.topic, schema: record.valueSchema, value: record.value)
+                        )
+                    })
+            else {
+                tracker.addAcknowledged(record.sourceOffset)
+                return true
+            }
+            while true {
+                let outcome = try TaskError.wrapping(connector: name, .produce, record: RecordContext(record)) {
+                    try producer.produce(
+                        topic: record.topic, partition: record.kafkaPartition, key: key, value: value,
+                        timestamp: record.timestamp, headers: record.headers, token: tracker.nextToken)
+                }
+                if outcome == .queued { break }
+                // The local queue is full (the broker is slow or away): wait for room, but not past a stop.
+                if stopRequested.isSet { return false }
+                producer.poll(timeoutMilliseconds: 50)
+                try checkProducer()
+            }
+            let token = tracker.add(record.sourceOffset, topic: record.topic)
+            if token & 63 == 0 { latencySamples[token] = clock.now }
+            produced += 1
+            return true
+        }
+
         var failure: TaskError?
         do throws(TaskError) {
             polling: while !stopRequested.isSet {
@@ -180,66 +230,29 @@ public final class WorkerSourceTask: @unchecked Sendable {
                         metrics.behindSource.record(max(0, WallClock.epochMicros() / 1000 - sourceMillis))
                     }
                 }
-                for polled in records {
-                    var record = polled
-                    if let transforms {
-                        // Dropped by a transform or filter, or failed and tolerated: delivered as far as the
-                        // source's offsets go.
-                        guard let outcome = try errors.execute(.transform, polled, { try transforms.apply(polled) }),
-                            let transformed = outcome
-                        else {
-                            tracker.addAcknowledged(polled.sourceOffset)
-                            continue
-                        }
-                        record = transformed
-                    }
-                    if let creation = settings.topicCreation, !createdTopics.contains(record.topic) {
-                        let stopRequested = self.stopRequested
-                        do {
-                            try producer.createTopics(
-                                [record.topic], partitions: creation.partitions,
-                                replicationFactor: creation.replicationFactor, cancelled: { stopRequested.isSet })
-                        } catch  where stopRequested.isSet {
-                            break polling
-                        } catch {
-                            throw TaskError(
-                                connector: name, stage: .produce, record: RecordContext(record), underlying: error)
-                        }
-                        createdTopics.insert(record.topic)
-                    }
-                    guard
-                        let (key, value) = try errors.execute(
-                            .convert, record,
-                            {
-                                (
-                                    try keyConverter.fromConnectData(
-                                        topic: record.topic, schema: record.keySchema, value: record.key),
-                                    try valueConverter.fromConnectData(
-                                        topic: record.topic, schema: record.valueSchema, value: record.value)
-                                )
-                            })
-                    else {
-                        tracker.addAcknowledged(record.sourceOffset)
+                // Each record is moved out of the batch, never copied (a `for … in` iterator copies it, retaining and
+                // then releasing each of its parts): the batch is reversed through its buffer, whose swaps move the
+                // elements (the array's own `reverse` copies them), and taken from its end.
+                let polledCount = records.count
+                var batch = consume records
+                batch.withUnsafeMutableBufferPointer { $0.reverse() }
+                while let polled = batch.popLast() {
+                    guard let transforms else {
+                        guard try deliver(polled) else { break polling }
                         continue
                     }
-                    while true {
-                        let outcome = try TaskError.wrapping(connector: name, .produce, record: RecordContext(record)) {
-                            try producer.produce(
-                                topic: record.topic, partition: record.kafkaPartition, key: key, value: value,
-                                timestamp: record.timestamp, headers: record.headers, token: tracker.nextToken)
-                        }
-                        if outcome == .queued { break }
-                        // The local queue is full (the broker is slow or away): wait for room, but not past a stop.
-                        if stopRequested.isSet { break polling }
-                        producer.poll(timeoutMilliseconds: 50)
-                        try checkProducer()
+                    // Dropped by a transform or filter, or failed and tolerated: delivered as far as the source's
+                    // offsets go.
+                    guard let outcome = try errors.execute(.transform, polled, { try transforms.apply($0) }),
+                        let transformed = outcome
+                    else {
+                        tracker.addAcknowledged(polled.sourceOffset)
+                        continue
                     }
-                    let token = tracker.add(record.sourceOffset, topic: record.topic)
-                    if token & 63 == 0 { latencySamples[token] = clock.now }
-                    produced += 1
+                    guard try deliver(transformed) else { break polling }
                 }
                 if let offset = task.takeOffsetWithoutRecord() { tracker.addAcknowledged(offset) }
-                if !records.isEmpty && records.count < settings.sendImmediatelyBelowRecords {
+                if polledCount > 0 && polledCount < settings.sendImmediatelyBelowRecords {
                     // The source has caught up: nothing more would join these records' batch within linger.ms.
                     producer.sendNow()
                 }

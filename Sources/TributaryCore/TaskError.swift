@@ -29,7 +29,7 @@ public struct RecordContext: Sendable, CustomStringConvertible {
         self.sourceOffset = sourceOffset
     }
 
-    public init(_ record: SourceRecord) {
+    public init(_ record: borrowing SourceRecord) {
         self.init(topic: record.topic, kafkaPartition: record.kafkaPartition, sourceOffset: record.sourceOffset)
     }
 
