@@ -239,8 +239,12 @@ public final class JsonConverter: Converter {
                 try s.values.withUnsafeBufferPointer { values in
                     for i in 0..<fields.count {
                         if i > 0 { writer.byte(UInt8(ascii: ",")) }
-                        writer.string(fields[i].name)
-                        writer.byte(UInt8(ascii: ":"))
+                        if let key = fields[i].jsonKey {
+                            writer.raw(key)
+                        } else {
+                            writer.string(fields[i].name)
+                            writer.byte(UInt8(ascii: ":"))
+                        }
                         try writeValue(fields[i].schema, values[i], into: &writer, options: options)
                     }
                 }

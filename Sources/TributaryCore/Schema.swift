@@ -116,11 +116,17 @@ public struct Field: Sendable {
     public let name: String
     public let index: Int
     public let schema: Schema
+    /// The name as a JSON object's key, quoted and followed by its colon (`"name":`), made once here so that the
+    /// JSON converter copies it into each record rather than escaping the name again. Nil for a name with a
+    /// character JSON escapes (a quote, a backslash, a control character, one outside the BMP).
+    public let jsonKey: [UInt8]?
 
     public init(name: String, index: Int, schema: Schema) {
         self.name = name
         self.index = index
         self.schema = schema
+        let plain = name.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0xF0 }
+        jsonKey = plain ? [0x22] + Array(name.utf8) + [0x22, 0x3A] : nil
     }
 }
 

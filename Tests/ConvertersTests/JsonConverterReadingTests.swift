@@ -47,6 +47,19 @@ final class JsonConverterReadingTests: XCTestCase {
         }
     }
 
+    /// Field names are written from their precomputed keys when plain, and escaped as any string otherwise: a
+    /// quote, a backslash, a control character and a character outside the BMP; non-ASCII ones stay raw.
+    func testFieldNamesNeedingEscapesAreEscaped() throws {
+        let names = ["id", #"q\"uote"#, #"back\\slash"#, #"tab\t"#, "café", #"\uD83D\uDE00"#]
+        let fields = names.map { #"{"type":"int32","optional":false,"field":"\#($0)"}"# }.joined(separator: ",")
+        let payload = names.enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",")
+        let text = #"{"schema":{"type":"struct","fields":[\#(fields)],"optional":false},"payload":{\#(payload)}}"#
+        XCTAssertEqual(try write(try read(text)), text)
+        XCTAssertEqual(Field(name: "café", index: 0, schema: .int32).jsonKey, Array(#""café":"#.utf8))
+        XCTAssertNil(Field(name: "a\"b", index: 0, schema: .int32).jsonKey)
+        XCTAssertNil(Field(name: "😀", index: 0, schema: .int32).jsonKey)
+    }
+
     func testSchemasAreBuiltOncePerSchemaText() throws {
         let converter = JsonConverter()
         let schema = #"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false}"#
