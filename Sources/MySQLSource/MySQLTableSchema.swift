@@ -91,12 +91,14 @@ final class MySQLTableSchema {
         }
         var values: [Value] = []
         values.reserveCapacity(columns.count)
-        for c in columns {
+        // By index: a `for … in` loop would copy each column's converter, retaining what it holds, for every row.
+        for i in columns.indices {
+            let index = columns[i].index
             do {
-                values.append(try c.converter.value(image[c.index] ?? .null))
+                values.append(try columns[i].converter.value(image[index] ?? .null))
             } catch {
                 throw MySQLError(
-                    "cannot convert column \(table.columns[c.index].name) of \(table.qualifiedName): \(error)")
+                    "cannot convert column \(table.columns[index].name) of \(table.qualifiedName): \(error)")
             }
         }
         return makeRow(values)
@@ -106,12 +108,13 @@ final class MySQLTableSchema {
     func row(text: [ArraySlice<UInt8>?]) throws -> Row {
         var values: [Value] = []
         values.reserveCapacity(columns.count)
-        for c in columns {
+        for i in columns.indices {
+            let index = columns[i].index
             do {
-                values.append(try c.converter.value(text: c.index < text.count ? text[c.index] : nil))
+                values.append(try columns[i].converter.value(text: index < text.count ? text[index] : nil))
             } catch {
                 throw MySQLError(
-                    "cannot convert column \(table.columns[c.index].name) of \(table.qualifiedName): \(error)")
+                    "cannot convert column \(table.columns[index].name) of \(table.qualifiedName): \(error)")
             }
         }
         return makeRow(values)
