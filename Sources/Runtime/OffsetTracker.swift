@@ -14,8 +14,10 @@ struct OffsetTracker {
     private(set) var nextToken: UInt64 = 1
     /// Records sent and not yet acknowledged.
     private(set) var inFlight = 0
-    /// The newest offset all of whose predecessors are acknowledged and which was not yet taken.
+    /// The newest offset all of whose predecessors are acknowledged and which was not yet taken: the entry at
+    /// `committableIndex`, kept as an index while the entry is, so that each acknowledgement does not copy an offset.
     private var committable: OffsetMap?
+    private var committableIndex: Int?
 
     /// Registers a record that was handed to the producer with token `nextToken`; returns that token.
     @discardableResult
@@ -36,11 +38,11 @@ struct OffsetTracker {
         guard let i = index(of: token), !entries[i].acked else { return }
         entries[i].acked = true
         inFlight -= 1
-        while head < entries.count && entries[head].acked {
-            committable = entries[head].offset
-            head += 1
-        }
+        let oldHead = head
+        while head < entries.count && entries[head].acked { head += 1 }
+        if head > oldHead { committableIndex = head - 1 }
         if head > 4096 && head * 2 > entries.count {
+            takeCommittableEntry()
             entries.removeFirst(head)
             base += UInt64(head)
             head = 0
@@ -63,7 +65,15 @@ struct OffsetTracker {
 
     /// The offset to store now, if it moved since the last call.
     mutating func takeCommittable() -> OffsetMap? {
+        takeCommittableEntry()
         defer { committable = nil }
         return committable
+    }
+
+    /// Copies the committable entry's offset out of `entries`, before they are dropped or the offset taken.
+    private mutating func takeCommittableEntry() {
+        guard let index = committableIndex else { return }
+        committable = entries[index].offset
+        committableIndex = nil
     }
 }

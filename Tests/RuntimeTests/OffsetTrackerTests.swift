@@ -48,6 +48,18 @@ final class OffsetTrackerTests: XCTestCase {
         XCTAssertEqual(tracker.inFlight, 0)
     }
 
+    /// The committable offset survives the front being dropped before it was taken.
+    func testCommittableOffsetSurvivesDroppedEntries() {
+        var tracker = OffsetTracker()
+        for i in 1...10_000 { tracker.add(["n": .int(Int64(i))]) }
+        for token in 1...UInt64(9_000) { tracker.ack(token) }
+        XCTAssertLessThan(tracker.retainedCount, 10_000, "acknowledged entries were dropped")
+        XCTAssertEqual(tracker.takeCommittable()?["n"], .int(9_000))
+        for token in 9_001...UInt64(10_000) { tracker.ack(token) }
+        XCTAssertEqual(tracker.takeCommittable()?["n"], .int(10_000))
+        XCTAssertNil(tracker.takeCommittable())
+    }
+
     /// An offset without a record is committable once everything before it is acknowledged, not before.
     func testOffsetsWithoutRecordsWaitForTheRecordsBefore() {
         var tracker = OffsetTracker()
