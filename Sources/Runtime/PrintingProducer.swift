@@ -2,11 +2,6 @@ import Converters
 import KafkaClient
 import TributaryCore
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
