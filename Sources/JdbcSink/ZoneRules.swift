@@ -61,12 +61,12 @@ struct ZoneRules: Sendable, Equatable {
         var typeOffsets: [Int32] = []
         for type in 0..<header.typeCount {
             typeOffsets.append(
-                Int32(bitPattern: UInt32(truncatingIfNeeded: Self.bigEndian(bytes, typeBase + type * 6, 4))))
+                Int32(bitPattern: UInt32(truncatingIfNeeded: bigEndian(bytes, typeBase + type * 6, 4))))
         }
         var transitions: [Int64] = []
         var offsets: [Int32] = []
         for index in 0..<header.timeCount {
-            let raw = Self.bigEndian(bytes, base + index * timeSize, timeSize)
+            let raw = bigEndian(bytes, base + index * timeSize, timeSize)
             let time =
                 timeSize == 8 ? Int64(bitPattern: raw) : Int64(Int32(bitPattern: UInt32(truncatingIfNeeded: raw)))
             let type = Int(bytes[indexBase + index])
@@ -99,12 +99,13 @@ struct ZoneRules: Sendable, Equatable {
         if low == transitions.count - 1, let rule { return rule.offset(atUTCSeconds: t) }
         return Int(offsets[low])
     }
+}
 
-    private static func bigEndian(_ bytes: [UInt8], _ at: Int, _ count: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for i in at..<(at + count) { value = value << 8 | UInt64(bytes[i]) }
-        return value
-    }
+/// The `count`-byte big-endian number at `at` (TZif's byte order); the caller checked the bounds.
+private func bigEndian(_ bytes: [UInt8], _ at: Int, _ count: Int) -> UInt64 {
+    var value: UInt64 = 0
+    for i in at..<(at + count) { value = value << 8 | UInt64(bytes[i]) }
+    return value
 }
 
 /// A TZif header: the version and the counts that size the data block after it.
@@ -118,12 +119,7 @@ private struct TZifHeader {
         guard start >= 0, start + Self.size <= bytes.count, Array(bytes[start..<(start + 4)]) == Array("TZif".utf8)
         else { return nil }
         version = bytes[start + 4]
-        var counts: [Int] = []
-        for index in 0..<6 {
-            var value = 0
-            for byte in bytes[(start + 20 + index * 4)..<(start + 24 + index * 4)] { value = value << 8 | Int(byte) }
-            counts.append(value)
-        }
+        let counts = (0..<6).map { Int(bigEndian(bytes, start + 20 + $0 * 4, 4)) }
         (utLocalCount, standardWallCount, leapCount) = (counts[0], counts[1], counts[2])
         (timeCount, typeCount, characterCount) = (counts[3], counts[4], counts[5])
         end = start + Self.size
@@ -184,7 +180,7 @@ struct PosixTimeZoneRule: Sendable, Equatable {
 
     func offset(atUTCSeconds t: Int64) -> Int {
         guard let daylightOffset, let start, let end else { return standardOffset }
-        let year = CivilTime.civilFromDays(Int(floorDivide(t + Int64(standardOffset), 86_400))).year
+        let year = CivilTime.civilFromDays(Int(SinkTemporalText.floorDiv(t + Int64(standardOffset), 86_400))).year
         let starts = Int64(Self.days(start.day, year: year)) * 86_400 + Int64(start.time - standardOffset)
         let ends = Int64(Self.days(end.day, year: year)) * 86_400 + Int64(end.time - daylightOffset)
         let inDaylight = starts < ends ? (starts <= t && t < ends) : !(ends <= t && t < starts)
@@ -210,10 +206,6 @@ struct PosixTimeZoneRule: Sendable, Equatable {
             while result >= next { result -= 7 }
             return result
         }
-    }
-
-    private func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 }
 

@@ -155,12 +155,7 @@ public struct TableVerifier {
         let x = kind.normalized(a), y = kind.normalized(b)
         if x == y { return true }
         guard kind == .json, let x, let y else { return false }
-        return canonicalJSON(x) == canonicalJSON(y)
-    }
-
-    /// JSON text with its keys sorted and no spaces, to compare documents written differently.
-    static func canonicalJSON(_ text: String) -> String? {
-        JSONDocument.canonical(text)
+        return JSONDocument.canonical(x) == JSONDocument.canonical(y)
     }
 
     /// Orders two rows by their first `count` (key) columns as the databases order them.

@@ -8,15 +8,15 @@ import PostgresSource
 import Runtime
 import TributaryCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `tributary standalone worker.properties connector.properties…`, as Kafka Connect's `connect-standalone`.
