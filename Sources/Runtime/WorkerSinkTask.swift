@@ -26,9 +26,10 @@ public final class WorkerSinkTask: @unchecked Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private var waitingForTopics = false
-    /// Under `errors.tolerance=all`, the messages consumed and not yet committed, per partition in offset order: the
-    /// task may report a record of any of them as errant (one it held back from an earlier batch, too).
-    private var uncommitted: [TopicPartition: [ConsumedMessage]] = [:]
+    /// Under `errors.tolerance=all`: records keep their message's key and value as consumed (`original`), so that a
+    /// record the task reports as errant, even one it held back for a long time, goes to the dead letter queue as
+    /// it was consumed.
+    private let keepsOriginals: Bool
     /// The offsets committed last, per partition.
     private var committed: [TopicPartition: Int64] = [:]
     /// Messages skipped under `errors.tolerance=all`.
@@ -45,6 +46,7 @@ public final class WorkerSinkTask: @unchecked Sendable {
         self.logger = logger
         topics = try Self.topics(config)
         errors = try ErrorHandlingSettings(config)
+        keepsOriginals = errors.tolerance == .all
         batchSize = try config.int("consumer.override.max.poll.records", default: 500, range: 1...1_000_000)
         // The worker's producer settings reach the brokers; `consumer.*` (worker) and `consumer.override.*`
         // (connector) are the consumer's, as in Kafka Connect.
@@ -105,10 +107,7 @@ public final class WorkerSinkTask: @unchecked Sendable {
                 }
                 let partition = TopicPartition(topic: message.topic, partition: message.partition)
                 next[partition] = message.offset + 1
-                if let record = try convert(message) {
-                    records.append(record)
-                    if reporter != nil { uncommitted[partition, default: []].append(message) }
-                }
+                if let record = try convert(message) { records.append(record) }
             }
             guard !next.isEmpty else {
                 // Idle: what the task held back at the last commit (a batch in flight) may be written since.
@@ -135,10 +134,6 @@ public final class WorkerSinkTask: @unchecked Sendable {
             guard offsets.contains(where: { committed[$0.key] != $0.value }) else { return }
             try consumer.commit(offsets)
             committed.merge(offsets) { $1 }
-            for (partition, offset) in offsets {
-                guard let kept = uncommitted[partition] else { continue }
-                uncommitted[partition]!.removeFirst(kept.firstIndex { $0.offset >= offset } ?? kept.count)
-            }
         }
     }
 
@@ -167,7 +162,8 @@ public final class WorkerSinkTask: @unchecked Sendable {
             let value = try valueConverter.toConnectData(topic: message.topic, bytes: message.value)
             return SinkRecord(
                 topic: message.topic, partition: message.partition, offset: message.offset, keySchema: key.schema,
-                key: key.value, valueSchema: value.schema, value: value.value, headers: message.headers)
+                key: key.value, valueSchema: value.schema, value: value.value, headers: message.headers,
+                original: keepsOriginals ? (message.key, message.value) : nil)
         } catch {
             guard errors.tolerance == .all else {
                 throw TaskError(
@@ -178,7 +174,10 @@ public final class WorkerSinkTask: @unchecked Sendable {
                     underlying: error)
             }
             try skip(
-                message, stage: stage,
+                .init(
+                    topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+                    value: message.value, headers: message.headers),
+                stage: stage,
                 className: String(describing: type(of: stage == .keyConverter ? keyConverter : valueConverter)),
                 error: error)
             return nil
@@ -187,10 +186,9 @@ public final class WorkerSinkTask: @unchecked Sendable {
 
     /// Logs a message that is not written, counts it, and sends it to the dead letter queue when there is one.
     private func skip(
-        _ message: ConsumedMessage, stage: DeadLetterQueueReporter.Stage, className: String, error: Error
-    )
-        throws
-    {
+        _ message: DeadLetterQueueReporter.FailedRecord, stage: DeadLetterQueueReporter.Stage, className: String,
+        error: Error
+    ) throws {
         skipped += 1
         logger.warning(
             "record skipped (errors.tolerance=all)",
@@ -198,11 +196,7 @@ public final class WorkerSinkTask: @unchecked Sendable {
                 "record": "\(message.topic)/\(message.partition)@\(message.offset)", "stage": "\(stage.rawValue)",
                 "error": "\(error)",
             ])
-        try deadLetters?.report(
-            .init(
-                topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
-                value: message.value, headers: message.headers),
-            stage: stage, className: className, error: error)
+        try deadLetters?.report(message, stage: stage, className: className, error: error)
     }
 
     /// The task's records it could not write, skipped as messages that fail to convert are (`TASK_PUT`).
@@ -214,10 +208,12 @@ public final class WorkerSinkTask: @unchecked Sendable {
         }
 
         func report(_ record: SinkRecord, error: Error) throws {
-            let partition = TopicPartition(topic: record.topic, partition: record.partition)
-            guard let message = worker.uncommitted[partition]?.first(where: { $0.offset == record.offset }) else {
-                preconditionFailure("the task reported \(record.position), which it was not given or was committed")
+            guard let original = record.original else {
+                preconditionFailure("the task reported \(record.position), which the worker did not give it")
             }
+            let message = DeadLetterQueueReporter.FailedRecord(
+                topic: record.topic, partition: record.partition, offset: record.offset, key: original.key,
+                value: original.value, headers: record.headers)
             try worker.skip(
                 message, stage: .taskPut, className: String(describing: type(of: worker.task)), error: error)
         }

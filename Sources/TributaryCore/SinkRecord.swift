@@ -8,10 +8,14 @@ public struct SinkRecord: Sendable {
     public var valueSchema: Schema?
     public var value: Value
     public var headers: [Header]
+    /// The key and value as consumed, when the worker keeps them for its dead letter queue (`errors.tolerance=all`):
+    /// what goes there if the task reports the record, however long it held it (Kafka Connect's
+    /// `InternalSinkRecord.originalRecord`).
+    public var original: (key: [UInt8]?, value: [UInt8]?)?
 
     public init(
         topic: String, partition: Int32, offset: Int64, keySchema: Schema?, key: Value, valueSchema: Schema?,
-        value: Value, headers: [Header] = []
+        value: Value, headers: [Header] = [], original: (key: [UInt8]?, value: [UInt8]?)? = nil
     ) {
         self.topic = topic
         self.partition = partition
@@ -21,6 +25,7 @@ public struct SinkRecord: Sendable {
         self.valueSchema = valueSchema
         self.value = value
         self.headers = headers
+        self.original = original
     }
 
     /// Where the record is, for messages: `topic/partition@offset`.
