@@ -64,6 +64,10 @@ public struct JdbcSinkConfig: Sendable {
     /// `flush.retry.delay.ms`: the wait before each of those retries.
     public var flushRetryDelay: Duration
     public var transactionBoundaryMode: TransactionBoundaryMode
+    /// `transaction.boundary.max.buffered.records`: under `transaction.boundary.mode=source`, how many change events
+    /// may wait in memory for their transactions; beyond them, the next transaction to commit is written as it comes
+    /// into a target transaction kept open until the rest of it has come.
+    public var transactionBufferLimit: Int
     /// `topics`, and `topics.regex` (the worker's settings): which source tables a transaction's END counts.
     public var topics: [String]
     public var topicsPattern: String?
@@ -99,6 +103,8 @@ public struct JdbcSinkConfig: Sendable {
         flushRetryDelay = .milliseconds(try config.int("flush.retry.delay.ms", default: 1000, range: 0...86_400_000))
         transactionBoundaryMode = try config.enumeration(
             "transaction.boundary.mode", default: TransactionBoundaryMode.none)
+        transactionBufferLimit = try config.int(
+            "transaction.boundary.max.buffered.records", default: 10_000, range: 1...Int(Int32.max))
         topics = config.list("topics")
         topicsPattern = config.string("topics.regex")
         let zoneName = config.string("use.time.zone") ?? "UTC"
@@ -172,6 +178,11 @@ public struct JdbcSinkConfig: Sendable {
                 allowed: TransactionBoundaryMode.allCases.map(\.rawValue),
                 "`source`: each source transaction commits whole in the target (needs the source's "
                     + "`provide.transaction.metadata` and its transaction topic among `topics`)."),
+            .int(
+                "transaction.boundary.max.buffered.records", default: 10_000, .low, range: 1...Int64(Int32.max),
+                "With `transaction.boundary.mode=source`: the change events held in memory for their transactions; "
+                    + "beyond them, the next transaction to commit is written as it comes, in a target transaction "
+                    + "committed once it is whole."),
         ])
 }
 

@@ -35,7 +35,10 @@ public struct JdbcSinkConnector: SinkConnector {
 /// goes to the worker's reporter (and the dead letter queue) while the other rows are written.
 ///
 /// With `transaction.boundary.mode=source`, change events are held until their source transaction is whole
-/// (`SourceTransactionAssembler`), and the offsets committed stop at the first one held.
+/// (`SourceTransactionAssembler`), and the offsets committed stop at the first one held. Beyond
+/// `transaction.boundary.max.buffered.records` held, the next transaction to commit is written as it comes, into a
+/// target transaction left open across batches and committed with the batch that completes it; if that target
+/// transaction is lost (a lost connection), the task fails and its restart reads the source transaction again.
 public final class JdbcSinkTask: SinkTask {
     private let config: JdbcSinkConfig
     private let reader: RowChangeReader
@@ -52,8 +55,12 @@ public final class JdbcSinkTask: SinkTask {
     private var sawEnd = false
     /// The database's writes, one batch in flight while the next is read.
     private let writeBehind = WriteBehind()
-    /// The batch in flight, and the offsets that can be committed once it is written.
-    private var inFlight: (changes: [RowChange], records: [SinkRecord], offsets: [TopicPartition: Int64]?)?
+    /// The batch in flight, and the offsets that can be committed once it is written; whether it continues a target
+    /// transaction left open, and whether it commits.
+    private var inFlight: Batch?
+    /// Whether the target holds an open transaction, with parts of a source transaction, for a later batch to
+    /// commit.
+    private var targetOpen = false
     /// The offsets of what is written, to commit.
     private var written: [TopicPartition: Int64] = [:]
 
@@ -112,7 +119,9 @@ public final class JdbcSinkTask: SinkTask {
     ) throws {
         let partition = TopicPartition(topic: record.topic, partition: record.partition)
         if let boundary = RowChangeReader.transactionBoundary(record) {
-            guard boundary.isEnd else { return assembler.skip(at: partition, offset: record.offset) }
+            guard boundary.isEnd else {
+                return try assembler.addBegin(id: boundary.id, at: partition, offset: record.offset)
+            }
             sawEnd = true
             try assembler.addEnd(
                 id: boundary.id, collections: boundary.collections, at: partition, offset: record.offset)
@@ -161,17 +170,31 @@ public final class JdbcSinkTask: SinkTask {
     /// it again on a new connection, up to `flush.max.retries` times `flush.retry.delay.ms` apart; then it fails
     /// the task (and the worker restarts it by its own policy).
     private func startWriting(_ offsets: [TopicPartition: Int64]?) throws -> Bool {
-        for (change, record) in transactions?.takeReady() ?? [] {
-            guard let change else { continue }
-            pending.append(change)
-            pendingRecords.append(record)
+        var commit = true
+        if var assembler = transactions.take() {
+            defer { transactions = assembler }
+            var taken = assembler.takeReady()
+            if assembler.isOpen || assembler.heldCount > config.transactionBufferLimit {
+                taken += assembler.takeOpen()
+            }
+            for (change, record) in taken {
+                guard let change else { continue }
+                pending.append(change)
+                pendingRecords.append(record)
+            }
+            commit = !assembler.isOpen
         }
-        guard !pending.isEmpty else { return false }
-        let changes = pending
-        inFlight = (changes, pendingRecords, offsets)
+        let continuing = targetOpen
+        guard !pending.isEmpty || (continuing && commit) else { return false }
+        let batch = Batch(
+            changes: pending, records: pendingRecords, offsets: offsets, continuing: continuing, commit: commit)
+        inFlight = batch
+        targetOpen = !commit
         pending = []
         pendingRecords = []
-        writeBehind.submit { [self] in try retrying { try $0.write(changes) } }
+        writeBehind.submit { [self] in
+            try retrying(unless: continuing) { try $0.write(batch.changes, commit: commit) }
+        }
         return true
     }
 
@@ -183,19 +206,31 @@ public final class JdbcSinkTask: SinkTask {
         defer { inFlight = nil }
         if let error = writeBehind.wait() {
             guard error is SinkError else { throw error }
-            let refused = try retrying { try $0.writeIsolating(batch.changes, keepingTheOthers: reporter != nil) }
+            let refused = try retrying(unless: batch.continuing) {
+                try $0.writeIsolating(batch.changes, keepingTheOthers: reporter != nil, commit: batch.commit)
+            }
             if reporter == nil, let first = refused.first { throw first.error }
             for (index, error) in refused { try reporter?.report(batch.records[index], error: error) }
         }
         if let offsets = batch.offsets { written = offsets }
     }
 
-    /// Runs `body` with a connected writer, again on a new connection after an error that may pass.
-    private func retrying<R>(_ body: (SinkWriter) throws -> R) throws -> R {
+    /// Runs `body` with a connected writer, again on a new connection after an error that may pass; but not when
+    /// `continuing` a target transaction left open, whose earlier parts a new connection would not have: then the
+    /// error fails the task, whose restart reads them again.
+    private func retrying<R>(unless continuing: Bool, _ body: (SinkWriter) throws -> R) throws -> R {
         var retries = 0
         while true {
             do {
                 return try body(try connectedWriter())
+            } catch  where error.isRetriable && continuing {
+                logger.warning(
+                    """
+                    lost the target transaction holding part of a source transaction \
+                    (transaction.boundary.mode=source); the task restarts from the committed offsets
+                    """,
+                    metadata: ["error": "\(error)"])
+                throw error
             } catch  where error.isRetriable && retries < config.flushMaxRetries {
                 retries += 1
                 logger.warning(
@@ -215,6 +250,18 @@ public final class JdbcSinkTask: SinkTask {
         let connected = try SinkWriter(config: config, logger: logger)
         writer = connected
         return connected
+    }
+
+    /// A batch handed to the database's thread.
+    private struct Batch {
+        var changes: [RowChange]
+        var records: [SinkRecord]
+        /// What may be committed once it is written (nil: what the worker commits does not wait for it).
+        var offsets: [TopicPartition: Int64]?
+        /// Whether it continues a target transaction left open by the batch before.
+        var continuing: Bool
+        /// Whether it commits; a batch with part of a source transaction leaves the target transaction open.
+        var commit: Bool
     }
 
     public func stop() {

@@ -64,44 +64,83 @@ public final class SinkWriter {
         }
     }
 
-    /// Writes `changes` in one transaction: all of them, or (on an error) none.
-    public func write(_ changes: [RowChange]) throws {
-        guard !changes.isEmpty else { return }
-        try database.execute(SinkStatement("BEGIN"), purpose: "begin the sink's transaction")
+    /// Whether a transaction is open: a write with `commit: false` left it so, and the next write continues it.
+    public private(set) var isInTransaction = false
+
+    /// Writes `changes` in one transaction: all of them, or (on an error) none. With `commit: false` the transaction
+    /// stays open for the next write. A write into an open transaction that fails on a record (a `SinkError`) rolls
+    /// back only itself, to a savepoint, and the transaction stays open with what was written in it before; any other
+    /// error rolls it all back.
+    public func write(_ changes: [RowChange], commit: Bool = true) throws {
+        guard !changes.isEmpty || (commit && isInTransaction) else { return }
+        let continuing = isInTransaction
+        try begin(orSavepoint: "tributary_batch")
         do {
             var next = 0
             while next < changes.count { next = try writeRun(changes[...], from: next) }
-            try database.execute(SinkStatement("COMMIT"), purpose: "commit the sink's transaction")
+            if commit { try end("COMMIT") }
+        } catch let error as SinkError where continuing {
+            try rollbackToSavepoint("tributary_batch")
+            throw error
         } catch {
             rollback()
             throw error
         }
     }
 
-    /// Writes `changes` a row at a time in one transaction, each behind a savepoint, and returns those the database
-    /// (or the dialect) refused, with why: how a batch that failed finds its records. The others are committed when
-    /// nothing was refused or `keepingTheOthers`, and rolled back otherwise. Errors that are not a record's (a
-    /// lost connection) are thrown, with everything rolled back.
+    /// Begins a transaction, or in one already open, sets the savepoint `name`.
+    private func begin(orSavepoint name: String) throws {
+        if isInTransaction {
+            try database.execute(SinkStatement("SAVEPOINT \(name)"), purpose: "set a savepoint")
+            return
+        }
+        try database.execute(SinkStatement("BEGIN"), purpose: "begin the sink's transaction")
+        isInTransaction = true
+    }
+
+    /// Ends the transaction by `statement` (COMMIT or ROLLBACK).
+    private func end(_ statement: String) throws {
+        try database.execute(SinkStatement(statement), purpose: "end the sink's transaction")
+        isInTransaction = false
+    }
+
+    /// Rolls back to the savepoint `name`; the whole transaction when that fails.
+    private func rollbackToSavepoint(_ name: String) throws {
+        do {
+            try database.execute(SinkStatement("ROLLBACK TO SAVEPOINT \(name)"), purpose: "roll records back")
+        } catch {
+            rollback()
+            throw error
+        }
+        // Tables (and staging tables) created or altered since the savepoint may be gone again.
+        forgetTables()
+    }
+
+    /// Writes `changes` a row at a time in one transaction (or the one open), each behind a savepoint, and returns
+    /// those the database (or the dialect) refused, with why: how a batch that failed finds its records. The others
+    /// are kept (and committed, unless `commit` is false) when nothing was refused or `keepingTheOthers`; otherwise
+    /// the transaction is rolled back, with what was written in it before. Errors that are not a record's (a lost
+    /// connection) are thrown, with everything rolled back.
     public func writeIsolating(
-        _ changes: [RowChange], keepingTheOthers: Bool
+        _ changes: [RowChange], keepingTheOthers: Bool, commit: Bool = true
     ) throws -> [(index: Int, error: SinkError)] {
         var refused: [(index: Int, error: SinkError)] = []
-        try database.execute(SinkStatement("BEGIN"), purpose: "begin the sink's transaction")
+        try begin(orSavepoint: "tributary_batch")
         do {
             for index in changes.indices {
-                try database.execute(SinkStatement("SAVEPOINT tributary_row"), purpose: "set a savepoint")
+                try begin(orSavepoint: "tributary_row")
                 do {
                     _ = try writeRun(changes[index...index], from: index)
                 } catch let error as SinkError {
-                    try database.execute(
-                        SinkStatement("ROLLBACK TO SAVEPOINT tributary_row"), purpose: "roll one record back")
-                    forgetTables()
+                    try rollbackToSavepoint("tributary_row")
                     refused.append((index, error))
                 }
             }
-            let keep = refused.isEmpty || keepingTheOthers
-            try database.execute(
-                SinkStatement(keep ? "COMMIT" : "ROLLBACK"), purpose: "end the sink's transaction")
+            if !refused.isEmpty && !keepingTheOthers {
+                try end("ROLLBACK")
+            } else if commit {
+                try end("COMMIT")
+            }
         } catch {
             rollback()
             throw error
@@ -111,6 +150,7 @@ public final class SinkWriter {
 
     private func rollback() {
         _ = try? database.execute(SinkStatement("ROLLBACK"), purpose: "roll the sink's transaction back")
+        isInTransaction = false
         forgetTables()
     }
 

@@ -30,9 +30,14 @@ struct SourceTransaction: Equatable {
 /// it, so that each key's changes stay in order. Events without a transaction (snapshot reads, tombstones, flat rows)
 /// go out as soon as nothing precedes them in their partition.
 ///
-/// A pure state machine: the records come in with `add` and `addEnd`, `takeReady` hands out what may be written, and
-/// `committable` says up to where the consumer may commit (never past a record still held, so that a restart reads
-/// it again).
+/// A transaction too large to hold (`takeOpen`) is handed out in parts while it is the next to commit, the first one
+/// whose BEGIN or END came and that is not whole yet: the task writes the parts into one target transaction that it
+/// commits once the rest has come (`isOpen` false again), so that memory stays bounded however large a transaction
+/// is.
+///
+/// A pure state machine: the records come in with `add`, `addBegin` and `addEnd`, `takeReady` (and `takeOpen`) hand
+/// out what may be written, and `committable` says up to where the consumer may commit (never past a record still
+/// held, nor past the first part of a transaction handed out but not whole, so that a restart reads it again).
 struct SourceTransactionAssembler<Item> {
     private struct Entry {
         var offset: Int64
@@ -61,19 +66,27 @@ struct SourceTransactionAssembler<Item> {
         }
     }
 
-    private struct End {
+    /// A transaction named on the transaction topic, in commit order: by its BEGIN, its END, or both.
+    private struct Boundary {
         var id: String
-        /// The events the transaction has in the tables this sink consumes.
-        var expected: Int64
-        var offset: Int64
+        /// The BEGIN's offset, when it was consumed.
+        var begin: Int64?
+        /// The END's offset, and the events the transaction has in the tables this sink consumes.
+        var end: (offset: Int64, expected: Int64)?
+
+        /// Where a restart must read the transaction topic again to learn of this transaction.
+        var offset: Int64 { begin ?? end!.offset }
     }
 
     /// Whether a table of an END record (its `data_collection`, `schema.table` or `database.table`) is consumed by
     /// this sink: the transaction waits only for events of those.
     private let consumes: (_ transactionTopic: String, _ collection: String) -> Bool
     private var queues: [TopicPartition: Queue] = [:]
-    private var ends: [End] = []
-    private var endsHead = 0
+    /// The transactions not yet handed out whole, in commit order (`boundariesHead`: the first).
+    private var boundaries: [Boundary] = []
+    private var boundariesHead = 0
+    /// Of the transaction handed out in parts (`takeOpen`): the offset of its first part, per partition.
+    private var openFrom: [TopicPartition: Int64] = [:]
     /// The transaction topic's partition (there must be only one).
     private var endPartition: TopicPartition?
     /// How many events of each transaction came.
@@ -88,6 +101,9 @@ struct SourceTransactionAssembler<Item> {
     /// The events held.
     var heldCount: Int { queues.values.reduce(0) { $0 + $1.entries.count - $1.head } }
 
+    /// Whether a transaction was handed out in parts and its rest has not: what was written of it must not commit.
+    private(set) var isOpen = false
+
     /// A change event (or any data record), with its transaction when it has one.
     mutating func add(_ item: Item, at partition: TopicPartition, offset: Int64, transaction: SourceTransaction?) {
         queues[partition, default: Queue()].entries.append(Entry(offset: offset, item: item, transaction: transaction))
@@ -95,8 +111,13 @@ struct SourceTransactionAssembler<Item> {
         consumed(partition, offset)
     }
 
-    /// A record of the transaction topic other than an END (a BEGIN): only its offset counts.
-    mutating func skip(at partition: TopicPartition, offset: Int64) {
+    /// A BEGIN record: the transaction is the next to commit once those before it are whole. A BEGIN again of a
+    /// transaction not ended (a source that restarted within it sends it anew) adds nothing.
+    mutating func addBegin(id: String, at partition: TopicPartition, offset: Int64) throws(SinkError) {
+        try checkTransactionTopic(partition, offset)
+        if !boundaries[boundariesHead...].contains(where: { $0.id == id && $0.end == nil }) {
+            boundaries.append(Boundary(id: id, begin: offset))
+        }
         consumed(partition, offset)
     }
 
@@ -104,6 +125,17 @@ struct SourceTransactionAssembler<Item> {
     mutating func addEnd(
         id: String, collections: [(name: String, count: Int64)], at partition: TopicPartition, offset: Int64
     ) throws(SinkError) {
+        try checkTransactionTopic(partition, offset)
+        let expected = collections.reduce(Int64(0)) { consumes(partition.topic, $1.name) ? $0 + $1.count : $0 }
+        if let begun = boundaries[boundariesHead...].firstIndex(where: { $0.id == id && $0.end == nil }) {
+            boundaries[begun].end = (offset, expected)
+        } else {
+            boundaries.append(Boundary(id: id, end: (offset, expected)))
+        }
+        consumed(partition, offset)
+    }
+
+    private mutating func checkTransactionTopic(_ partition: TopicPartition, _ offset: Int64) throws(SinkError) {
         if let endPartition, endPartition != partition {
             throw SinkError(
                 .unsupportedRecord, position: "\(partition)@\(offset)",
@@ -111,9 +143,6 @@ struct SourceTransactionAssembler<Item> {
                     + "\(endPartition)), to know the commit order: create it with one partition")
         }
         endPartition = partition
-        let expected = collections.reduce(Int64(0)) { consumes(partition.topic, $1.name) ? $0 + $1.count : $0 }
-        ends.append(End(id: id, expected: expected, offset: offset))
-        consumed(partition, offset)
     }
 
     private mutating func consumed(_ partition: TopicPartition, _ offset: Int64) {
@@ -133,38 +162,62 @@ struct SourceTransactionAssembler<Item> {
                     progressed = true
                 }
             }
-            guard endsHead < ends.count else { break }
-            let end = ends[endsHead]
-            guard seen[end.id, default: 0] >= end.expected else { break }
-            var whole: [Entry] = []
-            for partition in Array(queues.keys) {
-                while let first = queues[partition]?.first, first.transaction?.id == end.id {
-                    whole.append(queues[partition]!.removeFirst())
-                }
-            }
-            whole.sort { $0.transaction!.order < $1.transaction!.order }
-            ready.append(contentsOf: whole.lazy.map(\.item))
-            seen[end.id] = nil
-            endsHead += 1
-            if endsHead == ends.count {
-                ends.removeAll(keepingCapacity: true)
-                endsHead = 0
+            guard boundariesHead < boundaries.count else { break }
+            let next = boundaries[boundariesHead]
+            guard let end = next.end, seen[next.id, default: 0] >= end.expected else { break }
+            ready.append(contentsOf: takeHeads(of: next.id))
+            seen[next.id] = nil
+            isOpen = false
+            openFrom.removeAll()
+            boundariesHead += 1
+            if boundariesHead == boundaries.count {
+                boundaries.removeAll(keepingCapacity: true)
+                boundariesHead = 0
             }
             progressed = true
         }
         return ready
     }
 
+    /// Of the next transaction to commit, not whole yet, what has come so far and nothing precedes: parts of a
+    /// transaction too large to hold, to be written and committed only with its rest. Call after `takeReady`.
+    mutating func takeOpen() -> [Item] {
+        guard boundariesHead < boundaries.count else { return [] }
+        let id = boundaries[boundariesHead].id
+        for (partition, queue) in queues {
+            guard let first = queue.first, first.transaction?.id == id, openFrom[partition] == nil else { continue }
+            openFrom[partition] = first.offset
+        }
+        let parts = takeHeads(of: id)
+        if !parts.isEmpty { isOpen = true }
+        return parts
+    }
+
+    /// The events of transaction `id` at the heads of the partitions, in the source's order.
+    private mutating func takeHeads(of id: String) -> [Item] {
+        var taken: [Entry] = []
+        for partition in Array(queues.keys) {
+            while let first = queues[partition]?.first, first.transaction?.id == id {
+                taken.append(queues[partition]!.removeFirst())
+            }
+        }
+        taken.sort { $0.transaction!.order < $1.transaction!.order }
+        return taken.map(\.item)
+    }
+
     /// The offsets the consumer may commit, given those after everything it consumed: in each partition, the first
-    /// record still held (an event, or the END of a transaction not yet whole), else everything consumed.
+    /// record still held (an event, the first part of a transaction handed out in parts, or the BEGIN or END of a
+    /// transaction not yet whole), else everything consumed.
     mutating func committable(_ consumed: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
         for (partition, offset) in consumed { positions[partition] = max(positions[partition] ?? 0, offset) }
         var out = positions
         for (partition, queue) in queues {
             if let first = queue.first { out[partition] = min(out[partition] ?? first.offset, first.offset) }
         }
-        if let endPartition, endsHead < ends.count {
-            out[endPartition] = min(out[endPartition] ?? ends[endsHead].offset, ends[endsHead].offset)
+        for (partition, offset) in openFrom { out[partition] = min(out[partition] ?? offset, offset) }
+        if let endPartition, boundariesHead < boundaries.count {
+            let offset = boundaries[boundariesHead].offset
+            out[endPartition] = min(out[endPartition] ?? offset, offset)
         }
         return out
     }

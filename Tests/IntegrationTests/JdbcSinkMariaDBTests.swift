@@ -269,4 +269,35 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
             try target(database).query("SELECT id, v FROM narrow ORDER BY id"), [["1", "fine"], ["3", "ok"]])
         XCTAssertEqual(try target(database).query("SELECT id, v FROM wide"), [["2", "2.5"]])
     }
+
+    /// A transaction left open (`write(commit: false)`, a source transaction written in parts) is continued by the
+    /// next write and seen by no other session until it commits; a record refused in a later write rolls back only
+    /// that write, to its savepoint, and the parts before it stay.
+    func testAnOpenTransactionSpansWritesAndARefusedWriteRollsBackOnlyItself() throws {
+        let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
+        try target(database).execute("CREATE TABLE parts (id int PRIMARY KEY, v varchar(5))")
+        let config = try sinkConfig(database, ["collection.name.format": "${topic}"])
+        let writer = try SinkWriter(config: config)
+        defer { writer.close() }
+        let reader = RowChangeReader(config: config)
+        func changes(_ rows: [(Int32, String)]) throws -> [RowChange] {
+            try rows.map { id, v in
+                try XCTUnwrap(
+                    try reader.change(
+                        SinkTestSupport.row("parts", offset: Int64(id), id: id, .string(v), .optionalString)))
+            }
+        }
+        func stored() throws -> [[String?]] { try target(database).query("SELECT id, v FROM parts ORDER BY id") }
+
+        try writer.write(try changes([(1, "a"), (2, "b")]), commit: false)
+        XCTAssertTrue(writer.isInTransaction)
+        XCTAssertEqual(try stored(), [], "not committed yet")
+        XCTAssertThrowsError(try writer.write(try changes([(3, "c"), (4, "far too long")]), commit: false)) {
+            XCTAssertTrue($0 is SinkError, "a record's error: \($0)")
+        }
+        XCTAssertTrue(writer.isInTransaction, "the transaction stays open")
+        try writer.write(try changes([(5, "e")]))
+        XCTAssertFalse(writer.isInTransaction)
+        XCTAssertEqual(try stored(), [["1", "a"], ["2", "b"], ["5", "e"]], "the refused write alone rolled back")
+    }
 }

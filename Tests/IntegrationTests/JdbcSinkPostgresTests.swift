@@ -291,6 +291,16 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     /// in batches of 7 records that split them, commit whole in the target. A reader polling the target meanwhile
     /// never sees a transfer half done; at the end the target equals the source.
     func testSourceTransactionsCommitWholeInTheTarget() throws {
+        try checkTransfersCommitWhole([:])
+    }
+
+    /// The same with at most 5 events held: the transfers of all 20 accounts (40 events) are written in parts into
+    /// target transactions left open across batches, and still never seen half done.
+    func testSourceTransactionsWrittenInPartsStillCommitWhole() throws {
+        try checkTransfersCommitWhole(["transaction.boundary.max.buffered.records": "5"])
+    }
+
+    private func checkTransfersCommitWhole(_ sinkExtra: [String: String]) throws {
         try withSchema { schema in
             let db = try IntegrationEnvironment.sql()
             let (a, b) = ("\(slot)_a", "\(slot)_b")
@@ -344,11 +354,13 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
                     }
                 }
             }
-            let values = (try sinkConfigValues(schema)).merging([
-                "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className,
-                "topics": topics.joined(separator: ","), "transaction.boundary.mode": "source",
-                "consumer.override.max.poll.records": "7",
-            ]) { $1 }
+            let values = (try sinkConfigValues(schema)).merging(
+                [
+                    "name": "sink-" + slot, "connector.class": JdbcSinkConfig.className,
+                    "topics": topics.joined(separator: ","), "transaction.boundary.mode": "source",
+                    "consumer.override.max.poll.records": "7",
+                ].merging(sinkExtra) { $1 }
+            ) { $1 }
             let sourceRows = try rows("public.\"\(a)\"", "id, v") + rows("public.\"\(b)\"", "id, v")
             try runSink(values) { try self.rows(ta, "id, v") + self.rows(tb, "id, v") == sourceRows }
             stopChecking.store(true, ordering: .releasing)
@@ -356,6 +368,75 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             XCTAssertEqual(try rows(ta, "id, v") + rows(tb, "id, v"), sourceRows)
             XCTAssertGreaterThan(checks.withLock { $0 }, 10, "the reader looked while the sink wrote")
             XCTAssertEqual(halfDone.withLock { $0 }, 0, "a reader saw a transfer half done")
+        }
+    }
+
+    /// `transaction.boundary.mode=source` with a source transaction larger than
+    /// `transaction.boundary.max.buffered.records`: its parts are written as they come into one target transaction,
+    /// invisible to readers and never committed to Kafka, until its END commits it whole. A task stopped in the
+    /// middle, or whose connection is lost, leaves nothing of it (the restart reads it all again), and a record the
+    /// table refuses in a later part goes to the reporter while the transaction's other rows stay.
+    func testASourceTransactionLargerThanTheBufferIsWrittenInPartsAndCommittedWhole() throws {
+        try withSchema { schema in
+            let db = try IntegrationEnvironment.sql()
+            try db.query("CREATE TABLE \(schema).big (id int PRIMARY KEY, v varchar(5))", purpose: "target")
+            let config = try sinkConfig(
+                schema,
+                [
+                    "transaction.boundary.mode": "source", "transaction.boundary.max.buffered.records": "10",
+                    "topics": "db.public.big,db.transaction", "collection.name.format": "\(schema).big",
+                ])
+            let data = TopicPartition(topic: "db.public.big", partition: 0)
+            let tx = TopicPartition(topic: "db.transaction", partition: 0)
+            let records = TransactionRecords(id: "777:1000")
+            let first = [records.begin(offset: 0)] + (1...25).map { records.event(id: $0, value: "v\($0)") }
+            let rest =
+                (26...35).map { records.event(id: $0, value: $0 == 30 ? "too long" : "v\($0)") }
+                + [records.end(offset: 1, count: 35)]
+            func stored() throws -> String? { try count("\(schema).big") }
+
+            let stopped = JdbcSinkTask(config: config, name: "sink")
+            try stopped.start(reporter: nil)
+            try stopped.put(first)
+            XCTAssertEqual(try stopped.preCommit([data: 25, tx: 1]), [:], "the first part is in flight")
+            XCTAssertEqual(
+                try stopped.preCommit([data: 25, tx: 1]), [data: 0, tx: 0],
+                "written, not committed: the offsets stay before the BEGIN and the first event")
+            XCTAssertEqual(try stored(), "0", "readers see nothing of it")
+            stopped.stop()
+            XCTAssertEqual(try stored(), "0", "stopped in the middle: nothing of it stays")
+
+            let cut = JdbcSinkTask(config: config, name: "sink")
+            try cut.start(reporter: nil)
+            defer { cut.stop() }
+            try cut.put(first)
+            _ = try cut.preCommit([data: 25, tx: 1])
+            _ = try cut.preCommit([data: 25, tx: 1])
+            let ended = try db.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                    + "AND pid <> pg_backend_pid() AND datname = current_database()",
+                purpose: "end the sink's connection")
+            XCTAssertEqual(ended.count, 1, "the sink's connection holds the open transaction")
+            try cut.put(rest)
+            _ = try cut.preCommit([data: 35, tx: 2])
+            XCTAssertThrowsError(try cut.flush(), "the rest alone on a new connection would not be whole") {
+                XCTAssertTrue($0.isRetriable, "the worker restarts the task, which reads it all again: \($0)")
+            }
+            XCTAssertEqual(try stored(), "0")
+
+            let reporter = CollectingReporter()
+            let task = JdbcSinkTask(config: config, name: "sink")
+            try task.start(reporter: reporter)
+            defer { task.stop() }
+            try task.put(first)
+            _ = try task.preCommit([data: 25, tx: 1])
+            XCTAssertEqual(try task.preCommit([data: 25, tx: 1]), [data: 0, tx: 0])
+            try task.put(rest)
+            _ = try task.preCommit([data: 35, tx: 2])
+            try task.flush()
+            XCTAssertEqual(try stored(), "34", "whole, but for the row the column cannot hold")
+            XCTAssertEqual(reporter.reported.map(\.record.position), ["db.public.big/0@29"])
+            XCTAssertEqual(try task.preCommit([data: 35, tx: 2]), [data: 35, tx: 2])
         }
     }
 
@@ -524,6 +605,69 @@ enum RowChangeReaderTestsEvent {
                     values: [
                         .struct(Struct(schema: row, values: [.int32(1)])),
                         .struct(Struct(schema: source, values: [.string("t")])), .string("c"),
+                    ])))
+    }
+}
+
+/// Change events of one source transaction on `db.public.big` (partition 0, an event's offset its id less one), with
+/// its BEGIN and END on `db.transaction`, as a Debezium source with `provide.transaction.metadata` sends them.
+private struct TransactionRecords {
+    let id: String
+    private let key = Schema.struct(name: "db.public.big.Key", fields: [("id", .int32)])
+    private let row = Schema.struct(
+        name: "db.public.big.Value", optional: true, fields: [("id", .int32), ("v", .optionalString)])
+    private let source = Schema.struct(name: "io.debezium.connector.postgresql.Source", fields: [("table", .string)])
+    private let block = Schema.struct(
+        name: "event.block", optional: true,
+        fields: [("id", .string), ("total_order", .int64), ("data_collection_order", .int64)])
+    private let collection = Schema.struct(
+        name: "event.collection", optional: true, fields: [("data_collection", .string), ("event_count", .int64)])
+    private var boundary: Schema {
+        .struct(
+            name: "io.debezium.connector.common.TransactionMetadataValue",
+            fields: [
+                ("status", .string), ("id", .string), ("event_count", .optionalInt64),
+                ("data_collections", .array(of: collection, optional: true)), ("ts_ms", .int64),
+            ])
+    }
+
+    init(id: String) { self.id = id }
+
+    func event(id row: Int, value: String) -> SinkRecord {
+        let envelope = Schema.struct(
+            name: "db.public.big.Envelope",
+            fields: [("after", self.row), ("source", source), ("transaction", block), ("op", .string)])
+        let order = Int64(row)
+        return SinkRecord(
+            topic: "db.public.big", partition: 0, offset: Int64(row - 1), keySchema: key,
+            key: .struct(Struct(schema: key, values: [.int32(Int32(row))])), valueSchema: envelope,
+            value: .struct(
+                Struct(
+                    schema: envelope,
+                    values: [
+                        .struct(Struct(schema: self.row, values: [.int32(Int32(row)), .string(value)])),
+                        .struct(Struct(schema: source, values: [.string("big")])),
+                        .struct(Struct(schema: block, values: [.string(id), .int64(order), .int64(order)])),
+                        .string("c"),
+                    ])))
+    }
+
+    func begin(offset: Int64) -> SinkRecord { marker("BEGIN", offset: offset, count: nil) }
+
+    func end(offset: Int64, count: Int64) -> SinkRecord { marker("END", offset: offset, count: count) }
+
+    private func marker(_ status: String, offset: Int64, count: Int64?) -> SinkRecord {
+        let collections = count.map {
+            Value.array([.struct(Struct(schema: collection, values: [.string("public.big"), .int64($0)]))])
+        }
+        return SinkRecord(
+            topic: "db.transaction", partition: 0, offset: offset, keySchema: nil, key: .null, valueSchema: boundary,
+            value: .struct(
+                Struct(
+                    schema: boundary,
+                    values: [
+                        .string(status), .string(id), count.map { .int64($0) } ?? .null, collections ?? .null,
+                        .int64(0),
                     ])))
     }
 }

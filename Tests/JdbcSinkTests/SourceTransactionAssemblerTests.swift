@@ -58,7 +58,8 @@ final class SourceTransactionAssemblerTests: XCTestCase {
         assembler.add("snapshot 2", at: b0, offset: 0, transaction: nil)
         XCTAssertEqual(Set(assembler.takeReady()), ["snapshot 1", "snapshot 2"])
         XCTAssertEqual(assembler.committable([:]), [a0: 1, b0: 1])
-        assembler.skip(at: tx, offset: 0)
+        try assembler.addBegin(id: "t1", at: tx, offset: 0)
+        XCTAssertEqual(assembler.committable([:]), [a0: 1, b0: 1, tx: 0], "a restart reads the BEGIN again")
         try assembler.addEnd(id: "t1", collections: [("public.a", 1)], at: tx, offset: 1)
         XCTAssertEqual(assembler.takeReady(), ["t1", "tombstone after t1"])
         XCTAssertEqual(assembler.committable([:]), [a0: 3, b0: 1, tx: 2])
@@ -81,6 +82,67 @@ final class SourceTransactionAssemblerTests: XCTestCase {
         ) {
             XCTAssertTrue("\($0)".contains("one partition"), "\($0)")
         }
+    }
+
+    func testTheNextTransactionToCommitGoesOutInPartsAndCommitsWithItsLast() throws {
+        var assembler = assembler()
+        try assembler.addBegin(id: "t1", at: tx, offset: 0)
+        assembler.add("t1 a #2", at: a0, offset: 0, transaction: member("t1", 2))
+        assembler.add("t1 b #1", at: b0, offset: 0, transaction: member("t1", 1))
+        assembler.add("t1 a #3", at: a0, offset: 1, transaction: member("t1", 3))
+        XCTAssertEqual(assembler.takeReady(), [])
+        XCTAssertFalse(assembler.isOpen)
+        XCTAssertEqual(assembler.takeOpen(), ["t1 b #1", "t1 a #2", "t1 a #3"], "its BEGIN makes it the next")
+        XCTAssertTrue(assembler.isOpen)
+        XCTAssertEqual(assembler.heldCount, 0)
+        XCTAssertEqual(
+            assembler.committable([a0: 2, b0: 1, tx: 1]), [a0: 0, b0: 0, tx: 0],
+            "nothing of it is committed in the target yet: a restart reads all of it again")
+        assembler.add("t1 a #4", at: a0, offset: 2, transaction: member("t1", 4))
+        XCTAssertEqual(assembler.takeReady(), [])
+        XCTAssertEqual(assembler.takeOpen(), ["t1 a #4"])
+        XCTAssertEqual(assembler.committable([a0: 3]), [a0: 0, b0: 0, tx: 0])
+        try assembler.addEnd(id: "t1", collections: [("public.a", 3), ("public.b", 1)], at: tx, offset: 1)
+        XCTAssertTrue(assembler.isOpen)
+        XCTAssertEqual(assembler.takeReady(), [], "all of it was handed out already")
+        XCTAssertFalse(assembler.isOpen, "whole: the target transaction commits")
+        XCTAssertEqual(assembler.committable([tx: 2]), [a0: 3, b0: 1, tx: 2])
+    }
+
+    func testOnlyTheNextTransactionToCommitGoesOutInParts() throws {
+        var assembler = assembler()
+        assembler.add("t1 a0", at: a0, offset: 0, transaction: member("t1", 1))
+        assembler.add("t2 b0", at: b0, offset: 0, transaction: member("t2", 1))
+        XCTAssertEqual(assembler.takeOpen(), [], "no BEGIN or END says which commits next")
+        XCTAssertFalse(assembler.isOpen)
+        try assembler.addBegin(id: "t1", at: tx, offset: 0)
+        try assembler.addEnd(id: "t1", collections: [("public.a", 2)], at: tx, offset: 1)
+        try assembler.addBegin(id: "t2", at: tx, offset: 2)
+        XCTAssertEqual(assembler.takeReady(), [])
+        XCTAssertEqual(assembler.takeOpen(), ["t1 a0"], "t2 commits after t1")
+        XCTAssertEqual(assembler.committable([a0: 1, b0: 1, tx: 3]), [a0: 0, b0: 0, tx: 0])
+        assembler.add("t1 a1", at: a1, offset: 0, transaction: member("t1", 2))
+        XCTAssertEqual(assembler.takeReady(), ["t1 a1"])
+        XCTAssertFalse(assembler.isOpen)
+        XCTAssertEqual(assembler.committable([a1: 1]), [a0: 1, a1: 1, b0: 0, tx: 2])
+        XCTAssertEqual(assembler.takeOpen(), ["t2 b0"], "now t2 is the next")
+        XCTAssertTrue(assembler.isOpen)
+        XCTAssertEqual(assembler.committable([:]), [a0: 1, a1: 1, b0: 0, tx: 2])
+        try assembler.addEnd(id: "t2", collections: [("public.b", 1)], at: tx, offset: 3)
+        XCTAssertEqual(assembler.takeReady(), [])
+        XCTAssertFalse(assembler.isOpen)
+        XCTAssertEqual(assembler.committable([:]), [a0: 1, a1: 1, b0: 1, tx: 4])
+    }
+
+    func testABeginSentAgainBeforeItsEndAddsNothing() throws {
+        var assembler = assembler()
+        try assembler.addBegin(id: "t1", at: tx, offset: 0)
+        assembler.add("t1 a0", at: a0, offset: 0, transaction: member("t1", 1))
+        try assembler.addBegin(id: "t1", at: tx, offset: 1)
+        assembler.add("t1 a0 again", at: a0, offset: 1, transaction: member("t1", 1))
+        try assembler.addEnd(id: "t1", collections: [("public.a", 1)], at: tx, offset: 2)
+        XCTAssertEqual(assembler.takeReady(), ["t1 a0", "t1 a0 again"])
+        XCTAssertEqual(assembler.committable([:]), [a0: 2, tx: 3], "nothing waits for a second END")
     }
 
     func testTransactionsAreNamedAlikeInAllTheirRecords() {
