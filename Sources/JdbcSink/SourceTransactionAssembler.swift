@@ -193,15 +193,23 @@ struct SourceTransactionAssembler<Item> {
         return parts
     }
 
-    /// The events of transaction `id` at the heads of the partitions, in the source's order.
+    /// The events of transaction `id` at the heads of the partitions, in the source's order, each followed by the
+    /// records without a transaction that follow it in its partition (a delete's tombstone), in their order.
     private mutating func takeHeads(of id: String) -> [Item] {
-        var taken: [Entry] = []
+        var taken: [(order: Int64, sequence: Int, item: Item)] = []
         for partition in Array(queues.keys) {
-            while let first = queues[partition]?.first, first.transaction?.id == id {
-                taken.append(queues[partition]!.removeFirst())
+            while let first = queues[partition]?.first, let order = first.transaction?.order,
+                first.transaction?.id == id
+            {
+                taken.append((order, 0, queues[partition]!.removeFirst().item))
+                var sequence = 1
+                while let next = queues[partition]?.first, next.transaction == nil {
+                    taken.append((order, sequence, queues[partition]!.removeFirst().item))
+                    sequence += 1
+                }
             }
         }
-        taken.sort { $0.transaction!.order < $1.transaction!.order }
+        taken.sort { ($0.order, $0.sequence) < ($1.order, $1.sequence) }
         return taken.map(\.item)
     }
 

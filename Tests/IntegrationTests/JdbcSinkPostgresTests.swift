@@ -288,8 +288,9 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     }
 
     /// `transaction.boundary.mode=source`: transfers between two tables (two topics of four partitions), consumed
-    /// in batches of 7 records that split them, commit whole in the target. A reader polling the target meanwhile
-    /// never sees a transfer half done; at the end the target equals the source.
+    /// in batches of 7 records that split them, commit whole in the target; so does a last transaction deleting
+    /// accounts. A reader polling the target meanwhile never sees a transfer half done; at the end the target
+    /// equals the source.
     func testSourceTransactionsCommitWholeInTheTarget() throws {
         try checkTransfersCommitWhole([:])
     }
@@ -334,6 +335,11 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
                             + "UPDATE \"\(b)\" SET v = v + 1 WHERE id = \(k); COMMIT",
                     purpose: "a transfer")
             }
+            // Closing five accounts: deletes, each followed by its tombstone (which has no transaction) in its
+            // partition.
+            try db.query(
+                "BEGIN; DELETE FROM \"\(a)\" WHERE id > 15; DELETE FROM \"\(b)\" WHERE id > 15; COMMIT",
+                purpose: "closed accounts")
 
             let (ta, tb) = ("\"\(schema)\".\"\(a)\"", "\"\(schema)\".\"\(b)\"")
             let halfDone = Locked(0)

@@ -134,6 +134,37 @@ final class SourceTransactionAssemblerTests: XCTestCase {
         XCTAssertEqual(assembler.committable([:]), [a0: 1, a1: 1, b0: 1, tx: 4])
     }
 
+    /// Deletes are followed by their tombstones, which carry no transaction: they go out in place, with the
+    /// transaction, whole or in parts.
+    func testTombstonesBetweenATransactionsEventsGoOutWithIt() throws {
+        var assembler = assembler()
+        try assembler.addBegin(id: "t1", at: tx, offset: 0)
+        assembler.add("t1 delete 1", at: a0, offset: 0, transaction: member("t1", 1))
+        assembler.add("tombstone 1", at: a0, offset: 1, transaction: nil)
+        assembler.add("t1 delete 2", at: a0, offset: 2, transaction: member("t1", 2))
+        assembler.add("tombstone 2", at: a0, offset: 3, transaction: nil)
+        assembler.add("t1 delete 3", at: b0, offset: 0, transaction: member("t1", 3))
+        assembler.add("tombstone 3", at: b0, offset: 1, transaction: nil)
+        try assembler.addEnd(id: "t1", collections: [("public.a", 2), ("public.b", 1)], at: tx, offset: 1)
+        XCTAssertEqual(
+            assembler.takeReady(),
+            ["t1 delete 1", "tombstone 1", "t1 delete 2", "tombstone 2", "t1 delete 3", "tombstone 3"])
+        XCTAssertEqual(assembler.heldCount, 0)
+
+        try assembler.addBegin(id: "t2", at: tx, offset: 2)
+        assembler.add("t2 delete 1", at: a0, offset: 4, transaction: member("t2", 1))
+        assembler.add("tombstone 1", at: a0, offset: 5, transaction: nil)
+        assembler.add("t2 delete 2", at: a0, offset: 6, transaction: member("t2", 2))
+        XCTAssertEqual(assembler.takeReady(), [])
+        XCTAssertEqual(assembler.takeOpen(), ["t2 delete 1", "tombstone 1", "t2 delete 2"])
+        assembler.add("tombstone 2", at: a0, offset: 7, transaction: nil)
+        assembler.add("t2 delete 3", at: a0, offset: 8, transaction: member("t2", 3))
+        try assembler.addEnd(id: "t2", collections: [("public.a", 3)], at: tx, offset: 3)
+        XCTAssertEqual(assembler.takeReady(), ["tombstone 2", "t2 delete 3"])
+        XCTAssertFalse(assembler.isOpen)
+        XCTAssertEqual(assembler.committable([:]), [a0: 9, b0: 2, tx: 4])
+    }
+
     func testABeginSentAgainBeforeItsEndAddsNothing() throws {
         var assembler = assembler()
         try assembler.addBegin(id: "t1", at: tx, offset: 0)
