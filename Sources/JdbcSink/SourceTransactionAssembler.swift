@@ -41,19 +41,45 @@ struct SourceTransaction: Equatable {
 struct SourceTransactionAssembler<Item> {
     private struct Entry {
         var offset: Int64
-        var item: Item
+        /// Nil once handed out.
+        var item: Item?
         var transaction: SourceTransaction?
     }
 
-    /// A partition's held events, in offset order (`head`: the first still held).
+    /// A partition's held events, in offset order (`head`: the first still held). Its events are looked at in place
+    /// and moved out, so that neither copies what an event holds.
     private struct Queue {
         var entries: [Entry] = []
         var head = 0
 
-        var first: Entry? { head < entries.count ? entries[head] : nil }
+        var count: Int { entries.count - head }
+        var firstOffset: Int64? { head < entries.count ? entries[head].offset : nil }
 
-        mutating func removeFirst() -> Entry {
-            let entry = entries[head]
+        /// Whether the first event held is of transaction `id`.
+        func startsWith(_ id: String) -> Bool { head < entries.count && entries[head].transaction?.id == id }
+
+        /// Hands out the events without a transaction at the head.
+        mutating func takeUntransacted(into out: inout [Item]) {
+            while head < entries.count, entries[head].transaction == nil { out.append(removeFirst()) }
+        }
+
+        /// Hands out the events of transaction `id` at the head, each with its place in the transaction and
+        /// followed by the events without a transaction after it (a delete's tombstone), in their order.
+        mutating func takeMembers(of id: String, into out: inout [(order: Int64, sequence: Int, item: Item?)]) {
+            while head < entries.count, entries[head].transaction?.id == id,
+                let order = entries[head].transaction?.order
+            {
+                out.append((order, 0, removeFirst()))
+                var sequence = 1
+                while head < entries.count, entries[head].transaction == nil {
+                    out.append((order, sequence, removeFirst()))
+                    sequence += 1
+                }
+            }
+        }
+
+        private mutating func removeFirst() -> Item {
+            let item = entries[head].item.take()!
             head += 1
             if head == entries.count {
                 entries.removeAll(keepingCapacity: true)
@@ -62,7 +88,7 @@ struct SourceTransactionAssembler<Item> {
                 entries.removeFirst(head)
                 head = 0
             }
-            return entry
+            return item
         }
     }
 
@@ -85,6 +111,8 @@ struct SourceTransactionAssembler<Item> {
     /// The transactions not yet handed out whole, in commit order (`boundariesHead`: the first).
     private var boundaries: [Boundary] = []
     private var boundariesHead = 0
+    /// The transactions whose BEGIN came and END not yet, by id: their index in `boundaries`.
+    private var unended: [String: Int] = [:]
     /// Of the transaction handed out in parts (`takeOpen`): the offset of its first part, per partition.
     private var openFrom: [TopicPartition: Int64] = [:]
     /// The transaction topic's partition (there must be only one).
@@ -99,7 +127,10 @@ struct SourceTransactionAssembler<Item> {
     }
 
     /// The events held.
-    var heldCount: Int { queues.values.reduce(0) { $0 + $1.entries.count - $1.head } }
+    var heldCount: Int { queues.values.reduce(0) { $0 + $1.count } }
+
+    /// The transactions' boundaries kept (those handed out are dropped from time to time).
+    var boundariesKept: Int { boundaries.count }
 
     /// Whether a transaction was handed out in parts and its rest has not: what was written of it must not commit.
     private(set) var isOpen = false
@@ -115,7 +146,8 @@ struct SourceTransactionAssembler<Item> {
     /// transaction not ended (a source that restarted within it sends it anew) adds nothing.
     mutating func addBegin(id: String, at partition: TopicPartition, offset: Int64) throws(SinkError) {
         try checkTransactionTopic(partition, offset)
-        if !boundaries[boundariesHead...].contains(where: { $0.id == id && $0.end == nil }) {
+        if unended[id] == nil {
+            unended[id] = boundaries.count
             boundaries.append(Boundary(id: id, begin: offset))
         }
         consumed(partition, offset)
@@ -127,7 +159,7 @@ struct SourceTransactionAssembler<Item> {
     ) throws(SinkError) {
         try checkTransactionTopic(partition, offset)
         let expected = collections.reduce(Int64(0)) { consumes(partition.topic, $1.name) ? $0 + $1.count : $0 }
-        if let begun = boundaries[boundariesHead...].firstIndex(where: { $0.id == id && $0.end == nil }) {
+        if let begun = unended.removeValue(forKey: id) {
             boundaries[begun].end = (offset, expected)
         } else {
             boundaries.append(Boundary(id: id, end: (offset, expected)))
@@ -156,27 +188,34 @@ struct SourceTransactionAssembler<Item> {
         var progressed = true
         while progressed {
             progressed = false
-            for partition in Array(queues.keys) {
-                while let first = queues[partition]?.first, first.transaction == nil {
-                    ready.append(queues[partition]!.removeFirst().item)
-                    progressed = true
-                }
-            }
+            let before = ready.count
+            for index in queues.values.indices { queues.values[index].takeUntransacted(into: &ready) }
+            if ready.count > before { progressed = true }
             guard boundariesHead < boundaries.count else { break }
             let next = boundaries[boundariesHead]
             guard let end = next.end, seen[next.id, default: 0] >= end.expected else { break }
-            ready.append(contentsOf: takeHeads(of: next.id))
+            takeHeads(of: next.id, into: &ready)
             seen[next.id] = nil
             isOpen = false
             openFrom.removeAll()
             boundariesHead += 1
-            if boundariesHead == boundaries.count {
-                boundaries.removeAll(keepingCapacity: true)
-                boundariesHead = 0
-            }
+            compactBoundaries()
             progressed = true
         }
         return ready
+    }
+
+    /// Drops the boundaries handed out, once they are half of those kept (a stream always has one begun).
+    private mutating func compactBoundaries() {
+        if boundariesHead == boundaries.count {
+            boundaries.removeAll(keepingCapacity: true)
+        } else if boundariesHead >= 1024 && boundariesHead * 2 >= boundaries.count {
+            boundaries.removeFirst(boundariesHead)
+            for id in unended.keys { unended[id]! -= boundariesHead }
+        } else {
+            return
+        }
+        boundariesHead = 0
     }
 
     /// Of the next transaction to commit, not whole yet, what has come so far and nothing precedes: parts of a
@@ -184,33 +223,22 @@ struct SourceTransactionAssembler<Item> {
     mutating func takeOpen() -> [Item] {
         guard boundariesHead < boundaries.count else { return [] }
         let id = boundaries[boundariesHead].id
-        for (partition, queue) in queues {
-            guard let first = queue.first, first.transaction?.id == id, openFrom[partition] == nil else { continue }
-            openFrom[partition] = first.offset
+        for (partition, queue) in queues where openFrom[partition] == nil && queue.startsWith(id) {
+            openFrom[partition] = queue.firstOffset
         }
-        let parts = takeHeads(of: id)
+        var parts: [Item] = []
+        takeHeads(of: id, into: &parts)
         if !parts.isEmpty { isOpen = true }
         return parts
     }
 
     /// The events of transaction `id` at the heads of the partitions, in the source's order, each followed by the
     /// records without a transaction that follow it in its partition (a delete's tombstone), in their order.
-    private mutating func takeHeads(of id: String) -> [Item] {
-        var taken: [(order: Int64, sequence: Int, item: Item)] = []
-        for partition in Array(queues.keys) {
-            while let first = queues[partition]?.first, let order = first.transaction?.order,
-                first.transaction?.id == id
-            {
-                taken.append((order, 0, queues[partition]!.removeFirst().item))
-                var sequence = 1
-                while let next = queues[partition]?.first, next.transaction == nil {
-                    taken.append((order, sequence, queues[partition]!.removeFirst().item))
-                    sequence += 1
-                }
-            }
-        }
+    private mutating func takeHeads(of id: String, into out: inout [Item]) {
+        var taken: [(order: Int64, sequence: Int, item: Item?)] = []
+        for index in queues.values.indices { queues.values[index].takeMembers(of: id, into: &taken) }
         taken.sort { ($0.order, $0.sequence) < ($1.order, $1.sequence) }
-        return taken.map(\.item)
+        for index in taken.indices { out.append(taken[index].item.take()!) }
     }
 
     /// The offsets the consumer may commit, given those after everything it consumed: in each partition, the first
@@ -220,7 +248,7 @@ struct SourceTransactionAssembler<Item> {
         for (partition, offset) in consumed { positions[partition] = max(positions[partition] ?? 0, offset) }
         var out = positions
         for (partition, queue) in queues {
-            if let first = queue.first { out[partition] = min(out[partition] ?? first.offset, first.offset) }
+            if let first = queue.firstOffset { out[partition] = min(out[partition] ?? first, first) }
         }
         for (partition, offset) in openFrom { out[partition] = min(out[partition] ?? offset, offset) }
         if let endPartition, boundariesHead < boundaries.count {

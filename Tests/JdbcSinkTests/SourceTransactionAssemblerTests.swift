@@ -176,6 +176,25 @@ final class SourceTransactionAssemblerTests: XCTestCase {
         XCTAssertEqual(assembler.committable([:]), [a0: 2, tx: 3], "nothing waits for a second END")
     }
 
+    /// A stream always has a transaction begun and not ended: what was handed out is dropped all the same, and the
+    /// transactions begun keep their place.
+    func testAStreamOfTransactionsKeepsFewBoundaries() throws {
+        var assembler = assembler()
+        try assembler.addBegin(id: "t0", at: tx, offset: 0)
+        for t in 0..<5000 {
+            assembler.add("t\(t)", at: a0, offset: Int64(t), transaction: member("t\(t)", 1))
+            try assembler.addEnd(id: "t\(t)", collections: [("public.a", 1)], at: tx, offset: Int64(2 * t + 1))
+            try assembler.addBegin(id: "t\(t + 1)", at: tx, offset: Int64(2 * t + 2))
+            XCTAssertEqual(assembler.takeReady(), ["t\(t)"])
+        }
+        XCTAssertLessThan(assembler.boundariesKept, 2100)
+        XCTAssertEqual(assembler.committable([:]), [a0: 5000, tx: 10000], "t5000 begun")
+        assembler.add("t5000", at: a0, offset: 5000, transaction: member("t5000", 1))
+        try assembler.addEnd(id: "t5000", collections: [("public.a", 1)], at: tx, offset: 10001)
+        XCTAssertEqual(assembler.takeReady(), ["t5000"], "its END found its BEGIN after the boundaries moved")
+        XCTAssertEqual(assembler.boundariesKept, 0)
+    }
+
     func testTransactionsAreNamedAlikeInAllTheirRecords() {
         XCTAssertEqual(SourceTransaction.identity(of: "9144:1378206280"), "9144", "PostgreSQL: the xid")
         XCTAssertEqual(SourceTransaction.identity(of: "9144:1378206488"), "9144")
