@@ -173,8 +173,10 @@ public final class JdbcSinkTask: SinkTask {
         var commit = true
         if var assembler = transactions.take() {
             defer { transactions = assembler }
+            let wasOpen = assembler.isOpen
             var taken = assembler.takeReady()
-            if assembler.isOpen || assembler.heldCount > config.transactionBufferLimit {
+            // A batch that completes the transaction open in the target commits it, rather than begin the next.
+            if assembler.isOpen || (!wasOpen && assembler.heldCount > config.transactionBufferLimit) {
                 taken += assembler.takeOpen()
             }
             // Moved out from the back, not copied.
@@ -194,8 +196,9 @@ public final class JdbcSinkTask: SinkTask {
         targetOpen = !commit
         pending = []
         pendingRecords = []
+        let isolatable = reporter != nil
         writeBehind.submit { [self] in
-            try retrying(unless: continuing) { try $0.write(batch.changes, commit: commit) }
+            try retrying(unless: continuing) { try $0.write(batch.changes, commit: commit, isolatable: isolatable) }
         }
         return true
     }
@@ -208,6 +211,8 @@ public final class JdbcSinkTask: SinkTask {
         defer { inFlight = nil }
         if let error = writeBehind.wait() {
             guard error is SinkError else { throw error }
+            // Without a savepoint (errors are not tolerated), the parts written before went with the record's error.
+            if batch.continuing && writer?.isInTransaction != true { throw error }
             let refused = try retrying(unless: batch.continuing) {
                 try $0.writeIsolating(batch.changes, keepingTheOthers: reporter != nil, commit: batch.commit)
             }

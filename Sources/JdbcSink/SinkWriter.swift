@@ -68,18 +68,24 @@ public final class SinkWriter {
     public private(set) var isInTransaction = false
 
     /// Writes `changes` in one transaction: all of them, or (on an error) none. With `commit: false` the transaction
-    /// stays open for the next write. A write into an open transaction that fails on a record (a `SinkError`) rolls
-    /// back only itself, to a savepoint, and the transaction stays open with what was written in it before; any other
-    /// error rolls it all back.
-    public func write(_ changes: [RowChange], commit: Bool = true) throws {
+    /// stays open for the next write. Any error rolls the whole transaction back, but with `isolatable` a write into
+    /// an open transaction that fails on a record (a `SinkError`) rolls back only itself, to a savepoint set before
+    /// it, and the transaction stays open with what was written in it before, for `writeIsolating` to find the
+    /// record. (A savepoint only when asked: PostgreSQL slows down every session's snapshots while a transaction has
+    /// more than 64 subtransactions.)
+    public func write(_ changes: [RowChange], commit: Bool = true, isolatable: Bool = false) throws {
         guard !changes.isEmpty || (commit && isInTransaction) else { return }
-        let continuing = isInTransaction
-        try begin(orSavepoint: "tributary_batch")
+        let savepoint = isInTransaction && isolatable
+        if savepoint {
+            try setSavepoint("tributary_batch")
+        } else if !isInTransaction {
+            try begin()
+        }
         do {
             var next = 0
             while next < changes.count { next = try writeRun(changes[...], from: next) }
             if commit { try end("COMMIT") }
-        } catch let error as SinkError where continuing {
+        } catch let error as SinkError where savepoint {
             try rollbackToSavepoint("tributary_batch")
             throw error
         } catch {
@@ -88,14 +94,13 @@ public final class SinkWriter {
         }
     }
 
-    /// Begins a transaction, or in one already open, sets the savepoint `name`.
-    private func begin(orSavepoint name: String) throws {
-        if isInTransaction {
-            try database.execute(SinkStatement("SAVEPOINT \(name)"), purpose: "set a savepoint")
-            return
-        }
+    private func begin() throws {
         try database.execute(SinkStatement("BEGIN"), purpose: "begin the sink's transaction")
         isInTransaction = true
+    }
+
+    private func setSavepoint(_ name: String) throws {
+        try database.execute(SinkStatement("SAVEPOINT \(name)"), purpose: "set a savepoint")
     }
 
     /// Ends the transaction by `statement` (COMMIT or ROLLBACK).
@@ -125,10 +130,10 @@ public final class SinkWriter {
         _ changes: [RowChange], keepingTheOthers: Bool, commit: Bool = true
     ) throws -> [(index: Int, error: SinkError)] {
         var refused: [(index: Int, error: SinkError)] = []
-        try begin(orSavepoint: "tributary_batch")
+        if !isInTransaction { try begin() }
         do {
             for index in changes.indices {
-                try begin(orSavepoint: "tributary_row")
+                try setSavepoint("tributary_row")
                 do {
                     _ = try writeRun(changes[index...index], from: index)
                 } catch let error as SinkError {

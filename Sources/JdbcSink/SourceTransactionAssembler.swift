@@ -28,7 +28,8 @@ struct SourceTransaction: Equatable {
 /// as the END counts for the tables this sink consumes. Ends are taken in their topic's order (the commit order; the
 /// topic must have one partition); within a partition of the data topics, nothing is handed out before what precedes
 /// it, so that each key's changes stay in order. Events without a transaction (snapshot reads, tombstones, flat rows)
-/// go out as soon as nothing precedes them in their partition.
+/// go out as soon as nothing precedes them in their partition, or with the transaction's event before them (a
+/// delete's tombstone).
 ///
 /// A transaction too large to hold (`takeOpen`) is handed out in parts while it is the next to commit, the first one
 /// whose BEGIN or END came and that is not whole yet: the task writes the parts into one target transaction that it

@@ -271,8 +271,8 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
     }
 
     /// A transaction left open (`write(commit: false)`, a source transaction written in parts) is continued by the
-    /// next write and seen by no other session until it commits; a record refused in a later write rolls back only
-    /// that write, to its savepoint, and the parts before it stay.
+    /// next write and seen by no other session until it commits; a record refused in a later `isolatable` write
+    /// rolls back only that write, to its savepoint, and the parts before it stay. Otherwise all of it goes.
     func testAnOpenTransactionSpansWritesAndARefusedWriteRollsBackOnlyItself() throws {
         let (database, _) = try MariaDBEnvironment.prepare("msink", for: self)
         try target(database).execute("CREATE TABLE parts (id int PRIMARY KEY, v varchar(5))")
@@ -292,12 +292,19 @@ final class JdbcSinkMariaDBTests: ConnectorTestCase {
         try writer.write(try changes([(1, "a"), (2, "b")]), commit: false)
         XCTAssertTrue(writer.isInTransaction)
         XCTAssertEqual(try stored(), [], "not committed yet")
-        XCTAssertThrowsError(try writer.write(try changes([(3, "c"), (4, "far too long")]), commit: false)) {
+        XCTAssertThrowsError(
+            try writer.write(try changes([(3, "c"), (4, "far too long")]), commit: false, isolatable: true)
+        ) {
             XCTAssertTrue($0 is SinkError, "a record's error: \($0)")
         }
         XCTAssertTrue(writer.isInTransaction, "the transaction stays open")
         try writer.write(try changes([(5, "e")]))
         XCTAssertFalse(writer.isInTransaction)
         XCTAssertEqual(try stored(), [["1", "a"], ["2", "b"], ["5", "e"]], "the refused write alone rolled back")
+
+        try writer.write(try changes([(6, "f")]), commit: false)
+        XCTAssertThrowsError(try writer.write(try changes([(7, "far too long")]), commit: false))
+        XCTAssertFalse(writer.isInTransaction, "no savepoint: the transaction rolled back")
+        XCTAssertEqual(try stored(), [["1", "a"], ["2", "b"], ["5", "e"]])
     }
 }

@@ -380,8 +380,9 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     /// `transaction.boundary.mode=source` with a source transaction larger than
     /// `transaction.boundary.max.buffered.records`: its parts are written as they come into one target transaction,
     /// invisible to readers and never committed to Kafka, until its END commits it whole. A task stopped in the
-    /// middle, or whose connection is lost, leaves nothing of it (the restart reads it all again), and a record the
-    /// table refuses in a later part goes to the reporter while the transaction's other rows stay.
+    /// middle, or whose connection is lost, leaves nothing of it (the restart reads it all again). A record the table
+    /// refuses in a later part fails the task with nothing of the transaction written, or with a reporter goes to it
+    /// while the transaction's other rows stay.
     func testASourceTransactionLargerThanTheBufferIsWrittenInPartsAndCommittedWhole() throws {
         try withSchema { schema in
             let db = try IntegrationEnvironment.sql()
@@ -429,6 +430,19 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
                 XCTAssertTrue($0.isRetriable, "the worker restarts the task, which reads it all again: \($0)")
             }
             XCTAssertEqual(try stored(), "0")
+
+            let strict = JdbcSinkTask(config: config, name: "sink")
+            try strict.start(reporter: nil)
+            defer { strict.stop() }
+            try strict.put(first)
+            _ = try strict.preCommit([data: 25, tx: 1])
+            try strict.put(rest)
+            _ = try strict.preCommit([data: 35, tx: 2])
+            XCTAssertThrowsError(try strict.flush(), "errors are not tolerated") {
+                XCTAssertTrue("\($0)".contains("db.public.big/0@"), "names the records: \($0)")
+                XCTAssertFalse($0.isRetriable, "a restart would meet the record again: \($0)")
+            }
+            XCTAssertEqual(try stored(), "0", "nothing of the transaction is committed")
 
             let reporter = CollectingReporter()
             let task = JdbcSinkTask(config: config, name: "sink")
