@@ -104,7 +104,7 @@ public struct JdbcSinkConfig: Sendable {
         transactionBoundaryMode = try config.enumeration(
             "transaction.boundary.mode", default: TransactionBoundaryMode.none)
         transactionBufferLimit = try config.int(
-            "transaction.boundary.max.buffered.records", default: 10_000, range: 1...Int(Int32.max))
+            "transaction.boundary.max.buffered.records", default: 4000, range: 1...Int(Int32.max))
         topics = config.list("topics")
         topicsPattern = config.string("topics.regex")
         let zoneName = config.string("use.time.zone") ?? "UTC"
@@ -179,7 +179,7 @@ public struct JdbcSinkConfig: Sendable {
                 "`source`: each source transaction commits whole in the target (needs the source's "
                     + "`provide.transaction.metadata` and its transaction topic among `topics`)."),
             .int(
-                "transaction.boundary.max.buffered.records", default: 10_000, .low, range: 1...Int64(Int32.max),
+                "transaction.boundary.max.buffered.records", default: 4000, .low, range: 1...Int64(Int32.max),
                 "With `transaction.boundary.mode=source`: the change events held in memory for their transactions; "
                     + "beyond them, the next transaction to commit is written as it comes, in a target transaction "
                     + "committed once it is whole."),
