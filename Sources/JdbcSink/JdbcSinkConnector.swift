@@ -39,6 +39,7 @@ public struct JdbcSinkConnector: SinkConnector {
 /// `transaction.boundary.max.buffered.records` held, the next transaction to commit is written as it comes, into a
 /// target transaction left open across batches and committed with the batch that completes it; if that target
 /// transaction is lost (a lost connection), the task fails and its restart reads the source transaction again.
+/// Meanwhile the partitions ahead of the next transaction are paused, so that what is held stays near that limit.
 public final class JdbcSinkTask: SinkTask {
     private let config: JdbcSinkConfig
     private let reader: RowChangeReader
@@ -63,6 +64,9 @@ public final class JdbcSinkTask: SinkTask {
     private var targetOpen = false
     /// The offsets of what is written, to commit.
     private var written: [TopicPartition: Int64] = [:]
+    /// Under `transaction.boundary.mode=source`: partitions ahead of the next transaction to commit, paused while
+    /// too many events are held (`updatePauses`).
+    public private(set) var pausedPartitions: Set<TopicPartition> = []
 
     public init(config: JdbcSinkConfig, name: String) {
         self.config = config
@@ -129,18 +133,32 @@ public final class JdbcSinkTask: SinkTask {
         }
         let transaction = RowChangeReader.transaction(of: record)
         assembler.add((try read(record), record), at: partition, offset: record.offset, transaction: transaction)
-        if transaction != nil && !sawEnd {
-            let now = ContinuousClock.now
-            guard let since = heldWithoutEnds else { return heldWithoutEnds = now }
-            if now - since > .seconds(30) {
-                logger.warning(
-                    """
-                    holding change events for their source transactions, but no END record has come: is the \
-                    source's transaction topic (<topic.prefix>.transaction) among topics?
-                    """,
-                    metadata: ["held": "\(assembler.heldCount)"])
-                heldWithoutEnds = now
-            }
+    }
+
+    /// Pauses the partitions ahead of the next transaction to commit while more than
+    /// `transaction.boundary.max.buffered.records` events are held, and resumes each once half of that or less is
+    /// held, or once it is needed (its first event held is of the next transaction). Memory then stays bounded when
+    /// some partitions run ahead of the others, as they do while a large transaction is written in parts.
+    private func updatePauses(_ assembler: SourceTransactionAssembler<(change: RowChange?, record: SinkRecord)>) {
+        let held = assembler.heldCount
+        if held > config.transactionBufferLimit {
+            pausedPartitions = assembler.partitionsAhead
+        } else if held > config.transactionBufferLimit / 2 {
+            pausedPartitions.formIntersection(assembler.partitionsAhead)
+        } else {
+            pausedPartitions = []
+        }
+        guard !sawEnd, held > 0 else { return }
+        let now = ContinuousClock.now
+        guard let since = heldWithoutEnds else { return heldWithoutEnds = now }
+        if now - since > .seconds(30) {
+            logger.warning(
+                """
+                holding change events for their source transactions, but no END record has come: is the \
+                source's transaction topic (<topic.prefix>.transaction) among topics?
+                """,
+                metadata: ["held": "\(held)", "paused": "\(pausedPartitions.map(\.description).sorted())"])
+            heldWithoutEnds = now
         }
     }
 
@@ -187,6 +205,7 @@ public final class JdbcSinkTask: SinkTask {
                 pendingRecords.append(record)
             }
             commit = !assembler.isOpen
+            updatePauses(assembler)
         }
         let continuing = targetOpen
         guard !pending.isEmpty || (continuing && commit) else { return false }

@@ -233,6 +233,20 @@ struct SourceTransactionAssembler<Item> {
         return parts
     }
 
+    /// The partitions whose first event held is of a transaction after the next one to commit (all those holding
+    /// events while no transaction is known to be next): none of their later records is needed to complete the next
+    /// transaction, so a consumer short of memory can pause them (`transaction.boundary.max.buffered.records`) until
+    /// it is written. Within a partition events come in commit order, so a partition that reached a later
+    /// transaction holds all of its events of the next one already. Call after `takeReady`.
+    var partitionsAhead: Set<TopicPartition> {
+        let next = boundariesHead < boundaries.count ? boundaries[boundariesHead].id : nil
+        var out: Set<TopicPartition> = []
+        for (partition, queue) in queues where queue.count > 0 && !(next.map(queue.startsWith) ?? false) {
+            out.insert(partition)
+        }
+        return out
+    }
+
     /// The events of transaction `id` at the heads of the partitions, in the source's order, each followed by the
     /// records without a transaction that follow it in its partition (a delete's tombstone), in their order.
     private mutating func takeHeads(of id: String, into out: inout [Item]) {

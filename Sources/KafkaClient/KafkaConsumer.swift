@@ -129,6 +129,29 @@ public final class KafkaConsumer {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "commit the consumer offsets") }
     }
 
+    /// Stops fetching from `partitions` until `resume` (Kafka Connect's `SinkTaskContext.pause`): what was fetched
+    /// of them and not yet polled is dropped, and fetching starts again after the last message polled.
+    /// Partitions no longer assigned are left out.
+    public func pause(_ partitions: Set<TopicPartition>) throws {
+        try pauseOrResume(partitions, pausing: true)
+    }
+
+    /// Fetches again from paused `partitions`, from the message after the last one polled.
+    public func resume(_ partitions: Set<TopicPartition>) throws {
+        try pauseOrResume(partitions, pausing: false)
+    }
+
+    private func pauseOrResume(_ partitions: Set<TopicPartition>, pausing: Bool) throws {
+        guard !partitions.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for tp in partitions { rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition) }
+        let err = pausing ? rd_kafka_pause_partitions(handle, list) : rd_kafka_resume_partitions(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, context: pausing ? "pause partitions" : "resume partitions")
+        }
+    }
+
     /// The offsets the group committed for `partitions` (nil where none is stored).
     public func committed(
         _ partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000

@@ -8,7 +8,8 @@ import TributaryCore
 /// `connect-<connector name>` for `topics` (or `topics.regex`), it converts each batch of messages with the key and
 /// value converters, hands them to the task (`put`), has it write them (`flush`), and only then commits the
 /// batch's offsets to the group. A crash therefore replays at most the batch in flight, which the JDBC sink's
-/// upserts make harmless.
+/// upserts make harmless. Partitions the task asks to pause (`pausedPartitions`) are not fetched until it resumes
+/// them, as Kafka Connect's `SinkTaskContext.pause` has it.
 ///
 /// A message that fails to convert, or that the task cannot write (a row the database refuses), stops the task, or
 /// with `errors.tolerance=all` is logged with its position, skipped, and sent (as it was consumed) to the dead
@@ -32,6 +33,8 @@ public final class WorkerSinkTask: @unchecked Sendable {
     private let keepsOriginals: Bool
     /// The offsets committed last, per partition.
     private var committed: [TopicPartition: Int64] = [:]
+    /// The partitions paused at the task's request (`SinkTask.pausedPartitions`).
+    private var paused: Set<TopicPartition> = []
     /// Messages skipped under `errors.tolerance=all`.
     public private(set) var skipped = 0
 
@@ -112,11 +115,13 @@ public final class WorkerSinkTask: @unchecked Sendable {
             guard !next.isEmpty else {
                 // Idle: what the task held back at the last commit (a batch in flight) may be written since.
                 if last.contains(where: { committed[$0.key] != $0.value }) { try commit(last) }
+                try applyPauses()
                 continue
             }
             last = next
             if !records.isEmpty { try TaskError.wrapping(connector: name, .put) { try task.put(records) } }
             try commit(next)
+            try applyPauses()
         }
         // A task may still be writing the last batch (the JDBC sink's, in flight): flushed, it finishes, and the
         // batch's offsets are committed.
@@ -135,6 +140,18 @@ public final class WorkerSinkTask: @unchecked Sendable {
             try consumer.commit(offsets)
             committed.merge(offsets) { $1 }
         }
+    }
+
+    /// Pauses the partitions the task now wants paused and resumes those it no longer does.
+    private func applyPauses() throws {
+        let wanted = task.pausedPartitions
+        guard wanted != paused else { return }
+        try TaskError.wrapping(connector: name, .read) {
+            try consumer.resume(paused.subtracting(wanted))
+            try consumer.pause(wanted.subtracting(paused))
+        }
+        logger.debug("paused partitions", metadata: ["partitions": "\(wanted.map(\.description).sorted())"])
+        paused = wanted
     }
 
     public func stop() {

@@ -56,6 +56,10 @@ public protocol SinkTask: AnyObject {
     /// records back, or writes behind, returns the offsets before the first record not yet stored, so that a
     /// restart reads them again.
     func preCommit(_ consumed: [TopicPartition: Int64]) throws -> [TopicPartition: Int64]
+    /// The partitions the task wants no more records of for now (Kafka Connect's `SinkTaskContext.pause` and
+    /// `resume`): the worker reads it after each `preCommit`, stops fetching from those added and fetches again
+    /// from those gone, each from the record after the last one the task was given. None by default.
+    var pausedPartitions: Set<TopicPartition> { get }
     /// Releases connections. Called once, also after a failure.
     func stop()
 }
@@ -65,6 +69,8 @@ extension SinkTask {
         try flush()
         return consumed
     }
+
+    public var pausedPartitions: Set<TopicPartition> { [] }
 }
 
 /// Creates sink tasks from a connector configuration (Kafka Connect's `SinkConnector`).

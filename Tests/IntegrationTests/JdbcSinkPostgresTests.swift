@@ -460,6 +460,51 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
         }
     }
 
+    /// While more events than `transaction.boundary.max.buffered.records` are held, the partitions that reached a
+    /// later source transaction than the next one to commit are paused (all that hold, while none is known to be
+    /// next); each is resumed once the transaction it holds is the next.
+    func testPartitionsAheadOfTheNextTransactionArePausedWhileTooManyEventsAreHeld() throws {
+        try withSchema { schema in
+            let db = try IntegrationEnvironment.sql()
+            try db.query("CREATE TABLE \(schema).big (id int PRIMARY KEY, v varchar(5))", purpose: "target")
+            let config = try sinkConfig(
+                schema,
+                [
+                    "transaction.boundary.mode": "source", "transaction.boundary.max.buffered.records": "4",
+                    "topics": "db.public.big,db.transaction", "collection.name.format": "\(schema).big",
+                ])
+            let p0 = TopicPartition(topic: "db.public.big", partition: 0)
+            let p1 = TopicPartition(topic: "db.public.big", partition: 1)
+            let tx = TopicPartition(topic: "db.transaction", partition: 0)
+            let (t1, t2) = (TransactionRecords(id: "701:100"), TransactionRecords(id: "702:200"))
+            func inP1(_ record: SinkRecord) -> SinkRecord {
+                var record = record
+                record.partition = 1
+                return record
+            }
+            let task = JdbcSinkTask(config: config, name: "sink")
+            try task.start(reporter: nil)
+            defer { task.stop() }
+            // t1's first event in partition 0; partition 1 ran ahead with all six of t2.
+            try task.put([t1.event(id: 1, value: "a")] + (11...16).map { inP1(t2.event(id: $0, value: "b")) })
+            _ = try task.preCommit([p0: 1, p1: 16])
+            XCTAssertEqual(task.pausedPartitions, [p0, p1], "7 held, and no transaction is known to be next")
+            try task.put([t1.begin(offset: 0)])
+            _ = try task.preCommit([tx: 1])
+            XCTAssertEqual(task.pausedPartitions, [p1], "partition 0 may bring more of t1, the next; 6 still held")
+            try task.put([t1.event(id: 2, value: "a"), t1.end(offset: 1, count: 2)])
+            _ = try task.preCommit([p0: 2, tx: 2])
+            XCTAssertEqual(task.pausedPartitions, [p1], "t1 is written; t2 is not known to be next yet")
+            try task.put([t2.begin(offset: 2)])
+            _ = try task.preCommit([tx: 3])
+            XCTAssertEqual(task.pausedPartitions, [], "t2 is the next: written in parts, nothing held")
+            try task.put([t2.end(offset: 3, count: 6)])
+            try task.flush()
+            XCTAssertEqual(try count("\(schema).big"), "8")
+            XCTAssertEqual(try task.preCommit([tx: 4]), [p0: 2, p1: 16, tx: 4])
+        }
+    }
+
     /// A sink started before its topic exists waits for it, as Kafka Connect's do (the first demo run starts both
     /// connectors on a fresh broker).
     func testASinkWaitsForItsTopic() throws {

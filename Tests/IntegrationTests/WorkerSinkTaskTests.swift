@@ -47,6 +47,97 @@ final class WorkerSinkTaskTests: XCTestCase {
         func stop() {}
     }
 
+    /// Takes every record; pauses `partition` at the first record of it, until the test resumes it.
+    private final class PausingTask: SinkTask {
+        let partition: TopicPartition
+        let seen = Mutex<[SinkRecord]>([])
+        /// How many records of `partition` the task had been given when it asked for the pause.
+        let seenAtPause = Mutex<Int?>(nil)
+        private let paused = Mutex<Set<TopicPartition>>([])
+
+        init(pausing partition: TopicPartition) { self.partition = partition }
+
+        func start(reporter: ErrantRecordReporter?) throws {}
+
+        func put(_ records: [SinkRecord]) throws {
+            let ofPartition = seen.withLock { seen in
+                seen += records
+                return seen.count { $0.topic == partition.topic && $0.partition == partition.partition }
+            }
+            if ofPartition > 0, seenAtPause.withLock({ $0 }) == nil {
+                seenAtPause.withLock { $0 = ofPartition }
+                paused.withLock { $0 = [partition] }
+            }
+        }
+
+        func flush() throws {}
+
+        func resume() { paused.withLock { $0 = [] } }
+
+        var pausedPartitions: Set<TopicPartition> { paused.withLock { $0 } }
+
+        func stop() {}
+    }
+
+    /// A task pauses a partition: the worker gives it nothing more of it, while the other partition goes on, until
+    /// the task resumes it; then the rest comes, from where it stopped, nothing lost or given twice.
+    func testAPartitionThePausedTaskAsksForIsNotReadUntilResumed() throws {
+        let topic = IntegrationEnvironment.uniqueName("paused")
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers]) {
+            _, _ in
+        }
+        try producer.createTopics([topic], partitions: 2, replicationFactor: -1)
+        for n in 0..<40 {
+            _ = try producer.produce(
+                topic: topic, partition: Int32(n % 2), key: nil, value: Array("{\"n\":\(n)}".utf8), token: 1)
+        }
+        try producer.flush(timeoutMilliseconds: 30_000)
+        let name = IntegrationEnvironment.uniqueName("pausing")
+        let worker = try WorkerConfig(
+            Config([
+                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
+                "offset.storage.file.filename": FileManager.default.temporaryDirectory.path + "/\(name).json",
+            ]),
+            standalone: true)
+        let p1 = TopicPartition(topic: topic, partition: 1)
+        let task = PausingTask(pausing: p1)
+        let plain = Config(["schemas.enable": "false"])
+        let sink = try WorkerSinkTask(
+            name: name, config: Config(["name": name, "topics": topic, "consumer.override.max.poll.records": "3"]),
+            worker: worker, task: task, keyConverter: try JsonConverter(plain, isKey: true),
+            valueConverter: try JsonConverter(plain, isKey: false), logger: .init(label: "test"))
+        let ended = DispatchSemaphore(value: 0)
+        let failure = Locked<(any Error)?>(nil)
+        DetachedThread.start {
+            do { try sink.run() } catch { failure.withLock { $0 = error } }
+            ended.signal()
+        }
+        defer {
+            sink.stop()
+            _ = ended.wait(timeout: .now() + 30)
+        }
+        func offsets(_ partition: Int32) -> [Int64] {
+            task.seen.withLock { $0.filter { $0.partition == partition }.map(\.offset) }
+        }
+        func wait(until done: () -> Bool) throws {
+            let deadline = ContinuousClock.now + .seconds(90)
+            while ContinuousClock.now < deadline, !done(), failure.withLock({ $0 == nil }) { usleep(100_000) }
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+        try wait { offsets(0).count == 20 }
+        XCTAssertEqual(offsets(0), Array(0..<20))
+        usleep(1_500_000)
+        let atPause = try XCTUnwrap(task.seenAtPause.withLock { $0 })
+        XCTAssertLessThanOrEqual(atPause, 3, "the batches have three records")
+        XCTAssertEqual(offsets(1).count, atPause, "nothing more of the paused partition")
+
+        task.resume()
+        try wait { offsets(1).count >= 20 }
+        usleep(500_000)
+        XCTAssertEqual(offsets(1), Array(0..<20), "the rest from where it stopped, once")
+        XCTAssertEqual(offsets(0), Array(0..<20))
+    }
+
     private struct SinkTestError: Error, CustomStringConvertible {
         var description: String { "refused by the test" }
     }

@@ -134,6 +134,31 @@ final class SourceTransactionAssemblerTests: XCTestCase {
         XCTAssertEqual(assembler.committable([:]), [a0: 1, a1: 1, b0: 1, tx: 4])
     }
 
+    /// The partitions that reached a later transaction than the next one need not be read until it is written:
+    /// those a consumer short of memory may pause. None of them holds an event of the next transaction.
+    func testPartitionsAheadOfTheNextTransactionAreThoseHoldingOnlyLaterOnes() throws {
+        var assembler = assembler()
+        assembler.add("t1 a0", at: a0, offset: 0, transaction: member("t1", 1))
+        assembler.add("t2 b0", at: b0, offset: 0, transaction: member("t2", 1))
+        XCTAssertEqual(assembler.takeReady(), [])
+        XCTAssertEqual(assembler.partitionsAhead, [a0, b0], "no transaction is known to be next: all that hold")
+        try assembler.addBegin(id: "t1", at: tx, offset: 0)
+        XCTAssertEqual(assembler.partitionsAhead, [b0], "a0 starts with t1, the next: its next records may be t1's")
+        XCTAssertEqual(assembler.takeOpen(), ["t1 a0"])
+        XCTAssertEqual(assembler.partitionsAhead, [b0], "a0 holds nothing now")
+        assembler.add("t1 a1", at: a1, offset: 0, transaction: member("t1", 2))
+        assembler.add("t2 a1", at: a1, offset: 1, transaction: member("t2", 2))
+        try assembler.addEnd(id: "t1", collections: [("public.a", 3)], at: tx, offset: 1)
+        XCTAssertEqual(assembler.takeReady(), [])
+        XCTAssertEqual(assembler.takeOpen(), ["t1 a1"])
+        XCTAssertEqual(assembler.partitionsAhead, [a1, b0], "t1's third event can only be in a0")
+        assembler.add("t1 a0 #3", at: a0, offset: 1, transaction: member("t1", 3))
+        XCTAssertEqual(assembler.takeReady(), ["t1 a0 #3"])
+        XCTAssertEqual(assembler.partitionsAhead, [a1, b0], "no transaction is known to be next again")
+        try assembler.addBegin(id: "t2", at: tx, offset: 2)
+        XCTAssertEqual(assembler.partitionsAhead, [], "both start with t2, the next")
+    }
+
     /// Deletes are followed by their tombstones, which carry no transaction: they go out in place, with the
     /// transaction, whole or in parts.
     func testTombstonesBetweenATransactionsEventsGoOutWithIt() throws {
