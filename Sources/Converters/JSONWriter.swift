@@ -18,6 +18,8 @@ public struct JSONWriter: Sendable {
 
     public mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
 
+    @inline(__always) public mutating func raw(_ other: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: other) }
+
     public mutating func null() { raw("null") }
 
     public mutating func bool(_ v: Bool) { if v { raw("true") } else { raw("false") } }
@@ -29,35 +31,39 @@ public struct JSONWriter: Sendable {
 
     /// A quoted JSON string, escaping as Jackson does (`"`, `\`, control characters; everything else raw UTF-8).
     public mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
+        // Native strings are read in place; a copy is made contiguous only for the others (bridged, lazy).
+        if s.utf8.withContiguousStorageIfAvailable({ quoted($0) }) != nil { return }
         var s = s
-        s.withUTF8 { utf8 in
-            var runStart = 0
-            var i = 0
-            while i < utf8.count {
-                let c = utf8[i]
-                if c >= 0x20 && c != 0x22 && c != 0x5C && c < 0xF0 {
-                    i += 1
-                    continue
-                }
-                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-                if c >= 0xF0 {
-                    // Outside the BMP: Jackson writes the UTF-16 surrogate pair as two escapes.
-                    let scalar =
-                        (UInt32(c & 0x07) << 18) | (UInt32(utf8[i + 1] & 0x3F) << 12)
-                        | (UInt32(utf8[i + 2] & 0x3F) << 6) | UInt32(utf8[i + 3] & 0x3F)
-                    let v = scalar - 0x10000
-                    unicodeEscape(UInt16(0xD800 + (v >> 10)))
-                    unicodeEscape(UInt16(0xDC00 + (v & 0x3FF)))
-                    i += 4
-                } else {
-                    escape(c)
-                    i += 1
-                }
-                runStart = i
+        s.withUTF8 { quoted($0) }
+    }
+
+    private mutating func quoted(_ utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var runStart = 0
+        var i = 0
+        while i < utf8.count {
+            let c = utf8[i]
+            if c >= 0x20 && c != 0x22 && c != 0x5C && c < 0xF0 {
+                i += 1
+                continue
             }
-            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+            if c >= 0xF0 {
+                // Outside the BMP: Jackson writes the UTF-16 surrogate pair as two escapes.
+                let scalar =
+                    (UInt32(c & 0x07) << 18) | (UInt32(utf8[i + 1] & 0x3F) << 12)
+                    | (UInt32(utf8[i + 2] & 0x3F) << 6) | UInt32(utf8[i + 3] & 0x3F)
+                let v = scalar - 0x10000
+                unicodeEscape(UInt16(0xD800 + (v >> 10)))
+                unicodeEscape(UInt16(0xDC00 + (v & 0x3FF)))
+                i += 4
+            } else {
+                escape(c)
+                i += 1
+            }
+            runStart = i
         }
+        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         bytes.append(UInt8(ascii: "\""))
     }
 

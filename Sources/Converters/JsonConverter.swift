@@ -239,13 +239,21 @@ public final class JsonConverter: Converter {
                 try s.values.withUnsafeBufferPointer { values in
                     for i in 0..<fields.count {
                         if i > 0 { writer.byte(UInt8(ascii: ",")) }
-                        if let key = fields[i].jsonKey {
-                            writer.raw(key)
-                        } else {
+                        if fields[i].jsonKey?.withUnsafeBufferPointer({ writer.raw($0) }) == nil {
                             writer.string(fields[i].name)
                             writer.byte(UInt8(ascii: ":"))
                         }
-                        try writeValue(fields[i].schema, values[i], into: &writer, options: options)
+                        // Values whose text does not depend on their schema are written here, without passing
+                        // (and retaining) the field's schema and the value down.
+                        switch values[i] {
+                        case .boolean(let v): writer.bool(v)
+                        case .int8(let v): writer.int(Int64(v))
+                        case .int16(let v): writer.int(Int64(v))
+                        case .int32(let v): writer.int(Int64(v))
+                        case .int64(let v): writer.int(v)
+                        case .string(let v): writer.string(v)
+                        default: try writeValue(fields[i].schema, values[i], into: &writer, options: options)
+                        }
                     }
                 }
             }
