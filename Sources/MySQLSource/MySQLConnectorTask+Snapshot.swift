@@ -167,6 +167,15 @@ extension MySQLConnectorTask {
         }
     }
 
+    /// What a snapshot row's source block is built from.
+    struct SnapshotBlockKey: Equatable {
+        var database: String
+        var table: String
+        var commitMicros: Int64
+        var marker: SnapshotMarker
+        var position: BinlogPosition
+    }
+
     /// The next snapshot rows as records; once they are all read, the stream starts at the snapshot's position.
     func pollSnapshot() throws -> [SourceRecord] {
         guard let snapshot else { return [] }
@@ -177,10 +186,14 @@ extension MySQLConnectorTask {
         let nowMicros = WallClock.epochMicros()
         for row in rows {
             if let resume = row.resume { snapshot.resumeAt(resume) }
-            let block = sourceBlock(
+            let key = SnapshotBlockKey(
                 database: row.table.table.database, table: row.table.table.name, commitMicros: snapshot.startedMicros,
-                marker: row.marker, serverID: 0, gtid: nil,
-                position: snapshot.offset.position, row: 0, thread: nil, query: nil)
+                marker: row.marker, position: snapshot.offset.position)
+            let block = snapshotBlocks.block(for: key) {
+                sourceBlock(
+                    database: key.database, table: key.table, commitMicros: key.commitMicros, marker: key.marker,
+                    serverID: 0, gtid: nil, position: key.position, row: 0, thread: nil, query: nil)
+            }
             let envelope = ChangeEvent.envelope(
                 schema: row.table.envelopeSchema, op: .read, before: nil, after: row.row.value, source: block,
                 nowMicros: nowMicros)

@@ -37,6 +37,8 @@ public final class MySQLConnectorTask: SourceTask {
     /// The snapshot being read, if any; the stream starts (or, after a blocking snapshot, goes on) once it is
     /// done.
     var snapshot: MySQLSnapshot?
+    /// The source block of the snapshot rows read last.
+    var snapshotBlocks = SourceBlockCache<SnapshotBlockKey>()
     /// The last snapshot's status once it ended (for metrics).
     var endedSnapshotStatus: SnapshotStatus?
     /// While a blocking snapshot holds the stream: the offset of its records, where the stream goes on after it.

@@ -66,10 +66,21 @@ extension PostgresConnectorTask {
             info = (nowMicros, nil, .incremental)
         }
         var isIncremental: Bool { if case .incremental = origin { true } else { false } }
-        let block = sourceBlock(
-            schema: table.relation.namespace, table: table.relation.name, txId: info.txId, lsn: lsn,
-            lsnInBlock: !isIncremental, commitMicros: info.commitMicros, marker: info.marker,
-            withOrigin: origin.isStream)
+        func makeBlock() -> Struct {
+            sourceBlock(
+                schema: table.relation.namespace, table: table.relation.name, txId: info.txId, lsn: lsn,
+                lsnInBlock: !isIncremental, commitMicros: info.commitMicros, marker: info.marker,
+                withOrigin: origin.isStream)
+        }
+        let block: Struct
+        if case .snapshot = origin {
+            let key = SnapshotBlockKey(
+                schema: table.relation.namespace, table: table.relation.name, txId: info.txId, lsn: lsn,
+                lastCommit: progress.lastCommitLSN, commitMicros: info.commitMicros, marker: info.marker)
+            block = snapshotBlocks.block(for: key, make: makeBlock)
+        } else {
+            block = makeBlock()
+        }
         let envelope = ChangeEvent.envelope(
             schema: table.envelopeSchema, op: op, before: before, after: after, source: block,
             transaction: origin.isStream ? currentTransactionBlock : nil, nowMicros: nowMicros)
@@ -77,6 +88,17 @@ extension PostgresConnectorTask {
             partition: sourcePartition, offset: offset, topic: table.topic, keySchema: table.keySchema,
             key: key, envelope: envelope, nowMicros: nowMicros,
             headers: recordHeaders ?? (origin.isStream ? headers.context : []))
+    }
+
+    /// What a snapshot row's source block is built from (`sourceBlock`, without an origin).
+    struct SnapshotBlockKey: Equatable {
+        var schema: String
+        var table: String
+        var txId: Int64?
+        var lsn: LSN
+        var lastCommit: LSN?
+        var commitMicros: Int64
+        var marker: SnapshotMarker
     }
 
     /// The `source` block of a record at `lsn`: Debezium's common fields (with `sequence`, the last commit and

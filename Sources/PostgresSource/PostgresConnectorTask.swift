@@ -43,6 +43,8 @@ public final class PostgresConnectorTask: SourceTask {
     private var transactionCounts: TransactionCounts?
     /// The `transaction` block of the change being built.
     var currentTransactionBlock: Struct?
+    /// The source block of the snapshot rows read last.
+    var snapshotBlocks = SourceBlockCache<SnapshotBlockKey>()
     /// True while a blocking snapshot (asked for by a signal) holds the stream.
     var blockingSnapshot = false
     /// When the next heartbeat is due.
