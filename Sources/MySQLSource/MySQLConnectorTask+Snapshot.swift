@@ -189,7 +189,7 @@ extension MySQLConnectorTask {
             let key = SnapshotBlockKey(
                 database: row.table.table.database, table: row.table.table.name, commitMicros: snapshot.startedMicros,
                 marker: row.marker, position: snapshot.offset.position)
-            let block = snapshotBlocks.block(for: key) {
+            let block = snapshotBlocks.value(for: key) {
                 sourceBlock(
                     database: key.database, table: key.table, commitMicros: key.commitMicros, marker: key.marker,
                     serverID: 0, gtid: nil, position: key.position, row: 0, thread: nil, query: nil)

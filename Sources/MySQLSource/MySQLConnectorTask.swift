@@ -38,7 +38,7 @@ public final class MySQLConnectorTask: SourceTask {
     /// done.
     var snapshot: MySQLSnapshot?
     /// The source block of the snapshot rows read last.
-    var snapshotBlocks = SourceBlockCache<SnapshotBlockKey>()
+    var snapshotBlocks = LastBuilt<SnapshotBlockKey, Struct>()
     /// The last snapshot's status once it ended (for metrics).
     var endedSnapshotStatus: SnapshotStatus?
     /// While a blocking snapshot holds the stream: the offset of its records, where the stream goes on after it.

@@ -77,7 +77,7 @@ extension PostgresConnectorTask {
             let key = SnapshotBlockKey(
                 schema: table.relation.namespace, table: table.relation.name, txId: info.txId, lsn: lsn,
                 lastCommit: progress.lastCommitLSN, commitMicros: info.commitMicros, marker: info.marker)
-            block = snapshotBlocks.block(for: key, make: makeBlock)
+            block = snapshotBlocks.value(for: key, make: makeBlock)
         } else {
             block = makeBlock()
         }

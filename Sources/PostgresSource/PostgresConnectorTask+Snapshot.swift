@@ -278,14 +278,29 @@ extension PostgresConnectorTask {
     /// The offset of a snapshot record: where the stream starts once the snapshot is complete, and where the
     /// snapshot goes on if it is interrupted.
     func snapshotOffset(isLast: Bool, resume: SnapshotResumePoint? = nil) -> OffsetMap {
+        let key = SnapshotOffsetKey(
+            lsn: snapshotPosition, startedMicros: snapshot?.startedMicros ?? 0, isLast: isLast,
+            resume: isLast ? nil : resume)
+        return snapshotOffsets.value(for: key) { buildSnapshotOffset(key) }
+    }
+
+    /// What a snapshot record's offset is built from.
+    struct SnapshotOffsetKey: Equatable {
+        var lsn: LSN
+        var startedMicros: Int64
+        var isLast: Bool
+        var resume: SnapshotResumePoint?
+    }
+
+    private func buildSnapshotOffset(_ key: SnapshotOffsetKey) -> OffsetMap {
         // Sized for all eight keys up front: a literal's table is full at five, and growing it rehashes each key.
         var offset = OffsetMap(minimumCapacity: 8)
-        offset["lsn"] = .int(Int64(snapshotPosition.value))
-        offset["lsn_commit"] = .int(Int64(snapshotPosition.value))
-        offset["ts_usec"] = .int(snapshot?.startedMicros ?? 0)
+        offset["lsn"] = .int(Int64(key.lsn.value))
+        offset["lsn_commit"] = .int(Int64(key.lsn.value))
+        offset["ts_usec"] = .int(key.startedMicros)
         offset[PostgresSnapshotOffset.snapshot] = .bool(true)
-        offset[PostgresSnapshotOffset.lastRecord] = .bool(isLast)
-        if let resume, !isLast {
+        offset[PostgresSnapshotOffset.lastRecord] = .bool(key.isLast)
+        if let resume = key.resume {
             offset[PostgresSnapshotOffset.resumeTable] = .string(resume.table)
             offset[PostgresSnapshotOffset.resumePage] = .int(Int64(resume.page))
             offset[PostgresSnapshotOffset.resumeFileNode] = .string(resume.fileNode)

@@ -44,7 +44,9 @@ public final class PostgresConnectorTask: SourceTask {
     /// The `transaction` block of the change being built.
     var currentTransactionBlock: Struct?
     /// The source block of the snapshot rows read last.
-    var snapshotBlocks = SourceBlockCache<SnapshotBlockKey>()
+    var snapshotBlocks = LastBuilt<SnapshotBlockKey, Struct>()
+    /// The offset of the snapshot rows read last (those of one heap page share it).
+    var snapshotOffsets = LastBuilt<SnapshotOffsetKey, OffsetMap>()
     /// True while a blocking snapshot (asked for by a signal) holds the stream.
     var blockingSnapshot = false
     /// When the next heartbeat is due.

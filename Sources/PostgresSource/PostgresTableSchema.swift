@@ -27,11 +27,20 @@ struct ColumnSelection {
 /// Everything needed to turn one table's pgoutput tuples into Debezium records: topic, key/value/envelope
 /// schemas (built once per table version) and a converter per captured column.
 final class PostgresTableSchema {
-    struct CapturedColumn {
+    /// A column in the value: its place in the tuple, its converter and its mapper. A class: each row reads every
+    /// column's, and a struct of closures, schemas and values would be copied (each of its references retained and
+    /// released) per column and row.
+    final class CapturedColumn {
         let tupleIndex: Int
         let converter: ColumnConverter
         /// The column mapper's change to the value (mask, hash, truncation), if any: values only, never keys.
         let map: ((Value) -> Value)?
+
+        init(tupleIndex: Int, converter: ColumnConverter, map: ((Value) -> Value)?) {
+            self.tupleIndex = tupleIndex
+            self.converter = converter
+            self.map = map
+        }
     }
 
     /// A key field: the value of a captured column as converted, or (when the column is left out of the value or
