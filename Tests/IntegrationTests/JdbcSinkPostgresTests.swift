@@ -386,13 +386,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     func testASourceTransactionLargerThanTheBufferIsWrittenInPartsAndCommittedWhole() throws {
         try withSchema { schema in
             let db = try IntegrationEnvironment.sql()
-            try db.query("CREATE TABLE \(schema).big (id int PRIMARY KEY, v varchar(5))", purpose: "target")
-            let config = try sinkConfig(
-                schema,
-                [
-                    "transaction.boundary.mode": "source", "transaction.boundary.max.buffered.records": "10",
-                    "topics": "db.public.big,db.transaction", "collection.name.format": "\(schema).big",
-                ])
+            let config = try bigTransactionsSink(schema, holding: 10)
             let data = TopicPartition(topic: "db.public.big", partition: 0)
             let tx = TopicPartition(topic: "db.transaction", partition: 0)
             let records = TransactionRecords(id: "777:1000")
@@ -465,14 +459,7 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
     /// next); each is resumed once the transaction it holds is the next.
     func testPartitionsAheadOfTheNextTransactionArePausedWhileTooManyEventsAreHeld() throws {
         try withSchema { schema in
-            let db = try IntegrationEnvironment.sql()
-            try db.query("CREATE TABLE \(schema).big (id int PRIMARY KEY, v varchar(5))", purpose: "target")
-            let config = try sinkConfig(
-                schema,
-                [
-                    "transaction.boundary.mode": "source", "transaction.boundary.max.buffered.records": "4",
-                    "topics": "db.public.big,db.transaction", "collection.name.format": "\(schema).big",
-                ])
+            let config = try bigTransactionsSink(schema, holding: 4)
             let p0 = TopicPartition(topic: "db.public.big", partition: 0)
             let p1 = TopicPartition(topic: "db.public.big", partition: 1)
             let tx = TopicPartition(topic: "db.transaction", partition: 0)
@@ -503,6 +490,19 @@ final class JdbcSinkPostgresTests: ConnectorTestCase {
             XCTAssertEqual(try count("\(schema).big"), "8")
             XCTAssertEqual(try task.preCommit([tx: 4]), [p0: 2, p1: 16, tx: 4])
         }
+    }
+
+    /// A table `big` in `schema` and a sink committing source transactions whole into it from `db.public.big`, with
+    /// at most `holding` events held (`TransactionRecords` makes its records).
+    private func bigTransactionsSink(_ schema: String, holding: Int) throws -> JdbcSinkConfig {
+        try IntegrationEnvironment.sql().query(
+            "CREATE TABLE \(schema).big (id int PRIMARY KEY, v varchar(5))", purpose: "target")
+        return try sinkConfig(
+            schema,
+            [
+                "transaction.boundary.mode": "source", "transaction.boundary.max.buffered.records": "\(holding)",
+                "topics": "db.public.big,db.transaction", "collection.name.format": "\(schema).big",
+            ])
     }
 
     /// A sink started before its topic exists waits for it, as Kafka Connect's do (the first demo run starts both
