@@ -9,7 +9,8 @@ import TributaryCore
 /// value converters, hands them to the task (`put`), has it write them (`flush`), and only then commits the
 /// batch's offsets to the group. A crash therefore replays at most the batch in flight, which the JDBC sink's
 /// upserts make harmless. Partitions the task asks to pause (`pausedPartitions`) are not fetched until it resumes
-/// them, as Kafka Connect's `SinkTaskContext.pause` has it.
+/// them, as Kafka Connect's `SinkTaskContext.pause` has it; librdkafka keeps them paused across a rebalance of the
+/// group (a new topic matching `topics.regex`), which a test holds it to.
 ///
 /// A message that fails to convert, or that the task cannot write (a row the database refuses), stops the task, or
 /// with `errors.tolerance=all` is logged with its position, skipped, and sent (as it was consumed) to the dead

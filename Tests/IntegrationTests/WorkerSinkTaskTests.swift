@@ -138,6 +138,74 @@ final class WorkerSinkTaskTests: XCTestCase {
         XCTAssertEqual(offsets(0), Array(0..<20))
     }
 
+    /// A partition the task paused stays paused when the group rebalances: here a new topic matching `topics.regex`
+    /// joins the subscription, and librdkafka assigns every partition again.
+    func testAPausedPartitionStaysPausedWhenTheGroupRebalances() throws {
+        let prefix = IntegrationEnvironment.uniqueName("rebalanced")
+        let first = prefix + "-a"
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": IntegrationEnvironment.bootstrapServers]) {
+            _, _ in
+        }
+        try producer.createTopics([first], partitions: 1, replicationFactor: -1)
+        for n in 0..<20 {
+            _ = try producer.produce(topic: first, partition: 0, key: nil, value: Array("{\"n\":\(n)}".utf8), token: 1)
+        }
+        try producer.flush(timeoutMilliseconds: 30_000)
+        let name = IntegrationEnvironment.uniqueName("pausing")
+        let worker = try WorkerConfig(
+            Config([
+                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
+                "offset.storage.file.filename": FileManager.default.temporaryDirectory.path + "/\(name).json",
+            ]),
+            standalone: true)
+        let task = PausingTask(pausing: TopicPartition(topic: first, partition: 0))
+        let plain = Config(["schemas.enable": "false"])
+        let sink = try WorkerSinkTask(
+            name: name,
+            config: Config([
+                "name": name, "topics.regex": prefix + "-.*", "consumer.override.max.poll.records": "3",
+                "consumer.override.topic.metadata.refresh.interval.ms": "1000",
+            ]),
+            worker: worker, task: task, keyConverter: try JsonConverter(plain, isKey: true),
+            valueConverter: try JsonConverter(plain, isKey: false), logger: .init(label: "test"))
+        let ended = DispatchSemaphore(value: 0)
+        let failure = Locked<(any Error)?>(nil)
+        DetachedThread.start {
+            do { try sink.run() } catch { failure.withLock { $0 = error } }
+            ended.signal()
+        }
+        defer {
+            sink.stop()
+            _ = ended.wait(timeout: .now() + 30)
+        }
+        func offsets(_ topic: String) -> [Int64] {
+            task.seen.withLock { $0.filter { $0.topic == topic }.map(\.offset) }
+        }
+        func wait(until done: () -> Bool) throws {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline, !done(), failure.withLock({ $0 == nil }) { usleep(100_000) }
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+        try wait { task.seenAtPause.withLock { $0 } != nil }
+        let atPause = try XCTUnwrap(task.seenAtPause.withLock { $0 })
+
+        let second = prefix + "-b"
+        try producer.createTopics([second], partitions: 1, replicationFactor: -1)
+        for n in 0..<5 {
+            _ = try producer.produce(topic: second, partition: 0, key: nil, value: Array("{\"n\":\(n)}".utf8), token: 1)
+        }
+        try producer.flush(timeoutMilliseconds: 30_000)
+        try wait { offsets(second).count == 5 }
+        usleep(2_000_000)
+        XCTAssertEqual(offsets(first).count, atPause, "the paused partition stays paused after the rebalance")
+
+        task.resume()
+        try wait { offsets(first).count >= 20 }
+        usleep(500_000)
+        XCTAssertEqual(offsets(first), Array(0..<20), "the rest from where it stopped, once")
+        XCTAssertEqual(offsets(second), Array(0..<5))
+    }
+
     private struct SinkTestError: Error, CustomStringConvertible {
         var description: String { "refused by the test" }
     }
