@@ -3,17 +3,29 @@ import DebeziumEvents
 import TributaryCore
 
 /// How one PostgreSQL column becomes a Connect field: its schema, how its text value converts, and what a
-/// required column holds when the row has no value for it (Debezium's fallback).
-struct ColumnConverter {
+/// required column holds when the row has no value for it (Debezium's fallback). A class: each row reads it per
+/// column, and a struct of closures, a schema and values was copied (retained and released) each time.
+final class ColumnConverter {
     let schema: Schema
     let convert: (ArraySlice<UInt8>) throws -> Value
     /// For values read by a snapshot, where Debezium's JDBC reading gives other special values (date infinities);
     /// nil when they are the same.
-    var convertSnapshot: ((ArraySlice<UInt8>) throws -> Value)? = nil
+    let convertSnapshot: ((ArraySlice<UInt8>) throws -> Value)?
     /// Value for a NOT NULL column whose row value is absent (old key-only tuples): the default, else zero.
     let fallback: Value
     /// What stands for an unchanged TOASTed value of this column, nil where Debezium gives null.
-    var unchangedToast: Value? = nil
+    let unchangedToast: Value?
+
+    init(
+        schema: Schema, convert: @escaping (ArraySlice<UInt8>) throws -> Value,
+        convertSnapshot: ((ArraySlice<UInt8>) throws -> Value)? = nil, fallback: Value, unchangedToast: Value? = nil
+    ) {
+        self.schema = schema
+        self.convert = convert
+        self.convertSnapshot = convertSnapshot
+        self.fallback = fallback
+        self.unchangedToast = unchangedToast
+    }
 }
 
 /// Maps PostgreSQL types to Connect schemas and values as Debezium's `PostgresValueConverter` does, honouring
@@ -838,7 +850,7 @@ struct PostgresValueConverter {
     }
 
     private static func decimal(_ v: ArraySlice<UInt8>, scale: Int?) throws -> BigDecimal {
-        guard let d = BigDecimal(String(decoding: v, as: UTF8.self)) else {
+        guard let d = v.withUnsafeBufferPointer({ BigDecimal(utf8: $0) }) else {
             throw ConversionError(description: "invalid numeric \(String(decoding: v, as: UTF8.self))")
         }
         if let scale, d.scale != Int32(scale) {

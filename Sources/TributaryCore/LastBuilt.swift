@@ -3,14 +3,16 @@
 /// and last rows differs), or the offset of the snapshot rows of one heap page. Each then takes the value built
 /// for the record before, one reference more, instead of a new struct or dictionary.
 ///
-/// `Key` holds everything the value is built from; a value is reused only for an equal key.
+/// `Key` holds everything the value is built from; a value is reused only for an equal key. Inlinable, so that the
+/// modules calling it per record get it specialized for their key and value: unspecialized, each call looked up the
+/// metadata of its generic tuple at run time, which cost more than the build it saved.
 public struct LastBuilt<Key: Equatable, Value> {
-    private var last: (key: Key, value: Value)?
+    @usableFromInline var last: (key: Key, value: Value)?
 
-    public init() {}
+    @inlinable public init() {}
 
     /// The value for `key`: the last one when it was built for an equal key, else `make()`'s, kept for the next.
-    public mutating func value(for key: Key, make: () -> Value) -> Value {
+    @inlinable public mutating func value(for key: Key, make: () -> Value) -> Value {
         if let last, last.key == key { return last.value }
         let value = make()
         last = (key, value)
