@@ -15,19 +15,26 @@ public struct BigDecimal: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses decimal text such as `-12.50`, `7`, `1e3`, `.5`; the scale is the number of fraction digits
     /// (negative for exponents beyond them), as Java's `new BigDecimal(String)`. Nil if it is not a number.
-    public init?(_ text: some StringProtocol) {
-        if let small = Self.small(text.utf8) {
+    @inlinable public init?(_ text: some StringProtocol) {
+        var string = String(text)
+        guard let value = string.withUTF8({ BigDecimal(utf8: $0) }) else { return nil }
+        self = value
+    }
+
+    /// `init?(_ text:)` from the text's UTF-8, read in place (a column's bytes as the database sent them).
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        if let small = Self.small(text) {
             self = small
             return
         }
         var digits: [UInt8] = []
-        digits.reserveCapacity(text.utf8.count)
+        digits.reserveCapacity(text.count)
         var negative = false
         var scale = 0
         var seenPoint = false
         var seenDigit = false
         var exponent = 0
-        var iterator = text.utf8.makeIterator()
+        var iterator = text.makeIterator()
         var first = true
         while let c = iterator.next() {
             switch c {
@@ -94,7 +101,7 @@ public struct BigDecimal: Sendable, Equatable, CustomStringConvertible {
 
     /// The common case of `init?(_ text:)`, without its digit array: plain decimal text of at most 18 digits (the
     /// unscaled value fits an `Int64`). Nil for anything else, which the general parser then reads or refuses.
-    private static func small(_ text: some Collection<UInt8>) -> BigDecimal? {
+    private static func small(_ text: UnsafeBufferPointer<UInt8>) -> BigDecimal? {
         var value: Int64 = 0
         var digits = 0
         var scale: Int32 = 0
@@ -120,16 +127,19 @@ public struct BigDecimal: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(_ value: Int64, scale: Int32 = 0) {
-        // Big-endian two's complement, then the fewest bytes that keep the sign (as `BigInteger.toByteArray`).
-        let bytes = withUnsafeBytes(of: value.bigEndian) { Array($0) }
-        var start = 0
-        while start < 7,
-            (bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
-                || (bytes[start] == 0xFF && bytes[start + 1] & 0x80 != 0)
-        {
-            start += 1
+        // Big-endian two's complement in the fewest bytes that keep the sign (as `BigInteger.toByteArray`): drop
+        // leading bytes while the next one still carries the sign.
+        var count = 8
+        while count > 1 {
+            let signBits = value >> ((count - 1) * 8 - 1)
+            guard signBits == 0 || signBits == -1 else { break }
+            count -= 1
         }
-        self.init(unscaled: Array(bytes[start...]), scale: scale)
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { buffer[i] = UInt8(truncatingIfNeeded: value >> ((count - 1 - i) * 8)) }
+            initialized = count
+        }
+        self.init(unscaled: bytes, scale: scale)
     }
 
     /// True if the unscaled value is negative.

@@ -12,6 +12,10 @@ final class BigDecimalTests: XCTestCase {
         XCTAssertEqual(BigDecimal("-1")!.unscaled, [0xFF])
         XCTAssertEqual(BigDecimal("-256")!.unscaled, [0xFF, 0x00])
         XCTAssertEqual(BigDecimal("65535")!.unscaled, [0x00, 0xFF, 0xFF])
+        XCTAssertEqual(BigDecimal(Int64.max).unscaled, [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+        XCTAssertEqual(BigDecimal(Int64.min).unscaled, [0x80, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(BigDecimal(-32768).unscaled, [0x80, 0x00])
+        XCTAssertEqual(BigDecimal(-32769).unscaled, [0xFF, 0x7F, 0xFF])
     }
 
     func testScaleAndText() {
