@@ -235,29 +235,43 @@ public final class JsonConverter: Converter {
             writer.byte(UInt8(ascii: objectMode ? "}" : "]"))
         case .struct(let s):
             writer.byte(UInt8(ascii: "{"))
-            try s.schema.fields.withUnsafeBufferPointer { fields in
-                try s.values.withUnsafeBufferPointer { values in
-                    for i in 0..<fields.count {
-                        if i > 0 { writer.byte(UInt8(ascii: ",")) }
-                        if fields[i].jsonKey?.withUnsafeBufferPointer({ writer.raw($0) }) == nil {
-                            writer.string(fields[i].name)
-                            writer.byte(UInt8(ascii: ":"))
-                        }
-                        // Values whose text does not depend on their schema are written here, without passing
-                        // (and retaining) the field's schema and the value down.
-                        switch values[i] {
-                        case .boolean(let v): writer.bool(v)
-                        case .int8(let v): writer.int(Int64(v))
-                        case .int16(let v): writer.int(Int64(v))
-                        case .int32(let v): writer.int(Int64(v))
-                        case .int64(let v): writer.int(v)
-                        case .string(let v): writer.string(v)
-                        default: try writeValue(fields[i].schema, values[i], into: &writer, options: options)
+            try writeFields(of: s, into: &writer, options: options)
+            writer.byte(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A struct's fields, `"name":value` separated by commas. Keys come from the schema's one buffer of them.
+    private static func writeFields(of s: Struct, into writer: inout JSONWriter, options: Options) throws {
+        try s.schema.jsonKeys.withUnsafeBufferPointer { keys in
+            try s.schema.jsonKeyEnds.withUnsafeBufferPointer { ends in
+                try s.schema.fields.withUnsafeBufferPointer { fields in
+                    try s.values.withUnsafeBufferPointer { values in
+                        var start = 0
+                        for i in 0..<fields.count {
+                            if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                            let end = ends[i]
+                            if end > start {
+                                writer.raw(UnsafeBufferPointer(rebasing: keys[start..<end]))
+                            } else {
+                                writer.string(fields[i].name)
+                                writer.byte(UInt8(ascii: ":"))
+                            }
+                            start = end
+                            // Values whose text does not depend on their schema are written here, without passing
+                            // (and retaining) the field's schema and the value down.
+                            switch values[i] {
+                            case .boolean(let v): writer.bool(v)
+                            case .int8(let v): writer.int(Int64(v))
+                            case .int16(let v): writer.int(Int64(v))
+                            case .int32(let v): writer.int(Int64(v))
+                            case .int64(let v): writer.int(v)
+                            case .string(let v): writer.string(v)
+                            default: try writeValue(fields[i].schema, values[i], into: &writer, options: options)
+                            }
                         }
                     }
                 }
             }
-            writer.byte(UInt8(ascii: "}"))
         }
     }
 }

@@ -22,6 +22,13 @@ public final class Schema: Sendable {
     public let keySchema: Schema?
     /// Value schema of a map, element schema of an array.
     public let valueSchema: Schema?
+    /// The fields' names as JSON object keys, each quoted and followed by its colon (`"name":`), one after the
+    /// other; `jsonKeyEnds[i]` is where field `i`'s ends. Made once here, so that the JSON converter copies them into
+    /// each record from one buffer, rather than escaping each name again (or retaining an array per field). A name
+    /// with a character JSON escapes (a quote, a backslash, a control character, one outside the BMP) has an empty
+    /// range: the converter escapes it.
+    public let jsonKeys: [UInt8]
+    public let jsonKeyEnds: [Int]
 
     public init(
         type: SchemaType, optional: Bool = false, defaultValue: Value? = nil, name: String? = nil,
@@ -38,6 +45,19 @@ public final class Schema: Sendable {
         self.fields = fields
         self.keySchema = keySchema
         self.valueSchema = valueSchema
+        var keys: [UInt8] = []
+        var ends: [Int] = []
+        ends.reserveCapacity(fields.count)
+        for field in fields {
+            if field.name.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0xF0 }) {
+                keys.append(0x22)
+                keys.append(contentsOf: field.name.utf8)
+                keys.append(contentsOf: [0x22, 0x3A])
+            }
+            ends.append(keys.count)
+        }
+        jsonKeys = keys
+        jsonKeyEnds = ends
     }
 
     /// A struct schema whose fields are given as (name, schema) pairs.
@@ -116,17 +136,11 @@ public struct Field: Sendable {
     public let name: String
     public let index: Int
     public let schema: Schema
-    /// The name as a JSON object's key, quoted and followed by its colon (`"name":`), made once here so that the
-    /// JSON converter copies it into each record rather than escaping the name again. Nil for a name with a
-    /// character JSON escapes (a quote, a backslash, a control character, one outside the BMP).
-    public let jsonKey: [UInt8]?
 
     public init(name: String, index: Int, schema: Schema) {
         self.name = name
         self.index = index
         self.schema = schema
-        let plain = name.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0xF0 }
-        jsonKey = plain ? [0x22] + Array(name.utf8) + [0x22, 0x3A] : nil
     }
 }
 

@@ -55,9 +55,10 @@ final class JsonConverterReadingTests: XCTestCase {
         let payload = names.enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",")
         let text = #"{"schema":{"type":"struct","fields":[\#(fields)],"optional":false},"payload":{\#(payload)}}"#
         XCTAssertEqual(try write(try read(text)), text)
-        XCTAssertEqual(Field(name: "café", index: 0, schema: .int32).jsonKey, Array(#""café":"#.utf8))
-        XCTAssertNil(Field(name: "a\"b", index: 0, schema: .int32).jsonKey)
-        XCTAssertNil(Field(name: "😀", index: 0, schema: .int32).jsonKey)
+        let schema = Schema.struct(
+            name: nil, fields: [("café", .int32), ("a\"b", .int32), ("😀", .int32), ("x", .int32)])
+        XCTAssertEqual(schema.jsonKeys, Array(#""café":"x":"#.utf8), "the plain names' keys, one after the other")
+        XCTAssertEqual(schema.jsonKeyEnds, [8, 8, 8, 12], "empty ranges for the names to escape")
     }
 
     func testSchemasAreBuiltOncePerSchemaText() throws {
