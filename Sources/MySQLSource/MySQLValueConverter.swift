@@ -5,8 +5,8 @@ import TributaryCore
 
 /// How one column's values become Connect values: its schema, the conversion of a binlog value, and the reading
 /// of the column's text form (snapshot rows and DDL defaults) into the binlog's form, so that both paths give
-/// the same events.
-struct MySQLColumnConverter {
+/// the same events. A class: each row reads it per column, without copying its closures, schema and values.
+final class MySQLColumnConverter {
     let schema: Schema
     /// A non-null value; nil where Debezium gives null (zero dates).
     let convert: (BinlogValue) throws -> Value?
@@ -15,12 +15,29 @@ struct MySQLColumnConverter {
     /// The value of a NOT NULL column whose value has no Connect form (a zero date): Debezium's zero value.
     let fallback: Value
     /// Character columns: the text protocol's bytes are UTF-8 (the connection's character set), not the column's.
-    var textIsUTF8 = false
+    let textIsUTF8: Bool
+    /// Where a column's text converts more directly than through `parseText` and `convert` (each row of a
+    /// snapshot's decimals): the value of its text, or nil to take that general path (text it does not expect).
+    let convertText: ((ArraySlice<UInt8>) -> Value?)?
+
+    init(
+        schema: Schema, convert: @escaping (BinlogValue) throws -> Value?,
+        parseText: @escaping (ArraySlice<UInt8>) throws -> BinlogValue, fallback: Value, textIsUTF8: Bool = false,
+        convertText: ((ArraySlice<UInt8>) -> Value?)? = nil
+    ) {
+        self.schema = schema
+        self.convert = convert
+        self.parseText = parseText
+        self.fallback = fallback
+        self.textIsUTF8 = textIsUTF8
+        self.convertText = convertText
+    }
 
     /// A value read by the text protocol (nil for NULL).
     func value(text: ArraySlice<UInt8>?) throws -> Value {
         guard let text else { return try value(.null) }
         if textIsUTF8 { return .string(String(decoding: text, as: UTF8.self)) }
+        if let convertText, let value = convertText(text) { return value }
         return try value(try parseText(text))
     }
 
@@ -189,11 +206,12 @@ struct MySQLValueConverter: Sendable {
         }
         let schema = c.schema.withOptional(optional)
         c = MySQLColumnConverter(
-            schema: schema, convert: c.convert, parseText: c.parseText, fallback: c.fallback, textIsUTF8: c.textIsUTF8)
+            schema: schema, convert: c.convert, parseText: c.parseText, fallback: c.fallback, textIsUTF8: c.textIsUTF8,
+            convertText: c.convertText)
         guard let defaultValue = try defaultValue(column, c) else { return c }
         return MySQLColumnConverter(
             schema: schema.withDefault(defaultValue), convert: c.convert, parseText: c.parseText, fallback: c.fallback,
-            textIsUTF8: c.textIsUTF8)
+            textIsUTF8: c.textIsUTF8, convertText: c.convertText)
     }
 
     /// The schema default Debezium gives a column: its literal default converted like a value, or for NOT NULL
@@ -289,13 +307,20 @@ struct MySQLValueConverter: Sendable {
         }
         switch decimalMode {
         case .precise:
+            let convert: (BinlogValue) throws -> Value? = { v in
+                // The binlog's text has the column's scale.
+                guard case .decimal(let text) = v, let d = BigDecimal(text) else { throw Self.mismatch(v, column) }
+                return .decimal(d)
+            }
             return MySQLColumnConverter(
-                schema: ConnectLogical.decimal(scale: scale, precision: precision),
-                convert: { v in
-                    // The binlog's text has the column's scale.
-                    guard case .decimal(let text) = v, let d = BigDecimal(text) else { throw Self.mismatch(v, column) }
+                schema: ConnectLogical.decimal(scale: scale, precision: precision), convert: convert,
+                parseText: parse, fallback: .decimal(BigDecimal(0, scale: Int32(scale))),
+                convertText: { text in
+                    // The server's text has the column's scale: read once, in place, without a String between.
+                    guard let d = text.withUnsafeBufferPointer({ BigDecimal(utf8: $0) }), d.scale == Int32(scale)
+                    else { return nil }
                     return .decimal(d)
-                }, parseText: parse, fallback: .decimal(BigDecimal(0, scale: Int32(scale))))
+                })
         case .double:
             return MySQLColumnConverter(
                 schema: .float64,

@@ -65,6 +65,19 @@ final class MySQLValueConverterTests: XCTestCase {
         XCTAssertEqual(try value("a decimal(10,3)", .decimal("-12.500"), string), .string("-12.500"))
     }
 
+    /// A snapshot's decimal text, read in place, gives what the binlog's value gives; text at another scale (a
+    /// default) is rescaled by the general path, and text that is no number is refused there.
+    func testDecimalTextGivesTheBinlogsValue() throws {
+        for text in ["-12.500", "0.000", "99999999999999.999", "1234567890123456789012345.123"] {
+            XCTAssertEqual(try self.text("a decimal(40,3)", text), try value("a decimal(40,3)", .decimal(text)), text)
+        }
+        XCTAssertEqual(try text("a decimal(10,3)", "1.5"), .decimal(BigDecimal("1.500")!))
+        XCTAssertThrowsError(try text("a decimal(10,3)", "1.2.3"))
+        var double = MySQLValueConverter()
+        double.decimalMode = .double
+        XCTAssertEqual(try text("a decimal(10,3)", "-12.500", double), .float64(-12.5))
+    }
+
     func testFloatsFollowTheirPrecision() throws {
         XCTAssertEqual(try value("a float", .float(1.5)), .float32(1.5))
         XCTAssertEqual(try value("a float(30)", .double(1.5)), .float64(1.5))
