@@ -79,6 +79,46 @@ final class WorkerSinkTaskTests: XCTestCase {
         func stop() {}
     }
 
+    /// A worker running a `PausingTask` on a thread of its own, in batches of three records of JSON without schemas.
+    private final class PausingSink {
+        let sink: WorkerSinkTask
+        let ended = DispatchSemaphore(value: 0)
+        let failure = Locked<(any Error)?>(nil)
+
+        init(_ task: PausingTask, _ settings: [String: String]) throws {
+            let name = IntegrationEnvironment.uniqueName("pausing")
+            let worker = try WorkerConfig(
+                Config([
+                    "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
+                    "offset.storage.file.filename": FileManager.default.temporaryDirectory.path + "/\(name).json",
+                ]),
+                standalone: true)
+            let plain = Config(["schemas.enable": "false"])
+            var config = ["name": name, "consumer.override.max.poll.records": "3"]
+            config.merge(settings) { $1 }
+            sink = try WorkerSinkTask(
+                name: name, config: Config(config), worker: worker, task: task,
+                keyConverter: try JsonConverter(plain, isKey: true),
+                valueConverter: try JsonConverter(plain, isKey: false), logger: .init(label: "test"))
+            DetachedThread.start { [sink, failure, ended] in
+                do { try sink.run() } catch { failure.withLock { $0 = error } }
+                ended.signal()
+            }
+        }
+
+        /// Waits until `done`, at most `seconds`; throws what stopped the worker, if it stopped.
+        func wait(until done: () -> Bool, seconds: Int = 90) throws {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline, !done(), failure.withLock({ $0 == nil }) { usleep(100_000) }
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+
+        func stop() {
+            sink.stop()
+            _ = ended.wait(timeout: .now() + 30)
+        }
+    }
+
     /// A task pauses a partition: the worker gives it nothing more of it, while the other partition goes on, until
     /// the task resumes it; then the rest comes, from where it stopped, nothing lost or given twice.
     func testAPartitionThePausedTaskAsksForIsNotReadUntilResumed() throws {
@@ -92,38 +132,14 @@ final class WorkerSinkTaskTests: XCTestCase {
                 topic: topic, partition: Int32(n % 2), key: nil, value: Array("{\"n\":\(n)}".utf8), token: 1)
         }
         try producer.flush(timeoutMilliseconds: 30_000)
-        let name = IntegrationEnvironment.uniqueName("pausing")
-        let worker = try WorkerConfig(
-            Config([
-                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
-                "offset.storage.file.filename": FileManager.default.temporaryDirectory.path + "/\(name).json",
-            ]),
-            standalone: true)
         let p1 = TopicPartition(topic: topic, partition: 1)
         let task = PausingTask(pausing: p1)
-        let plain = Config(["schemas.enable": "false"])
-        let sink = try WorkerSinkTask(
-            name: name, config: Config(["name": name, "topics": topic, "consumer.override.max.poll.records": "3"]),
-            worker: worker, task: task, keyConverter: try JsonConverter(plain, isKey: true),
-            valueConverter: try JsonConverter(plain, isKey: false), logger: .init(label: "test"))
-        let ended = DispatchSemaphore(value: 0)
-        let failure = Locked<(any Error)?>(nil)
-        DetachedThread.start {
-            do { try sink.run() } catch { failure.withLock { $0 = error } }
-            ended.signal()
-        }
-        defer {
-            sink.stop()
-            _ = ended.wait(timeout: .now() + 30)
-        }
+        let sink = try PausingSink(task, ["topics": topic])
+        defer { sink.stop() }
         func offsets(_ partition: Int32) -> [Int64] {
             task.seen.withLock { $0.filter { $0.partition == partition }.map(\.offset) }
         }
-        func wait(until done: () -> Bool) throws {
-            let deadline = ContinuousClock.now + .seconds(90)
-            while ContinuousClock.now < deadline, !done(), failure.withLock({ $0 == nil }) { usleep(100_000) }
-            if let error = failure.withLock({ $0 }) { throw error }
-        }
+        func wait(until done: () -> Bool) throws { try sink.wait(until: done) }
         try wait { offsets(0).count == 20 }
         XCTAssertEqual(offsets(0), Array(0..<20))
         usleep(1_500_000)
@@ -151,41 +167,14 @@ final class WorkerSinkTaskTests: XCTestCase {
             _ = try producer.produce(topic: first, partition: 0, key: nil, value: Array("{\"n\":\(n)}".utf8), token: 1)
         }
         try producer.flush(timeoutMilliseconds: 30_000)
-        let name = IntegrationEnvironment.uniqueName("pausing")
-        let worker = try WorkerConfig(
-            Config([
-                "bootstrap.servers": IntegrationEnvironment.bootstrapServers,
-                "offset.storage.file.filename": FileManager.default.temporaryDirectory.path + "/\(name).json",
-            ]),
-            standalone: true)
         let task = PausingTask(pausing: TopicPartition(topic: first, partition: 0))
-        let plain = Config(["schemas.enable": "false"])
-        let sink = try WorkerSinkTask(
-            name: name,
-            config: Config([
-                "name": name, "topics.regex": prefix + "-.*", "consumer.override.max.poll.records": "3",
-                "consumer.override.topic.metadata.refresh.interval.ms": "1000",
-            ]),
-            worker: worker, task: task, keyConverter: try JsonConverter(plain, isKey: true),
-            valueConverter: try JsonConverter(plain, isKey: false), logger: .init(label: "test"))
-        let ended = DispatchSemaphore(value: 0)
-        let failure = Locked<(any Error)?>(nil)
-        DetachedThread.start {
-            do { try sink.run() } catch { failure.withLock { $0 = error } }
-            ended.signal()
-        }
-        defer {
-            sink.stop()
-            _ = ended.wait(timeout: .now() + 30)
-        }
+        let sink = try PausingSink(
+            task, ["topics.regex": prefix + "-.*", "consumer.override.topic.metadata.refresh.interval.ms": "1000"])
+        defer { sink.stop() }
         func offsets(_ topic: String) -> [Int64] {
             task.seen.withLock { $0.filter { $0.topic == topic }.map(\.offset) }
         }
-        func wait(until done: () -> Bool) throws {
-            let deadline = ContinuousClock.now + .seconds(120)
-            while ContinuousClock.now < deadline, !done(), failure.withLock({ $0 == nil }) { usleep(100_000) }
-            if let error = failure.withLock({ $0 }) { throw error }
-        }
+        func wait(until done: () -> Bool) throws { try sink.wait(until: done, seconds: 120) }
         try wait { task.seenAtPause.withLock { $0 } != nil }
         let atPause = try XCTUnwrap(task.seenAtPause.withLock { $0 })
 
