@@ -148,16 +148,21 @@ public final class MySQLCursor {
     /// The number of columns.
     public var columnCount: Int { result.map { Int(mysql_num_fields($0)) } ?? 0 }
 
+    /// Appends the next row to `rows`; false at the end. Where `next(into:)` copies each row into a buffer of its
+    /// own, the rows appended to one `MySQLTextRows` share its buffers.
+    public func next(appendingTo rows: inout MySQLTextRows) throws -> Bool {
+        guard let (values, lengths, count) = try fetch() else { return false }
+        precondition(count == rows.columnCount, "a row of \(count) columns for rows of \(rows.columnCount)")
+        for i in 0..<count {
+            rows.append(values[i].map { UnsafeRawBufferPointer(start: $0, count: Int(lengths[i])) })
+        }
+        rows.endRow()
+        return true
+    }
+
     /// Reads the next row into `row` (each column's bytes, nil for NULL); false at the end.
     public func next(into row: inout [ArraySlice<UInt8>?]) throws -> Bool {
-        guard let result else { return false }
-        guard let values = mysql_fetch_row(result) else {
-            close()
-            if let error = connection.lastError("reading the rows of \(sql.prefix(200)) broke") { throw error }
-            return false
-        }
-        guard let lengths = mysql_fetch_lengths(result) else { throw MySQLError("no column lengths for a row") }
-        let count = Int(mysql_num_fields(result))
+        guard let (values, lengths, count) = try fetch() else { return false }
         var total = 0
         for i in 0..<count { total += Int(lengths[i]) }
         buffer.removeAll(keepingCapacity: true)
@@ -177,5 +182,19 @@ public final class MySQLCursor {
         row.removeAll(keepingCapacity: true)
         for range in ranges { row.append(range.map { buffer[$0] }) }
         return true
+    }
+
+    /// The next row's values, their lengths and the number of columns, valid until the next fetch; nil at the end.
+    private func fetch() throws -> (
+        values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, lengths: UnsafeMutablePointer<UInt>, count: Int
+    )? {
+        guard let result else { return nil }
+        guard let values = mysql_fetch_row(result) else {
+            close()
+            if let error = connection.lastError("reading the rows of \(sql.prefix(200)) broke") { throw error }
+            return nil
+        }
+        guard let lengths = mysql_fetch_lengths(result) else { throw MySQLError("no column lengths for a row") }
+        return (values, lengths, Int(mysql_num_fields(result)))
     }
 }

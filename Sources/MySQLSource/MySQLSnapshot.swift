@@ -3,8 +3,8 @@ import Logging
 import TributaryCore
 
 /// A snapshot of the captured tables: one transaction (`START TRANSACTION WITH CONSISTENT SNAPSHOT`) whose view
-/// matches a binlog position, each table read with a streaming `SELECT`, one row at a time, so memory stays the
-/// same whatever the table's size.
+/// matches a binlog position, each table read with a streaming `SELECT` by a `MySQLSnapshotReader` on its own
+/// thread, a few batches ahead, so memory stays the same whatever the table's size.
 ///
 /// Tables with a chunk key are read in key order, and every `resumeEvery` rows the row's key becomes the point
 /// an interrupted snapshot can go on from (`MySQLOffset.snapshotResume`).
@@ -19,23 +19,18 @@ final class MySQLSnapshot {
         let resume: MySQLOffset.SnapshotResume?
     }
 
-    let connection: MySQLConnection
     let tables: [MySQLTableSchema]
-    /// Each table's key order (nil: read in the server's order, and not resumable).
-    private let keys: [MySQLChunkKey?]
-    private let resumeEvery: Int
-    /// Each table's condition on the rows read (a blocking snapshot's `additional-conditions`), if any.
-    private let conditions: [String?]
     /// Where the stream starts once the tables are read.
     let offset: MySQLOffset
     let startedMicros: Int64
     private let estimates: [String: Int64]
     private let logger: Logger
-    private var tableIndex = -1
-    private var cursor: MySQLCursor?
-    private var text: [ArraySlice<UInt8>?] = []
+    private let connection: MySQLConnection
+    private let reader: MySQLSnapshotReader
+    /// The rows of the reader's latest batch, from `nextRow` on.
+    private var batch: [MySQLSnapshotReader.Row] = []
+    private var nextRow = 0
     private var held: Pulled?
-    private var rowInTable = 0
     private var emitted = false
     private var firstOfTable = false
     private(set) var isFinished = false
@@ -65,16 +60,23 @@ final class MySQLSnapshot {
         logger: Logger
     ) {
         precondition(keys.count == tables.count, "one key order per table")
-        self.conditions = conditions ?? tables.map { _ in nil }
-        precondition(self.conditions.count == tables.count, "one condition (or none) per table")
+        let conditions = conditions ?? tables.map { _ in nil }
+        precondition(conditions.count == tables.count, "one condition (or none) per table")
         self.connection = connection
         self.tables = tables
-        self.keys = keys
-        self.resumeEvery = max(1, resumeEvery)
         self.offset = offset
         self.estimates = estimates
         self.startedMicros = startedMicros
         self.logger = logger
+        let selects = tables.indices.map { i in
+            let table = tables[i].table
+            let columns = table.columns.map { MySQLConnection.quote($0.name) }.joined(separator: ", ")
+            let name = MySQLConnection.quote(table.database) + "." + MySQLConnection.quote(table.name)
+            return "SELECT \(columns) FROM \(name)" + (conditions[i].map { " WHERE (" + $0 + ")" } ?? "")
+                + (keys[i]?.orderBy() ?? "")
+        }
+        reader = MySQLSnapshotReader(
+            connection: connection, tables: tables, selects: selects, keys: keys, resumeEvery: resumeEvery)
     }
 
     /// The offset of the snapshot's records but its last: the snapshot is in progress, and goes on from the
@@ -94,8 +96,7 @@ final class MySQLSnapshot {
     }
 
     func close() {
-        cursor?.close()
-        cursor = nil
+        reader.close()
         connection.close()
     }
 
@@ -131,46 +132,35 @@ final class MySQLSnapshot {
         return Row(table: h.table, row: h.row, marker: marker, isLast: last, resume: h.resume)
     }
 
-    /// The next row in table order, opening each table's read as the one before ends.
+    /// The next row in table order, taking the reader's next batch as each one ends.
     private func pull() throws -> Pulled? {
-        while true {
-            if let cursor, tableIndex < tables.count {
-                if try cursor.next(into: &text) {
-                    rowsTotal += 1
-                    progress.add(1, logger: logger, "snapshot progress")
-                    let table = tables[tableIndex]
-                    var resume: MySQLOffset.SnapshotResume?
-                    if let key = keys[tableIndex], rowInTable % resumeEvery == 0 {
-                        resume = MySQLOffset.SnapshotResume(
-                            table: table.table.qualifiedName, key: key.text(ofRow: text))
-                    }
-                    defer {
-                        rowInTable += 1
-                        firstOfTable = false
-                    }
-                    return Pulled(
-                        table: table, row: try table.row(text: text), firstInTable: firstOfTable, resume: resume)
-                }
+        while nextRow == batch.count {
+            switch try reader.next() {
+            case nil:
+                return nil
+            case .tableStarted(let index):
+                let table = tables[index].table
+                if !progress.table.isEmpty { doneTables.append(progress.status) }
+                progress = TableProgress(
+                    table: table.qualifiedName, estimatedRows: estimates[table.qualifiedName] ?? -1)
+                firstOfTable = true
+            case .rows(let rows):
+                batch = rows
+                nextRow = 0
+                rowsTotal += Int64(rows.count)
+                progress.add(Int64(rows.count), logger: logger, "snapshot progress")
+            case .tableDone(let index):
                 logger.info(
                     "snapshot of table done",
                     metadata: [
-                        "table": "\(tables[tableIndex].table.qualifiedName)", "rows": "\(progress.rows)",
+                        "table": "\(tables[index].table.qualifiedName)", "rows": "\(progress.rows)",
                         "seconds": "\(progress.seconds)",
                     ])
-                self.cursor = nil
             }
-            tableIndex += 1
-            guard tableIndex < tables.count else { return nil }
-            let table = tables[tableIndex].table
-            if !progress.table.isEmpty { doneTables.append(progress.status) }
-            progress = TableProgress(table: table.qualifiedName, estimatedRows: estimates[table.qualifiedName] ?? -1)
-            firstOfTable = true
-            rowInTable = 0
-            let columns = table.columns.map { MySQLConnection.quote($0.name) }.joined(separator: ", ")
-            cursor = try connection.open(
-                "SELECT \(columns) FROM \(MySQLConnection.quote(table.database)).\(MySQLConnection.quote(table.name))"
-                    + (conditions[tableIndex].map { " WHERE (" + $0 + ")" } ?? "") + (keys[tableIndex]?.orderBy() ?? "")
-            )
         }
+        let row = batch[nextRow]
+        nextRow += 1
+        defer { firstOfTable = false }
+        return Pulled(table: tables[row.table], row: row.row, firstInTable: firstOfTable, resume: row.resume)
     }
 }
