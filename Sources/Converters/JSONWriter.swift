@@ -42,6 +42,13 @@ public struct JSONWriter: Sendable {
         var runStart = 0
         var i = 0
         while i < utf8.count {
+            // Eight bytes at a time while none needs a look of its own.
+            if i &+ 8 <= utf8.count,
+                !Self.anyNeedsEscape(UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self))
+            {
+                i &+= 8
+                continue
+            }
             let c = utf8[i]
             if c >= 0x20 && c != 0x22 && c != 0x5C && c < 0xF0 {
                 i += 1
@@ -65,6 +72,17 @@ public struct JSONWriter: Sendable {
         }
         if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes in `w` is one `quoted` escapes or decodes: below 0x20, `"`, `\`, or the
+    /// first byte of a four-byte UTF-8 sequence (0xF0 and up). Exact, by the usual bit tricks for bytes in a word.
+    @inline(__always)
+    static func anyNeedsEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func anyZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below20 = (w &- 0x20 &* ones) & ~w & highs != 0
+        return below20 || anyZero(w ^ (0x22 &* ones)) || anyZero(w ^ (0x5C &* ones)) || anyZero(~w & (0xF0 &* ones))
     }
 
     private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)

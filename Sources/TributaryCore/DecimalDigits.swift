@@ -1,24 +1,24 @@
 /// Decimal digits written straight into a byte buffer, zero-padded to a width: for the text forms built byte by
-/// byte (timestamps, binary values rendered as text), without an array or a String per number.
+/// byte (JSON numbers, timestamps, binary values rendered as text), without an array or a String per number.
 public enum DecimalDigits {
+    /// The most digits a `UInt64` has.
+    @usableFromInline static let maxDigits = 20
+
+    /// Inlinable: the JSON converter writes every number through it.
+    @inlinable
     public static func append(_ v: UInt64, minimumWidth: Int = 1, to out: inout [UInt8]) {
-        var count = 1
-        var t = v
-        while t >= 10 {
-            t /= 10
-            count += 1
-        }
-        let width = max(count, minimumWidth)
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-        // One uniqueness check for the digits, not one per digit.
-        out.withUnsafeMutableBufferPointer { buffer in
+        // The digits are written from the end of a buffer on the stack, then appended at once: one pass over the
+        // number, and one bounds and uniqueness check for the output.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxDigits) { digits in
+            var i = maxDigits
             var rest = v
-            var i = buffer.count - 1
-            while rest > 0 {
-                buffer[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
+            repeat {
                 i -= 1
-            }
+                digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            for _ in (maxDigits - i)..<max(maxDigits - i, minimumWidth) { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
         }
     }
 }
