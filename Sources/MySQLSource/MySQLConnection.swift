@@ -128,8 +128,8 @@ public final class MySQLCursor {
     private let connection: MySQLConnection
     private var result: UnsafeMutablePointer<MYSQL_RES>?
     private let sql: String
-    /// The current row's bytes, all columns in one buffer that the row's slices share.
-    private var buffer: [UInt8] = []
+    /// The current row of `next(into:)`: all its columns in one buffer that the row's slices share.
+    private var current = MySQLTextRows(columnCount: 0)
 
     init(connection: MySQLConnection, result: UnsafeMutablePointer<MYSQL_RES>?, sql: String) {
         self.connection = connection
@@ -162,25 +162,10 @@ public final class MySQLCursor {
 
     /// Reads the next row into `row` (each column's bytes, nil for NULL); false at the end.
     public func next(into row: inout [ArraySlice<UInt8>?]) throws -> Bool {
-        guard let (values, lengths, count) = try fetch() else { return false }
-        var total = 0
-        for i in 0..<count { total += Int(lengths[i]) }
-        buffer.removeAll(keepingCapacity: true)
-        buffer.reserveCapacity(total)
-        var ranges: [Range<Int>?] = []
-        ranges.reserveCapacity(count)
-        for i in 0..<count {
-            guard let p = values[i] else {
-                ranges.append(nil)
-                continue
-            }
-            let start = buffer.count
-            buffer.append(contentsOf: UnsafeRawBufferPointer(start: p, count: Int(lengths[i])))
-            ranges.append(start..<buffer.count)
-        }
-        precondition(buffer.count == total, "row bytes exceed their lengths")
-        row.removeAll(keepingCapacity: true)
-        for range in ranges { row.append(range.map { buffer[$0] }) }
+        if current.columnCount != columnCount { current = MySQLTextRows(columnCount: columnCount) }
+        current.removeAll()
+        guard try next(appendingTo: &current) else { return false }
+        current.row(0, into: &row)
         return true
     }
 

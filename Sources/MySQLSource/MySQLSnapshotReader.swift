@@ -106,6 +106,7 @@ final class MySQLSnapshotReader: @unchecked Sendable {
         var rowInTable = 0
         var more = true
         while more {
+            // The last row's slices let go of the text first, so that its buffers are reused rather than copied.
             row.removeAll(keepingCapacity: true)
             text.removeAll()
             while text.count < Self.batchRows && text.bytes.count < Self.batchBytes {

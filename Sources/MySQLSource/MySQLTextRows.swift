@@ -25,14 +25,9 @@ public struct MySQLTextRows {
     /// `endRow()`.
     @inline(__always)
     mutating func append(_ value: UnsafeRawBufferPointer?) {
-        guard let value else {
-            starts.append(bytes.count)
-            lengths.append(-1)
-            return
-        }
         starts.append(bytes.count)
-        lengths.append(value.count)
-        bytes.append(contentsOf: value)
+        lengths.append(value?.count ?? -1)
+        if let value { bytes.append(contentsOf: value) }
     }
 
     /// Ends the row whose values were just appended.

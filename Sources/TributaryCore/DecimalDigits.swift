@@ -17,7 +17,8 @@ public enum DecimalDigits {
                 digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
             } while rest > 0
-            for _ in (maxDigits - i)..<max(maxDigits - i, minimumWidth) { out.append(UInt8(ascii: "0")) }
+            let count = maxDigits - i
+            if minimumWidth > count { for _ in count..<minimumWidth { out.append(UInt8(ascii: "0")) } }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
         }
     }
