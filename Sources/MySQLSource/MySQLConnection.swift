@@ -56,6 +56,12 @@ public final class MySQLConnection {
         mysql = nil
     }
 
+    /// Cuts the connection at once (`mariadb_cancel` shuts its socket down): reads and writes fail from then on,
+    /// the server stops sending, and the connection is good for nothing but `close()`.
+    func cancel() {
+        if let mysql { _ = mariadb_cancel(mysql) }
+    }
+
     /// Runs a statement that returns no rows.
     public func execute(_ sql: String) throws {
         guard let mysql else { throw MySQLError("the connection to \(settings.address) is closed") }
@@ -143,6 +149,17 @@ public final class MySQLCursor {
     public func close() {
         if let result { mysql_free_result(result) }
         result = nil
+    }
+
+    /// Stops before the end without reading the rest: when rows are left, the connection is cut first
+    /// (`MySQLConnection.cancel()`), because freeing a streaming result reads every row the server has yet to send,
+    /// which for a large table takes minutes. The connection is then good only for `close()`. After the last row
+    /// this is `close()`.
+    public func cancel() {
+        guard let result else { return }
+        connection.cancel()
+        mysql_free_result(result)
+        self.result = nil
     }
 
     /// The number of columns.

@@ -99,7 +99,9 @@ final class MySQLSnapshotReader: @unchecked Sendable {
         let table = tables[index]
         let key = keys[index]
         let cursor = try connection.open(selects[index])
-        defer { cursor.close() }
+        // Leaving early (closing, or a row that does not convert) must not read the rest of the table first; the
+        // snapshot's connection is closed next anyway.
+        defer { cursor.cancel() }
         var text = MySQLTextRows(
             columnCount: table.table.columns.count, reservingRows: Self.batchRows, bytes: Self.batchBytes)
         var row: [ArraySlice<UInt8>?] = []
