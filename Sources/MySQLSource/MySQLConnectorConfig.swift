@@ -82,6 +82,9 @@ public struct MySQLConnectorConfig: Sendable {
     /// `heartbeat.interval.ms` (0: none) and `heartbeat.topics.prefix`.
     public var heartbeatIntervalMilliseconds: Int
     public var heartbeatTopicsPrefix: String
+    /// `heartbeat.action.query`: SQL run on the database before each heartbeat, for example an insert into a captured
+    /// table, so that a connector whose tables are quiet still sees events and moves its offsets on.
+    public var heartbeatActionQuery: String?
     /// `provide.transaction.metadata`: BEGIN/END records on `<topic.prefix>.<topic.transaction>` and the events'
     /// `transaction` block.
     public var provideTransactionMetadata: Bool
@@ -134,7 +137,6 @@ public struct MySQLConnectorConfig: Sendable {
     /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
     /// ignored, since ignoring them would publish data their users meant to hide or shape.
     static let notYetSupported = [
-        UnsupportedSetting("heartbeat.action.query"),
         UnsupportedSetting("gtid.source.includes"), UnsupportedSetting("gtid.source.excludes"),
     ]
 
@@ -174,6 +176,7 @@ public struct MySQLConnectorConfig: Sendable {
         maxBatchSize = try config.int("max.batch.size", default: 2048, range: 1...1_000_000)
         heartbeatIntervalMilliseconds = try config.int("heartbeat.interval.ms", default: 0, range: 0...86_400_000)
         heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix") ?? Heartbeat.defaultTopicsPrefix
+        heartbeatActionQuery = config.string("heartbeat.action.query")
         extendedHeaders = try config.bool("extended.headers.enabled", default: true)
         provideTransactionMetadata = try config.bool("provide.transaction.metadata", default: false)
         transactionTopic = topicPrefix + "." + (config.string("topic.transaction") ?? "transaction")

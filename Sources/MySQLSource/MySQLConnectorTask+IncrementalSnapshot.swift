@@ -277,8 +277,9 @@ extension MySQLConnectorTask {
         return keys
     }
 
-    /// The connection for the incremental snapshot's reads and watermarks, opened when first needed.
-    private func queryConnection() throws -> MySQLConnection {
+    /// The connection for the incremental snapshot's reads and watermarks and for `heartbeat.action.query`, opened
+    /// when first needed.
+    func queryConnection() throws -> MySQLConnection {
         if let queries { return queries }
         let connection = try MySQLConnection(config.connection)
         queries = connection

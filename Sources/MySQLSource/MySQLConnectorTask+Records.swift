@@ -123,14 +123,31 @@ extension MySQLConnectorTask {
             }, source: block, timestampMillis: millis)
     }
 
-    /// A heartbeat record when `heartbeat.interval.ms` has passed, carrying the last committed offset.
+    /// A heartbeat record when `heartbeat.interval.ms` has passed, carrying the last committed offset; before it,
+    /// `heartbeat.action.query` runs on the task's query connection.
     func heartbeatIfDue(into records: inout [SourceRecord]) throws {
         guard config.heartbeatIntervalMilliseconds > 0, ContinuousClock.now >= nextHeartbeat, transaction == nil
         else { return }
         nextHeartbeat = ContinuousClock.now + .milliseconds(config.heartbeatIntervalMilliseconds)
+        if let query = config.heartbeatActionQuery { try runHeartbeatAction(query) }
         records.append(
             Heartbeat.record(
                 topicsPrefix: config.heartbeatTopicsPrefix, serverName: config.topicPrefix, partition: sourcePartition,
                 offset: streamOffset(committed), nowMillis: WallClock.epochMicros() / 1000))
+    }
+
+    /// Runs `heartbeat.action.query`. A failure stops the task, as Debezium's does, naming the setting; the
+    /// connection is dropped first, so that a lost one is opened again when the task retries.
+    private func runHeartbeatAction(_ query: String) throws {
+        do {
+            try queryConnection().execute(query)
+        } catch {
+            queries?.close()
+            queries = nil
+            let cause = error as? MySQLError
+            throw MySQLError(
+                "heartbeat.action.query failed: \(cause?.message ?? "\(error)")", errorNumber: cause?.errorNumber,
+                retriable: cause?.isRetriable ?? false)
+        }
     }
 }

@@ -73,7 +73,8 @@ public final class MySQLConnectorTask: SourceTask {
     /// The incremental snapshot (signalled through the signal table), and the table its chunk was read from.
     var incremental = IncrementalSnapshotStateMachine<MySQLTableSchema.Row>()
     var incrementalRead: MySQLIncrementalRead?
-    /// The connection of the incremental snapshot's reads and watermarks, opened when first needed.
+    /// The connection of the incremental snapshot's reads and watermarks and of `heartbeat.action.query`, opened when
+    /// first needed.
     var queries: MySQLConnection?
     private var tablesWarned = Set<String>()
 
