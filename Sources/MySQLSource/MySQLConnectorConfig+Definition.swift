@@ -54,7 +54,14 @@ extension MySQLConnectorConfig {
             "schema.history.internal.kafka.create.timeout.ms", default: 30_000, .low, range: 1...3_600_000,
             "How long creating the history topic may take."),
         .string(SchemaHistoryStorage.fileKey, .high, "The schema history in a file instead of a topic."),
-        .list("gtid.source.includes", .low, "Not supported yet: refused."),
-        .list("gtid.source.excludes", .low, "Not supported yet: refused."),
+        .list(
+            "gtid.source.includes", .medium,
+            "Regular expressions for the GTID sources (MySQL: server UUID; MariaDB: `domain-server`) whose row "
+                + "changes become events."),
+        .list(
+            "gtid.source.excludes", .medium, "Regular expressions for the GTID sources whose row changes are left out."),
+        .boolean(
+            "gtid.source.filter.dml.events", default: true, .medium,
+            "Whether the GTID source lists filter row changes (off: they have no effect)."),
     ]
 }

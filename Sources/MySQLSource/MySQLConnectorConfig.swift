@@ -85,6 +85,10 @@ public struct MySQLConnectorConfig: Sendable {
     /// `heartbeat.action.query`: SQL run on the database before each heartbeat, for example an insert into a captured
     /// table, so that a connector whose tables are quiet still sees events and moves its offsets on.
     public var heartbeatActionQuery: String?
+    /// `gtid.source.includes` / `gtid.source.excludes`: the GTID sources (MySQL: the server UUID; MariaDB:
+    /// `domain-server`) whose transactions' row changes become events, when `gtid.source.filter.dml.events` is on.
+    public var gtidSources: NameFilter
+    public var gtidSourceFiltersDML: Bool
     /// `provide.transaction.metadata`: BEGIN/END records on `<topic.prefix>.<topic.transaction>` and the events'
     /// `transaction` block.
     public var provideTransactionMetadata: Bool
@@ -134,12 +138,6 @@ public struct MySQLConnectorConfig: Sendable {
         }
     }
 
-    /// Settings Debezium has that this version does not implement for MySQL/MariaDB yet: refused rather than
-    /// ignored, since ignoring them would publish data their users meant to hide or shape.
-    static let notYetSupported = [
-        UnsupportedSetting("gtid.source.includes"), UnsupportedSetting("gtid.source.excludes"),
-    ]
-
     public init(_ config: Config, flavor: Flavor) throws {
         self.flavor = flavor
         name = config.string("name") ?? "tributary-\(flavor.rawValue)"
@@ -177,6 +175,8 @@ public struct MySQLConnectorConfig: Sendable {
         heartbeatIntervalMilliseconds = try config.int("heartbeat.interval.ms", default: 0, range: 0...86_400_000)
         heartbeatTopicsPrefix = config.string("heartbeat.topics.prefix") ?? Heartbeat.defaultTopicsPrefix
         heartbeatActionQuery = config.string("heartbeat.action.query")
+        gtidSources = try NameFilter(include: "gtid.source.includes", exclude: "gtid.source.excludes", config)
+        gtidSourceFiltersDML = try config.bool("gtid.source.filter.dml.events", default: true)
         extendedHeaders = try config.bool("extended.headers.enabled", default: true)
         provideTransactionMetadata = try config.bool("provide.transaction.metadata", default: false)
         transactionTopic = topicPrefix + "." + (config.string("topic.transaction") ?? "transaction")
@@ -185,7 +185,5 @@ public struct MySQLConnectorConfig: Sendable {
             timePrecisionMode: try config.enumeration("time.precision.mode", default: .adaptiveTimeMicroseconds),
             bigIntUnsignedMode: try config.enumeration("bigint.unsigned.handling.mode", default: .long),
             binaryMode: try config.enumeration("binary.handling.mode", default: .bytes), binaryJSON: flavor == .mysql)
-        try config.refuse(
-            Self.notYetSupported, notSupportedBy: "this version of Tributary's \(flavor.rawValue) connector")
     }
 }

@@ -48,8 +48,12 @@ extension MySQLConnectorTask {
             file = next
         case .mariaDBGTID(let gtid, _):
             transaction = TransactionState(begin: here, gtid: gtid, gtidText: gtid.description)
+            transaction!.sourceExcluded = excludesGTIDSource("\(gtid.domain)-\(gtid.server)")
         case .gtid(let gtid):
             transaction = TransactionState(begin: here, gtid: nil, gtidText: gtid)
+            if let source = gtid?.split(separator: ":").first {
+                transaction!.sourceExcluded = excludesGTIDSource(String(source))
+            }
         case .query(let query):
             try handle(query, header: header, at: here, into: &records)
         case .rowsQuery(let text):
@@ -66,6 +70,11 @@ extension MySQLConnectorTask {
         default:
             break
         }
+    }
+
+    /// Whether `gtid.source.includes`/`excludes` leave out the row changes of transactions from `source`.
+    private func excludesGTIDSource(_ source: String) -> Bool {
+        config.gtidSourceFiltersDML && !config.gtidSources.isEmpty && !config.gtidSources.includes(source)
     }
 
     private func handle(
@@ -231,7 +240,7 @@ extension MySQLConnectorTask {
             at.eventsToSkip = eventIndex
             readChunk = try signals(rows, firstRow: firstRow, header: header, here: here, at: at, into: &records)
         }
-        guard !config.skippedOperations.contains(operation) else {
+        guard !config.skippedOperations.contains(operation), transaction?.sourceExcluded != true else {
             try afterSignals(readChunk: readChunk, at: base, eventIndex: eventIndex, into: records)
             return
         }

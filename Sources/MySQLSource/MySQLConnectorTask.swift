@@ -84,6 +84,9 @@ public final class MySQLConnectorTask: SourceTask {
         var gtidText: String?
         var rowsEvents = 0
         var thread: UInt32?
+        /// Whether its GTID's source is left out by `gtid.source.includes`/`excludes`: its row changes are not
+        /// emitted (signal rows are still acted on, so that watermarks written here always arrive).
+        var sourceExcluded = false
         /// The transaction's events so far, once its BEGIN record went out (`provide.transaction.metadata`).
         var counts: TransactionCounts?
 

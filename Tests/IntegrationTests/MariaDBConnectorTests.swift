@@ -351,6 +351,22 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertTrue(text.contains("missing"), text)
     }
 
+    func testRowChangesFromAnExcludedGTIDSourceAreLeftOut() throws {
+        let (db, work) = try prepare("mdbgtidsrc")
+        try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY)")
+        let connector = try RunningConnector(
+            config(db, work, ["snapshot.mode": "no_data", "gtid.source.excludes": "0-7"]),
+            offsetFile: work.path + "/offsets.json")
+        try waitForSchemaSnapshot(db, tables: 1)
+        // A session with server_id 7 writes GTIDs 0-7-n, as a transaction replicated from another primary would.
+        try MariaDBEnvironment.sql("INSERT INTO \(db).t VALUES (1)")
+        try MariaDBEnvironment.sql("SET SESSION server_id = 7; INSERT INTO \(db).t VALUES (2), (3)")
+        try MariaDBEnvironment.sql("INSERT INTO \(db).t VALUES (4)")
+        let messages = try IntegrationEnvironment.consume(["\(db).\(db).t"], count: 2)
+        try connector.stop()
+        XCTAssertEqual(try payloads(messages).compactMap { ($0["after"] as? [String: Any])?["id"] as? Int }, [1, 4])
+    }
+
     func testConfigurationErrorsNameTheKey() throws {
         let work = FileManager.default.temporaryDirectory
         var values = config("x", work).values
@@ -370,6 +386,10 @@ final class MariaDBConnectorTests: XCTestCase {
         values = config("x", work, ["incremental.snapshot.watermarking.strategy": "insert_update"]).values
         XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
             XCTAssertTrue("\(error)".contains("incremental.snapshot.watermarking.strategy"), "\(error)")
+        }
+        values = config("x", work, ["gtid.source.includes": "0-1", "gtid.source.excludes": "0-7"]).values
+        XCTAssertThrowsError(try MySQLConnectorConfig(Config(values), flavor: .mariadb)) { error in
+            XCTAssertTrue("\(error)".contains("gtid.source.excludes"), "\(error)")
         }
         let signals = try MySQLConnectorConfig(
             Config(config("x", work, ["signal.data.collection": "`x`.`signals`"]).values), flavor: .mariadb)
