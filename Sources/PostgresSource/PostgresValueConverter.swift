@@ -558,7 +558,7 @@ struct PostgresValueConverter {
             out.reserveCapacity((v.count - 2) / 2)
             var i = v.startIndex + 2
             while i < v.endIndex {
-                guard let hi = Self.hexValue(v[i]), let lo = Self.hexValue(v[i + 1]) else {
+                guard let hi = Hex.value(of: v[i]), let lo = Hex.value(of: v[i + 1]) else {
                     throw ConversionError(description: "bytea value has a non-hex digit")
                 }
                 out.append(hi << 4 | lo)
@@ -905,14 +905,6 @@ struct PostgresValueConverter {
         }
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: c - 48
-        case 97...102: c - 87
-        case 65...70: c - 55
-        default: nil
-        }
-    }
 }
 
 extension BigDecimal {

@@ -20,6 +20,16 @@ public enum Hex {
         }
     }
 
+    /// The value of one hexadecimal digit, either case; nil for any other byte.
+    public static func value(of digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
     private static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 }

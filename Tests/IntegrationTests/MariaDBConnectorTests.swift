@@ -112,6 +112,34 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertEqual(Array(afterDDL.keys).count, 22)
     }
 
+    func testMariaDBUUIDColumnsAreDebeziumUuidTextInSnapshotAndStream() throws {
+        let (db, work) = try prepare("mdbuuid")
+        // The second value ends in zero bytes, which the binlog leaves out.
+        let values = ["12345678-9abc-4def-8123-456789abcdef", "12345678-9abc-1def-8123-456789ab0000"]
+        try MariaDBEnvironment.sql(
+            """
+            USE \(db); CREATE TABLE u (id int PRIMARY KEY, v uuid, n uuid NOT NULL);
+            INSERT INTO u VALUES (1, '\(values[0])', '\(values[1])'), (2, NULL, '\(values[0])');
+            """)
+        let connector = try RunningConnector(config(db, work), offsetFile: work.path + "/offsets.json")
+        let topic = "\(db).\(db).u"
+        _ = try IntegrationEnvironment.consume([topic], count: 2)
+        try MariaDBEnvironment.sql(
+            "INSERT INTO \(db).u VALUES (3, '\(values[0])', '\(values[1])'), (4, NULL, '\(values[0])')")
+        let messages = try IntegrationEnvironment.consume([topic], count: 4)
+        try connector.stop()
+        let afters = try payloads(messages).compactMap { $0["after"] as? [String: Any] }
+        XCTAssertEqual(afters.map { $0["id"] as? Int }, [1, 2, 3, 4])
+        XCTAssertEqual(afters.map { $0["v"] as? String }, [values[0], nil, values[0], nil])
+        XCTAssertEqual(afters.map { $0["n"] as? String }, [values[1], values[0], values[1], values[0]])
+        let schema = try XCTUnwrap(IntegrationEnvironment.json(messages[0].value) as? [String: Any])["schema"]
+        let after = try XCTUnwrap(
+            ((schema as? [String: Any])?["fields"] as? [[String: Any]])?.first { $0["field"] as? String == "after" })
+        let fields = try XCTUnwrap(after["fields"] as? [[String: Any]])
+        XCTAssertEqual(fields.map { $0["name"] as? String }, [nil, "io.debezium.data.Uuid", "io.debezium.data.Uuid"])
+        XCTAssertEqual(fields.map { $0["optional"] as? Bool }, [false, true, false])
+    }
+
     func testAStopInTheMiddleOfATransactionResumesWithoutGapOrRepeat() throws {
         let (db, work) = try prepare("mdbresume")
         try MariaDBEnvironment.sql("USE \(db); CREATE TABLE t (id int PRIMARY KEY, v varchar(200))")

@@ -35,6 +35,17 @@ final class MySQLValueConverterTests: XCTestCase {
         try converter(definition, modes).value(text: Array(s.utf8)[...])
     }
 
+    func testMariaDBUUIDsAreTheirTextWithTrailingZeroBytesPutBack() throws {
+        let bytes: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0x4D, 0xEF, 0x81, 0x23, 0x45, 0x67, 0x89, 0xAB]
+        XCTAssertEqual(try value("a uuid", .bytes(bytes[...])), .string("12345678-9abc-4def-8123-456789ab0000"))
+        XCTAssertEqual(
+            try text("a uuid", "12345678-9ABC-4DEF-8123-456789AB0000"), .string("12345678-9abc-4def-8123-456789ab0000"))
+        XCTAssertThrowsError(try text("a uuid", "12345678-9abc-4def-8123-456789ab000"))
+        XCTAssertThrowsError(try text("a uuid", "12345678-9abc-4def-8123-456789ab00zz"))
+        XCTAssertThrowsError(try value("a uuid", .bytes([UInt8](repeating: 1, count: 17)[...])))
+        XCTAssertEqual(try converter("a uuid").schema.name, "io.debezium.data.Uuid")
+    }
+
     func testIntegersWidenWhenUnsigned() throws {
         XCTAssertEqual(try value("a tinyint", .integer(-5, width: 1)), .int8(-5))
         XCTAssertEqual(try value("a tinyint unsigned", .integer(-1, width: 1)), .int16(255))
