@@ -92,6 +92,27 @@ final class MySQLStreamGTIDTests: XCTestCase {
         XCTAssertEqual(task.committed.gtidPosition(.mysql), GTIDPosition("\(uuid):1-7"))
     }
 
+    /// `gtid.source.includes`/`excludes` match a MySQL transaction's server UUID (case aside); the row changes of a
+    /// transaction they leave out are not emitted, unless `gtid.source.filter.dml.events` is off.
+    func testGTIDSourceListsMatchTheServerUUID() throws {
+        let cases: [([String: String], Bool)] = [
+            ([:], false),
+            (["gtid.source.excludes": uuid.uppercased()], true),
+            (["gtid.source.excludes": "3e11fa47-.*", "gtid.source.filter.dml.events": "false"], false),
+            (["gtid.source.includes": "3e11fa47-.*"], false),
+            (["gtid.source.includes": "3e11fa47"], true),
+        ]
+        for (settings, excluded) in cases {
+            nextPosition = 4
+            let task = try task(settings)
+            try task.history.recover()
+            task.file = "binlog.000007"
+            var records: [SourceRecord] = []
+            for bytes in [gtid(6), query("BEGIN")] { try task.handle(bytes, into: &records) }
+            XCTAssertEqual(task.transaction?.sourceExcluded, excluded, "\(settings)")
+        }
+    }
+
     /// COM_BINLOG_DUMP_GTID's arguments as MySQL's protocol documents them: flags, server id, an empty file name,
     /// position 4, then the set's size and binary form.
     func testTheDumpRequestFollowsTheDocumentedLayout() throws {
