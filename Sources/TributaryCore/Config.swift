@@ -144,36 +144,6 @@ extension String {
     func caseInsensitiveEquals(_ other: String) -> Bool { lowercased() == other.lowercased() }
 }
 
-/// A setting a connector knows by name but does not implement yet: refused with a message rather than ignored,
-/// since ignoring it would publish data its users meant to hide or shape.
-public struct UnsupportedSetting: Sendable {
-    /// The key, or the prefix of the keys (`column.mask.`).
-    public let key: String
-    public let isPrefix: Bool
-    /// The one value that is accepted (the setting's default, e.g. an empty `transforms`), if any.
-    public let allowed: String?
-
-    public init(_ key: String, isPrefix: Bool = false, allowed: String? = nil) {
-        self.key = key
-        self.isPrefix = isPrefix
-        self.allowed = allowed
-    }
-}
-
-extension Config {
-    /// Throws for the first key (in key order) that `settings` name with a value other than the one allowed; the
-    /// message says that `product` does not support it yet.
-    public func refuse(_ settings: [UnsupportedSetting], notSupportedBy product: String) throws(ConfigError) {
-        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-            guard let rule = settings.first(where: { $0.isPrefix ? key.hasPrefix($0.key) : key == $0.key }) else {
-                continue
-            }
-            if let allowed = rule.allowed, value.trimmed.lowercased() == allowed { continue }
-            throw .other(key: key, message: "not supported by \(product) yet; remove it to run without it")
-        }
-    }
-}
-
 /// The keys a `Config` was asked for (see `Config.readKeys`).
 public final class ConfigKeyLog: Sendable {
     private let keys = Locked(Set<String>())
