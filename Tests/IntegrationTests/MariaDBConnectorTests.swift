@@ -336,16 +336,19 @@ final class MariaDBConnectorTests: XCTestCase {
         XCTAssertEqual(Set(blocks.compactMap { $0["id"] as? String }), [id])
     }
 
+    /// A connector streaming `db` with a heartbeat every 200 ms, each after `action` ran.
+    private func heartbeating(_ db: String, _ work: URL, action: String) throws -> RunningConnector {
+        try RunningConnector(
+            config(
+                db, work,
+                ["snapshot.mode": "no_data", "heartbeat.interval.ms": "200", "heartbeat.action.query": action]),
+            offsetFile: work.path + "/offsets.json")
+    }
+
     func testHeartbeatActionQueryRunsBeforeEachHeartbeat() throws {
         let (db, work) = try prepare("mdbbeat")
         try MariaDBEnvironment.sql("USE \(db); CREATE TABLE beats (id int AUTO_INCREMENT PRIMARY KEY, at datetime(6))")
-        let connector = try RunningConnector(
-            config(
-                db, work,
-                [
-                    "snapshot.mode": "no_data", "heartbeat.interval.ms": "200",
-                    "heartbeat.action.query": "INSERT INTO \(db).beats (at) VALUES (now(6))",
-                ]), offsetFile: work.path + "/offsets.json")
+        let connector = try heartbeating(db, work, action: "INSERT INTO \(db).beats (at) VALUES (now(6))")
         try waitForSchemaSnapshot(db, tables: 1)
         // Nothing else writes: the rows come from the action query. Once three are in, the stream has read the
         // first two (a heartbeat apart) and sent a heartbeat after each.
@@ -366,13 +369,7 @@ final class MariaDBConnectorTests: XCTestCase {
 
     func testAFailingHeartbeatActionQueryStopsTheTaskNamingTheSetting() throws {
         let (db, work) = try prepare("mdbbeatfail")
-        let connector = try RunningConnector(
-            config(
-                db, work,
-                [
-                    "snapshot.mode": "no_data", "heartbeat.interval.ms": "200",
-                    "heartbeat.action.query": "INSERT INTO \(db).missing VALUES (1)",
-                ]), offsetFile: work.path + "/offsets.json")
+        let connector = try heartbeating(db, work, action: "INSERT INTO \(db).missing VALUES (1)")
         let error = connector.waitForFailure(seconds: 30)
         let text = error.map { "\($0)" } ?? ""
         XCTAssertTrue(text.contains("heartbeat.action.query"), text)
