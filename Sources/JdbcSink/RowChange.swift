@@ -1,5 +1,4 @@
 import DebeziumEvents
-import Synchronization
 import TributaryCore
 
 /// What one sink record asks of its table, as Debezium's JDBC sink reads records: a Debezium change event's
@@ -205,7 +204,7 @@ public struct RowChangeReader: Sendable {
 /// patterns run once per topic and field, not per row).
 final class FieldSelection: Sendable {
     private let filter: NameFilter
-    private let decided = Mutex<[String: [String: Bool]]>([:])
+    private let decided = Locked<[String: [String: Bool]]>([:])
 
     init(_ filter: NameFilter) {
         self.filter = filter

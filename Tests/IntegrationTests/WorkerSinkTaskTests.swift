@@ -3,7 +3,6 @@ import Dispatch
 import Foundation
 import KafkaClient
 import Runtime
-import Synchronization
 import TributaryCore
 import XCTest
 
@@ -16,7 +15,7 @@ final class WorkerSinkTaskTests: XCTestCase {
         var held: [SinkRecord] = []
         var released: [SinkRecord] = []
         var reporter: ErrantRecordReporter?
-        let seen = Mutex(0)
+        let seen = Locked(0)
 
         func start(reporter: ErrantRecordReporter?) throws { self.reporter = reporter }
 
@@ -50,10 +49,10 @@ final class WorkerSinkTaskTests: XCTestCase {
     /// Takes every record; pauses `partition` at the first record of it, until the test resumes it.
     private final class PausingTask: SinkTask {
         let partition: TopicPartition
-        let seen = Mutex<[SinkRecord]>([])
+        let seen = Locked<[SinkRecord]>([])
         /// How many records of `partition` the task had been given when it asked for the pause.
-        let seenAtPause = Mutex<Int?>(nil)
-        private let paused = Mutex<Set<TopicPartition>>([])
+        let seenAtPause = Locked<Int?>(nil)
+        private let paused = Locked<Set<TopicPartition>>([])
 
         init(pausing partition: TopicPartition) { self.partition = partition }
 
