@@ -1,3 +1,4 @@
+import TributaryCore
 /// A MySQL GTID set (`3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7-9,…`): for each source server's UUID, the
 /// transaction numbers executed, as closed intervals. It is what `@@gtid_executed`, `@@gtid_purged`, the
 /// PREVIOUS_GTIDS event and Debezium's `gtids` offset hold, and what a replica sends in COM_BINLOG_DUMP_GTID to be
@@ -88,7 +89,7 @@ public struct MySQLGTIDSet: Equatable, Sendable, CustomStringConvertible {
         for uuid in uuids {
             var digits = uuid.utf8.filter { $0 != UInt8(ascii: "-") }.makeIterator()
             while let high = digits.next(), let low = digits.next() {
-                out.append(Self.hexValue(high) << 4 | Self.hexValue(low))
+                out.append(Hex.value(of: high)! << 4 | Hex.value(of: low)!)
             }
             let ranges = intervals[uuid]!
             append(UInt64(ranges.count))
@@ -107,12 +108,5 @@ public struct MySQLGTIDSet: Equatable, Sendable, CustomStringConvertible {
             return nil
         }
         return text.lowercased()
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8 {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        default: digit - UInt8(ascii: "a") + 10
-        }
     }
 }
